@@ -1,0 +1,41 @@
+//! # comeback-core
+//!
+//! The pure heart of Comeback: everything between "a row was read" and "a model is fitted"
+//! that does not need a file, a socket or a clock.
+//!
+//! Principal types:
+//! - [`Day`]: a business-local calendar day, stored as days since 1970-01-01.
+//! - [`Amount`]: money as an exact integer number of millionths of the currency unit.
+//! - [`TransactionLogBuilder`] → [`TransactionLog`]: a streaming group-by that collapses
+//!   purchases on the same local day into one occasion (memory grows with distinct
+//!   customer-days, never with rows).
+//! - [`CustomerSummary`] / [`CalibrationHoldoutSummary`]: the exact frequency, recency, T and
+//!   monetary value of the BTYD literature (Fader, Hardie & Lee 2005, §2).
+//!
+//! **Architecture invariant:** this crate does no I/O, reads no clock and knows nothing of
+//! CSV, JSON, SQL or HTTP. Callers convert at the edge.
+//!
+//! ```
+//! use comeback_core::{Amount, Day, TimeUnit, TransactionLogBuilder, SummaryOptions};
+//! let mut b = TransactionLogBuilder::new(None);
+//! let d = |s: &str| Day::parse_iso(s).unwrap();
+//! b.add("c1", d("2024-01-01"), Amount::from_micros(10_000_000));
+//! b.add("c1", d("2024-01-08"), Amount::from_micros(20_000_000));
+//! let log = b.finish();
+//! let opts = SummaryOptions { unit: TimeUnit::Weeks, ..SummaryOptions::default() };
+//! let s = log.summarize(&opts);
+//! assert_eq!(s.customers[0].frequency, 1);
+//! assert_eq!(s.customers[0].recency, 1.0);
+//! assert_eq!(s.customers[0].monetary_value, 20.0);
+//! ```
+
+mod money;
+mod summary;
+mod time;
+
+pub use money::{Amount, AmountError};
+pub use summary::{
+    CalibrationHoldout, CalibrationHoldoutSummary, Collapse, CustomerDays, CustomerSummary,
+    DayTotal, Summary, SummaryError, SummaryOptions, TransactionLog, TransactionLogBuilder,
+};
+pub use time::{Day, TimeUnit};

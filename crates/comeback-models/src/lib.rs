@@ -1,0 +1,1 @@
+//! Probabilistic customer-base models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, Gamma-Gamma, sBG): likelihoods, fits, predictions, simulation. No I/O.

@@ -1,0 +1,1 @@
+//! The self-contained HTML retention report: charts as inline SVG, six languages.

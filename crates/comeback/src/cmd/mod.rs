@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod analyze;
+pub mod fit;
+pub mod predict;
+pub mod simulate;
+pub mod summarize;

@@ -1,0 +1,51 @@
+//! `comeback`: the command-line interface of the Comeback customer-retention engine.
+//!
+//! Each subcommand lives in its own module under `cmd/`, with a clap `Args` struct and a
+//! `run` function. `anyhow` is used only in this crate; library crates return typed errors.
+//! Exit codes: 0 success, 1 a failure explained on stderr, 2 a usage error (from clap).
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Comeback: what each customer is worth, who is leaving, what it costs, whom to call first.
+#[derive(Debug, Parser)]
+#[command(name = "comeback", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Per-customer summary (frequency, recency, T, monetary value) of a transaction file.
+    Summarize(cmd::summarize::Args),
+    /// Write a synthetic transaction log from a BG/NBD (or Pareto/NBD) process with
+    /// Gamma-Gamma spend.
+    Simulate(cmd::simulate::Args),
+    /// Fit a customer-base model to a summary.
+    Fit(cmd::fit::Args),
+    /// Per-customer predictions (P(alive), expected purchases, spend, CLV) from a summary.
+    Predict(cmd::predict::Args),
+    /// The main job: from a transaction file to a retention report.
+    Analyze(cmd::analyze::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Summarize(a) => cmd::summarize::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Fit(a) => cmd::fit::run(a),
+        Command::Predict(a) => cmd::predict::run(a),
+        Command::Analyze(a) => cmd::analyze::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
