@@ -49,13 +49,24 @@ impl CustomerDays {
                 return match self.days.binary_search_by_key(&day, |d| d.day) {
                     Ok(i) => merge(&mut self.days[i], amount, inc),
                     Err(i) => {
-                        self.days.insert(i, DayTotal { day, purchase_rows: inc, amount });
+                        self.days.insert(
+                            i,
+                            DayTotal {
+                                day,
+                                purchase_rows: inc,
+                                amount,
+                            },
+                        );
                         true
                     }
                 };
             }
         }
-        self.days.push(DayTotal { day, purchase_rows: inc, amount });
+        self.days.push(DayTotal {
+            day,
+            purchase_rows: inc,
+            amount,
+        });
         true
     }
 }
@@ -110,7 +121,10 @@ impl TransactionLogBuilder {
     /// A builder that ignores (and counts) rows after `observation_end`; `None` keeps all
     /// rows and uses the last purchase day as the observation end.
     pub fn new(observation_end: Option<Day>) -> Self {
-        TransactionLogBuilder { observation_end, ..Default::default() }
+        TransactionLogBuilder {
+            observation_end,
+            ..Default::default()
+        }
     }
 
     /// Adds one row. `customer` is trimmed; amounts < 0 are refunds netted into the same
@@ -140,7 +154,10 @@ impl TransactionLogBuilder {
             self.refund_rows += 1;
         }
         if !self.customers[idx].add(day, amount, is_purchase) {
-            return Err(SummaryError::Overflow { customer: customer.to_string(), day });
+            return Err(SummaryError::Overflow {
+                customer: customer.to_string(),
+                day,
+            });
         }
         self.rows_kept += 1;
         Ok(true)
@@ -168,11 +185,15 @@ impl TransactionLogBuilder {
                     for d in days.days {
                         let ok = target.add(d.day, d.amount, true);
                         if !ok {
-                            return Err(SummaryError::Overflow { customer: id.to_string(), day: d.day });
+                            return Err(SummaryError::Overflow {
+                                customer: id.to_string(),
+                                day: d.day,
+                            });
                         }
                         // `add` counted one purchase row; restore the true count.
                         if let Ok(k) = target.days.binary_search_by_key(&d.day, |x| x.day) {
-                            target.days[k].purchase_rows = target.days[k].purchase_rows - 1 + d.purchase_rows;
+                            target.days[k].purchase_rows =
+                                target.days[k].purchase_rows - 1 + d.purchase_rows;
                         }
                     }
                 }
@@ -210,7 +231,10 @@ impl TransactionLogBuilder {
             }
         }
         pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let last_day = pairs.iter().filter_map(|(_, c)| c.days.last().map(|d| d.day)).max();
+        let last_day = pairs
+            .iter()
+            .filter_map(|(_, c)| c.days.last().map(|d| d.day))
+            .max();
         let (ids, customers) = pairs.into_iter().unzip();
         TransactionLog {
             ids,
@@ -220,7 +244,9 @@ impl TransactionLogBuilder {
             rows_after_end: self.rows_after_end,
             refund_rows: self.refund_rows,
             refund_only_days,
-            refund_only_amount: Amount::from_micros(refund_only_amount.clamp(i64::MIN as i128, i64::MAX as i128) as i64),
+            refund_only_amount: Amount::from_micros(
+                refund_only_amount.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+            ),
         }
     }
 }
@@ -435,7 +461,11 @@ impl TransactionLog {
                 }
             })
             .collect();
-        Summary { unit, observation_end: end, customers }
+        Summary {
+            unit,
+            observation_end: end,
+            customers,
+        }
     }
 
     /// The calibration/holdout split at `calibration_end` (inclusive in calibration).
@@ -449,7 +479,10 @@ impl TransactionLog {
     ) -> Result<CalibrationHoldoutSummary, SummaryError> {
         let end = self.observation_end.unwrap_or(calibration_end);
         if calibration_end > end {
-            return Err(SummaryError::CalibrationAfterObservationEnd { calibration_end, observation_end: end });
+            return Err(SummaryError::CalibrationAfterObservationEnd {
+                calibration_end,
+                observation_end: end,
+            });
         }
         let unit = opts.unit;
         let cal_p = opts.collapse.period_start(calibration_end);
@@ -470,7 +503,7 @@ impl TransactionLog {
                 customer_id: self.ids[i].clone(),
                 first_purchase: self.customers[i].days[0].day,
                 frequency_cal: (n_cal - 1) as u32,
-                recency_cal: unit.from_days((cal[n_cal - 1].0 .0 - first.0) as i64),
+                recency_cal: unit.from_days((cal[n_cal - 1].0.0 - first.0) as i64),
                 t_cal: unit.from_days((cal_p.0 - first.0) as i64),
                 monetary_value_cal: mean(&cal[1..]),
                 frequency_holdout: hold.len() as u32,
