@@ -48,7 +48,11 @@ impl Amount {
     /// # Errors
     /// [`AmountError::TooPrecise`] for more than 6 significant fractional digits
     /// (trailing zeros are fine), [`AmountError::Overflow`] beyond the range.
-    pub fn from_parts(negative: bool, int_digits: &str, frac_digits: &str) -> Result<Amount, AmountError> {
+    pub fn from_parts(
+        negative: bool,
+        int_digits: &str,
+        frac_digits: &str,
+    ) -> Result<Amount, AmountError> {
         let frac = frac_digits.trim_end_matches('0');
         if frac.len() > 6 {
             return Err(AmountError::TooPrecise);
@@ -102,12 +106,24 @@ mod tests {
 
     #[test]
     fn parts() {
-        assert_eq!(Amount::from_parts(false, "12", "34"), Ok(Amount(12_340_000)));
+        assert_eq!(
+            Amount::from_parts(false, "12", "34"),
+            Ok(Amount(12_340_000))
+        );
         assert_eq!(Amount::from_parts(true, "0", "5"), Ok(Amount(-500_000)));
         assert_eq!(Amount::from_parts(false, "7", ""), Ok(Amount(7_000_000)));
-        assert_eq!(Amount::from_parts(false, "1", "1234560000"), Ok(Amount(1_123_456)));
-        assert_eq!(Amount::from_parts(false, "1", "1234567"), Err(AmountError::TooPrecise));
-        assert_eq!(Amount::from_parts(false, "99999999999999", ""), Err(AmountError::Overflow));
+        assert_eq!(
+            Amount::from_parts(false, "1", "1234560000"),
+            Ok(Amount(1_123_456))
+        );
+        assert_eq!(
+            Amount::from_parts(false, "1", "1234567"),
+            Err(AmountError::TooPrecise)
+        );
+        assert_eq!(
+            Amount::from_parts(false, "99999999999999", ""),
+            Err(AmountError::Overflow)
+        );
         assert_eq!(Amount(12_500_000).to_string(), "12.50");
         assert_eq!(Amount(-125_000).to_string(), "-0.125");
     }

@@ -162,7 +162,10 @@ mod tests {
     #[test]
     fn epoch_and_round_trip() {
         assert_eq!(Day::from_ymd(1970, 1, 1), Some(Day(0)));
-        assert_eq!(Day::from_ymd(1997, 9, 30).unwrap().to_string(), "1997-09-30");
+        assert_eq!(
+            Day::from_ymd(1997, 9, 30).unwrap().to_string(),
+            "1997-09-30"
+        );
         assert_eq!(Day::parse_iso("1969-12-31"), Some(Day(-1)));
         assert_eq!(Day::from_ymd(1997, 2, 30), None);
     }
@@ -172,10 +175,33 @@ mod tests {
         // 2024-01-03 is a Wednesday; its ISO week starts Monday 2024-01-01.
         let d = Day::parse_iso("2024-01-03").unwrap();
         assert_eq!(d.week_start().to_string(), "2024-01-01");
-        assert_eq!(Day::parse_iso("2023-12-31").unwrap().week_start().to_string(), "2023-12-25");
-        assert_eq!(Day::parse_iso("2024-02-29").unwrap().month_start().to_string(), "2024-02-01");
-        assert_eq!(Day::parse_iso("2024-03-31").unwrap().add_months(-1).to_string(), "2024-02-29");
-        assert_eq!(Day::parse_iso("2024-01-31").unwrap().months_until(Day::parse_iso("2024-02-01").unwrap()), 1);
+        assert_eq!(
+            Day::parse_iso("2023-12-31")
+                .unwrap()
+                .week_start()
+                .to_string(),
+            "2023-12-25"
+        );
+        assert_eq!(
+            Day::parse_iso("2024-02-29")
+                .unwrap()
+                .month_start()
+                .to_string(),
+            "2024-02-01"
+        );
+        assert_eq!(
+            Day::parse_iso("2024-03-31")
+                .unwrap()
+                .add_months(-1)
+                .to_string(),
+            "2024-02-29"
+        );
+        assert_eq!(
+            Day::parse_iso("2024-01-31")
+                .unwrap()
+                .months_until(Day::parse_iso("2024-02-01").unwrap()),
+            1
+        );
     }
 
     #[test]
