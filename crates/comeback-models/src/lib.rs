@@ -1,1 +1,3 @@
 //! Probabilistic customer-base models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, Gamma-Gamma, sBG): likelihoods, fits, predictions, simulation. No I/O.
+
+pub mod simulate;
