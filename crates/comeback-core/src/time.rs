@@ -38,6 +38,45 @@ impl Day {
         NaiveDate::from_num_days_from_ce_opt(self.0.checked_add(UNIX_EPOCH_CE_DAYS)?)
     }
 
+    /// (year, month 1–12, day 1–31) of this day by integer arithmetic (Hinnant's
+    /// `civil_from_days`, valid for the whole `i32` range); a hot path for writing dates,
+    /// property-tested against chrono.
+    pub fn to_ymd(self) -> (i32, u32, u32) {
+        let z = self.0 as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        (y as i32, m, d)
+    }
+
+    /// Writes `YYYY-MM-DD` (years 0–9999) into `buf`; other years fall back to
+    /// [`Display`](fmt::Display).
+    pub fn write_iso(self, buf: &mut Vec<u8>) {
+        let (y, m, d) = self.to_ymd();
+        if (0..=9999).contains(&y) {
+            let y = y as u32;
+            buf.extend_from_slice(&[
+                b'0' + (y / 1000) as u8,
+                b'0' + (y / 100 % 10) as u8,
+                b'0' + (y / 10 % 10) as u8,
+                b'0' + (y % 10) as u8,
+                b'-',
+                b'0' + (m / 10) as u8,
+                b'0' + (m % 10) as u8,
+                b'-',
+                b'0' + (d / 10) as u8,
+                b'0' + (d % 10) as u8,
+            ]);
+        } else {
+            buf.extend_from_slice(self.to_string().as_bytes());
+        }
+    }
+
     /// The Monday that starts this day's ISO week.
     pub fn week_start(self) -> Day {
         // 1970-01-01 was a Thursday: (d + 3) mod 7 is 0 on Mondays.
@@ -158,6 +197,19 @@ impl FromStr for TimeUnit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn fast_ymd_equals_chrono(d in -800_000i32..3_000_000) {
+            let day = Day(d);
+            let date = day.date().unwrap();
+            prop_assert_eq!(day.to_ymd(), (date.year(), date.month(), date.day()));
+            let mut buf = Vec::new();
+            day.write_iso(&mut buf);
+            prop_assert_eq!(String::from_utf8(buf).unwrap(), day.to_string());
+        }
+    }
 
     #[test]
     fn epoch_and_round_trip() {

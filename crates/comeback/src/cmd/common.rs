@@ -1,0 +1,136 @@
+//! Helpers shared by the subcommands: `key=value` parameter lists, atomic output files,
+//! progress bars.
+
+use anyhow::{Context, Result, bail};
+use std::io::Write;
+use std::path::Path;
+
+/// Parses `r=0.243,alpha=4.414,...` into values in the order of `names`. Every name must
+/// be given exactly once; unknown names are errors.
+pub fn parse_params(flag: &str, text: &str, names: &[&str]) -> Result<Vec<f64>> {
+    let mut values: Vec<Option<f64>> = vec![None; names.len()];
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((k, v)) = part.split_once('=') else {
+            bail!(
+                "{flag}: expected name=value, got \"{part}\" (names: {})",
+                names.join(", ")
+            );
+        };
+        let k = k.trim();
+        let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(k)) else {
+            bail!(
+                "{flag}: unknown parameter \"{k}\" (expected {})",
+                names.join(", ")
+            );
+        };
+        let x: f64 = v.trim().parse().with_context(|| {
+            format!("{flag}: cannot parse \"{}\" as a number for {k}", v.trim())
+        })?;
+        if values[i].replace(x).is_some() {
+            bail!("{flag}: parameter \"{k}\" given twice");
+        }
+    }
+    names
+        .iter()
+        .zip(values)
+        .map(|(n, v)| {
+            v.with_context(|| {
+                format!(
+                    "{flag}: missing parameter \"{n}\" (expected {})",
+                    names.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// Writes a file atomically: `write` fills a temporary file in the same directory, which is
+/// renamed over `path` only when `write` succeeds, so a failure never leaves a partial or
+/// half-replaced file.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".comeback-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
+    write(&mut w)?;
+    let tmp = w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.as_file().sync_all().ok();
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// A progress bar on stderr when it is a terminal and not `quiet`; hidden otherwise.
+pub fn progress_bar(quiet: bool, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = match len {
+        Some(n) => indicatif::ProgressBar::new(n).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        ),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    pb.set_message(what.to_string());
+    pb
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params() {
+        assert_eq!(
+            parse_params("--params", "b=2, a=1", &["a", "b"]).unwrap(),
+            vec![1.0, 2.0]
+        );
+        let e = parse_params("--params", "a=1", &["a", "b"])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "--params: missing parameter \"b\" (expected a, b)");
+        let e = parse_params("--params", "a=1,c=2", &["a", "b"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown parameter \"c\""), "{e}");
+        let e = parse_params("--params", "a=x", &["a"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cannot parse \"x\""), "{e}");
+    }
+
+    #[test]
+    fn atomic_write_leaves_nothing_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.csv");
+        let r = write_atomically(&p, |w| {
+            w.write_all(b"partial")?;
+            bail!("boom")
+        });
+        assert!(r.is_err());
+        assert!(!p.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "temp file removed"
+        );
+        write_atomically(&p, |w| Ok(w.write_all(b"ok")?)).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "ok");
+    }
+}
