@@ -459,12 +459,12 @@ impl FitOptions {
                 "max_iterations and max_evaluations must be positive".into(),
             ));
         }
-        if let Some(lp) = &self.initial_log_params {
-            if lp.len() != n_params || lp.iter().any(|v| !v.is_finite()) {
-                return Err(FitError::Options(format!(
-                    "initial_log_params must be {n_params} finite numbers, got {lp:?}"
-                )));
-            }
+        if let Some(lp) = &self.initial_log_params
+            && (lp.len() != n_params || lp.iter().any(|v| !v.is_finite()))
+        {
+            return Err(FitError::Options(format!(
+                "initial_log_params must be {n_params} finite numbers, got {lp:?}"
+            )));
         }
         Ok(())
     }
@@ -743,17 +743,17 @@ fn minimize(c: &mut Counted<'_>, x0: &[f64], opts: &FitOptions, start: Instant) 
                 ),
             );
         }
-        if let Some(budget) = opts.time_budget {
-            if start.elapsed() > budget {
-                return out(
-                    x,
-                    f,
-                    g,
-                    iterations,
-                    false,
-                    format!("time budget of {budget:?} reached (gradient {gmax:.2e})"),
-                );
-            }
+        if let Some(budget) = opts.time_budget
+            && start.elapsed() > budget
+        {
+            return out(
+                x,
+                f,
+                g,
+                iterations,
+                false,
+                format!("time budget of {budget:?} reached (gradient {gmax:.2e})"),
+            );
         }
         iterations += 1;
         let h = match fd_hessian(c, &x, &g, false) {
