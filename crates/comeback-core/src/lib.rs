@@ -29,11 +29,37 @@
 //! assert_eq!(s.customers[0].monetary_value, 20.0);
 //! ```
 
+mod actions;
+mod charts;
+mod cohort;
+mod lifecycle;
 mod money;
+mod retention;
+mod rfm;
 mod summary;
 mod time;
 
+pub use actions::{
+    AdvocateParams, ValueAtRisk, advocates_list, at_risk_list, value_at_risk,
+    value_at_risk_given_alive, win_back_list,
+};
+pub use charts::{
+    GridCell, Histogram, HistogramBucket, PAliveGrid, RecencyAxis, clv_histogram, histogram,
+    nice_edges, p_alive_grid,
+};
+pub use cohort::{Cohort, CohortCell, CohortTable, cohort_table};
+pub use lifecycle::{
+    Lifecycle, LifecycleParams, LifecycleStage, lifecycle_stages, median_inter_purchase_days,
+};
 pub use money::{Amount, AmountError};
+pub use retention::{
+    Defection, MAX_MONTHS, RetentionError, Window, defection, defection_trend, historical_revenue,
+    total_amount,
+};
+pub use rfm::{
+    RFM_SEGMENT_MAP, RfmScore, RfmSegment, SegmentRule, SegmentStats, quintile_scores_by,
+    rfm_scores, segment_stats,
+};
 pub use summary::{
     CalibrationHoldout, CalibrationHoldoutSummary, Collapse, CustomerDays, CustomerSummary,
     DayTotal, Summary, SummaryError, SummaryOptions, TransactionLog, TransactionLogBuilder,
