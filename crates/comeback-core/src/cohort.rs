@@ -79,7 +79,7 @@ impl CohortTable {
 
 /// Month index `year × 12 + month0`, for ordering and differences.
 fn month_index(d: Day) -> i64 {
-    let (y, m) = d.year_month();
+    let (y, m, _) = d.to_ymd();
     y as i64 * 12 + m as i64 - 1
 }
 

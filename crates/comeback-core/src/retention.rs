@@ -165,6 +165,27 @@ fn check_months(name: &'static str, months: u32) -> Result<(), RetentionError> {
 /// # Errors
 /// [`RetentionError::InvalidParameter`] when `window_months` is 0 or above 1200;
 /// [`RetentionError::Overflow`] when a revenue sum leaves the exact range.
+///
+/// # Examples
+/// PRODUCT R8: 700 customers spend $300 each in 2024, 560 of them buy again in 2025.
+/// ```
+/// use comeback_core::{Amount, Day, TransactionLogBuilder, defection};
+/// let d = |s: &str| Day::parse_iso(s).unwrap();
+/// let usd300 = Amount::from_micros(300_000_000);
+/// let mut b = TransactionLogBuilder::new(Some(d("2025-12-31")));
+/// for i in 0..700 {
+///     let id = format!("c{i}");
+///     b.add(&id, d("2024-03-01"), usd300)?;
+///     if i < 560 {
+///         b.add(&id, d("2025-03-01"), usd300)?;
+///     }
+/// }
+/// let r = defection(&b.finish(), d("2025-12-31"), 12)?;
+/// assert_eq!(r.customers_lost, 140);
+/// assert_eq!(r.revenue_lost.to_string(), "42000.00");
+/// assert_eq!(r.rate, Some(0.2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn defection(
     log: &TransactionLog,
     end: Day,
