@@ -548,6 +548,15 @@ impl fmt::Display for FitReport {
     }
 }
 
+/// A fitted model together with the report of its fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted<M> {
+    /// The model at the maximum-likelihood estimates.
+    pub model: M,
+    /// How the fit went: estimates, standard errors, log-likelihood, ...
+    pub report: FitReport,
+}
+
 /// Largest |log θ| the minimiser explores (θ within e^±40).
 const MAX_LOG_PARAM: f64 = 40.0;
 

@@ -1,6 +1,8 @@
 //! Probabilistic customer-base models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, Gamma-Gamma, sBG): likelihoods, fits, predictions, simulation. No I/O.
 
+pub mod bgnbd;
 pub mod fit;
 pub mod hyp2f1;
+mod math;
 pub mod simulate;
 pub mod transaction;

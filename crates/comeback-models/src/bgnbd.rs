@@ -1,0 +1,471 @@
+//! BG/NBD (Fader, Hardie & Lee 2005) and MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+//!
+//! Both assume: while alive, a customer buys as a Poisson process with rate λ ~ Gamma(r, α)
+//! (shape r, rate α); the customer drops out with probability p ~ Beta(a, b), independent of
+//! λ. In **BG/NBD** the dropout chance comes after every purchase, so a customer with no
+//! repeat purchase is alive for sure. In **MBG/NBD** there is also a chance at time 0, so
+//! P(alive) < 1 even for x = 0.
+//!
+//! | quantity | BG/NBD (FHL 2005, *Marketing Science* 24(2)) | MBG/NBD (BDF 2007, *IJRM* 24) |
+//! |---|---|---|
+//! | likelihood L(r, α, a, b \| x, tₓ, T) | eq. (6) | eq. (7) in BDF; lifetimes' `ModifiedBetaGeoFitter` |
+//! | P(X(t) = n) | eq. (8) | BDF's analogue (dropout at 0 adds one Beta factor) |
+//! | E[X(t)] | eq. (9) | b/(a−1)·[1 − (α/(α+t))ʳ ₂F₁(r, b+1; a+b; t/(α+t))] |
+//! | E[Y(t) \| x, tₓ, T] | eq. (10) | as eq. (10) with b+x → b+x+1 in the Beta terms |
+//! | P(alive \| x, tₓ, T) | FH note 021, eq. (1): 1/(1 + δₓ₍>0₎ a/(b+x−1)·((α+T)/(α+tₓ))^(r+x)) | 1/(1 + a/(b+x)·((α+T)/(α+tₓ))^(r+x)) |
+//!
+//! # Numerics
+//! The likelihood is evaluated as ln L = [ln Γ(r+x) − ln Γ(r) + r ln α] − [ln Γ(a+b+x+k) −
+//! ln Γ(a+b)] + [ln Γ(b+x−1+k) − ln Γ(b)] + ln((b+x−1+k)(α+T)^−(r+x) + a(α+tₓ)^−(r+x))
+//! (k = 0 BG, 1 MBG) with a log-sum-exp, and the Γ-terms once per distinct x, so it stays
+//! finite for x, T ≫ 10⁴. The gradient is analytic (ψ differences).
+//!
+//! The conditional expectation is E[Y(t)|…] = P(alive)·Φ with Φ the expected purchases of an
+//! alive customer, Φ = C/(a−1)·[1 − ((α+T)/(α+T+t))^R ₂F₁(R, B; C; t/(α+T+t))], R = r+x,
+//! B = b+x+k, C = a+b+x−1+k. By Pfaff's transformation the bracket is
+//! 1 − ₂F₁(R, a−1; C; w) with w = −t/(α+T), and dividing the series term by term by (a−1)
+//! gives a series with no 0/0 at a = 1 and no pole at C = 0:
+//! Φ = −Σₙ≥₁ (R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) wⁿ, used for |w| ≤ ½. For larger t the second Pfaff
+//! form (in z = t/(α+T+t)) is used: Φ = C(1 − (1−z)^(a−1))/(a−1) − (1−z)^(a−1) Σₙ≥₁
+//! (C−R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) zⁿ. Both are exact series; the second converges like zⁿ.
+
+use crate::fit::{
+    FitError, FitOptions, Fitted, Objective, ParamError, Rfm, RfmData, check_positive,
+    fit_objective,
+};
+use crate::math::{
+    digamma_diff, inc_beta, inv_one_plus_exp, ln_beta, ln_gamma, ln_poch, log_add_exp,
+};
+use crate::transaction::TransactionModel;
+
+/// Parameter names of both models, as in the papers.
+pub const PARAM_NAMES: &[&str] = &["r", "alpha", "a", "b"];
+
+/// Which of the two models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Bg,
+    Mbg,
+}
+
+impl Variant {
+    fn k(self) -> f64 {
+        match self {
+            Variant::Bg => 0.0,
+            Variant::Mbg => 1.0,
+        }
+    }
+    /// Whether a customer with frequency x has the "dropped out after the last purchase"
+    /// branch in the likelihood.
+    fn has_death_branch(self, x: f64) -> bool {
+        match self {
+            Variant::Bg => x > 0.0,
+            Variant::Mbg => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Params {
+    r: f64,
+    alpha: f64,
+    a: f64,
+    b: f64,
+}
+
+impl Params {
+    fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self, ParamError> {
+        Ok(Params {
+            r: check_positive("r", r)?,
+            alpha: check_positive("alpha", alpha)?,
+            a: check_positive("a", a)?,
+            b: check_positive("b", b)?,
+        })
+    }
+}
+
+/// ln L for one customer.
+fn log_likelihood(v: Variant, p: &Params, c: &Rfm) -> f64 {
+    let (x, tx, t) = (c.frequency(), c.recency(), c.t());
+    let Params { r, alpha, a, b } = *p;
+    let lt = (alpha + t).ln();
+    if !v.has_death_branch(x) {
+        // BG/NBD, x = 0: L = (α/(α+T))^r.
+        return -r * (t / alpha).ln_1p();
+    }
+    let k = v.k();
+    let c1 = b + x - 1.0 + k;
+    let head = ln_poch(r, x) + r * alpha.ln() - ln_poch(a + b, x + k) + ln_poch(b, x - 1.0 + k);
+    let l1 = c1.ln() - (r + x) * lt;
+    let l2 = a.ln() - (r + x) * (alpha + tx).ln();
+    head + log_add_exp(l1, l2)
+}
+
+/// P(alive | x, tₓ, T).
+fn p_alive(v: Variant, p: &Params, c: &Rfm) -> f64 {
+    let (x, tx, t) = (c.frequency(), c.recency(), c.t());
+    if !v.has_death_branch(x) {
+        return 1.0;
+    }
+    let c1 = p.b + x - 1.0 + v.k();
+    // ln[a/c1 · ((α+T)/(α+tₓ))^(r+x)]
+    let z = (p.a / c1).ln() + (p.r + x) * ((t - tx) / (p.alpha + tx)).ln_1p();
+    inv_one_plus_exp(z)
+}
+
+/// Φ: expected purchases in (T, T+t] of a customer alive at T, with R = r+x, Beta
+/// parameters (a, B = C − a + 1) and C = a+b+x−1+k; `s` = α+T. See the module docs.
+fn alive_expectation(big_r: f64, a: f64, c: f64, s: f64, t: f64) -> f64 {
+    if t <= 0.0 {
+        return 0.0;
+    }
+    let w = -t / s;
+    if w >= -0.5 {
+        // Φ = −Σ (R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) wⁿ
+        let mut term = -big_r * w;
+        let mut sum = term;
+        let mut n = 1.0;
+        while n < 100_000.0 {
+            term *= (big_r + n) * (a + n - 1.0) / ((c + n) * (n + 1.0)) * w;
+            sum += term;
+            if term.abs() <= 1e-17 * sum.abs() {
+                break;
+            }
+            n += 1.0;
+        }
+        return sum;
+    }
+    let z = t / (s + t);
+    let lz = (-t / (s + t)).ln_1p(); // ln(1 − z) = −ln(1 + t/s)
+    let lz = if lz.is_finite() { lz } else { -(t / s).ln_1p() };
+    let eps = a - 1.0;
+    let one_minus_z_eps = (eps * lz).exp();
+    let first = if eps == 0.0 {
+        -c * lz
+    } else {
+        -c * (eps * lz).exp_m1() / eps
+    };
+    // S = Σ (C−R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) zⁿ
+    let cr = c - big_r;
+    let mut term = cr * z;
+    let mut sum = term;
+    let mut n = 1.0;
+    while term != 0.0 && n < 5_000_000.0 {
+        term *= (cr + n) * (a + n - 1.0) / ((c + n) * (n + 1.0)) * z;
+        sum += term;
+        if term.abs() <= 1e-17 * sum.abs() && n > cr.abs() {
+            break;
+        }
+        n += 1.0;
+    }
+    first - one_minus_z_eps * sum
+}
+
+/// E[Y(t) | x, tₓ, T].
+fn conditional_expected(v: Variant, p: &Params, c: &Rfm, t: f64) -> f64 {
+    let x = c.frequency();
+    let k = v.k();
+    let phi = alive_expectation(
+        p.r + x,
+        p.a,
+        p.a + p.b + x - 1.0 + k,
+        p.alpha + c.t(),
+        t.max(0.0),
+    );
+    (phi * p_alive(v, p, c)).max(0.0)
+}
+
+/// E[X(t)] for a new customer.
+fn unconditional_expected(v: Variant, p: &Params, t: f64) -> f64 {
+    let k = v.k();
+    let phi = alive_expectation(p.r, p.a, p.a + p.b - 1.0 + k, p.alpha, t.max(0.0));
+    let alive0 = match v {
+        Variant::Bg => 1.0,
+        Variant::Mbg => p.b / (p.a + p.b),
+    };
+    (phi * alive0).max(0.0)
+}
+
+/// P(X(t) = n): FHL eq. (8) and its MBG analogue.
+fn prob_purchases(v: Variant, p: &Params, t: f64, n: u64) -> f64 {
+    let Params { r, alpha, a, b } = *p;
+    let nf = n as f64;
+    let k = v.k();
+    if t <= 0.0 {
+        // X(0) = 0.
+        return if n == 0 { 1.0 } else { 0.0 };
+    }
+    // NB(n; r, α/(α+t)) in logs.
+    let ln_q = (t / (alpha + t)).ln();
+    let ln_p = -(t / alpha).ln_1p();
+    let ln_nb = ln_poch(r, nf) - ln_gamma(nf + 1.0) + r * ln_p + nf * ln_q;
+    let first = (ln_beta(a, b + nf + k) - ln_beta(a, b) + ln_nb).exp();
+    let second = if v.has_death_branch(nf) {
+        let tail = if n == 0 {
+            1.0
+        } else {
+            inc_beta(t / (alpha + t), nf, r)
+        };
+        (ln_beta(a + 1.0, b + nf - 1.0 + k) - ln_beta(a, b)).exp() * tail
+    } else {
+        0.0
+    };
+    (first + second).clamp(0.0, 1.0)
+}
+
+/// Mean negative log-likelihood objective of BG/NBD or MBG/NBD over (ln r, ln α, ln a, ln b).
+struct BgObjective<'a> {
+    data: &'a RfmData,
+    variant: Variant,
+}
+
+impl Objective for BgObjective<'_> {
+    fn param_names(&self) -> &'static [&'static str] {
+        PARAM_NAMES
+    }
+    fn total_weight(&self) -> f64 {
+        self.data.total_weight()
+    }
+    fn n_distinct(&self) -> usize {
+        self.data.n_distinct()
+    }
+    fn initial_log_params(&self) -> Vec<f64> {
+        let (mx, _, mt) = self.data.weighted_means();
+        let alpha = mt.max(1e-3) / (mx + 0.1);
+        vec![0.0, alpha.ln(), 0.0, 3f64.ln()]
+    }
+    fn value_and_gradient(&self, lp: &[f64], g: &mut [f64]) -> f64 {
+        let (r, alpha, a, b) = (lp[0].exp(), lp[1].exp(), lp[2].exp(), lp[3].exp());
+        let k = self.variant.k();
+        let ln_alpha = alpha.ln();
+        let (mut f, mut gr, mut gal, mut ga, mut gb) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        // Per-x terms, recomputed when x changes (rows are sorted by x).
+        let mut cur_x = f64::NAN;
+        let (mut head, mut d_head_r, mut d_head_ab, mut d_head_b, mut ln_c1, mut c1) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for (row, &w) in self.data.rows().iter().zip(self.data.weights()) {
+            let (x, tx, t) = (row.frequency(), row.recency(), row.t());
+            let lt = (alpha + t).ln();
+            if !self.variant.has_death_branch(x) {
+                let ll = r * (ln_alpha - lt);
+                f += w * ll;
+                gr += w * (ln_alpha - lt);
+                gal += w * (r / alpha - r / (alpha + t));
+                continue;
+            }
+            if x != cur_x {
+                cur_x = x;
+                c1 = b + x - 1.0 + k;
+                ln_c1 = c1.ln();
+                head = ln_poch(r, x) - ln_poch(a + b, x + k) + ln_poch(b, x - 1.0 + k);
+                d_head_r = digamma_diff(r, x);
+                d_head_ab = -digamma_diff(a + b, x + k);
+                d_head_b = digamma_diff(b, x - 1.0 + k);
+            }
+            let ltx = (alpha + tx).ln();
+            let rx = r + x;
+            let l1 = ln_c1 - rx * lt;
+            let l2 = a.ln() - rx * ltx;
+            let m = log_add_exp(l1, l2);
+            let p1 = (l1 - m).exp();
+            let p2 = (l2 - m).exp();
+            f += w * (head + r * ln_alpha + m);
+            gr += w * (d_head_r + ln_alpha - p1 * lt - p2 * ltx);
+            gal += w * (r / alpha - rx * (p1 / (alpha + t) + p2 / (alpha + tx)));
+            ga += w * (d_head_ab + p2 / a);
+            gb += w * (d_head_ab + d_head_b + p1 / c1);
+        }
+        let n = self.data.total_weight();
+        g[0] = -gr * r / n;
+        g[1] = -gal * alpha / n;
+        g[2] = -ga * a / n;
+        g[3] = -gb * b / n;
+        let v = -f / n;
+        if v.is_finite() { v } else { f64::INFINITY }
+    }
+}
+
+macro_rules! bg_family_model {
+    ($ty:ident, $variant:expr, $cli:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $ty {
+            p: Params,
+        }
+
+        impl $ty {
+            /// Model name as on the command line.
+            pub const NAME: &'static str = $cli;
+
+            /// A model with the given parameters.
+            ///
+            /// # Errors
+            /// [`ParamError::NotPositive`] when a parameter is not positive and finite.
+            pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self, ParamError> {
+                Ok($ty {
+                    p: Params::new(r, alpha, a, b)?,
+                })
+            }
+            /// From a slice `[r, alpha, a, b]`.
+            ///
+            /// # Errors
+            /// As [`Self::new`], or [`ParamError::Undefined`] for a wrong length.
+            pub fn from_params(v: &[f64]) -> Result<Self, ParamError> {
+                match v {
+                    [r, alpha, a, b] => Self::new(*r, *alpha, *a, *b),
+                    _ => Err(ParamError::Undefined(format!(
+                        "expected 4 parameters (r, alpha, a, b), got {}",
+                        v.len()
+                    ))),
+                }
+            }
+            /// Shape r of the purchase-rate gamma.
+            pub fn r(&self) -> f64 {
+                self.p.r
+            }
+            /// Rate α of the purchase-rate gamma (per unit of time).
+            pub fn alpha(&self) -> f64 {
+                self.p.alpha
+            }
+            /// Beta shape a of the dropout probability.
+            pub fn a(&self) -> f64 {
+                self.p.a
+            }
+            /// Beta shape b of the dropout probability.
+            pub fn b(&self) -> f64 {
+                self.p.b
+            }
+
+            /// The mean-negative-log-likelihood objective over (ln r, ln α, ln a, ln b).
+            pub fn objective(data: &RfmData) -> impl Objective + '_ {
+                BgObjective {
+                    data,
+                    variant: $variant,
+                }
+            }
+
+            /// Maximum-likelihood fit.
+            ///
+            /// # Errors
+            /// [`FitError`] for invalid options or a likelihood that is not finite at the start.
+            pub fn fit(data: &RfmData, opts: &FitOptions) -> Result<Fitted<Self>, FitError> {
+                let obj = Self::objective(data);
+                let report = fit_objective(Self::NAME, &obj, opts)?;
+                let model = Self::from_params(&report.params)
+                    .map_err(|e| FitError::Unfittable(e.to_string()))?;
+                Ok(Fitted { model, report })
+            }
+        }
+
+        impl TransactionModel for $ty {
+            fn name(&self) -> &'static str {
+                Self::NAME
+            }
+            fn param_names(&self) -> &'static [&'static str] {
+                PARAM_NAMES
+            }
+            fn params(&self) -> Vec<f64> {
+                vec![self.p.r, self.p.alpha, self.p.a, self.p.b]
+            }
+            fn log_likelihood(&self, c: &Rfm) -> f64 {
+                log_likelihood($variant, &self.p, c)
+            }
+            fn p_alive(&self, c: &Rfm) -> f64 {
+                p_alive($variant, &self.p, c)
+            }
+            fn expected_purchases(&self, t: f64) -> f64 {
+                unconditional_expected($variant, &self.p, t)
+            }
+            fn conditional_expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
+                conditional_expected($variant, &self.p, c, t)
+            }
+            fn prob_purchases(&self, t: f64, n: u64) -> f64 {
+                prob_purchases($variant, &self.p, t, n)
+            }
+        }
+    };
+}
+
+bg_family_model!(
+    BgNbd,
+    Variant::Bg,
+    "bgnbd",
+    "BG/NBD model (Fader, Hardie & Lee 2005) with parameters r, α, a, b."
+);
+bg_family_model!(
+    MbgNbd,
+    Variant::Mbg,
+    "mbgnbd",
+    "MBG/NBD model (Batislam, Denizel & Filiztekin 2007) with parameters r, α, a, b."
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::gradient_check;
+
+    fn small_data() -> RfmData {
+        RfmData::from_columns(
+            &[0.0, 1.0, 2.0, 5.0, 0.0, 3.0],
+            &[0.0, 3.0, 10.0, 20.0, 0.0, 5.0],
+            &[30.0, 30.0, 25.0, 21.0, 10.0, 40.0],
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn gradients_are_exact() {
+        let d = small_data();
+        for lp in [[-1.0, 1.0, -0.5, 0.8], [0.5, 2.0, 1.0, -1.0]] {
+            assert!(gradient_check(&BgNbd::objective(&d), &lp) < 1e-6);
+            assert!(gradient_check(&MbgNbd::objective(&d), &lp) < 1e-6);
+        }
+    }
+
+    #[test]
+    fn likelihood_matches_objective() {
+        let d = small_data();
+        let m = BgNbd::new(0.3, 4.0, 0.8, 2.5).unwrap();
+        let direct: f64 = d
+            .rows()
+            .iter()
+            .zip(d.weights())
+            .map(|(c, w)| w * m.log_likelihood(c))
+            .sum();
+        let obj = BgNbd::objective(&d);
+        assert!((obj.total_log_likelihood(&m.params()) - direct).abs() < 1e-10);
+    }
+
+    #[test]
+    fn expectation_branches_agree() {
+        // Both series at the switch point |w| = 1/2, and near a = 1.
+        for &(r, a, c) in &[
+            (0.3, 0.8, 2.2),
+            (5.3, 1.0, 7.0),
+            (2.0, 3.0, 4.5),
+            (0.2, 0.1, 0.05),
+        ] {
+            let s = 10.0;
+            let below = alive_expectation(r, a, c, s, 4.999_999_9);
+            let above = alive_expectation(r, a, c, s, 5.000_000_1);
+            assert!(
+                (below - above).abs() < 1e-7 * below,
+                "{r} {a} {c}: {below} {above}"
+            );
+        }
+    }
+
+    #[test]
+    fn probabilities_sum_to_one() {
+        for m in [
+            &BgNbd::new(0.24, 4.4, 0.79, 2.43).unwrap() as &dyn TransactionModel,
+            &MbgNbd::new(0.52, 6.18, 0.89, 1.61).unwrap(),
+        ] {
+            let total: f64 = (0..400).map(|n| m.prob_purchases(39.0, n)).sum();
+            assert!((total - 1.0).abs() < 1e-9, "{total}");
+            let mean: f64 = (0..400).map(|n| n as f64 * m.prob_purchases(39.0, n)).sum();
+            assert!((mean - m.expected_purchases(39.0)).abs() < 1e-8, "{mean}");
+        }
+    }
+}

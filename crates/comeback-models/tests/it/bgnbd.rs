@@ -1,0 +1,179 @@
+//! BG/NBD and MBG/NBD on CDNOW against lifetimes 0.11.3 and the published values.
+
+use crate::common::*;
+use comeback_models::bgnbd::{BgNbd, MbgNbd};
+use comeback_models::fit::FitOptions;
+use comeback_models::transaction::{ClvOptions, TransactionModel};
+
+#[test]
+fn bgnbd_fit_matches_published_and_lifetimes() {
+    let d = cdnow_data();
+    let fit = BgNbd::fit(&d, &FitOptions::default()).unwrap();
+    let rep = &fit.report;
+    assert!(rep.converged, "{}", rep.message);
+    let reference = reference();
+    for (i, name) in ["r", "alpha", "a", "b"].iter().enumerate() {
+        let want = num(
+            &reference,
+            &format!("/computed_lifetimes/cdnow_sample_2357/BG~1NBD/params/{name}"),
+        );
+        assert_rel(rep.params[i], want, 1e-3, name);
+    }
+    // Published LL −9582.4 (1 decimal): within 0.05; and no worse than lifetimes'.
+    assert!(
+        (rep.log_likelihood - -9582.4).abs() < 0.05,
+        "{}",
+        rep.log_likelihood
+    );
+    let lifetimes_ll = num(
+        &reference,
+        "/computed_lifetimes/cdnow_sample_2357/BG~1NBD/total_log_likelihood",
+    );
+    assert!(
+        rep.log_likelihood >= lifetimes_ll - 1e-6,
+        "{}",
+        rep.log_likelihood
+    );
+    assert_eq!(rep.n_customers, 2357.0);
+    assert!(rep.std_errors.is_some());
+    eprintln!("{rep}");
+}
+
+#[test]
+fn mbgnbd_fit_matches_lifetimes() {
+    let d = cdnow_data();
+    let fit = MbgNbd::fit(&d, &FitOptions::default()).unwrap();
+    let rep = &fit.report;
+    assert!(rep.converged, "{}", rep.message);
+    let reference = reference();
+    for (i, name) in ["r", "alpha", "a", "b"].iter().enumerate() {
+        let want = num(
+            &reference,
+            &format!("/computed_lifetimes/cdnow_sample_2357/MBG~1NBD/params/{name}"),
+        );
+        assert_rel(rep.params[i], want, 1e-3, name);
+    }
+    let lifetimes_ll = num(
+        &reference,
+        "/computed_lifetimes/cdnow_sample_2357/MBG~1NBD/total_log_likelihood",
+    );
+    assert!(
+        rep.log_likelihood >= lifetimes_ll - 1e-6,
+        "{}",
+        rep.log_likelihood
+    );
+    eprintln!("{rep}");
+}
+
+fn model_at_reference<M>(key: &str, make: impl Fn(&[f64]) -> M) -> M {
+    let reference = reference();
+    let p: Vec<f64> = ["r", "alpha", "a", "b"]
+        .iter()
+        .map(|n| {
+            num(
+                &reference,
+                &format!("/computed_lifetimes/cdnow_sample_2357/{key}/params/{n}"),
+            )
+        })
+        .collect();
+    make(&p)
+}
+
+fn check_customers(m: &dyn TransactionModel, key: &str) {
+    let reference = reference();
+    let (ids, cs) = cdnow();
+    for id in ["1", "2", "3", "1516", "157", "244"] {
+        let i = ids.iter().position(|v| v.to_string() == id).unwrap();
+        let c = &cs[i];
+        let base = format!("/computed_lifetimes/cdnow_sample_2357/{key}/customers/{id}");
+        assert_rel(
+            m.p_alive(c),
+            num(&reference, &format!("{base}/p_alive")),
+            1e-6,
+            &format!("{key} p_alive {id}"),
+        );
+        assert_rel(
+            m.conditional_expected_purchases(c, 39.0),
+            num(&reference, &format!("{base}/expected_purchases_next_39w")),
+            1e-6,
+            &format!("{key} E[Y(39)] {id}"),
+        );
+    }
+}
+
+#[test]
+fn per_customer_predictions_match_lifetimes() {
+    let bg = model_at_reference("BG~1NBD", |p| BgNbd::from_params(p).unwrap());
+    check_customers(&bg, "BG~1NBD");
+    let mbg = model_at_reference("MBG~1NBD", |p| MbgNbd::from_params(p).unwrap());
+    check_customers(&mbg, "MBG~1NBD");
+}
+
+#[test]
+fn holdout_sums_match_lifetimes() {
+    let reference = reference();
+    let (_, cs) = cdnow();
+    for key in ["BG~1NBD", "MBG~1NBD"] {
+        let m: Box<dyn TransactionModel> = if key == "BG~1NBD" {
+            Box::new(model_at_reference(key, |p| BgNbd::from_params(p).unwrap()))
+        } else {
+            Box::new(model_at_reference(key, |p| MbgNbd::from_params(p).unwrap()))
+        };
+        let base = format!("/computed_lifetimes/cdnow_sample_2357/{key}");
+        let cond: f64 = m
+            .conditional_expected_purchases_many(&cs, 39.0)
+            .iter()
+            .sum();
+        assert_rel(
+            cond,
+            num(
+                &reference,
+                &format!("{base}/holdout_39w_expected_repeat_transactions_sum_conditional"),
+            ),
+            1e-6,
+            key,
+        );
+        let uncond: f64 = cs
+            .iter()
+            .map(|c| m.expected_purchases(c.t() + 39.0) - m.expected_purchases(c.t()))
+            .sum();
+        assert_rel(
+            uncond,
+            num(
+                &reference,
+                &format!("{base}/holdout_39w_expected_repeat_transactions_sum_unconditional"),
+            ),
+            1e-6,
+            key,
+        );
+    }
+}
+
+#[test]
+fn clv_matches_lifetimes_convention() {
+    // lifetimes: GammaGammaFitter.customer_lifetime_value(bgf, x, t_x, T, zbar, time=12,
+    // discount_rate=0.01, freq="W"): 12 steps of 4.345 weeks, step k discounted by 1.01^k,
+    // times the Gamma-Gamma conditional expected average spend.
+    let reference = reference();
+    let bg = model_at_reference("BG~1NBD", |p| BgNbd::from_params(p).unwrap());
+    let (ids, cs) = cdnow();
+    let opts = ClvOptions::new(1.0, 0.01, 4.345, 12).unwrap();
+    for id in ["1", "2", "3", "1516", "157", "244"] {
+        let i = ids.iter().position(|v| v.to_string() == id).unwrap();
+        let base = format!("/computed_lifetimes/cdnow_sample_2357/Gamma-Gamma/customers/{id}");
+        let spend = num(
+            &reference,
+            &format!("{base}/conditional_expected_average_profit"),
+        );
+        let got = comeback_models::transaction::clv(&bg, &cs[i], spend, &opts);
+        assert_rel(
+            got,
+            num(
+                &reference,
+                &format!("{base}/clv_12m_disc0.01_freqW_using_BGNBD"),
+            ),
+            1e-6,
+            &format!("clv {id}"),
+        );
+    }
+}

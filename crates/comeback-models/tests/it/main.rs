@@ -1,0 +1,5 @@
+//! Integration tests of comeback-models (one binary; one module per model or topic).
+
+mod common;
+
+mod bgnbd;
