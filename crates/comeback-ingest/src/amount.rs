@@ -190,12 +190,12 @@ impl AmountParser {
                 } else {
                     symbol_code(sym)
                 };
-                if let (Some(code), Some(want)) = (code, &self.currency) {
-                    if !code.eq_ignore_ascii_case(want) {
-                        return Err(AmountProblem::WrongCurrency {
-                            code: code.to_string(),
-                        });
-                    }
+                if let (Some(code), Some(want)) = (code, &self.currency)
+                    && !code.eq_ignore_ascii_case(want)
+                {
+                    return Err(AmountProblem::WrongCurrency {
+                        code: code.to_string(),
+                    });
                 }
                 self.symbol = Some((sym.to_string(), line));
             }
@@ -237,17 +237,18 @@ fn split(s: &str) -> Option<(bool, Option<&str>, &str)> {
             signed = take_sign(&mut s, &mut neg);
         }
     }
-    if sym.is_none() {
-        if let Some((sy, rest)) = strip_symbol_suffix(s) {
-            sym = Some(sy);
-            s = rest.trim_end_matches(is_blank);
-        }
+    if sym.is_none()
+        && let Some((sy, rest)) = strip_symbol_suffix(s)
+    {
+        sym = Some(sy);
+        s = rest.trim_end_matches(is_blank);
     }
-    if !neg && !signed {
-        if let Some(r) = s.strip_suffix('-') {
-            neg = true;
-            s = r.trim_end_matches(is_blank);
-        }
+    if !neg
+        && !signed
+        && let Some(r) = s.strip_suffix('-')
+    {
+        neg = true;
+        s = r.trim_end_matches(is_blank);
     }
     if s.is_empty() {
         return None;

@@ -274,7 +274,7 @@ where
                     problem,
                 };
                 if !options.skip_invalid {
-                    return Err(IngestError::Row(error));
+                    return Err(error.into());
                 }
                 report.rows_rejected += 1;
                 report.rejects.push(Reject {

@@ -182,7 +182,10 @@ impl DateParser {
             Mode::Auto(None) => None,
             Mode::Auto(Some(AutoKind::IsoDate)) => parse_iso_date(s.as_bytes()),
             Mode::Auto(Some(AutoKind::Compact)) => parse_compact(s.as_bytes()),
-            Mode::Auto(Some(AutoKind::IsoTimestamp)) => self.finish(parse_iso_timestamp(s)?),
+            Mode::Auto(Some(AutoKind::IsoTimestamp)) => match parse_iso_datetime(s.as_bytes()) {
+                Some(d) => Some(d),
+                None => self.finish(parse_iso_timestamp(s)?),
+            },
             Mode::Strftime {
                 format,
                 has_offset,

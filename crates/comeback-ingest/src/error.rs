@@ -228,7 +228,7 @@ pub enum IngestError {
     },
     /// A bad row (without `skip_invalid`).
     #[error(transparent)]
-    Row(#[from] RowError),
+    Row(Box<RowError>),
     /// The header or column options do not give a mapping.
     #[error("{file}: {source}")]
     Mapping {
@@ -258,6 +258,12 @@ pub enum IngestError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+impl From<RowError> for IngestError {
+    fn from(e: RowError) -> Self {
+        IngestError::Row(Box::new(e))
+    }
 }
 
 impl IngestError {

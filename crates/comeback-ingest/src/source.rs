@@ -59,7 +59,13 @@ impl<'a> Rec<'a> {
             RecKind::Ws { line, .. } => String::from_utf8_lossy(line).into_owned(),
             RecKind::Csv(r) => {
                 let mut out = String::new();
+                let n = r.len();
                 for (i, f) in r.iter().enumerate() {
+                    let f = if i + 1 == n {
+                        f.strip_suffix(b"\r").unwrap_or(f)
+                    } else {
+                        f
+                    };
                     if i > 0 {
                         out.push(delimiter as char);
                     }
@@ -116,6 +122,10 @@ impl<R: Read> Source<R> {
                     .delimiter(d)
                     .has_headers(false)
                     .flexible(true)
+                    // `\n` only: with the default CRLF terminator the csv crate reports the
+                    // start line of a record after a CRLF one line too low. A `\r` left at the
+                    // end of the last field is trimmed like any blank.
+                    .terminator(csv::Terminator::Any(b'\n'))
                     .buffer_capacity(BUF)
                     .from_reader(chained);
                 Source::Csv {
@@ -141,12 +151,18 @@ impl<R: Read> Source<R> {
     pub(crate) fn next(&mut self) -> io::Result<Option<Rec<'_>>> {
         match self {
             Source::Csv { rdr, rec, .. } => {
-                let more = rdr.read_byte_record(rec).map_err(|e| match e.into_kind() {
-                    csv::ErrorKind::Io(e) => e,
-                    other => io::Error::other(format!("{other:?}")),
-                })?;
-                if !more {
-                    return Ok(None);
+                loop {
+                    let more = rdr.read_byte_record(rec).map_err(|e| match e.into_kind() {
+                        csv::ErrorKind::Io(e) => e,
+                        other => io::Error::other(format!("{other:?}")),
+                    })?;
+                    if !more {
+                        return Ok(None);
+                    }
+                    // A blank line (`\r` alone, spaces) is skipped like an empty one.
+                    if !(rec.len() == 1 && rec[0].trim_ascii().is_empty()) {
+                        break;
+                    }
                 }
                 let line = rec.position().map_or(0, |p| p.line());
                 Ok(Some(Rec {
@@ -307,10 +323,8 @@ fn detect(prefix: &[u8]) -> Delimiter {
             }
             _ => {}
         }
-        if !in_quotes {
-            if let Some(k) = CANDIDATES.iter().position(|&c| c == b) {
-                counts[k] += 1;
-            }
+        if !in_quotes && let Some(k) = CANDIDATES.iter().position(|&c| c == b) {
+            counts[k] += 1;
         }
         if !b.is_ascii_whitespace() {
             non_blank = true;

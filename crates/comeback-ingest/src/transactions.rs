@@ -338,13 +338,13 @@ impl<'cb> TransactionReader<'cb> {
                 break;
             };
             st.row(&rec, &mut sink, &mut self.reject)?;
-            if st.report.rows_read % every == 0 {
-                if let Some(p) = &mut self.progress {
-                    p(Progress {
-                        bytes: src.bytes(),
-                        rows: st.report.rows_read,
-                    });
-                }
+            if st.report.rows_read.is_multiple_of(every)
+                && let Some(p) = &mut self.progress
+            {
+                p(Progress {
+                    bytes: src.bytes(),
+                    rows: st.report.rows_read,
+                });
             }
         }
         let mut report = st.report;
@@ -437,7 +437,7 @@ impl State<'_> {
                     problem,
                 };
                 if !self.skip_invalid {
-                    return Err(IngestError::Row(error));
+                    return Err(error.into());
                 }
                 self.report.rows_rejected += 1;
                 let r = Reject {
