@@ -30,6 +30,9 @@ enum Command {
     Predict(cmd::predict::Args),
     /// The main job: from a transaction file to a retention report.
     Analyze(cmd::analyze::Args),
+    /// Times the in-memory group-by alone (for bench/summary.py).
+    #[command(hide = true)]
+    BenchGroupby(cmd::bench_groupby::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,9 +43,19 @@ fn main() -> ExitCode {
         Command::Fit(a) => cmd::fit::run(a),
         Command::Predict(a) => cmd::predict::run(a),
         Command::Analyze(a) => cmd::analyze::run(a),
+        Command::BenchGroupby(a) => cmd::bench_groupby::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`comeback summarize ... | head`) is a normal end, not a failure.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
 pub mod analyze;
+pub mod bench_groupby;
 pub mod common;
 pub mod fit;
+pub mod ingest_args;
 pub mod predict;
 pub mod simulate;
 pub mod summarize;

@@ -1,7 +1,7 @@
 //! `comeback simulate`: a synthetic transaction log, streamed.
 
 use super::common::{parse_params, write_atomically};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use comeback_core::{Day, TimeUnit};
 use comeback_models::simulate::{Process, SimulatedPurchase, SimulationSpec, Simulator, Spend};
 use rand::SeedableRng;
@@ -163,16 +163,7 @@ pub fn run(args: Args) -> Result<()> {
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            match write(&mut w) {
-                // A closed pipe (`| head`) is a normal end, not an error.
-                Err(e)
-                    if e.downcast_ref::<std::io::Error>()
-                        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
-                {
-                    Ok(())
-                }
-                r => r.context("cannot write to standard output"),
-            }
+            write(&mut w)
         }
     }
 }

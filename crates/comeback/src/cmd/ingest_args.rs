@@ -1,0 +1,273 @@
+//! Ingest flags shared by `summarize` and `analyze`, and the load step: file → exact
+//! per-customer day totals, with mapping report, checksum, rejects file and progress bar.
+
+use super::common::{progress_bar, write_atomically};
+use anyhow::{Context, Result, bail};
+use comeback_core::{Day, TransactionLog, TransactionLogBuilder};
+use comeback_ingest::{
+    ColumnRef, DateFormat, DecimalMark, Delimiter, HeaderMode, IngestOptions, IngestReport,
+    RefundPolicy, TransactionColumns, TransactionReader, Tz,
+};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// How to read a transaction file (every flag optional: without them, columns, delimiter,
+/// header and date format are recognised automatically and the choice is printed).
+#[derive(Debug, Clone, clap::Args)]
+pub struct IngestArgs {
+    /// Transaction file (CSV, TSV, `;`- or blank-separated text); `-` reads standard input.
+    pub input: PathBuf,
+    /// Customer id column: header name or 1-based position.
+    #[arg(long, value_name = "NAME|N")]
+    pub customer_col: Option<ColumnRef>,
+    /// Date or timestamp column: header name or 1-based position.
+    #[arg(long, value_name = "NAME|N")]
+    pub date_col: Option<ColumnRef>,
+    /// Amount column: header name or 1-based position.
+    #[arg(long, value_name = "NAME|N")]
+    pub amount_col: Option<ColumnRef>,
+    /// Transaction id column: repeated ids are dropped and counted (memory grows with
+    /// distinct ids).
+    #[arg(long, value_name = "NAME|N")]
+    pub transaction_id_col: Option<ColumnRef>,
+    /// Quantity column (whole numbers).
+    #[arg(long, value_name = "NAME|N")]
+    pub quantity_col: Option<ColumnRef>,
+    /// Field separator: auto, comma, semicolon, tab, whitespace, or one character.
+    #[arg(long, default_value = "auto")]
+    pub delimiter: Delimiter,
+    /// Line 1 is a header.
+    #[arg(long, conflicts_with = "no_header")]
+    pub header: bool,
+    /// There is no header line (columns by position).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Date format: `auto` (ISO 8601 dates and timestamps, %Y%m%d) or any strftime form such
+    /// as `%d/%m/%Y`. Day and month order is never guessed.
+    #[arg(long, default_value = "auto")]
+    pub date_format: DateFormat,
+    /// Amounts use a decimal comma (`1.234,56`).
+    #[arg(long)]
+    pub decimal_comma: bool,
+    /// ISO 4217 currency of the amounts (recorded with the output).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// IANA time zone of the business (e.g. Europe/Helsinki): timestamps with an offset are
+    /// moved to this zone's local day. Naive dates and times are already business-local.
+    #[arg(long)]
+    pub timezone: Option<Tz>,
+    /// Negative amounts: `exclude` (reported, not used) or `net` (subtracted from the same
+    /// customer's purchases on the same day).
+    #[arg(long, default_value = "exclude")]
+    pub refunds: RefundPolicy,
+    /// Write rejected rows with their reason to the rejects file instead of stopping at the
+    /// first bad row.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Rejects file for `--skip-invalid` (default: `<input name>.rejects.csv` in the current
+    /// directory).
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// Transactions after this day (YYYY-MM-DD) are ignored and counted; default: the last
+    /// date in the data.
+    #[arg(long, value_parser = parse_day)]
+    pub observation_end: Option<Day>,
+    /// No progress bar and no mapping printout.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Parses a `YYYY-MM-DD` flag value.
+pub fn parse_day(s: &str) -> Result<Day, String> {
+    Day::parse_iso(s).ok_or_else(|| format!("cannot parse \"{s}\" as a date (format %Y-%m-%d)"))
+}
+
+/// A loaded transaction file.
+pub struct Loaded {
+    /// Day totals per customer.
+    pub log: TransactionLog,
+    /// What the reader did.
+    pub report: IngestReport,
+    /// SHA-256 of the input bytes (hex).
+    pub sha256: String,
+    /// Rejects file written, with its row count.
+    pub rejects: Option<(PathBuf, u64)>,
+}
+
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl IngestArgs {
+    /// The library options these flags describe.
+    pub fn options(&self) -> IngestOptions {
+        IngestOptions {
+            delimiter: self.delimiter,
+            header: if self.header {
+                HeaderMode::Present
+            } else if self.no_header {
+                HeaderMode::Absent
+            } else {
+                HeaderMode::Auto
+            },
+            columns: TransactionColumns {
+                customer: self.customer_col.clone(),
+                date: self.date_col.clone(),
+                amount: self.amount_col.clone(),
+                transaction_id: self.transaction_id_col.clone(),
+                quantity: self.quantity_col.clone(),
+            },
+            date_format: self.date_format.clone(),
+            timezone: self.timezone,
+            decimal: if self.decimal_comma {
+                DecimalMark::Comma
+            } else {
+                DecimalMark::Point
+            },
+            currency: self.currency.clone(),
+            refunds: self.refunds,
+            skip_invalid: self.skip_invalid,
+        }
+    }
+
+    /// The input's display name in messages.
+    pub fn display_name(&self) -> String {
+        if self.input == Path::new("-") {
+            "<stdin>".to_string()
+        } else {
+            self.input.display().to_string()
+        }
+    }
+
+    /// Reads the file into a [`TransactionLog`], printing the column mapping and counts to
+    /// stderr unless `--quiet`. With `--skip-invalid`, rejected rows go to the rejects file
+    /// (written atomically, only when there are rejects).
+    pub fn load(&self) -> Result<Loaded> {
+        let name = self.display_name();
+        let (source, len): (Box<dyn Read>, Option<u64>) = if self.input == Path::new("-") {
+            (Box::new(std::io::stdin().lock()), None)
+        } else {
+            let f =
+                std::fs::File::open(&self.input).with_context(|| format!("cannot open {name}"))?;
+            let len = f.metadata().ok().map(|m| m.len());
+            (Box::new(f), len)
+        };
+        let mut reader = HashingReader {
+            inner: source,
+            hasher: Sha256::new(),
+        };
+        let pb = progress_bar(self.quiet, len, "reading");
+        let mut builder = TransactionLogBuilder::new(self.observation_end);
+        let mut rejects: Vec<comeback_ingest::Reject> = Vec::new();
+        let report = {
+            let pb2 = pb.clone();
+            let mut tr = TransactionReader::new(self.options())
+                .on_progress(move |p| pb2.set_position(p.bytes));
+            if self.skip_invalid {
+                tr = tr.on_reject(|r| {
+                    rejects.push(r);
+                    Ok(())
+                });
+            }
+            tr.read(&mut reader, &name, |row| {
+                builder.add(row.customer, row.day, row.amount).map(|_| ())
+            })
+        };
+        pb.finish_and_clear();
+        let report = report.map_err(anyhow::Error::from)?;
+        let sha256 = hex(&reader.hasher.finalize());
+        let log = builder.finish();
+        let rejects = if rejects.is_empty() {
+            None
+        } else {
+            let path = self.rejects.clone().unwrap_or_else(|| {
+                let base = self
+                    .input
+                    .file_name()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "stdin".into());
+                PathBuf::from(format!("{base}.rejects.csv"))
+            });
+            write_atomically(&path, |w| {
+                let mut csv = csv::Writer::from_writer(w);
+                csv.write_record(["line", "reason", "row"])?;
+                for r in &rejects {
+                    csv.write_record([r.line.to_string(), r.error.to_string(), r.raw.clone()])?;
+                }
+                csv.flush()?;
+                Ok(())
+            })?;
+            Some((path, rejects.len() as u64))
+        };
+        if !self.quiet {
+            eprintln!("{name}: columns");
+            for l in report.mapping_lines() {
+                eprintln!("  {l}");
+            }
+            eprintln!(
+                "{name}: {} rows read, {} used, {} customers; date format {}",
+                report.rows_read,
+                log.rows_kept(),
+                log.len(),
+                report.date_format
+            );
+        }
+        if report.refund_rows > 0 && !self.quiet {
+            let what = match self.refunds {
+                RefundPolicy::Exclude => "excluded (use --refunds net to net them into their day)",
+                RefundPolicy::Net => "netted into the same customer's same day",
+            };
+            eprintln!(
+                "{name}: {} rows with a negative amount (total {}) {what}",
+                report.refund_rows, report.refund_total
+            );
+        }
+        let (refund_days, refund_amount) = log.refund_only_days();
+        if refund_days > 0 && !self.quiet {
+            eprintln!(
+                "{name}: {refund_days} days held refunds without a purchase to net against (total {refund_amount}); ignored"
+            );
+        }
+        if log.rows_after_end() > 0 && !self.quiet {
+            eprintln!(
+                "{name}: {} rows after the observation end {} ignored",
+                log.rows_after_end(),
+                self.observation_end
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            );
+        }
+        if let Some((p, n)) = &rejects {
+            eprintln!(
+                "{name}: {n} rows rejected, written with their reasons to {}",
+                p.display()
+            );
+        }
+        if log.is_empty() {
+            bail!(
+                "{name}: no purchases to summarise (the file has no accepted rows on or before the observation end)"
+            );
+        }
+        Ok(Loaded {
+            log,
+            report,
+            sha256,
+            rejects,
+        })
+    }
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
