@@ -28,11 +28,14 @@
 //! Φ = −Σₙ≥₁ (R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) wⁿ, used for |w| ≤ ½. For larger t the second Pfaff
 //! form (in z = t/(α+T+t)) is used: Φ = C(1 − (1−z)^(a−1))/(a−1) − (1−z)^(a−1) Σₙ≥₁
 //! (C−R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) zⁿ. Both are exact series; the second converges like zⁿ.
+//! Beyond z = 0.999 (t > 999(α+T)) the closed form with [`crate::hyp2f1`] is used instead
+//! (unless |a − 1| < 10⁻³, where it would cancel digits and the series is kept).
 
 use crate::fit::{
     FitError, FitOptions, Fitted, Objective, ParamError, Rfm, RfmData, check_positive,
     fit_objective,
 };
+use crate::hyp2f1::ln_hyp2f1;
 use crate::math::{
     digamma_diff, inc_beta, inv_one_plus_exp, ln_beta, ln_gamma, ln_poch, log_add_exp,
 };
@@ -136,9 +139,20 @@ fn alive_expectation(big_r: f64, a: f64, c: f64, s: f64, t: f64) -> f64 {
         return sum;
     }
     let z = t / (s + t);
-    let lz = (-t / (s + t)).ln_1p(); // ln(1 − z) = −ln(1 + t/s)
-    let lz = if lz.is_finite() { lz } else { -(t / s).ln_1p() };
+    let lz = -(t / s).ln_1p(); // ln(1 − z)
     let eps = a - 1.0;
+    if z > 0.999 && eps.abs() >= 1e-3 && c > 1e-6 {
+        // Far horizon: the series in z would need ~10³/(1−z) terms; use ₂F₁ (crate::hyp2f1)
+        // in Φ = C/(a−1)·[1 − (1−z)^R ₂F₁(R, B; C; z)], where a−1 is not small enough to
+        // cancel more than ~3 digits.
+        if let Ok((ln_f, sign)) = ln_hyp2f1(big_r, c - a + 1.0, c, z) {
+            let prod = sign * (big_r * lz + ln_f).exp();
+            let v = c / eps * (1.0 - prod);
+            if v.is_finite() {
+                return v;
+            }
+        }
+    }
     let one_minus_z_eps = (eps * lz).exp();
     let first = if eps == 0.0 {
         -c * lz

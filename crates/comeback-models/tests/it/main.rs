@@ -3,4 +3,5 @@
 mod common;
 
 mod bgnbd;
+mod extremes;
 mod others;
