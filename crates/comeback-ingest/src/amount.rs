@@ -207,6 +207,17 @@ impl AmountParser {
 /// Splits `-$1,234.56`, `$-1,234.56`, `(1,234.56 €)`, `1.234,56- EUR` into sign, symbol and
 /// the number text.
 fn split(s: &str) -> Option<(bool, Option<&str>, &str)> {
+    // Hot path: plain `123.45` or `-123.45`.
+    if let [first, .., last] = s.as_bytes()
+        && last.is_ascii_digit()
+    {
+        if first.is_ascii_digit() {
+            return Some((false, None, s));
+        }
+        if *first == b'-' && s.as_bytes()[1].is_ascii_digit() {
+            return Some((true, None, &s[1..]));
+        }
+    }
     let mut s = s;
     let mut neg = false;
     let mut sym = None;

@@ -73,3 +73,52 @@ proptest! {
         prop_assert_eq!(rows[0].amount, micros, "{}", text);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1500))]
+
+    /// Never panic on user input: arbitrary bytes (biased towards separators, digits,
+    /// quotes, symbols and line ends) under several option sets give rows or an error.
+    #[test]
+    fn arbitrary_input_never_panics(
+        data in proptest::collection::vec(
+            prop_oneof![
+                Just(b','), Just(b';'), Just(b'\t'), Just(b' '), Just(b'\n'), Just(b'\r'), Just(b'"'),
+                Just(b'-'), Just(b'.'), Just(b':'), Just(b'T'), Just(b'Z'), Just(b'+'), Just(b'$'),
+                Just(0xE2), Just(0x82), Just(0xAC), Just(0xFF), Just(b'('), Just(b')'),
+                (b'0'..=b'9'), any::<u8>(),
+            ],
+            0..200,
+        ),
+        header in 0usize..3,
+        comma: bool,
+        skip: bool,
+        tz: bool,
+    ) {
+        let mut with_header = b"customer,date,amount,qty,order_id\n".to_vec();
+        with_header.extend_from_slice(&data);
+        for input in [&data[..], &with_header[..]] {
+            let o = IngestOptions {
+                header: [comeback_ingest::HeaderMode::Auto, comeback_ingest::HeaderMode::Present, comeback_ingest::HeaderMode::Absent][header],
+                columns: if header == 2 {
+                    comeback_ingest::TransactionColumns {
+                        customer: Some("1".parse().unwrap()),
+                        date: Some("2".parse().unwrap()),
+                        amount: Some("3".parse().unwrap()),
+                        ..Default::default()
+                    }
+                } else {
+                    Default::default()
+                },
+                decimal: if comma { DecimalMark::Comma } else { DecimalMark::Point },
+                skip_invalid: skip,
+                timezone: tz.then_some(comeback_ingest::Tz::Pacific__Kiritimati),
+                ..IngestOptions::default()
+            };
+            let _ = crate::read_bytes(input, &o);
+            let _ = comeback_ingest::read_customers(input, "c.csv", &comeback_ingest::CustomerOptions::default(), |_| {
+                Ok::<_, std::convert::Infallible>(())
+            });
+        }
+    }
+}
