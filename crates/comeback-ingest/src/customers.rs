@@ -62,7 +62,9 @@ pub struct CustomerRecord<'a> {
     pub location: Option<&'a str>,
     /// Language, if present and not empty.
     pub language: Option<&'a str>,
-    /// The other columns as (header name, trimmed value), in file order.
+    /// The other columns as (header name, trimmed value), in file order. (One small vector
+    /// per customer row: customer files are read once and are small next to transaction
+    /// logs.)
     pub attributes: Vec<(&'a str, &'a str)>,
     /// 1-based line.
     pub line: u64,

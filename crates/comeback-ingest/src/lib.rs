@@ -89,6 +89,10 @@
 //! | quantity | quantity, qty, number_of_cds, units, items, number_of_items, pieces, quantity_sold | cantidad, unidades, piezas, artículos, num_artículos, cant | quantidade, qtd, qtde, itens, peças, unidades_vendidas | määrä, kpl, kappalemäärä, lukumäärä, kappaleet, tuotemäärä | menge, anzahl, stück, stückzahl, stk, artikelanzahl | quantité, qté, nombre_articles, nb_articles, unités, pièces |
 //! | transaction_id | transaction_id, order_id, invoice_id, receipt_id, invoice, order_number, txn_id, order_no, receipt_no, sale_id | id_transacción, id_pedido, factura, número_factura, pedido, número_pedido, ticket, id_venta, recibo | id_transação, id_pedido, pedido, nota_fiscal, número_pedido, fatura, id_venda, recibo, cupom_fiscal | tapahtuma_id, tilausnumero, kuittinumero, laskunumero, tilaus, kuitti, lasku, tapahtumatunnus | transaktions_id, bestellnummer, rechnungsnummer, belegnummer, bestellung, beleg, quittung, bon | id_transaction, numéro_commande, commande, facture, numéro_facture, reçu, id_commande |
 //!
+//! Headers of the shipped summary files (`frequency`, `recency`, `T`, `x`, `t_x`, `zbar`,
+//! `periods`, `weights`) are not transaction fields and are not recognised; `ID` and `id`
+//! are customer ids.
+//!
 //! (A unit test keeps this table equal to [`TRANSACTION_SYNONYMS`]; the customers file's
 //! names are in [`CUSTOMER_SYNONYMS`].)
 #![deny(missing_docs)]

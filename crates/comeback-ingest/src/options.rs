@@ -61,9 +61,10 @@ impl fmt::Display for Delimiter {
 /// Whether the first line holds column names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum HeaderMode {
-    /// Line 1 is a header when its date field does not parse as a date (the date field is
-    /// found by explicit position, else by the synonym table). Columns given by name imply
-    /// a header.
+    /// Line 1 is a header when its date field does not parse as a date. The date field is
+    /// found by explicit position, else by the synonym table; when no field of line 1 is a
+    /// date synonym, line 1 is a header unless one of its fields parses as a date. Columns
+    /// given by name imply a header.
     #[default]
     Auto,
     /// Line 1 is a header.

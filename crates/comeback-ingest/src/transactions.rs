@@ -106,6 +106,14 @@ impl IngestReport {
         self.columns.iter().find(|c| c.field == field)
     }
 
+    /// Negative-amount rows that were not passed on ([`RefundPolicy::Exclude`]).
+    pub fn excluded_refunds(&self) -> u64 {
+        match self.refunds {
+            RefundPolicy::Exclude => self.refund_rows,
+            RefundPolicy::Net => 0,
+        }
+    }
+
     /// The amount column; `None` means the file has none and every amount is 0.
     pub fn amount_column(&self) -> Option<&MappedColumn> {
         self.column("amount")
@@ -169,9 +177,16 @@ impl<'cb> TransactionReader<'cb> {
         }
     }
 
-    /// Calls `f` every 65,536 rows and once at the end.
+    /// Calls `f` every 65,536 rows (see [`progress_interval`](Self::progress_interval)) and
+    /// once at the end.
     pub fn on_progress(mut self, f: impl FnMut(Progress) + 'cb) -> Self {
         self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// Calls the progress callback every `rows` rows (default 65,536; at least 1).
+    pub fn progress_interval(mut self, rows: u64) -> Self {
+        self.progress_every = rows.max(1);
         self
     }
 

@@ -332,3 +332,66 @@ fn option_parsing_for_the_cli() {
     assert_eq!("net".parse::<RefundPolicy>(), Ok(RefundPolicy::Net));
     assert_eq!("comma".parse::<DecimalMark>(), Ok(DecimalMark::Comma));
 }
+
+/// A pipe that hands out a few bytes per read, as stdin may.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.1.min(buf.len()).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn short_reads_give_the_same_rows_and_accounting() {
+    let mut csv = String::from("\u{feff}customer,date,amount\r\n");
+    let mut ws = String::from(" customer_id  date  dollar_value\r\n");
+    for i in 0..3000 {
+        csv.push_str(&format!(
+            "c{},2024-01-{:02},\"{}.5\"\r\n",
+            i % 97,
+            i % 28 + 1,
+            i
+        ));
+        ws.push_str(&format!(
+            "  {:05} 202401{:02}   {}.5\r\n",
+            i % 97,
+            i % 28 + 1,
+            i
+        ));
+    }
+    for data in [csv, ws] {
+        let (want, report) = read(&data, &opts()).unwrap();
+        assert_eq!(want.len(), 3000);
+        for chunk in [1, 7, 4096] {
+            let mut got = Vec::new();
+            let mut last = comeback_ingest::Progress::default();
+            let r = comeback_ingest::TransactionReader::new(opts())
+                .progress_interval(1000)
+                .on_progress(|p| last = p)
+                .read(Trickle(data.as_bytes(), chunk), "sales.csv", |r| {
+                    got.push((
+                        r.customer.to_string(),
+                        r.day.to_string(),
+                        r.amount.micros(),
+                        r.line,
+                    ));
+                    Ok::<_, std::convert::Infallible>(())
+                })
+                .unwrap();
+            let want: Vec<_> = want
+                .iter()
+                .map(|r| (r.customer.clone(), r.day.clone(), r.amount, r.line))
+                .collect();
+            assert_eq!(got, want, "chunk {chunk}");
+            assert_eq!(
+                (r.bytes_read, last.bytes, last.rows),
+                (data.len() as u64, data.len() as u64, 3000)
+            );
+            assert_eq!(r.delimiter, report.delimiter);
+        }
+    }
+}
