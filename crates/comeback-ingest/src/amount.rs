@@ -27,6 +27,14 @@ impl DecimalMark {
             DecimalMark::Comma => "expected a number like -1.234,56 (decimal comma)",
         }
     }
+
+    /// The same, after "expected an amount".
+    pub(crate) fn short_example(self) -> &'static str {
+        match self {
+            DecimalMark::Point => "e.g. -1,234.56",
+            DecimalMark::Comma => "e.g. -1.234,56 (decimal comma)",
+        }
+    }
 }
 
 impl std::fmt::Display for DecimalMark {

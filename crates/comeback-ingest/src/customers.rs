@@ -257,7 +257,9 @@ where
                       date: &mut DateParser|
      -> Result<(), IngestError> {
         report.rows_read += 1;
-        let parsed = parse_customer(rec, nfields, &cols, &attr_cols, &labels, date, &mut seen);
+        let parsed = parse_customer(
+            rec, nfields, delimiter, &cols, &attr_cols, &labels, date, &mut seen,
+        );
         match parsed {
             Ok(r) => {
                 report.rows_accepted += 1;
@@ -303,6 +305,7 @@ type Bad = (Option<ColumnLabel>, RowProblem);
 fn parse_customer<'r>(
     rec: &Rec<'r>,
     nfields: usize,
+    delimiter: Delimiter,
     cols: &[Option<(usize, ColumnLabel)>],
     attr_cols: &'r [(usize, String)],
     labels: &[ColumnLabel],
@@ -313,6 +316,7 @@ fn parse_customer<'r>(
         return Err((
             None,
             RowProblem::FieldCount {
+                delimiter,
                 expected: nfields,
                 found: rec.len(),
             },

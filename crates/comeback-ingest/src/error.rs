@@ -1,5 +1,6 @@
 //! Typed errors: every message names the file, and row errors the line, column and value.
 
+use crate::options::Delimiter;
 use std::fmt;
 
 /// Where a value came from: a header name, or a 1-based position when there is no header.
@@ -43,6 +44,8 @@ pub enum RowProblem {
     EmptyCustomer,
     /// A line with another number of fields than the header (or line 1).
     FieldCount {
+        /// The delimiter in use.
+        delimiter: Delimiter,
         /// Fields of the header or first line.
         expected: usize,
         /// Fields of this line.
@@ -85,9 +88,38 @@ impl fmt::Display for RowProblem {
                 write!(f, "missing value (expected {what}, {expected})")
             }
             RowProblem::EmptyCustomer => f.write_str("empty customer id"),
-            RowProblem::FieldCount { expected, found } => {
-                write!(f, "expected {expected} fields, found {found}")
-            }
+            RowProblem::FieldCount {
+                delimiter,
+                expected,
+                found,
+            } => match delimiter {
+                Delimiter::Byte(b',') => write!(
+                    f,
+                    "expected {expected} comma-separated fields, found {found}"
+                ),
+                Delimiter::Byte(b';') => {
+                    write!(
+                        f,
+                        "expected {expected} semicolon-separated fields, found {found}"
+                    )
+                }
+                Delimiter::Byte(b'\t') => {
+                    write!(f, "expected {expected} tab-separated fields, found {found}")
+                }
+                Delimiter::Byte(b) => {
+                    write!(
+                        f,
+                        "expected {expected} fields separated by {:?}, found {found}",
+                        *b as char
+                    )
+                }
+                Delimiter::Whitespace | Delimiter::Auto => {
+                    write!(
+                        f,
+                        "expected {expected} whitespace-separated fields, found {found}"
+                    )
+                }
+            },
             RowProblem::InvalidUtf8 { value } => write!(f, "invalid UTF-8 in \"{value}\""),
             RowProblem::MixedCurrency {
                 value,

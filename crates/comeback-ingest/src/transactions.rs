@@ -511,6 +511,7 @@ impl State<'_> {
             return Err((
                 None,
                 RowProblem::FieldCount {
+                    delimiter: self.report.delimiter,
                     expected: self.nfields,
                     found: rec.len(),
                 },
@@ -557,7 +558,7 @@ impl State<'_> {
                         Some(al.clone()),
                         RowProblem::Missing {
                             what: "an amount",
-                            expected: self.amount.decimal.example().to_string(),
+                            expected: self.amount.decimal.short_example().to_string(),
                         },
                     ));
                 }

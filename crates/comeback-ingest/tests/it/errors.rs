@@ -50,11 +50,11 @@ fn day_and_month_order_is_never_guessed() {
 fn wrong_number_of_fields() {
     assert_eq!(
         error(&format!("{HEAD}c2,1997-01-02\n"), &opts()),
-        "sales.csv:3: expected 3 fields, found 2"
+        "sales.csv:3: expected 3 comma-separated fields, found 2"
     );
     assert_eq!(
         error(&format!("{HEAD}c2,1997-01-02,1,\n"), &opts()),
-        "sales.csv:3: expected 3 fields, found 4"
+        "sales.csv:3: expected 3 comma-separated fields, found 4"
     );
 }
 
@@ -74,7 +74,7 @@ fn missing_values() {
     );
     assert_eq!(
         error(&format!("{HEAD}c2,1997-01-02,\n"), &opts()),
-        r#"sales.csv:3: column "amount": missing value (expected an amount, expected a number like -1,234.56)"#
+        r#"sales.csv:3: column "amount": missing value (expected an amount, e.g. -1,234.56)"#
     );
 }
 
@@ -324,5 +324,27 @@ fn delimiter_option_is_obeyed() {
     assert_eq!(
         error("customer,date\nc1,2024-01-01\n", &o),
         r#"sales.csv: no column for field customer in header "customer,date" (name it explicitly, or see the synonym table)"#
+    );
+}
+
+#[test]
+fn field_count_names_the_delimiter() {
+    assert_eq!(
+        error(" customer date\n c1 19970101 7\n", &opts()),
+        "sales.csv:2: expected 2 whitespace-separated fields, found 3"
+    );
+    assert_eq!(
+        error("customer;date\nc1;2024-01-01;\n", &opts()),
+        "sales.csv:2: expected 2 semicolon-separated fields, found 3"
+    );
+    assert_eq!(
+        error(
+            "customer|date\nc1\n",
+            &IngestOptions {
+                delimiter: Delimiter::Byte(b'|'),
+                ..opts()
+            }
+        ),
+        "sales.csv:2: expected 2 fields separated by '|', found 1"
     );
 }
