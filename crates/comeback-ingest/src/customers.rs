@@ -257,9 +257,13 @@ where
                       date: &mut DateParser|
      -> Result<(), IngestError> {
         report.rows_read += 1;
-        let parsed = parse_customer(
-            rec, nfields, delimiter, &cols, &attr_cols, &labels, date, &mut seen,
-        );
+        let layout = Layout {
+            nfields,
+            delimiter,
+            cols: &cols,
+            labels: &labels,
+        };
+        let parsed = parse_customer(rec, &layout, &attr_cols, date, &mut seen);
         match parsed {
             Ok(r) => {
                 report.rows_accepted += 1;
@@ -302,16 +306,27 @@ where
 
 type Bad = (Option<ColumnLabel>, RowProblem);
 
-fn parse_customer<'r>(
-    rec: &Rec<'r>,
+/// The file's shape, fixed by line 1.
+struct Layout<'a> {
     nfields: usize,
     delimiter: Delimiter,
-    cols: &[Option<(usize, ColumnLabel)>],
+    cols: &'a [Option<(usize, ColumnLabel)>],
+    labels: &'a [ColumnLabel],
+}
+
+fn parse_customer<'r>(
+    rec: &Rec<'r>,
+    layout: &Layout<'_>,
     attr_cols: &'r [(usize, String)],
-    labels: &[ColumnLabel],
     date: &mut DateParser,
     seen: &mut FxHashMap<Box<str>, u64>,
 ) -> Result<CustomerRecord<'r>, Bad> {
+    let Layout {
+        nfields,
+        delimiter,
+        cols,
+        labels,
+    } = *layout;
     if rec.len() != nfields {
         return Err((
             None,
