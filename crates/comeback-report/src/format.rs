@@ -100,11 +100,11 @@ pub fn count(n: u64, lang: Lang) -> String {
     number(n as f64, 0, lang)
 }
 
-/// A real number with as many decimals as are useful for reading: 0 from 100 up,
-/// 1 from 10 up, 2 below (e.g. expected purchases, parameters use [`sig`]).
+/// A real number with as many decimals as are useful for reading: none for whole
+/// numbers and from 100 up, 1 from 10 up, 2 below (parameters use [`sig`]).
 pub fn auto(x: f64, lang: Lang) -> String {
     let a = x.abs();
-    let d = if a >= 100.0 {
+    let d = if a >= 100.0 || (x - x.round()).abs() < 1e-9 {
         0
     } else if a >= 10.0 {
         1

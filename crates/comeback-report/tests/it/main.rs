@@ -1,0 +1,3 @@
+//! Integration tests of the report: the rendered page in a real headless Chromium.
+
+mod browser;
