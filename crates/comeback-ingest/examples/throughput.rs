@@ -1,4 +1,4 @@
-//! Measures parse speed: `cargo run --release -p comeback-ingest --example throughput [ROWS]`.
+//! Measures parse speed: `cargo run --release -p comeback-ingest --example throughput [ROWS|FILE]`.
 //! Generates an in-memory log (customer, date, amount) in three shapes and reads each with a
 //! sink that only sums amounts, so the number is the reader's own cost.
 
@@ -10,9 +10,27 @@ use std::time::Instant;
 type Shape = (&'static str, &'static str, fn(&mut String, usize));
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let rows: usize = std::env::args()
-        .nth(1)
-        .map_or(Ok(5_000_000), |s| s.parse())?;
+    let arg = std::env::args().nth(1);
+    if let Some(path) = arg.as_deref().filter(|a| std::path::Path::new(a).is_file()) {
+        // A file: read it with default options.
+        let start = Instant::now();
+        let mut n = 0u64;
+        let report = comeback_ingest::TransactionReader::new(IngestOptions::default()).read_path(
+            std::path::Path::new(path),
+            |_| {
+                n += 1;
+                Ok::<_, std::convert::Infallible>(())
+            },
+        )?;
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{path}: {n} rows, {:.1} MB in {secs:.3} s = {:.1} MB/s",
+            report.bytes_read as f64 / 1e6,
+            report.bytes_read as f64 / 1e6 / secs
+        );
+        return Ok(());
+    }
+    let rows: usize = arg.map_or(Ok(5_000_000), |s| s.parse())?;
     let shapes: [Shape; 3] = [
         ("csv YYYY-MM-DD", "customer_id,date,amount\n", |s, i| {
             let _ = writeln!(
