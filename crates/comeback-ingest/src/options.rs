@@ -175,8 +175,18 @@ pub struct TransactionColumns {
 }
 
 /// Everything [`read_transactions`](crate::read_transactions) needs to know about a file.
-/// `Default` reads lifetimes-style CSV: auto delimiter, auto header, columns from the
-/// synonym table, auto date format, decimal point, refunds excluded, first bad row an error.
+///
+/// | field | default | meaning |
+/// |---|---|---|
+/// | `delimiter` | `Auto` | `,` `;` tab from the first lines, else whitespace |
+/// | `header` | `Auto` | line 1 is a header when its date field is not a date |
+/// | `columns` | all `None` | by name or 1-based position; `None` = synonym table |
+/// | `date_format` | `Auto` | `%Y-%m-%d`, `%Y%m%d` or ISO 8601 timestamp, fixed by row 1; or strftime |
+/// | `timezone` | `None` | zone for timestamps with an offset; naive values are local already |
+/// | `decimal` | `Point` | decimal mark of amounts |
+/// | `currency` | `None` | ISO 4217 code, recorded; symbols of other currencies are errors |
+/// | `refunds` | `Exclude` | negative amounts counted and dropped, or `Net` (passed on) |
+/// | `skip_invalid` | `false` | bad rows become [`Reject`](crate::Reject)s instead of an error |
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IngestOptions {
     /// Field separator.
