@@ -521,7 +521,7 @@ pub fn hbar_panels(text: &ChartText, categories: &[String], panels: &[Panel]) ->
         .min(240.0)
         + 16.0;
     let top = 40.0;
-    let height = top + row_h * categories.len().max(1) as f64 + 40.0;
+    let height = top + row_h * categories.len().max(1) as f64 + 12.0;
     let gap = 24.0;
     let np = panels.len().max(1) as f64;
     let panel_w = (WIDTH - label_w - 16.0 - gap * (np - 1.0)) / np;

@@ -138,14 +138,14 @@ fn currency_symbol(code: &str) -> Option<&'static str> {
     })
 }
 
-/// An amount of money in `currency`: 0 decimals from 1,000 up, else 2. English puts the
+/// An amount of money in `currency`: 0 decimals from 100 up, else 2. English puts the
 /// symbol first (`$1,234`), Portuguese too with a space (`R$ 1.234`), the other languages
 /// after the number (`1.234 €`). Unknown codes are written out (`1.234 CHF`).
 pub fn money(x: f64, currency: &str, lang: Lang) -> String {
     if !usable(x) {
         return MISSING.to_string();
     }
-    let decimals = if x.abs() >= 1000.0 { 0 } else { 2 };
+    let decimals = if x.abs() >= 100.0 { 0 } else { 2 };
     let n = number(x, decimals, lang);
     let code: String = currency
         .chars()
@@ -175,6 +175,13 @@ pub fn percent(share: f64, decimals: usize, lang: Lang) -> String {
         Lang::Fr => format!("{n}{NNBSP}%"),
         Lang::Es | Lang::De | Lang::Fi => format!("{n}{NBSP}%"),
     }
+}
+
+/// A share as a percentage without decimals when whole (`10%`), else with one (`12.5%`).
+pub fn percent_auto(share: f64, lang: Lang) -> String {
+    let p = share * 100.0;
+    let d = if (p - p.round()).abs() < 1e-9 { 0 } else { 1 };
+    percent(share, d, lang)
 }
 
 /// Percentage points (`+5 points` is built by the catalogue; this is the number).

@@ -72,6 +72,8 @@ struct ListView {
 struct Table {
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// Columns (by index) holding numbers: right-aligned.
+    numeric: Vec<usize>,
 }
 
 #[derive(Serialize)]
@@ -461,6 +463,7 @@ fn p_alive_figure(c: &Ctx) -> Figure {
             c.t("col_customers"),
             c.t("col_mean_p_alive"),
         ],
+        numeric: vec![2, 3],
         rows: Vec::new(),
     };
     let mut cells = Vec::new();
@@ -531,6 +534,7 @@ fn clv_figure(c: &Ctx) -> Figure {
             c.tf("col_clv_range", &[("currency", &c.currency())]),
             c.t("col_customers"),
         ],
+        numeric: vec![1],
         rows: d
             .iter()
             .zip(&cats)
@@ -612,6 +616,7 @@ fn groups_figure(
             c.t("col_share"),
             value_title.clone(),
         ],
+        numeric: vec![1, 2, 3],
         rows: groups
             .iter()
             .zip(&names)
@@ -719,9 +724,22 @@ fn cohort_figure(c: &Ctx) -> Figure {
     let mut cells = Vec::new();
     let mut table = Table {
         headers: vec![c.t("col_cohort"), c.t("col_customers")],
+        numeric: (1..2 + ncols).collect(),
         rows: Vec::new(),
     };
     table.headers.extend(cols.iter().cloned());
+    // Month 0 is 100 % by definition; scale the colours to the later months so that
+    // their differences are visible (the legend names the top of the scale).
+    let scale_max = rows_in
+        .iter()
+        .flat_map(|r| r.retention.iter().skip(usize::from(ncols > 1)))
+        .filter_map(|v| v.filter(|v| usable(*v)))
+        .fold(0.0f64, f64::max);
+    let scale_max = if scale_max > 0.0 {
+        scale_max.min(1.0)
+    } else {
+        1.0
+    };
     for (ri, r) in rows_in.iter().enumerate() {
         let mut trow = vec![fmt::month(r.year, r.month, c.lang), c.count(r.customers)];
         for (ci, col) in cols.iter().enumerate() {
@@ -737,7 +755,7 @@ fn cohort_figure(c: &Ctx) -> Figure {
                 cells.push(Cell {
                     row: ri,
                     col: ci,
-                    value: v,
+                    value: (v / scale_max).clamp(0.0, 1.0),
                     label: p.clone(),
                     tooltip: c.tf(
                         "cell_cohort",
@@ -767,7 +785,7 @@ fn cohort_figure(c: &Ctx) -> Figure {
             &rows,
             &cols,
             &cells,
-            (&c.pct(0.0, 0), &c.pct(1.0, 0)),
+            (&c.pct(0.0, 0), &format!("≥\u{a0}{}", c.pct(scale_max, 0))),
         )
     });
     figure(c, "cohorts", title, "fig_cohort_caption", svg, table)
@@ -786,6 +804,7 @@ fn tracking_figure(c: &Ctx) -> Figure {
     let yf = |v: f64| c.num(v, 0);
     let table = Table {
         headers: vec![c.time_axis(), c.t("series_actual"), c.t("series_predicted")],
+        numeric: vec![0, 1, 2],
         rows: tr
             .points
             .iter()
@@ -851,6 +870,7 @@ fn frequency_figure(c: &Ctx) -> Figure {
             c.t("series_actual"),
             c.t("series_expected"),
         ],
+        numeric: vec![1, 2],
         rows: fr
             .iter()
             .zip(&cats)
@@ -910,6 +930,7 @@ fn models(c: &Ctx) -> ModelsView {
                 c.t("col_holdout_err"),
                 c.t("col_freq_err"),
             ],
+            numeric: vec![2, 3, 4, 5, 6],
             rows: Vec::new(),
         },
         ..ModelsView::default()
@@ -978,8 +999,8 @@ fn method(c: &Ctx) -> Vec<String> {
             &[
                 ("horizon", &c.horizon()),
                 ("unit", &c.unit()),
-                ("rate", &c.pct(m.discount_rate, 1)),
-                ("margin", &c.pct(m.margin, 0)),
+                ("rate", &fmt::percent_auto(m.discount_rate, c.lang)),
+                ("margin", &fmt::percent_auto(m.margin, c.lang)),
             ],
         ),
         c.t("method_intervals"),
@@ -1000,6 +1021,7 @@ fn params(c: &Ctx) -> Vec<ParamsView> {
                     c.t("col_se"),
                     c.t("col_ci"),
                 ],
+                numeric: vec![1, 2, 3],
                 rows: set
                     .parameters
                     .iter()
