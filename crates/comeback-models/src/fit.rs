@@ -490,6 +490,10 @@ pub struct FitReport {
     pub ci_low: Option<Vec<f64>>,
     /// Upper 95 % bounds exp(log θ̂ + 1.96·SE(log θ̂)).
     pub ci_high: Option<Vec<f64>>,
+    /// Covariance matrix of the log-parameters (k × k, row-major): the inverse of the
+    /// Hessian of the negative total log-likelihood in log θ at the estimate; `None` with
+    /// the standard errors. Used for parametric-bootstrap intervals of predictions.
+    pub log_covariance: Option<Vec<f64>>,
     /// Total log-likelihood Σ wᵢ ln Lᵢ (without the penalty), in the data's time unit.
     pub log_likelihood: f64,
     /// 2k − 2 LL.
@@ -927,7 +931,7 @@ pub fn fit_objective(
     let w = obj.total_weight();
     let log_likelihood = -mean_nll * w;
     let mut message = best.message.clone();
-    let (mut std_errors, mut ci_low, mut ci_high) = (None, None, None);
+    let (mut std_errors, mut ci_low, mut ci_high, mut log_covariance) = (None, None, None, None);
     match fd_hessian(&mut c, &best.x, &best.grad, true) {
         Some(h) => {
             let ht: Vec<f64> = h.iter().map(|v| v * w).collect();
@@ -949,6 +953,7 @@ pub fn fit_objective(
                             .map(|(l, s)| (l + 1.96 * s).exp())
                             .collect(),
                     );
+                    log_covariance = Some(cov);
                 }
                 _ => message.push_str(
                     "; the Hessian is not positive definite at the estimate (a parameter may be at \
@@ -969,6 +974,7 @@ pub fn fit_objective(
         std_errors,
         ci_low,
         ci_high,
+        log_covariance,
         log_likelihood,
         aic: 2.0 * kf - 2.0 * log_likelihood,
         bic: kf * w.ln() - 2.0 * log_likelihood,

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod analyze;
+pub mod analyze_models;
+pub mod analyze_report;
 pub mod bench_groupby;
 pub mod common;
 pub mod fit;
