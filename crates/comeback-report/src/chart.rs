@@ -629,6 +629,36 @@ pub fn heat_color(v: f64) -> String {
     format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
 }
 
+/// WCAG relative luminance of a `#rrggbb` colour (0 = black, 1 = white).
+fn luminance(hex: &str) -> f64 {
+    let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap_or(0);
+    let lin = |c: u32| {
+        let c = c as f64 / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin((v >> 16) & 255) + 0.7152 * lin((v >> 8) & 255) + 0.0722 * lin(v & 255)
+}
+
+/// WCAG contrast ratio of two colours (1 to 21).
+pub fn contrast(a: &str, b: &str) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// White or dark text, whichever contrasts more with `fill`.
+pub fn label_color(fill: &str) -> &'static str {
+    const DARK: &str = "#000000";
+    if contrast("#ffffff", fill) > contrast(DARK, fill) {
+        "#ffffff"
+    } else {
+        DARK
+    }
+}
+
 /// A heat map: one `rect.mark` per cell with a usable value, rows top to bottom,
 /// columns left to right; cells absent from `cells` stay blank. `legend` gives the
 /// labels of the colour scale's ends (e.g. `0%`, `100%`).
@@ -735,7 +765,7 @@ pub fn heatmap(
             tt = escape(&cell.tooltip),
         );
         if text_width(&cell.label, font) < cell_w - 4.0 {
-            let color = if v > 0.55 { "#ffffff" } else { "#1f2933" };
+            let color = label_color(&heat_color(v));
             let _ = write!(
                 out,
                 r#"<text class="cell-label" x="{x}" y="{y}" text-anchor="middle" font-size="{font}" fill="{color}">{l}</text>"#,
@@ -942,6 +972,21 @@ mod tests {
         assert!(svg.ends_with("</svg>"));
         let svg = heatmap(&t, &[], &[], &[], ("", ""));
         assert!(svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn heat_map_labels_are_legible() {
+        // Text: WCAG AA 4.5:1 everywhere on the scale. Series colours are graphical
+        // objects: 3:1 against the white background.
+        for i in 0..=100 {
+            let fill = heat_color(i as f64 / 100.0);
+            let c = contrast(label_color(&fill), &fill);
+            assert!(c >= 4.5, "{fill}: {c}");
+        }
+        for c in COLORS {
+            assert!(contrast(c, "#ffffff") >= 3.0, "{c}");
+        }
+        assert!((contrast("#000000", "#ffffff") - 21.0).abs() < 1e-9);
     }
 
     #[test]

@@ -110,16 +110,12 @@ fn console_messages(stderr: &str) -> Vec<&str> {
 /// The DOM as Chromium serialises it, with `&nbsp;` turned back into U+00A0.
 fn dump_dom(browser: &Path, dir: &Path, page: &Path) -> Run {
     let profile = tempfile::tempdir_in(dir).expect("profile dir");
-    let mut run = chromium(
-        browser,
-        profile.path(),
-        page,
-        &[
-            "--enable-logging=stderr".into(),
-            "--v=0".into(),
-            "--dump-dom".into(),
-        ],
-    );
+    let args: Vec<String> = vec![
+        "--enable-logging=stderr".into(),
+        "--v=0".into(),
+        "--dump-dom".into(),
+    ];
+    let mut run = chromium(browser, profile.path(), page, &args);
     run.stdout = run.stdout.replace("&nbsp;", "\u{a0}");
     run
 }
@@ -235,6 +231,32 @@ fn report_in_headless_chromium() {
             .iter()
             .any(|l| l.contains("Uncaught Error: deliberate")),
         "console errors are not detected; stderr was:\n{}",
+        run.stderr
+    );
+    // The report's Content-Security-Policy switches scripts off: the same script under
+    // it is blocked (and the block is reported), so the report cannot depend on any.
+    let html = render(&input, Lang::En);
+    let csp_start = html
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .expect("CSP");
+    let csp_end = html[csp_start..].find('>').expect("CSP end") + csp_start + 1;
+    let csp = &html[csp_start..csp_end];
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"));
+    let blocked = write_page(
+        dir.path(),
+        "blocked.html",
+        &format!(
+            "<!DOCTYPE html><html lang=\"en\"><head>{csp}</head><body><p>x</p><script>throw new Error(\"deliberate\")</script></body></html>"
+        ),
+    );
+    let run = dump_dom(&browser, dir.path(), &blocked);
+    let console = console_messages(&run.stderr);
+    assert!(
+        !console.iter().any(|l| l.contains("deliberate"))
+            && console
+                .iter()
+                .any(|l| l.contains("Content Security Policy")),
+        "the report's CSP does not block scripts:\n{}",
         run.stderr
     );
 
