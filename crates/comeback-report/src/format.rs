@@ -64,7 +64,10 @@ pub fn number(x: f64, decimals: usize, lang: Lang) -> String {
         return MISSING.to_string();
     }
     let decimals = decimals.min(6);
-    let s = format!("{:.*}", decimals, x.abs());
+    // Round half away from zero (1,234.5 → 1,235), as people expect; `format!` alone
+    // rounds ties to even.
+    let scale = 10f64.powi(decimals as i32);
+    let s = format!("{:.*}", decimals, (x.abs() * scale).round() / scale);
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i, f),
         None => (s.as_str(), ""),
@@ -277,6 +280,9 @@ mod tests {
         assert_eq!(number(-42000.0, 0, Lang::En), "\u{2212}42,000");
         assert_eq!(number(-0.001, 2, Lang::En), "0.00");
         assert_eq!(number(999.0, 0, Lang::En), "999");
+        assert_eq!(number(1234.5, 0, Lang::En), "1,235");
+        assert_eq!(number(0.125, 2, Lang::En), "0.13");
+        assert_eq!(number(-2.5, 0, Lang::En), "\u{2212}3");
     }
 
     #[test]

@@ -93,7 +93,7 @@ mod tests {
             (
                 Lang::En,
                 &[
-                    "2,357", "1,125", "31.2%", "$28,740", "$66,271", "$31,513", "1,893", "$4,812",
+                    "2,357", "1,125", "31.2%", "$28,741", "$66,271", "$31,513", "1,893", "$4,812",
                 ],
             ),
             (
@@ -102,7 +102,7 @@ mod tests {
                     "2.357",
                     "1.125",
                     "31,2\u{a0}%",
-                    "28.740\u{a0}$",
+                    "28.741\u{a0}$",
                     "66.271\u{a0}$",
                 ],
             ),
@@ -112,21 +112,21 @@ mod tests {
                     "2357",
                     "1125",
                     "31,2\u{a0}%",
-                    "28.740\u{a0}$",
+                    "28.741\u{a0}$",
                     "66.271\u{a0}$",
                 ],
             ),
             (
                 Lang::Pt,
-                &["2.357", "31,2%", "$\u{a0}28.740", "$\u{a0}66.271"],
+                &["2.357", "31,2%", "$\u{a0}28.741", "$\u{a0}66.271"],
             ),
             (
                 Lang::Fi,
-                &["2\u{a0}357", "31,2\u{a0}%", "28\u{a0}740\u{a0}$"],
+                &["2\u{a0}357", "31,2\u{a0}%", "28\u{a0}741\u{a0}$"],
             ),
             (
                 Lang::Fr,
-                &["2\u{202f}357", "31,2\u{202f}%", "28\u{202f}740\u{a0}$"],
+                &["2\u{202f}357", "31,2\u{202f}%", "28\u{202f}741\u{a0}$"],
             ),
         ];
         for (lang, numbers) in expect {
@@ -140,6 +140,142 @@ mod tests {
                 "{lang}: heading"
             );
         }
+    }
+
+    fn card(html: &str, key: &str) -> String {
+        let needle = format!(r#"data-value="{key}">"#);
+        let start = html.find(&needle).expect("card") + needle.len();
+        let end = html[start..].find('<').expect("card end") + start;
+        html[start..end].to_string()
+    }
+
+    /// The product brief's worked fact: 700 customers spending $300 a year, 20 % of
+    /// them defect → 140 customers and $42,000 lost.
+    #[test]
+    fn small_input_snapshot() {
+        let input = ReportInput {
+            meta: Metadata {
+                currency: "EUR".into(),
+                observation_end: comeback_core::Day::from_ymd(2024, 12, 31).unwrap(),
+                ..Metadata::default()
+            },
+            headline: Headline {
+                customers: 700,
+                expected_alive_now: 612.4,
+                defection_rate_12m: 0.2,
+                customers_lost_12m: 140,
+                revenue_lost_12m: 42_000.0,
+                expected_purchases: Interval {
+                    estimate: 1234.5,
+                    lower: 1100.0,
+                    upper: 1400.0,
+                },
+                expected_revenue: Interval {
+                    estimate: 370_350.0,
+                    lower: f64::NAN,
+                    upper: f64::NAN,
+                },
+                revenue_at_risk: 0.5,
+                what_if: None,
+            },
+            ..ReportInput::default()
+        };
+        let expect: [(Lang, [&str; 7]); 6] = [
+            (
+                Lang::En,
+                [
+                    "700",
+                    "612",
+                    "20.0%",
+                    "€42,000",
+                    "1,235",
+                    "€370,350",
+                    "€0.50",
+                ],
+            ),
+            (
+                Lang::Es,
+                [
+                    "700",
+                    "612",
+                    "20,0\u{a0}%",
+                    "42.000\u{a0}€",
+                    "1235",
+                    "370.350\u{a0}€",
+                    "0,50\u{a0}€",
+                ],
+            ),
+            (
+                Lang::Pt,
+                [
+                    "700",
+                    "612",
+                    "20,0%",
+                    "€\u{a0}42.000",
+                    "1.235",
+                    "€\u{a0}370.350",
+                    "€\u{a0}0,50",
+                ],
+            ),
+            (
+                Lang::Fi,
+                [
+                    "700",
+                    "612",
+                    "20,0\u{a0}%",
+                    "42\u{a0}000\u{a0}€",
+                    "1\u{a0}235",
+                    "370\u{a0}350\u{a0}€",
+                    "0,50\u{a0}€",
+                ],
+            ),
+            (
+                Lang::De,
+                [
+                    "700",
+                    "612",
+                    "20,0\u{a0}%",
+                    "42.000\u{a0}€",
+                    "1.235",
+                    "370.350\u{a0}€",
+                    "0,50\u{a0}€",
+                ],
+            ),
+            (
+                Lang::Fr,
+                [
+                    "700",
+                    "612",
+                    "20,0\u{202f}%",
+                    "42\u{202f}000\u{a0}€",
+                    "1\u{202f}235",
+                    "370\u{202f}350\u{a0}€",
+                    "0,50\u{a0}€",
+                ],
+            ),
+        ];
+        let keys = [
+            "customers",
+            "alive",
+            "defection",
+            "revenue_lost",
+            "purchases",
+            "revenue",
+            "at_risk",
+        ];
+        for (lang, values) in expect {
+            let html = render(&input, lang);
+            for (key, value) in keys.iter().zip(values) {
+                assert_eq!(card(&html, key), value, "{lang} {key}");
+            }
+            // 140 customers lost, in the explanation; no interval for the revenue.
+            assert!(html.contains("140"), "{lang}");
+            assert!(!html.contains(r#"data-value="what_if_model""#));
+        }
+        let de = render(&input, Lang::De);
+        assert!(de.contains("31.12.2024"));
+        assert!(de.contains("95-%-Bereich: 1.100 bis 1.400"));
+        assert_eq!(de.matches("95-%-Bereich:").count(), 1);
     }
 
     #[test]

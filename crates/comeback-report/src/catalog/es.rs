@@ -237,7 +237,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "desc_cohort",
         "Mapa de calor de {rows} grupos mensuales de clientes nuevos, seguidos durante un máximo de {cols} meses.",
     ),
-    ("section_forecast", "¿Qué tan buena es la previsión?"),
+    ("section_forecast", "¿Es fiable la previsión?"),
     (
         "forecast_intro",
         "Antes de confiar en las cifras anteriores, los modelos se pusieron a prueba: aprendieron de los datos sin el periodo final de {holdout} {unit} y luego predijeron ese periodo, que ya había ocurrido.",
