@@ -38,8 +38,9 @@
 //! `<figure>` with a `<figcaption>`, an SVG with `role="img"`, `<title>` and `<desc>`, and
 //! a data table in a `<details>` element.
 //!
-//! Every message is in the [`catalog`](mod@catalog) of each language; numbers, money,
-//! percentages and dates follow the language's conventions ([`format`]).
+//! Every message is in the message catalogue (`src/catalog/`, one table per language; a
+//! test keeps them complete and translated); numbers, money, percentages and dates follow
+//! the language's conventions ([`format`](mod@format)).
 
 #![deny(missing_docs)]
 
