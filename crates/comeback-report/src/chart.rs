@@ -961,6 +961,47 @@ mod tests {
         assert_no_urls(&svg);
     }
 
+    fn any_value() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(-1e300),
+            -1e9f64..1e9,
+            any::<f64>(),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the numbers, each chart draws exactly one mark per usable value.
+        #[test]
+        fn marks_match_usable_values(
+            ys in proptest::collection::vec(any_value(), 0..60),
+            xs in proptest::collection::vec(any_value(), 0..60),
+        ) {
+            let pts: Vec<(f64, f64)> = xs.iter().copied().zip(ys.iter().copied()).collect();
+            let usable_pts = pts.iter().filter(|(x, y)| usable(*x) && usable(*y)).count();
+            let svg = line_chart(
+                &text(),
+                &[LineSeries { key: "actual", label: "A".into(), points: pts, dashed: false }],
+                Some((xs.first().copied().unwrap_or(0.0), "b")),
+                &id,
+                &id,
+            );
+            proptest::prop_assert_eq!(marks(&svg, "actual"), usable_pts);
+            let cats: Vec<String> = (0..ys.len()).map(|i| i.to_string()).collect();
+            let svg = bar_chart(
+                &text(),
+                &cats,
+                &[BarSeries { key: "s", label: "S".into(), values: ys.clone() }],
+                &id,
+            );
+            let usable_ys = ys.iter().filter(|v| usable(**v)).count();
+            proptest::prop_assert_eq!(marks(&svg, "s"), usable_ys);
+            proptest::prop_assert!(!svg.contains("NaN"));
+        }
+    }
+
     #[test]
     fn empty_inputs_do_not_panic() {
         let t = ChartText::default();

@@ -183,6 +183,9 @@ mod tests {
             }
             for (k, v) in table {
                 let english = lookup(en, k).unwrap_or_default();
+                if v.contains('<') || v.contains('>') {
+                    problems.push(format!("{lang}: {k} contains markup"));
+                }
                 if v.trim().is_empty() {
                     problems.push(format!("{lang}: {k} is empty"));
                 }
