@@ -1,0 +1,163 @@
+//! Pareto/NBD on CDNOW against lifetimes 0.11.3 and the published values; extremes against
+//! 50-digit mpmath values (`data/reference/mpmath/pareto_*`); property tests.
+
+use crate::common::*;
+use comeback_models::fit::{FitOptions, Objective, Rfm, RfmData, gradient_check};
+use comeback_models::pareto_nbd::{ParetoNbd, ParetoNbdObjective};
+use comeback_models::transaction::TransactionModel;
+
+const LT: &str = "/computed_lifetimes/cdnow_sample_2357/Pareto~1NBD";
+
+fn lifetimes_model() -> ParetoNbd {
+    let r = reference();
+    let p = |n: &str| num(&r, &format!("{LT}/params/{n}"));
+    ParetoNbd::new(p("r"), p("alpha"), p("s"), p("beta")).unwrap()
+}
+
+#[test]
+fn pareto_fit_matches_published_and_lifetimes() {
+    let d = cdnow_data();
+    let t0 = std::time::Instant::now();
+    let fit = ParetoNbd::fit(&d, &FitOptions::default()).unwrap();
+    let secs = t0.elapsed().as_secs_f64();
+    let rep = &fit.report;
+    assert!(rep.converged, "{}", rep.message);
+    let reference = reference();
+    for (i, name) in ["r", "alpha", "s", "beta"].iter().enumerate() {
+        let want = num(&reference, &format!("{LT}/params/{name}"));
+        assert_rel(rep.params[i], want, 1e-3, name);
+    }
+    // Published −9595.0 (1 decimal): within 0.05, and no worse than lifetimes' −9594.9739.
+    assert!(
+        (rep.log_likelihood - -9595.0).abs() < 0.05,
+        "{}",
+        rep.log_likelihood
+    );
+    let lifetimes_ll = num(&reference, &format!("{LT}/total_log_likelihood"));
+    assert!(
+        rep.log_likelihood >= lifetimes_ll - 1e-6,
+        "{} < {lifetimes_ll}",
+        rep.log_likelihood
+    );
+    assert!(rep.std_errors.is_some());
+    eprintln!(
+        "pareto-nbd CDNOW fit: {:?} LL {} iterations {} evaluations {} distinct rows {} ({secs:.4} s, debug/test profile)",
+        rep.params, rep.log_likelihood, rep.iterations, rep.evaluations, rep.n_rows_distinct
+    );
+}
+
+#[test]
+fn pareto_total_ll_at_lifetimes_params() {
+    // lifetimes' total LL recomputed by the reference author's closed form (scipy hyp2f1).
+    let m = lifetimes_model();
+    let (_, cs) = cdnow();
+    let ll = m.total_log_likelihood(&cs);
+    let want = num(&reference(), &format!("{LT}/total_log_likelihood"));
+    assert_rel(ll, want, 1e-9, "total LL at lifetimes' parameters");
+}
+
+#[test]
+fn pareto_reference_customers_match_lifetimes() {
+    let m = lifetimes_model();
+    let reference = reference();
+    let (ids, cs) = cdnow();
+    for id in ["1", "2", "3", "1516", "157", "244"] {
+        let idx = ids.iter().position(|&i| i.to_string() == id).unwrap();
+        let c = &cs[idx];
+        let pa = num(&reference, &format!("{LT}/customers/{id}/p_alive"));
+        let e39 = num(
+            &reference,
+            &format!("{LT}/customers/{id}/expected_purchases_next_39w"),
+        );
+        assert_rel(m.p_alive(c), pa, 1e-6, &format!("P(alive) customer {id}"));
+        assert_rel(
+            m.conditional_expected_purchases(c, 39.0),
+            e39,
+            1e-6,
+            &format!("E[Y(39)] customer {id}"),
+        );
+    }
+    // Holdout sums (conditional and unconditional) over all 2,357 customers.
+    let cond: f64 = cs
+        .iter()
+        .map(|c| m.conditional_expected_purchases(c, 39.0))
+        .sum();
+    let want = num(
+        &reference,
+        &format!("{LT}/holdout_39w_expected_repeat_transactions_sum_conditional"),
+    );
+    assert_rel(cond, want, 1e-6, "sum of conditional expectations");
+    let uncond: f64 = cs
+        .iter()
+        .map(|c| m.expected_purchases(c.t() + 39.0) - m.expected_purchases(c.t()))
+        .sum();
+    let want = num(
+        &reference,
+        &format!("{LT}/holdout_39w_expected_repeat_transactions_sum_unconditional"),
+    );
+    assert_rel(uncond, want, 1e-6, "sum of unconditional expectations");
+}
+
+#[test]
+fn pareto_gradient_is_exact() {
+    let d = cdnow_data();
+    let obj = ParetoNbdObjective::new(&d);
+    // α > β, α = β, α < β, and points where z > 0.9 takes the split path (P3) for α > β
+    // and α < β. (Not at the optimum: there the gradient is ~0 and a relative check is
+    // meaningless.) Central differences with h = 1e-6 are accurate to ~1e-8 here.
+    for lp in [
+        [0.0, 3.0, 0.2, 1.0],
+        [-0.5177, 2.4695, 4.0042, 6.3485],
+        [0.0, 2.0, 0.0, 2.0],
+        [-0.5, 4.5, 0.5, -1.5],
+        [-0.5, -2.0, 1.0, 3.5],
+    ] {
+        let worst = gradient_check(&obj, &lp);
+        assert!(worst < 1e-6, "gradient check at {lp:?}: {worst:e}");
+    }
+}
+
+#[test]
+fn pareto_random_starts_reach_the_same_optimum() {
+    // 20 seeded starts, log-parameters within ±2 of the optimum (a small LCG: no extra
+    // dependency). Every fit must reach the same log-likelihood to 1e-6 relative.
+    let d = cdnow_data();
+    let best = ParetoNbd::fit(&d, &FitOptions::default()).unwrap().report;
+    let centre = [
+        0.5533_f64.ln(),
+        10.5775_f64.ln(),
+        0.6062_f64.ln(),
+        11.6676_f64.ln(),
+    ];
+    let mut state: u64 = 0x005e_ed0f_2357;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 11) as f64) / ((1u64 << 53) as f64)
+    };
+    for run in 0..20 {
+        let start: Vec<f64> = centre.iter().map(|c| c + 4.0 * uniform() - 2.0).collect();
+        let opts = FitOptions::default().initial_log_params(start.clone());
+        let rep = ParetoNbd::fit(&d, &opts).unwrap().report;
+        assert!(rep.converged, "run {run} from {start:?}: {}", rep.message);
+        assert_rel(
+            rep.log_likelihood,
+            best.log_likelihood,
+            1e-6,
+            &format!("LL of run {run} from {start:?}"),
+        );
+    }
+}
+
+#[test]
+fn pareto_objective_total_matches_model() {
+    let d = cdnow_data();
+    let obj = ParetoNbdObjective::new(&d);
+    let m = lifetimes_model();
+    let from_obj = obj.total_log_likelihood(&m.params());
+    let rows: Vec<Rfm> = cdnow().1;
+    let direct = m.total_log_likelihood(&rows);
+    assert_rel(from_obj, direct, 1e-12, "objective vs per-customer sum");
+    let _ = RfmData::new(&rows, None).unwrap();
+}
