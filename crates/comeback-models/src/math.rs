@@ -94,7 +94,6 @@ pub(crate) fn inc_beta(x: f64, p: f64, q: f64) -> f64 {
 }
 
 /// Regularised lower incomplete gamma P(p, x).
-#[allow(dead_code)]
 #[inline]
 pub(crate) fn inc_gamma(x: f64, p: f64) -> f64 {
     if x <= 0.0 { 0.0 } else { x.inc_gamma(p) }

@@ -177,3 +177,46 @@ fn clv_matches_lifetimes_convention() {
         );
     }
 }
+
+#[test]
+fn diagnostics_on_cdnow() {
+    use comeback_models::diagnostics::{calibration_holdout, frequency_histogram, tracking_curve};
+    let bg = model_at_reference("BG~1NBD", |p| BgNbd::from_params(p).unwrap());
+    let (_, cs) = cdnow();
+    let h = frequency_histogram(&bg, &cs, 7).unwrap();
+    let total_a: f64 = h.bins.iter().map(|b| b.actual).sum();
+    let total_e: f64 = h.bins.iter().map(|b| b.expected).sum();
+    assert_eq!(total_a, 2357.0);
+    assert!((total_e - 2357.0).abs() < 1e-6, "{total_e}");
+    assert_eq!(h.bins[0].actual, 1411.0);
+    assert_eq!(h.df, 8 - 1 - 4);
+    let p = h.p_value.unwrap();
+    assert!(p > 0.0 && p < 1.0 && h.chi_square.is_finite());
+    // FHL 2005 Figure 2: the BG/NBD tracks the histogram closely (chi-square small vs n).
+    assert!(h.chi_square < 30.0, "{}", h.chi_square);
+
+    let reference = reference();
+    let zeros = vec![0.0; cs.len()];
+    let dur = vec![39.0; cs.len()];
+    let rows = calibration_holdout(&bg, &cs, &zeros, &dur, 7).unwrap();
+    let pred: f64 = rows
+        .iter()
+        .map(|r| r.mean_predicted * r.n_customers as f64)
+        .sum();
+    assert_rel(
+        pred,
+        num(
+            &reference,
+            "/computed_lifetimes/cdnow_sample_2357/BG~1NBD/holdout_39w_expected_repeat_transactions_sum_conditional",
+        ),
+        1e-9,
+        "calibration/holdout predicted total",
+    );
+    // Tracking: first purchase sᵢ = end − Tᵢ; the cumulative at `end` is Σ E[X(Tᵢ)].
+    let end = cs.iter().map(|c| c.t()).fold(0.0, f64::max);
+    let s: Vec<f64> = cs.iter().map(|c| end - c.t()).collect();
+    let tc = tracking_curve(&bg, &s, end / 10.0, 10).unwrap();
+    let direct: f64 = cs.iter().map(|c| bg.expected_purchases(c.t())).sum();
+    assert_rel(*tc.cumulative.last().unwrap(), direct, 1e-9, "tracking");
+    assert!(tc.incremental.iter().all(|v| *v >= 0.0));
+}

@@ -5,3 +5,4 @@ mod common;
 mod bgnbd;
 mod extremes;
 mod others;
+mod robustness;
