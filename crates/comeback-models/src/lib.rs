@@ -3,7 +3,6 @@
 pub mod bgbb;
 pub mod bgnbd;
 pub mod diagnostics;
-pub mod diagnostics;
 pub mod fit;
 pub mod gamma_gamma;
 pub mod hyp2f1;
