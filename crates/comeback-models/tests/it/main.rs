@@ -5,4 +5,5 @@ mod common;
 mod bgnbd;
 mod extremes;
 mod others;
+mod pareto_nbd;
 mod robustness;
