@@ -161,3 +161,164 @@ fn pareto_objective_total_matches_model() {
     assert_rel(from_obj, direct, 1e-12, "objective vs per-customer sum");
     let _ = RfmData::new(&rows, None).unwrap();
 }
+
+/// Relative error with an absolute floor for reference values near 0 (ln L = 0 at T = 0).
+fn rel_err(got: f64, want: f64) -> f64 {
+    (got - want).abs() / want.abs().max(1e-300)
+}
+
+#[test]
+fn pareto_extremes_match_mpmath() {
+    // 50-digit values of the published closed forms (FH 2005 ₂F₁ branches, FHL 2005 DERT with
+    // Tricomi's U), data/reference/mpmath/pareto_nbd_reference.py. Tolerance 1e-8 relative
+    // (1e-8 absolute for ln L = 0 at T = 0); reference values below 1e-300 (P(alive) of
+    // heavy buyers silent for 5,000 periods, e.g. 3e-2986) must come out below 1e-300.
+    let (h, rows) = read_csv("reference/mpmath/pareto_nbd_customers.csv");
+    assert!(rows.len() >= 78);
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let mut worst = 0.0_f64;
+    let mut failures = Vec::new();
+    for row in &rows {
+        let m = ParetoNbd::new(row[0], row[1], row[2], row[3]).unwrap();
+        let c = Rfm::new(row[4], row[5], row[6]).unwrap();
+        let got = [
+            ("ln_l", m.log_likelihood(&c)),
+            ("p_alive", m.p_alive(&c)),
+            ("cond_39", m.conditional_expected_purchases(&c, 39.0)),
+            ("cond_10000", m.conditional_expected_purchases(&c, 10_000.0)),
+            ("dert_0.0029", m.dert(&c, 0.0029).unwrap()),
+        ];
+        for (name, v) in got {
+            let want = row[col(name)];
+            let err = if name == "ln_l" {
+                (v - want).abs() / want.abs().max(1.0)
+            } else if want.abs() < 1e-300 {
+                if v.abs() < 1e-300 { 0.0 } else { 1.0 }
+            } else {
+                rel_err(v, want)
+            };
+            worst = worst.max(err);
+            if err.is_nan() || err > 1e-8 {
+                failures.push(format!(
+                    "{row:?} {name}: got {v:e}, want {want:e}, rel {err:e}"
+                ));
+            }
+        }
+    }
+    eprintln!("pareto extremes: worst relative error {worst:e}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn pareto_population_matches_mpmath() {
+    // E[X(t)] (closed form) and P(X(t) = n) (mpmath tanh-sinh quadrature), 1e-8 relative.
+    let (h, rows) = read_csv("reference/mpmath/pareto_nbd_population.csv");
+    assert!(rows.len() >= 48);
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let mut failures = Vec::new();
+    let mut worst = 0.0_f64;
+    for row in &rows {
+        let m = ParetoNbd::new(row[0], row[1], row[2], row[3]).unwrap();
+        let (t, n) = (row[col("t")], row[col("n")] as u64);
+        let e = m.expected_purchases(t);
+        let p = m.prob_purchases(t, n).unwrap();
+        for (name, v, want) in [
+            ("expected", e, row[col("expected")]),
+            ("pmf", p, row[col("pmf")]),
+        ] {
+            let err = if want == 0.0 {
+                v.abs()
+            } else {
+                rel_err(v, want)
+            };
+            worst = worst.max(err);
+            if err.is_nan() || err > 1e-8 {
+                failures.push(format!(
+                    "{row:?} {name}: got {v:e}, want {want:e}, rel {err:e}"
+                ));
+            }
+        }
+    }
+    eprintln!("pareto population: worst relative error {worst:e}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn pareto_pmf_sums_to_one_and_to_the_mean() {
+    // (the third model buys ~8 times a week: a shorter t keeps its tail inside n < 2000)
+    for (m, t) in [
+        (lifetimes_model(), 39.0),
+        (ParetoNbd::new(0.5, 10.0, 2.0, 4.0).unwrap(), 39.0),
+        (ParetoNbd::new(2.5, 0.3, 0.4, 80.0).unwrap(), 5.0),
+    ] {
+        let (mut total, mut mean) = (0.0, 0.0);
+        for n in 0..2000u64 {
+            let p = m.prob_purchases(t, n).unwrap();
+            total += p;
+            mean += n as f64 * p;
+        }
+        assert!((total - 1.0).abs() < 1e-9, "{m:?}: Σ P = {total}");
+        assert_rel(
+            mean,
+            m.expected_purchases(t),
+            1e-8,
+            "Σ n P(X(t)=n) vs E[X(t)]",
+        );
+    }
+}
+
+#[test]
+fn pareto_dert_is_finite_and_decreasing_in_the_rate() {
+    let m = lifetimes_model();
+    let (_, cs) = cdnow();
+    for c in cs.iter().take(50) {
+        let mut prev = f64::INFINITY;
+        for delta in [1e-4, 1e-3, 0.0029, 0.01, 0.1, 1.0] {
+            let d = m.dert(c, delta).unwrap();
+            assert!(
+                d.is_finite() && d >= 0.0 && d < prev,
+                "{c:?} δ = {delta}: {d}"
+            );
+            prev = d;
+        }
+    }
+    assert!(m.dert(&cs[0], 0.0).is_err());
+    assert!(m.dert(&cs[0], f64::NAN).is_err());
+}
+
+mod props {
+    use comeback_models::fit::Rfm;
+    use comeback_models::pareto_nbd::ParetoNbd;
+    use proptest::prelude::*;
+
+    fn model() -> impl Strategy<Value = ParetoNbd> {
+        (-3.0..3.0f64, -3.0..5.0f64, -3.0..3.0f64, -3.0..5.0f64)
+            .prop_map(|(a, b, c, d)| ParetoNbd::new(a.exp(), b.exp(), c.exp(), d.exp()).unwrap())
+    }
+
+    fn customer() -> impl Strategy<Value = Rfm> {
+        (0u32..10_000, 0.0..1.0f64, 0.0..10_000.0f64).prop_map(|(x, frac, t)| {
+            let tx = if x == 0 { 0.0 } else { frac * t };
+            Rfm::new(f64::from(x), tx, t).unwrap()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn p_alive_in_unit_interval(m in model(), c in customer()) {
+            let p = m.p_alive(&c);
+            prop_assert!((0.0..=1.0).contains(&p), "{p}");
+            prop_assert!(m.log_likelihood(&c).is_finite());
+        }
+
+        #[test]
+        fn expectations_non_negative_and_increasing(m in model(), c in customer(), t in 0.0..1000.0f64, dt in 0.01..1000.0f64) {
+            let (e1, e2) = (m.expected_purchases(t), m.expected_purchases(t + dt));
+            prop_assert!(e1 >= 0.0 && e2 >= e1, "{e1} {e2}");
+            let (c1, c2) = (m.conditional_expected_purchases(&c, t), m.conditional_expected_purchases(&c, t + dt));
+            prop_assert!(c1.is_finite() && c1 >= 0.0 && c2 >= c1, "{c1} {c2}");
+        }
+    }
+}
