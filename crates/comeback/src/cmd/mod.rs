@@ -10,3 +10,4 @@ pub mod ingest_args;
 pub mod predict;
 pub mod simulate;
 pub mod summarize;
+pub mod summary_input;

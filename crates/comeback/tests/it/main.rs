@@ -1,5 +1,6 @@
 //! End-to-end tests of the `comeback` binary: one test binary, one module per subcommand.
 
+mod fit_predict;
 mod summarize;
 
 use std::path::{Path, PathBuf};
