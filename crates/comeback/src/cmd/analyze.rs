@@ -78,6 +78,9 @@ pub struct Args {
     pub(super) output: PathBuf,
 }
 
+/// Fewer repeat customers than this cannot identify four model parameters.
+pub const MIN_REPEAT_CUSTOMERS: usize = 10;
+
 /// Everything computed for one customer.
 struct Scores {
     p_alive: Vec<f64>,
@@ -162,6 +165,14 @@ fn analyze(
             loaded.report.file
         );
     }
+    if repeaters < MIN_REPEAT_CUSTOMERS {
+        bail!(
+            "only {repeaters} customers bought more than once in {} ({n} customers in all): the models need at \
+             least {MIN_REPEAT_CUSTOMERS} repeat customers to estimate how often customers buy and leave. Use a \
+             longer period or a larger file",
+            loaded.report.file
+        );
+    }
     let first_day = full
         .customers
         .iter()
@@ -181,10 +192,10 @@ fn analyze(
     let comparison = if holdout_days > 0 && cal_end > first_day {
         let ch = log.calibration_holdout(cal_end, &opts)?;
         let cal_repeaters = ch.customers.iter().filter(|c| c.frequency_cal > 0).count();
-        if cal_repeaters == 0 {
+        if cal_repeaters < MIN_REPEAT_CUSTOMERS {
             bail!(
-                "no customer bought twice before the calibration end {cal_end}: use a shorter --holdout \
-                 (now {holdout} {unit}) or --holdout 0"
+                "only {cal_repeaters} customers bought twice before the calibration end {cal_end}: use a shorter \
+                 --holdout (now {holdout} {unit}) or --holdout 0 to compare the models on all data"
             );
         }
         let cmp = compare(&ch, &fit_opts, &mut *progress)?;

@@ -7,8 +7,9 @@
 //! absolute error of mean holdout purchases per calibration-frequency group (0, 1, …, 6,
 //! 7+), divided by the mean actual holdout purchases per customer (FHL 2005, Figure 4).
 //! Models within 0.02 of the smallest error are *equally good*; among them the lowest BIC
-//! wins (all three have four parameters, so this is the highest likelihood). Without a
-//! holdout period, the lowest BIC on all data wins.
+//! wins (all three have four parameters, so this is the highest likelihood). Converged fits
+//! are preferred to fits stopped at a boundary of the parameter space. Without a holdout
+//! period, the lowest BIC on all data wins.
 
 use anyhow::{Result, bail};
 use comeback_core::CalibrationHoldoutSummary;
@@ -107,7 +108,7 @@ pub fn compare(
             "fitting {} on the calibration period",
             kind.display_name()
         ));
-        let fit = kind.fit(&data, opts).map_err(|e| e.to_string());
+        let fit = usable(kind.fit(&data, opts));
         let (mut predicted, mut freq_err, mut score) = (f64::NAN, f64::NAN, f64::INFINITY);
         if let Ok((m, _)) = &fit {
             predicted = rows
@@ -154,7 +155,7 @@ pub fn compare_without_holdout(
     let mut candidates = Vec::new();
     for kind in PurchaseModelKind::ALL {
         progress(&format!("fitting {}", kind.display_name()));
-        let fit = kind.fit(data, opts).map_err(|e| e.to_string());
+        let fit = usable(kind.fit(data, opts));
         candidates.push(Candidate {
             kind,
             fit,
@@ -178,14 +179,36 @@ pub fn compare_without_holdout(
     })
 }
 
+/// A fit that stopped on its iteration budget is kept when its likelihood is finite: that
+/// happens when the maximum lies on a boundary (e.g. no silent dropout at all, b → ∞), where
+/// the predictions still converge. [`choose`] prefers converged fits.
+fn usable(
+    fit: Result<(PurchaseModel, FitReport), comeback_models::fit::FitError>,
+) -> Result<(PurchaseModel, FitReport), String> {
+    match fit {
+        Ok((m, r))
+            if r.converged
+                || (r.log_likelihood.is_finite() && r.params.iter().all(|p| p.is_finite())) =>
+        {
+            Ok((m, r))
+        }
+        Ok((_, r)) => Err(format!("did not converge: {}", r.message)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn bic(c: &Candidate) -> f64 {
     c.fit.as_ref().map(|(_, r)| r.bic).unwrap_or(f64::INFINITY)
 }
 
 fn choose(candidates: &[Candidate], score: impl Fn(&Candidate) -> f64) -> Result<(usize, Reason)> {
-    let fitted: Vec<usize> = (0..candidates.len())
-        .filter(|&i| candidates[i].fit.is_ok())
-        .collect();
+    let ok = |i: &usize| candidates[*i].fit.is_ok();
+    let converged = |i: &usize| candidates[*i].fit.as_ref().is_ok_and(|(_, r)| r.converged);
+    let all: Vec<usize> = (0..candidates.len()).filter(ok).collect();
+    let conv: Vec<usize> = all.iter().copied().filter(converged).collect();
+    // Converged fits are preferred; fits at a boundary are used only when none converged.
+    let n_ok = all.len();
+    let fitted = if conv.is_empty() { all } else { conv };
     match fitted.len() {
         0 => {
             let why: Vec<String> = candidates
@@ -204,7 +227,8 @@ fn choose(candidates: &[Candidate], score: impl Fn(&Candidate) -> f64) -> Result
                 why.join("; ")
             )
         }
-        1 => return Ok((fitted[0], Reason::OnlyFitted)),
+        1 if n_ok == 1 => return Ok((fitted[0], Reason::OnlyFitted)),
+        1 => return Ok((fitted[0], Reason::HoldoutError)),
         _ => {}
     }
     let best_score = fitted

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `comeback` binary: one test binary, one module per subcommand.
 
+mod analyze;
 mod fit_predict;
 mod summarize;
 
@@ -25,4 +26,21 @@ pub fn comeback(dir: &Path, args: &[&str]) -> Output {
 /// Stderr as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The Chromium path from `COMEBACK_TEST_BROWSER`; without it the test prints
+/// `SKIPPED <test>: COMEBACK_TEST_BROWSER not set` and is skipped — unless `CI` is set, when
+/// it fails.
+pub fn browser(test: &str) -> Option<PathBuf> {
+    match std::env::var_os("COMEBACK_TEST_BROWSER") {
+        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: COMEBACK_TEST_BROWSER must be set when CI is set"
+            );
+            eprintln!("SKIPPED {test}: COMEBACK_TEST_BROWSER not set");
+            None
+        }
+    }
 }
