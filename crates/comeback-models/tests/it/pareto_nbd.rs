@@ -322,3 +322,38 @@ mod props {
         }
     }
 }
+
+/// In-process fit timing on CDNOW (2,357 customers), data loaded: run with
+/// `cargo test --release -p comeback-models --test it pareto_fit_timing -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, run in release"]
+fn pareto_fit_timing() {
+    let d = cdnow_data();
+    let mut times = Vec::new();
+    let mut rep = None;
+    for _ in 0..21 {
+        let t0 = std::time::Instant::now();
+        let f = ParetoNbd::fit(&d, &FitOptions::default()).unwrap();
+        times.push(t0.elapsed().as_secs_f64());
+        rep = Some(f.report);
+    }
+    times.sort_by(f64::total_cmp);
+    let rep = rep.unwrap();
+    let obj = ParetoNbdObjective::new(&d);
+    let lp: Vec<f64> = rep.params.iter().map(|p| p.ln()).collect();
+    let mut g = vec![0.0; 4];
+    let t0 = std::time::Instant::now();
+    for _ in 0..1000 {
+        std::hint::black_box(obj.value_and_gradient(&lp, &mut g));
+    }
+    let per_eval = t0.elapsed().as_secs_f64() / 1000.0;
+    eprintln!(
+        "pareto-nbd fit CDNOW 2,357 ({} distinct rows): median {:.3} ms (min {:.3}, max {:.3}) over 21 fits; {} evaluations per fit; value+gradient {:.1} µs",
+        rep.n_rows_distinct,
+        times[10] * 1e3,
+        times[0] * 1e3,
+        times[20] * 1e3,
+        rep.evaluations,
+        per_eval * 1e6
+    );
+}
