@@ -55,8 +55,15 @@ pub fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".comeback-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".comeback-");
+    // A temporary file is private (0600) by default; the output is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
@@ -132,5 +139,10 @@ mod tests {
         );
         write_atomically(&p, |w| Ok(w.write_all(b"ok")?)).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "ok");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
+        }
     }
 }
