@@ -118,61 +118,123 @@ fn p_alive(v: Variant, p: &Params, c: &Rfm) -> f64 {
 
 /// Φ: expected purchases in (T, T+t] of a customer alive at T, with R = r+x, Beta
 /// parameters (a, B = C − a + 1) and C = a+b+x−1+k; `s` = α+T. See the module docs.
+///
+/// Tries, in order, the series in w (|w| ≤ ½), the series in z, the closed form with ₂F₁,
+/// and adaptive quadrature of the Beta mixture; a series is rejected when its terms grow
+/// more than 10⁸ times larger than its value (cancellation), the closed form when it cancels
+/// more than 6 digits.
 fn alive_expectation(big_r: f64, a: f64, c: f64, s: f64, t: f64) -> f64 {
     if t <= 0.0 {
         return 0.0;
     }
     let w = -t / s;
-    if w >= -0.5 {
-        // Φ = −Σ (R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) wⁿ
-        let mut term = -big_r * w;
-        let mut sum = term;
-        let mut n = 1.0;
-        while n < 100_000.0 {
-            term *= (big_r + n) * (a + n - 1.0) / ((c + n) * (n + 1.0)) * w;
-            sum += term;
-            if term.abs() <= 1e-17 * sum.abs() {
-                break;
-            }
-            n += 1.0;
-        }
-        return sum;
+    if w >= -0.5
+        && let Some(v) = series_w(big_r, a, c, w)
+    {
+        return v;
     }
     let z = t / (s + t);
     let lz = -(t / s).ln_1p(); // ln(1 − z)
     let eps = a - 1.0;
-    if z > 0.999 && eps.abs() >= 1e-3 && c > 1e-6 {
-        // Far horizon: the series in z would need ~10³/(1−z) terms; use ₂F₁ (crate::hyp2f1)
-        // in Φ = C/(a−1)·[1 − (1−z)^R ₂F₁(R, B; C; z)], where a−1 is not small enough to
-        // cancel more than ~3 digits.
-        if let Ok((ln_f, sign)) = ln_hyp2f1(big_r, c - a + 1.0, c, z) {
-            let prod = sign * (big_r * lz + ln_f).exp();
-            let v = c / eps * (1.0 - prod);
-            if v.is_finite() {
-                return v;
-            }
+    if (z <= 0.999 || eps.abs() < 1e-3)
+        && let Some(v) = series_z(big_r, a, c, z, lz)
+    {
+        return v;
+    }
+    if let Some(v) = closed_form(big_r, a, c, z, lz) {
+        return v;
+    }
+    quadrature(big_r, a, c - a + 1.0, s, t)
+}
+
+/// Φ = −Σₙ≥₁ (R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) wⁿ.
+fn series_w(big_r: f64, a: f64, c: f64, w: f64) -> Option<f64> {
+    let mut term = -big_r * w;
+    let mut sum = term;
+    let mut biggest = term.abs();
+    let mut n = 1.0;
+    loop {
+        term *= (big_r + n) * (a + n - 1.0) / ((c + n) * (n + 1.0)) * w;
+        sum += term;
+        biggest = biggest.max(term.abs());
+        if term.abs() <= 1e-17 * sum.abs() {
+            break;
+        }
+        n += 1.0;
+        if n > 100_000.0 || !sum.is_finite() {
+            return None;
         }
     }
-    let one_minus_z_eps = (eps * lz).exp();
+    (biggest <= 1e8 * sum.abs()).then_some(sum)
+}
+
+/// Φ = C(1 − (1−z)^ε)/ε − (1−z)^ε Σₙ≥₁ (C−R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) zⁿ, ε = a − 1.
+fn series_z(big_r: f64, a: f64, c: f64, z: f64, lz: f64) -> Option<f64> {
+    let eps = a - 1.0;
+    let e = (eps * lz).exp();
     let first = if eps == 0.0 {
         -c * lz
     } else {
         -c * (eps * lz).exp_m1() / eps
     };
-    // S = Σ (C−R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) zⁿ
     let cr = c - big_r;
     let mut term = cr * z;
     let mut sum = term;
+    let mut biggest = term.abs();
     let mut n = 1.0;
-    while term != 0.0 && n < 5_000_000.0 {
+    while term != 0.0 {
         term *= (cr + n) * (a + n - 1.0) / ((c + n) * (n + 1.0)) * z;
         sum += term;
+        biggest = biggest.max(term.abs());
         if term.abs() <= 1e-17 * sum.abs() && n > cr.abs() {
             break;
         }
         n += 1.0;
+        if n > 5_000_000.0 || !sum.is_finite() {
+            return None;
+        }
     }
-    first - one_minus_z_eps * sum
+    let v = first - e * sum;
+    let scale = biggest * e;
+    (v.is_finite() && (biggest <= 1.0 || e > 0.0) && scale <= 1e8 * v.abs()).then_some(v)
+}
+
+/// Φ = C/(a−1)·[1 − (1−z)^R ₂F₁(R, B; C; z)] with [`crate::hyp2f1`].
+fn closed_form(big_r: f64, a: f64, c: f64, z: f64, lz: f64) -> Option<f64> {
+    let eps = a - 1.0;
+    if eps == 0.0 || c <= 0.0 {
+        return None;
+    }
+    let (ln_f, sign) = ln_hyp2f1(big_r, c - a + 1.0, c, z).ok()?;
+    let prod = sign * (big_r * lz + ln_f).exp();
+    let v = c / eps * (1.0 - prod);
+    (v.is_finite() && prod.abs() <= 1e6 * (1.0 - prod).abs()).then_some(v)
+}
+
+/// Φ = E[(1 − (s/(s+pt))^R)/p] over p ~ Beta(a, B), by adaptive Gauss–Kronrod after the
+/// substitutions p = u^(1/a) on [0, ½] and 1 − p = v^(1/B) on [½, 1] (which remove the
+/// endpoint singularities of the Beta density).
+fn quadrature(big_r: f64, a: f64, bb: f64, s: f64, t: f64) -> f64 {
+    let h = |p: f64| -> f64 {
+        if p <= 0.0 {
+            big_r * t / s
+        } else {
+            -(-big_r * (p * t / s).ln_1p()).exp_m1() / p
+        }
+    };
+    let lb = ln_beta(a, bb);
+    let left = |u: f64| -> f64 {
+        let p = u.powf(1.0 / a);
+        ((bb - 1.0) * (-p).ln_1p() - a.ln() - lb).exp() * h(p)
+    };
+    let right = |v: f64| -> f64 {
+        let q = v.powf(1.0 / bb);
+        let p = 1.0 - q;
+        ((a - 1.0) * (-q).ln_1p() - bb.ln() - lb).exp() * h(p)
+    };
+    let ul = (-a * std::f64::consts::LN_2).exp();
+    let vr = (-bb * std::f64::consts::LN_2).exp();
+    crate::math::integrate(&left, 0.0, ul) + crate::math::integrate(&right, 0.0, vr)
 }
 
 /// E[Y(t) | x, tₓ, T].

@@ -6,4 +6,5 @@ mod bgnbd;
 mod extremes;
 mod others;
 mod pareto_nbd;
+mod properties;
 mod robustness;
