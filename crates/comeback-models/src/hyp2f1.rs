@@ -1,35 +1,44 @@
 //! Gauss hypergeometric function ₂F₁(a, b; c; z) for real parameters and real z ≤ 1.
 //!
-//! Needed by the Pareto/NBD likelihood (Fader & Hardie 2005, "A Note on Deriving the
-//! Pareto/NBD Model and Related Expressions", eq. 22–24) and the BG/NBD conditional
-//! expectation (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy Way", eq. 10).
+//! Used for the Pareto/NBD likelihood in its published form (Fader & Hardie 2005, "A Note on
+//! Deriving the Pareto/NBD Model and Related Expressions", §3; `pareto_nbd` evaluates the same
+//! quantity by a specialised series) and the BG/NBD conditional expectation (Fader, Hardie &
+//! Lee 2005, "Counting Your Customers the Easy Way").
 //!
 //! # Method
 //! All formulas are from Abramowitz & Stegun (1964), chapter 15 ("A&S"), and DLMF §15.
-//! 1. Defining power series (A&S 15.1.1) with a tail bound as stopping rule, rescaled so that
-//!    intermediate terms never overflow (the result is also available as a logarithm).
+//! 1. Defining power series (A&S 15.1.1), rescaled so that intermediate terms never overflow
+//!    (the result is also available as a logarithm, [`ln_hyp2f1`]); stopped by a tail bound
+//!    once k has passed −a, −b and −c (before that a term can grow again).
 //! 2. z < 0: Pfaff transformation (A&S 15.3.4)
 //!    ₂F₁(a, b; c; z) = (1 − z)^(−a) ₂F₁(a, c − b; c; z/(z − 1)), which maps z ∈ (−∞, 0)
-//!    onto w ∈ (0, 1).
-//! 3. 0 < z < 1: the series of ₂F₁ itself or of its Euler transform (A&S 15.3.3)
-//!    (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z), whichever has the smaller parameter product
-//!    |a′b′/c′| (for large a and b with c ≈ a + b this turns thousands of growing terms
-//!    into a handful of shrinking ones).
-//! 4. z > 0.75 (after step 2 or 3): instead of the connection formula for 1 − z (A&S 15.3.6),
-//!    which is singular when c − a − b is an integer (scipy returns NaN there; the
-//!    Pareto/NBD likelihood hits this whenever s is an integer) and loses digits when it is
-//!    near one, the hypergeometric differential equation (A&S 15.5.1)
+//!    onto w ∈ (0, 1) (1 − w = 1/(1 − z) is carried separately, exactly).
+//! 3. 0 < z < 1: the function itself or its Euler transform (A&S 15.3.3)
+//!    (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z) — terminating form first, then the one with
+//!    terms of one sign (no cancellation), then the smaller |a′b′/c|; the other when the
+//!    first fails. (For large a and b with c ≈ a + b the Euler form turns thousands of
+//!    growing terms into a handful of shrinking ones.)
+//! 4. z > 0.75: a short series first (large c converges fast even near 1); otherwise the
+//!    hypergeometric differential equation (A&S 15.5.1)
 //!    z(1 − z)w″ + [c − (a + b + 1)z]w′ − ab w = 0 is integrated by analytic continuation:
-//!    starting from the series value and derivative at z₀ = 1/2, the Taylor expansion about
-//!    the current point (coefficients from the three-term recurrence the equation implies) is
-//!    summed over a step of half the distance to the singular point 1, repeatedly, until z
-//!    is reached. Each step converges like 2^(−n); reaching 1 − 10⁻¹² takes ~40 steps. The
-//!    method does not care whether c − a − b is an integer.
+//!    from the series value and derivative at z₀ = 1/2, Taylor expansions about the current
+//!    point (coefficients from the three-term recurrence the equation implies) are summed over
+//!    steps of a fixed fraction of the distance to the singular point 1 (~40 steps to reach
+//!    1 − 10⁻¹²). Unlike the connection formula for 1 − z (A&S 15.3.6), this does not care
+//!    whether c − a − b is an integer (scipy returns NaN there; the published Pareto/NBD
+//!    likelihood hits it whenever s is an integer). It is run twice with different step
+//!    sequences and the results must agree to 1e-11 (rounding amplified along an unstable
+//!    direction shows up as disagreement).
+//! 5. Last resort near 1: the connection formula A&S 15.3.6, when c − a − b is at least 0.05
+//!    from an integer and its two terms do not cancel to fewer than 11 digits.
 //!
-//! Accuracy: ~1e-14 relative against 50-digit mpmath over the committed reference cases
-//! (`data/reference/mpmath/hyp2f1_*`), including z → 1⁻, z ≪ −1, large a and b, and integer
-//! c − a − b. When a series or a Taylor step does not converge within its term budget, or
-//! loses more than 10 of 16 digits to cancellation, an error is returned — never a partial sum.
+//! Accuracy: worst 1.1e-12 relative over the 119 committed mpmath cases
+//! (`data/reference/mpmath/hyp2f1_values.csv`: z → 1⁻, z ≪ −1, large a and b, integer and
+//! near-integer c − a − b); over 800 seeded random cases (`hyp2f1_random_values.csv`) no value
+//! is wrong and 15 are refused with [`Hyp2f1Error::NoConvergence`] (large parameters with z
+//! within ~1e-4 of 1 and c − a − b within 0.05 of an integer; |b| ~ 10³ with z ≪ −1). An
+//! error is returned whenever a series or a Taylor step does not converge within its term
+//! budget or loses more than 5 of its 16 digits to cancellation — never a partial sum.
 
 use special::Gamma;
 
@@ -165,10 +174,13 @@ const MAX_SERIES_TERMS: usize = 200_000;
 const SHORT_SERIES_TERMS: usize = 3_000;
 /// Taylor coefficients per continuation step before giving up.
 const MAX_STEP_TERMS: usize = 20_000;
-/// Above this |z| the series is replaced by analytic continuation from z₀ = 1/2.
+/// Above this z the series is replaced by analytic continuation from z₀ = 1/2 (after a
+/// short series attempt).
 const SERIES_LIMIT: f64 = 0.75;
-/// Tolerated cancellation: max |term| / |sum|.
-const MAX_CANCELLATION: f64 = 1e10;
+/// Tolerated cancellation: max |term| / |sum| (1e5: at most 5 of the 16 digits lost).
+const MAX_CANCELLATION: f64 = 1e5;
+/// Agreement required between the two continuations with different step sequences.
+const CONTINUATION_AGREEMENT: f64 = 1e-11;
 const RESCALE: f64 = 1e200;
 
 fn is_nonpos_int(x: f64) -> bool {
@@ -238,45 +250,120 @@ fn gauss_sum(a: f64, b: f64, c: f64) -> Result<Scaled, Hyp2f1Error> {
 /// 0 < z < 1: choose between the series and its Euler transform, and continue
 /// analytically beyond [`SERIES_LIMIT`]. `y` = 1 − z, supplied accurately by the caller.
 fn positive(a: f64, b: f64, c: f64, z: f64, y: f64) -> Result<Scaled, Hyp2f1Error> {
-    // Euler (A&S 15.3.3): (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z).
-    let (ea, eb) = (c - a, c - b);
+    // Two representations: the function itself and its Euler transform (A&S 15.3.3)
+    // (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z). Tried in order of preference: a terminating
+    // one first, then one whose terms keep one sign (no negative non-integer numerator
+    // parameter: no cancellation), then the smaller |a′b′/c|; the next is tried when one fails.
     let euler_pre = (c - a - b) * y.ln();
-    let cost = |p: f64, q: f64| {
+    let rank = |p: f64, q: f64| -> (u8, f64) {
         if is_nonpos_int(p) || is_nonpos_int(q) {
-            0.0
+            (0, 0.0)
         } else {
-            (p * q).abs() / c.abs().max(1.0)
+            let sign_changes = u8::from(p < 0.0) + u8::from(q < 0.0) + u8::from(c < 0.0);
+            (1 + sign_changes, (p * q).abs() / c.abs().max(1.0))
         }
     };
-    let use_euler = cost(ea, eb) < cost(a, b);
-    let (pa, pb, pre) = if use_euler {
-        (ea, eb, euler_pre)
-    } else {
-        (a, b, 0.0)
-    };
-    if is_nonpos_int(pa) || is_nonpos_int(pb) {
-        let (s, _) = series(pa, pb, c, z, false, MAX_SERIES_TERMS)?;
-        return Ok(s.times_exp(pre));
+    let mut forms = [
+        (a, b, 0.0, rank(a, b)),
+        (c - a, c - b, euler_pre, rank(c - a, c - b)),
+    ];
+    if forms[1].3 < forms[0].3 {
+        forms.swap(0, 1);
     }
-    let v = if z <= SERIES_LIMIT {
-        series(pa, pb, c, z, false, MAX_SERIES_TERMS)?.0
+    let mut last_err = None;
+    for &(pa, pb, pre, _) in &forms {
+        match one_form(pa, pb, c, z, y) {
+            Ok(v) => return Ok(v.times_exp(pre)),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    // Last resort near 1: the connection formula for 1 − z (A&S 15.3.6), when c − a − b is
+    // not within 0.05 of an integer.
+    if z > SERIES_LIMIT
+        && let Some(v) = connection(a, b, c, y)
+    {
+        return Ok(v);
+    }
+    Err(last_err.unwrap_or(Hyp2f1Error::NoConvergence {
+        a,
+        b,
+        c,
+        z,
+        terms: 0,
+    }))
+}
+
+/// ₂F₁(a, b; c; z) for 0 < z < 1 by the series, or beyond [`SERIES_LIMIT`] by a short series,
+/// the continuation, then a long series.
+fn one_form(a: f64, b: f64, c: f64, z: f64, y: f64) -> Result<Scaled, Hyp2f1Error> {
+    if is_nonpos_int(a) || is_nonpos_int(b) || z <= SERIES_LIMIT {
+        return Ok(series(a, b, c, z, false, MAX_SERIES_TERMS)?.0);
+    }
+    // Large c makes the series converge fast even close to 1 (and makes the Taylor steps of
+    // the continuation unstable), so try a short series first.
+    if let Ok((v, _)) = series(a, b, c, z, false, SHORT_SERIES_TERMS) {
+        return Ok(v);
+    }
+    match continuation(a, b, c, z, y) {
+        Ok(v) => Ok(v),
+        Err(e) => Ok(series(a, b, c, z, false, MAX_SERIES_TERMS)
+            .map_err(|_| e)?
+            .0),
+    }
+}
+
+/// 1/Γ(x) as (ln|1/Γ|, sign), sign 0 at the poles x = 0, −1, −2, ….
+fn rgamma(x: f64) -> (f64, f64) {
+    if is_nonpos_int(x) {
+        (f64::NEG_INFINITY, 0.0)
     } else {
-        // Large c makes the series converge fast even close to 1 (and makes the Taylor
-        // steps of the continuation expensive), so try a short series first; where the
-        // continuation fails too (large parameters with z → 1) fall back to a long series.
-        match series(pa, pb, c, z, false, SHORT_SERIES_TERMS) {
-            Ok((v, _)) => v,
-            Err(_) => match continuation(pa, pb, c, z, y) {
-                Ok(v) => v,
-                Err(e) => {
-                    series(pa, pb, c, z, false, MAX_SERIES_TERMS)
-                        .map_err(|_| e)?
-                        .0
-                }
-            },
+        let (l, s) = Gamma::ln_gamma(x);
+        (-l, f64::from(s))
+    }
+}
+
+/// Connection formula for 1 − z (A&S 15.3.6), m = c − a − b not near an integer:
+/// Γ(c)Γ(m)/(Γ(c−a)Γ(c−b)) ₂F₁(a, b; 1−m; y) + y^m Γ(c)Γ(−m)/(Γ(a)Γ(b)) ₂F₁(c−a, c−b; 1+m; y),
+/// y = 1 − z. `None` when m is within 0.05 of an integer, c is a pole, an inner function fails
+/// or the two terms cancel to fewer than 11 digits.
+fn connection(a: f64, b: f64, c: f64, y: f64) -> Option<Scaled> {
+    let m = c - a - b;
+    if (m - m.round()).abs() < 0.05 || is_nonpos_int(c) || y >= 0.5 {
+        return None;
+    }
+    let (lgc, sgc) = Gamma::ln_gamma(c);
+    let (lgm, sgm) = Gamma::ln_gamma(m);
+    let (lgnm, sgnm) = Gamma::ln_gamma(-m);
+    let (r1, s1) = rgamma(c - a);
+    let (r2, s2) = rgamma(c - b);
+    let (r3, s3) = rgamma(a);
+    let (r4, s4) = rgamma(b);
+    let term = |sign: f64, ln_pre: f64, f: Scaled| -> (f64, f64) {
+        if sign == 0.0 || f.m == 0.0 {
+            (f64::NEG_INFINITY, 0.0)
+        } else {
+            (ln_pre + f.ln_s + f.m.abs().ln(), sign * f.m.signum())
         }
     };
-    Ok(v.times_exp(pre))
+    let f1 = eval(a, b, 1.0 - m, y).ok()?;
+    let f2 = eval(c - a, c - b, 1.0 + m, y).ok()?;
+    let t1 = term(f64::from(sgc * sgm) * s1 * s2, lgc + lgm + r1 + r2, f1);
+    let t2 = term(
+        f64::from(sgc * sgnm) * s3 * s4,
+        m * y.ln() + lgc + lgnm + r3 + r4,
+        f2,
+    );
+    let hi = t1.0.max(t2.0);
+    if !hi.is_finite() {
+        return None;
+    }
+    let v = t1.1 * (t1.0 - hi).exp() + t2.1 * (t2.0 - hi).exp();
+    // The larger term is 1 in these units: demand 11 digits left after cancellation
+    // (beyond the ~1 digit lost to Γ(±m) with |m − round(m)| ≥ 0.05).
+    if v.abs() < 1e-5 {
+        return None;
+    }
+    Some(Scaled { m: v, ln_s: hi })
 }
 
 /// Power series Σ (a)_k (b)_k / ((c)_k k!) z^k (A&S 15.1.1), |z| < 1.
@@ -297,6 +384,7 @@ fn series(
     // Largest |term| relative to the current scale, for the cancellation check.
     let mut max_t = 1.0_f64;
     let mut k = 0usize;
+    let k_min = (-a).max(-b).max(-c).max(0.0) + 1.0;
     loop {
         if k >= max_terms {
             return Err(Hyp2f1Error::NoConvergence {
@@ -330,7 +418,9 @@ fn series(
         // the k reached here, so |t|·q/(1 − q) with q = max(|ratio_next|, |z|) bounds the tail.
         let kf = k as f64;
         let next = ((a + kf) * (b + kf) / ((c + kf) * (kf + 1.0)) * z).abs();
-        if next < 1.0 {
+        // Before k passes −a, −b and −c a factor of the ratio may still come close to zero
+        // (or the denominator to a pole) and the terms grow again: no stopping there.
+        if next < 1.0 && kf > k_min {
             let q = next.max(z.abs());
             if q < 1.0 {
                 let tail = t.abs() * next / (1.0 - q);
@@ -360,7 +450,37 @@ fn series(
 /// Analytic continuation along (1/2, z] by Taylor steps of the hypergeometric equation
 /// (A&S 15.5.1), 1/2 < z < 1. Each step from z₀ goes at most half way to the singular
 /// point 1, so its Taylor series converges at least like 2^(−n).
+///
+/// The continuation is run twice, with steps of 1/2 and 2/5 of the distance to 1. Where the
+/// wanted solution is recessive (the other solution of the equation grows faster along the
+/// path) rounding errors are amplified, differently along the two step sequences: when the
+/// two results differ by more than [`CONTINUATION_AGREEMENT`] an error is returned instead.
 fn continuation(a: f64, b: f64, c: f64, z: f64, y: f64) -> Result<Scaled, Hyp2f1Error> {
+    let v1 = continuation_steps(a, b, c, z, y, 0.5)?;
+    let v2 = continuation_steps(a, b, c, z, y, 0.4)?;
+    let (l1, s1) = v1.ln_sign();
+    let (l2, s2) = v2.ln_sign();
+    if s1 != s2 || (l1 - l2).abs() > CONTINUATION_AGREEMENT {
+        return Err(Hyp2f1Error::NoConvergence {
+            a,
+            b,
+            c,
+            z,
+            terms: 0,
+        });
+    }
+    Ok(v1)
+}
+
+/// One continuation with steps of `rho` times the distance to 1.
+fn continuation_steps(
+    a: f64,
+    b: f64,
+    c: f64,
+    z: f64,
+    y: f64,
+    rho: f64,
+) -> Result<Scaled, Hyp2f1Error> {
     let z_start = 0.5_f64;
     // Distances to the singular point 1 are tracked directly (y0 = 1 − z0), so that the
     // last step lands on 1 − z without rounding.
@@ -375,7 +495,7 @@ fn continuation(a: f64, b: f64, c: f64, z: f64, y: f64) -> Result<Scaled, Hyp2f1
     let mut total_terms = 0usize;
     while y0 > y {
         let z0 = 1.0 - y0;
-        let h = (y0 - y).min(0.5 * y0);
+        let h = (y0 - y).min(rho * y0);
         let p0 = z0 * y0;
         let p1 = y0 - z0;
         let q0 = c - (a + b + 1.0) * z0;
