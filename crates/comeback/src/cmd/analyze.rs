@@ -33,6 +33,12 @@ use std::path::{Path, PathBuf};
 pub struct Args {
     #[command(flatten)]
     pub(super) ingest: IngestArgs,
+    /// Customers file (id, first seen, loyalty membership, location, language, other
+    /// attributes; columns recognised like the transaction file's): its loyalty, location and
+    /// language are added to customers.csv and the lists. T always starts at the first
+    /// purchase.
+    #[arg(long, value_name = "CUSTOMERS.csv")]
+    pub(super) customers: Option<PathBuf>,
     /// Unit of recency, T, horizon and holdout: days, weeks or months.
     #[arg(long, default_value = "weeks")]
     pub(super) unit: TimeUnit,
@@ -94,8 +100,14 @@ struct Scores {
 pub fn run(args: Args) -> Result<()> {
     check_args(&args)?;
     let loaded = args.ingest.load()?;
+    let attributes = match &args.customers {
+        Some(path) => Some(read_attributes(path, &args.ingest)?),
+        None => None,
+    };
     let pb = progress_bar(args.ingest.quiet, None, "summarising");
-    let result = analyze(&args, &loaded, &mut |m: &str| pb.set_message(m.to_string()));
+    let result = analyze(&args, &loaded, attributes.as_ref(), &mut |m: &str| {
+        pb.set_message(m.to_string())
+    });
     pb.finish_and_clear();
     let files = result?;
     write_outputs(&args.output, &files)?;
@@ -137,6 +149,7 @@ fn check_args(a: &Args) -> Result<()> {
 fn analyze(
     args: &Args,
     loaded: &Loaded,
+    attributes: Option<&Attributes>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<(&'static str, Vec<u8>)>> {
     let log = &loaded.log;
@@ -332,14 +345,13 @@ fn analyze(
     // Files.
     progress("writing outputs");
     let ctx = Ctx {
-        args,
-        loaded,
         full: &full,
         scores: &scores,
         rfm: &rfm,
         stages: &lifecycle.stages,
         var: &var,
         history: &history,
+        attributes,
     };
     let customers_csv = ctx.customers_csv(None)?;
     let at_risk_csv = ctx.customers_csv(Some(&at_risk))?;
@@ -393,6 +405,13 @@ fn analyze(
         "clv": {"margin": args.margin, "discount_rate": args.discount_rate, "discount_period": discount_period, "periods": args.clv_periods},
         "thresholds": {"lost_below": args.lost_below, "at_risk_below": args.at_risk_below, "advocate_min_p_alive": 0.9, "advocate_min_fm_score": 4},
         "input": {"file": loaded.report.file, "sha256": loaded.sha256, "rows_read": loaded.report.rows_read, "rows_used": log.rows_kept()},
+        "customers_file": attributes.map(|a| json!({
+            "file": a.file,
+            "rows": a.by_id.len(),
+            "matched": full.customers.iter().filter(|c| a.by_id.contains_key(&*c.customer_id)).count(),
+            "without_transactions": a.by_id.len() - full.customers.iter().filter(|c| a.by_id.contains_key(&*c.customer_id)).count(),
+            "loyalty_members_with_transactions": full.customers.iter().filter(|c| a.by_id.get(&*c.customer_id).is_some_and(|r| r.loyalty == Some(true))).count(),
+        })),
         "flags": flags_json(args, holdout),
         "seed": args.seed,
     });
@@ -677,21 +696,60 @@ fn flags_json(a: &Args, holdout: f64) -> Value {
 }
 
 struct Ctx<'a> {
-    args: &'a Args,
-    loaded: &'a Loaded,
     full: &'a comeback_core::Summary,
     scores: &'a Scores,
     rfm: &'a [RfmScore],
     stages: &'a [LifecycleStage],
     var: &'a [comeback_core::ValueAtRisk],
     history: &'a [Amount],
+    attributes: Option<&'a Attributes>,
+}
+
+/// The attributes of `--customers`, by customer id.
+pub(super) struct Attributes {
+    file: String,
+    by_id: std::collections::HashMap<String, CustomerAttributes>,
+}
+
+struct CustomerAttributes {
+    loyalty: Option<bool>,
+    location: Option<String>,
+    language: Option<String>,
+}
+
+fn read_attributes(path: &Path, ingest: &IngestArgs) -> Result<Attributes> {
+    let file = path.display().to_string();
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {file}"))?;
+    let opts = comeback_ingest::CustomerOptions {
+        delimiter: ingest.delimiter,
+        timezone: ingest.timezone,
+        ..comeback_ingest::CustomerOptions::default()
+    };
+    let mut by_id = std::collections::HashMap::new();
+    let report = comeback_ingest::read_customers(std::io::BufReader::new(f), &file, &opts, |c| {
+        by_id.insert(
+            c.id.to_string(),
+            CustomerAttributes {
+                loyalty: c.loyalty,
+                location: c.location.map(String::from),
+                language: c.language.map(String::from),
+            },
+        );
+        Ok::<_, std::convert::Infallible>(())
+    })?;
+    if !ingest.quiet {
+        eprintln!("{file}: {} customers; columns", report.rows_accepted);
+        for c in &report.columns {
+            eprintln!("  {c}");
+        }
+    }
+    Ok(Attributes { file, by_id })
 }
 
 impl Ctx<'_> {
     /// customers.csv (all customers, in id order) or an action list (`Some(indices)`, in list
     /// order, with `historical_revenue` appended).
     fn customers_csv(&self, list: Option<&[usize]>) -> Result<Vec<u8>> {
-        let _ = (self.args, self.loaded);
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec![
             "customer_id",
@@ -716,6 +774,9 @@ impl Ctx<'_> {
         ];
         if list.is_some() {
             header.push("historical_revenue");
+        }
+        if self.attributes.is_some() {
+            header.extend(["loyalty_member", "location", "language"]);
         }
         w.write_record(&header)?;
         let all: Vec<usize>;
@@ -752,6 +813,15 @@ impl Ctx<'_> {
             ];
             if list.is_some() {
                 rec.push(self.history[i].to_string());
+            }
+            if let Some(a) = self.attributes {
+                let r = a.by_id.get(&*c.customer_id);
+                rec.push(
+                    r.and_then(|r| r.loyalty)
+                        .map_or(String::new(), |b| b.to_string()),
+                );
+                rec.push(r.and_then(|r| r.location.clone()).unwrap_or_default());
+                rec.push(r.and_then(|r| r.language.clone()).unwrap_or_default());
             }
             w.write_record(&rec)?;
         }

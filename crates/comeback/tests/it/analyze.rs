@@ -311,10 +311,22 @@ fn defection_fixture_700_customers() {
         }
     }
     std::fs::write(dir.path().join("sales.csv"), csv).unwrap();
+    // A customers file in Finnish: members are the even ids; one customer has no purchases.
+    let mut people = String::from("asiakas;kanta_asiakas;kaupunki\n");
+    for i in 0..701 {
+        people += &format!(
+            "c{i:03};{};{}\n",
+            if i % 2 == 0 { "kyllä" } else { "ei" },
+            if i < 350 { "Oulu" } else { "Turku" }
+        );
+    }
+    std::fs::write(dir.path().join("people.csv"), people).unwrap();
     let s = run_analyze(
         dir.path(),
         &dir.path().join("sales.csv"),
         &[
+            "--customers",
+            "people.csv",
             "--observation-end",
             "2024-12-31",
             "--holdout",
@@ -323,6 +335,21 @@ fn defection_fixture_700_customers() {
             "0",
             "-q",
         ],
+    );
+    assert_eq!(s["customers_file"]["matched"], 700);
+    assert_eq!(s["customers_file"]["without_transactions"], 1);
+    assert_eq!(
+        s["customers_file"]["loyalty_members_with_transactions"],
+        350
+    );
+    let (h, rows) = read_csv(&dir.path().join("rep/customers.csv"));
+    let c3 = rows.iter().find(|r| r[0] == "c003").unwrap();
+    assert_eq!(
+        (
+            c3[col(&h, "loyalty_member")].as_str(),
+            c3[col(&h, "location")].as_str()
+        ),
+        ("false", "Oulu")
     );
     assert_eq!(s["customers_lost_12m"], 140);
     assert_eq!(s["revenue_lost_12m"], 42000.0);
