@@ -146,10 +146,15 @@ fn gk15(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> (f64, f64) {
 
 /// ∫ₐᵇ f by adaptive Gauss–Kronrod (7–15), relative tolerance ~1e-13, bounded effort.
 pub(crate) fn integrate(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> f64 {
+    integrate_tol(f, a, b, 1e-13)
+}
+
+/// ∫ₐᵇ f by adaptive Gauss–Kronrod (7–15) to about `rel` relative, bounded effort.
+pub(crate) fn integrate_tol(f: &dyn Fn(f64) -> f64, a: f64, b: f64, rel: f64) -> f64 {
     let mut stack = vec![(a, b, 0u32)];
     let mut total = 0.0;
     let (whole, _) = gk15(f, a, b);
-    let tol = 1e-13 * whole.abs().max(f64::MIN_POSITIVE);
+    let tol = rel * whole.abs().max(f64::MIN_POSITIVE);
     let mut evals = 0usize;
     while let Some((lo, hi, depth)) = stack.pop() {
         let (v, err) = gk15(f, lo, hi);
