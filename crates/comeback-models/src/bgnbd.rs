@@ -375,6 +375,37 @@ fn prob_purchases(v: Variant, p: &Params, t: f64, n: u64) -> f64 {
 struct BgObjective<'a> {
     data: &'a RfmData,
     variant: Variant,
+    /// Distinct T and tₓ values and each row's index into them, so that ln(α+T) and
+    /// ln(α+tₓ) are computed once per distinct value and evaluation.
+    t_vals: Vec<f64>,
+    tx_vals: Vec<f64>,
+    t_idx: Vec<u32>,
+    tx_idx: Vec<u32>,
+}
+
+fn distinct_index(values: impl Iterator<Item = f64> + Clone) -> (Vec<f64>, Vec<u32>) {
+    let mut v: Vec<f64> = values.clone().collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    let idx = values
+        .map(|x| v.binary_search_by(|p| p.total_cmp(&x)).expect("present") as u32)
+        .collect();
+    (v, idx)
+}
+
+impl<'a> BgObjective<'a> {
+    fn new(data: &'a RfmData, variant: Variant) -> Self {
+        let (t_vals, t_idx) = distinct_index(data.rows().iter().map(Rfm::t));
+        let (tx_vals, tx_idx) = distinct_index(data.rows().iter().map(Rfm::recency));
+        BgObjective {
+            data,
+            variant,
+            t_vals,
+            tx_vals,
+            t_idx,
+            tx_idx,
+        }
+    }
 }
 
 impl Objective for BgObjective<'_> {
@@ -396,19 +427,26 @@ impl Objective for BgObjective<'_> {
         let (r, alpha, a, b) = (lp[0].exp(), lp[1].exp(), lp[2].exp(), lp[3].exp());
         let k = self.variant.k();
         let ln_alpha = alpha.ln();
+        let ln_a = a.ln();
+        let lt_tab: Vec<f64> = self.t_vals.iter().map(|t| (alpha + t).ln()).collect();
+        let it_tab: Vec<f64> = self.t_vals.iter().map(|t| 1.0 / (alpha + t)).collect();
+        let ltx_tab: Vec<f64> = self.tx_vals.iter().map(|t| (alpha + t).ln()).collect();
+        let itx_tab: Vec<f64> = self.tx_vals.iter().map(|t| 1.0 / (alpha + t)).collect();
         let (mut f, mut gr, mut gal, mut ga, mut gb) = (0.0, 0.0, 0.0, 0.0, 0.0);
         // Per-x terms, recomputed when x changes (rows are sorted by x).
         let mut cur_x = f64::NAN;
         let (mut head, mut d_head_r, mut d_head_ab, mut d_head_b, mut ln_c1, mut c1) =
             (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-        for (row, &w) in self.data.rows().iter().zip(self.data.weights()) {
-            let (x, tx, t) = (row.frequency(), row.recency(), row.t());
-            let lt = (alpha + t).ln();
+        let rows = self.data.rows();
+        let ws = self.data.weights();
+        for i in 0..rows.len() {
+            let (x, w) = (rows[i].frequency(), ws[i]);
+            let ti = self.t_idx[i] as usize;
+            let lt = lt_tab[ti];
             if !self.variant.has_death_branch(x) {
-                let ll = r * (ln_alpha - lt);
-                f += w * ll;
+                f += w * r * (ln_alpha - lt);
                 gr += w * (ln_alpha - lt);
-                gal += w * (r / alpha - r / (alpha + t));
+                gal += w * r * (1.0 / alpha - it_tab[ti]);
                 continue;
             }
             if x != cur_x {
@@ -420,16 +458,24 @@ impl Objective for BgObjective<'_> {
                 d_head_ab = -digamma_diff(a + b, x + k);
                 d_head_b = digamma_diff(b, x - 1.0 + k);
             }
-            let ltx = (alpha + tx).ln();
+            let xi = self.tx_idx[i] as usize;
+            let ltx = ltx_tab[xi];
             let rx = r + x;
             let l1 = ln_c1 - rx * lt;
-            let l2 = a.ln() - rx * ltx;
-            let m = log_add_exp(l1, l2);
-            let p1 = (l1 - m).exp();
-            let p2 = (l2 - m).exp();
+            let l2 = ln_a - rx * ltx;
+            // log-sum-exp and the two posterior weights from one exponential.
+            let d = l1 - l2;
+            let e = (-d.abs()).exp();
+            let m = l1.max(l2) + e.ln_1p();
+            let big = 1.0 / (1.0 + e);
+            let (p1, p2) = if d >= 0.0 {
+                (big, e * big)
+            } else {
+                (e * big, big)
+            };
             f += w * (head + r * ln_alpha + m);
             gr += w * (d_head_r + ln_alpha - p1 * lt - p2 * ltx);
-            gal += w * (r / alpha - rx * (p1 / (alpha + t) + p2 / (alpha + tx)));
+            gal += w * (r / alpha - rx * (p1 * it_tab[ti] + p2 * itx_tab[xi]));
             ga += w * (d_head_ab + p2 / a);
             gb += w * (d_head_ab + d_head_b + p1 / c1);
         }
@@ -496,10 +542,7 @@ macro_rules! bg_family_model {
 
             /// The mean-negative-log-likelihood objective over (ln r, ln α, ln a, ln b).
             pub fn objective(data: &RfmData) -> impl Objective + '_ {
-                BgObjective {
-                    data,
-                    variant: $variant,
-                }
+                BgObjective::new(data, $variant)
             }
 
             /// Maximum-likelihood fit.
