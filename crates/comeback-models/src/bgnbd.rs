@@ -38,6 +38,7 @@ use crate::fit::{
 use crate::hyp2f1::ln_hyp2f1;
 use crate::math::{
     digamma_diff, inc_beta, inv_one_plus_exp, ln_beta, ln_gamma, ln_poch, log_add_exp,
+    trigamma_diff,
 };
 use crate::transaction::TransactionModel;
 
@@ -424,7 +425,24 @@ impl Objective for BgObjective<'_> {
         vec![0.0, alpha.ln(), 0.0, 3f64.ln()]
     }
     fn value_and_gradient(&self, lp: &[f64], g: &mut [f64]) -> f64 {
+        self.evaluate(lp, g, None)
+    }
+    fn value_gradient_hessian(&self, lp: &[f64], g: &mut [f64], h: &mut [f64]) -> Option<f64> {
+        Some(self.evaluate(lp, g, Some(h)))
+    }
+}
+
+impl BgObjective<'_> {
+    /// Mean NLL, its gradient and optionally its exact Hessian in log-parameters.
+    ///
+    /// Per row ln L = A(r, α) + H(a, b) + m with A = ln Γ(r+x) − ln Γ(r) + r ln α,
+    /// H = −[ln Γ(a+b+x+k) − ln Γ(a+b)] + ln Γ(b+x−1+k) − ln Γ(b) and m = ln(e^l₁ + e^l₂),
+    /// l₁ = ln(b+x−1+k) − (r+x) ln(α+T), l₂ = ln a − (r+x) ln(α+tₓ); with πᵢ = e^(lᵢ−m),
+    /// ∇m = π₁∇l₁ + π₂∇l₂ and ∇²m = π₁∇²l₁ + π₂∇²l₂ + π₁π₂(∇l₁−∇l₂)(∇l₁−∇l₂)ᵀ.
+    fn evaluate(&self, lp: &[f64], g: &mut [f64], mut hess: Option<&mut [f64]>) -> f64 {
         let (r, alpha, a, b) = (lp[0].exp(), lp[1].exp(), lp[2].exp(), lp[3].exp());
+        let th = [r, alpha, a, b];
+        let want_h = hess.is_some();
         let k = self.variant.k();
         let ln_alpha = alpha.ln();
         let ln_a = a.ln();
@@ -433,10 +451,14 @@ impl Objective for BgObjective<'_> {
         let ltx_tab: Vec<f64> = self.tx_vals.iter().map(|t| (alpha + t).ln()).collect();
         let itx_tab: Vec<f64> = self.tx_vals.iter().map(|t| 1.0 / (alpha + t)).collect();
         let (mut f, mut gr, mut gal, mut ga, mut gb) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        // Natural-scale Hessian of Σ w ln L (upper triangle: rr, rα, αα, aa, ab, bb, and
+        // the cross terms of m between (r, α) and (a, b)).
+        let mut hm = [[0.0f64; 4]; 4];
         // Per-x terms, recomputed when x changes (rows are sorted by x).
         let mut cur_x = f64::NAN;
         let (mut head, mut d_head_r, mut d_head_ab, mut d_head_b, mut ln_c1, mut c1) =
             (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut t_head_r, mut t_head_ab, mut t_head_b) = (0.0, 0.0, 0.0);
         let rows = self.data.rows();
         let ws = self.data.weights();
         for i in 0..rows.len() {
@@ -447,6 +469,11 @@ impl Objective for BgObjective<'_> {
                 f += w * r * (ln_alpha - lt);
                 gr += w * (ln_alpha - lt);
                 gal += w * r * (1.0 / alpha - it_tab[ti]);
+                if want_h {
+                    let it = it_tab[ti];
+                    hm[0][1] += w * (1.0 / alpha - it);
+                    hm[1][1] += w * r * (it * it - 1.0 / (alpha * alpha));
+                }
                 continue;
             }
             if x != cur_x {
@@ -457,6 +484,11 @@ impl Objective for BgObjective<'_> {
                 d_head_r = digamma_diff(r, x);
                 d_head_ab = -digamma_diff(a + b, x + k);
                 d_head_b = digamma_diff(b, x - 1.0 + k);
+                if want_h {
+                    t_head_r = trigamma_diff(r, x);
+                    t_head_ab = -trigamma_diff(a + b, x + k);
+                    t_head_b = trigamma_diff(b, x - 1.0 + k);
+                }
             }
             let xi = self.tx_idx[i] as usize;
             let ltx = ltx_tab[xi];
@@ -473,17 +505,52 @@ impl Objective for BgObjective<'_> {
             } else {
                 (e * big, big)
             };
+            let (it, itx) = (it_tab[ti], itx_tab[xi]);
             f += w * (head + r * ln_alpha + m);
             gr += w * (d_head_r + ln_alpha - p1 * lt - p2 * ltx);
-            gal += w * (r / alpha - rx * (p1 * it_tab[ti] + p2 * itx_tab[xi]));
+            gal += w * (r / alpha - rx * (p1 * it + p2 * itx));
             ga += w * (d_head_ab + p2 / a);
             gb += w * (d_head_ab + d_head_b + p1 / c1);
+            if want_h {
+                // A and H parts.
+                hm[0][0] += w * t_head_r;
+                hm[0][1] += w / alpha;
+                hm[1][1] -= w * r / (alpha * alpha);
+                hm[2][2] += w * t_head_ab;
+                hm[2][3] += w * t_head_ab;
+                hm[3][3] += w * (t_head_ab + t_head_b);
+                // π-weighted second derivatives of l₁, l₂.
+                hm[0][1] -= w * (p1 * it + p2 * itx);
+                hm[1][1] += w * rx * (p1 * it * it + p2 * itx * itx);
+                hm[3][3] -= w * p1 / (c1 * c1);
+                hm[2][2] -= w * p2 / (a * a);
+                // π₁π₂ (∇l₁ − ∇l₂)(∇l₁ − ∇l₂)ᵀ.
+                let dv = [-lt + ltx, -rx * (it - itx), -1.0 / a, 1.0 / c1];
+                let pp = w * p1 * p2;
+                for u in 0..4 {
+                    for v in u..4 {
+                        hm[u][v] += pp * dv[u] * dv[v];
+                    }
+                }
+            }
         }
         let n = self.data.total_weight();
-        g[0] = -gr * r / n;
-        g[1] = -gal * alpha / n;
-        g[2] = -ga * a / n;
-        g[3] = -gb * b / n;
+        let gnat = [gr, gal, ga, gb];
+        for u in 0..4 {
+            g[u] = -gnat[u] * th[u] / n;
+        }
+        if let Some(h) = hess.as_deref_mut() {
+            for u in 0..4 {
+                for v in u..4 {
+                    let mut val = -hm[u][v] * th[u] * th[v] / n;
+                    if u == v {
+                        val += g[u];
+                    }
+                    h[u * 4 + v] = val;
+                    h[v * 4 + u] = val;
+                }
+            }
+        }
         let v = -f / n;
         if v.is_finite() { v } else { f64::INFINITY }
     }
@@ -624,6 +691,37 @@ mod tests {
         for lp in [[-1.0, 1.0, -0.5, 0.8], [0.5, 2.0, 1.0, -1.0]] {
             assert!(gradient_check(&BgNbd::objective(&d), &lp) < 1e-6);
             assert!(gradient_check(&MbgNbd::objective(&d), &lp) < 1e-6);
+        }
+    }
+
+    #[test]
+    fn analytic_hessian_matches_differences() {
+        let d = small_data();
+        for lp in [[-1.0, 1.0, -0.5, 0.8], [0.5, 2.0, 1.0, -1.0]] {
+            for obj in [
+                &BgObjective::new(&d, Variant::Bg) as &dyn Objective,
+                &BgObjective::new(&d, Variant::Mbg),
+            ] {
+                let mut g = [0.0; 4];
+                let mut h = [0.0; 16];
+                obj.value_gradient_hessian(&lp, &mut g, &mut h).unwrap();
+                let (mut gp, mut gm) = ([0.0; 4], [0.0; 4]);
+                for i in 0..4 {
+                    let (mut xp, mut xm) = (lp, lp);
+                    xp[i] += 1e-5;
+                    xm[i] -= 1e-5;
+                    obj.value_and_gradient(&xp, &mut gp);
+                    obj.value_and_gradient(&xm, &mut gm);
+                    for j in 0..4 {
+                        let fd = (gp[j] - gm[j]) / 2e-5;
+                        let an = h[i * 4 + j];
+                        assert!(
+                            (fd - an).abs() <= 1e-6 * an.abs().max(1e-3),
+                            "{i}{j}: {fd} {an}"
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -57,6 +57,24 @@ pub(crate) fn digamma_diff(x: f64, n: f64) -> f64 {
     }
 }
 
+/// ψ₁(x + n) − ψ₁(x) (trigamma): exact sum for small whole n, differences otherwise.
+#[inline]
+pub(crate) fn trigamma_diff(x: f64, n: f64) -> f64 {
+    if n == 0.0 {
+        0.0
+    } else if n <= 8.0 && n.fract() == 0.0 {
+        let mut s = 0.0;
+        let mut k = 0.0;
+        while k < n {
+            s -= 1.0 / ((x + k) * (x + k));
+            k += 1.0;
+        }
+        s
+    } else {
+        Gamma::trigamma(&(x + n)) - Gamma::trigamma(&x)
+    }
+}
+
 /// ln(eᵃ + eᵇ) without overflow.
 #[inline]
 pub(crate) fn log_add_exp(a: f64, b: f64) -> f64 {
@@ -185,6 +203,9 @@ mod tests {
                 let c = digamma_diff(x, n);
                 let d = digamma(x + n) - digamma(x);
                 assert!((c - d).abs() <= 1e-10 * d.abs().max(1.0), "{x} {n} {c} {d}");
+                let e = trigamma_diff(x, n);
+                let f = Gamma::trigamma(&(x + n)) - Gamma::trigamma(&x);
+                assert!((e - f).abs() <= 1e-9 * f.abs().max(1.0), "{x} {n} {e} {f}");
             }
         }
     }
