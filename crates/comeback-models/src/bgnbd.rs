@@ -439,7 +439,7 @@ impl BgObjective<'_> {
     /// H = −[ln Γ(a+b+x+k) − ln Γ(a+b)] + ln Γ(b+x−1+k) − ln Γ(b) and m = ln(e^l₁ + e^l₂),
     /// l₁ = ln(b+x−1+k) − (r+x) ln(α+T), l₂ = ln a − (r+x) ln(α+tₓ); with πᵢ = e^(lᵢ−m),
     /// ∇m = π₁∇l₁ + π₂∇l₂ and ∇²m = π₁∇²l₁ + π₂∇²l₂ + π₁π₂(∇l₁−∇l₂)(∇l₁−∇l₂)ᵀ.
-    fn evaluate(&self, lp: &[f64], g: &mut [f64], mut hess: Option<&mut [f64]>) -> f64 {
+    fn evaluate(&self, lp: &[f64], g: &mut [f64], hess: Option<&mut [f64]>) -> f64 {
         let (r, alpha, a, b) = (lp[0].exp(), lp[1].exp(), lp[2].exp(), lp[3].exp());
         let th = [r, alpha, a, b];
         let want_h = hess.is_some();
@@ -539,7 +539,7 @@ impl BgObjective<'_> {
         for u in 0..4 {
             g[u] = -gnat[u] * th[u] / n;
         }
-        if let Some(h) = hess.as_deref_mut() {
+        if let Some(h) = hess {
             for u in 0..4 {
                 for v in u..4 {
                     let mut val = -hm[u][v] * th[u] * th[v] / n;
