@@ -321,6 +321,28 @@ mod tests {
     }
 
     #[test]
+    fn discounted_lifetimes_match_the_closed_forms() {
+        // FH 2010 eq. (5) and (6) with crate::hyp2f1.
+        use crate::hyp2f1::hyp2f1;
+        let m = Sbg::new(0.704, 1.182).unwrap();
+        for d in [0.05, 0.1, 0.5] {
+            let z = 1.0 / (1.0 + d);
+            let del = hyp2f1(1.0, m.beta, m.alpha + m.beta, z);
+            let got = m.discounted_expected_lifetime(d).unwrap();
+            assert!((got - del).abs() <= 1e-10 * del, "{got} {del}");
+            for renewals in [0u64, 1, 4] {
+                let n = renewals as f64 + 1.0;
+                let derl = (m.beta + n - 1.0) / (m.alpha + m.beta + n - 1.0)
+                    * hyp2f1(1.0, m.beta + n, m.alpha + m.beta + n, z);
+                let got = m
+                    .discounted_expected_residual_lifetime(d, renewals)
+                    .unwrap();
+                assert!((got - derl).abs() <= 1e-10 * derl, "{got} {derl}");
+            }
+        }
+    }
+
+    #[test]
     fn identities() {
         let m = Sbg::new(0.7, 1.2).unwrap();
         let curve = m.survival_curve(10);
