@@ -749,7 +749,6 @@ fn minimize(c: &mut Counted<'_>, x0: &[f64], opts: &FitOptions, start: Instant) 
     let n = x0.len();
     let mut x = x0.to_vec();
     let mut g = vec![0.0; n];
-    let mut f = c.eval(&x, &mut g);
     let mut mu = 0.0_f64;
     let mut gn = vec![0.0; n];
     let mut iterations = 0;
@@ -757,11 +756,15 @@ fn minimize(c: &mut Counted<'_>, x0: &[f64], opts: &FitOptions, start: Instant) 
     let mut hn = vec![0.0; n * n];
     let mut has_hessian = false;
     let mut h_cur: Option<Vec<f64>> = None;
-    if let Some(v) = c.eval_hessian(&x, &mut gn, &mut hn)
-        && v.is_finite()
-    {
-        h_cur = Some(hn.clone());
-    }
+    let mut f = match c.eval_hessian(&x, &mut g, &mut hn) {
+        Some(v) => {
+            if v.is_finite() {
+                h_cur = Some(hn.clone());
+            }
+            v
+        }
+        None => c.eval(&x, &mut g),
+    };
     let out = |x: Vec<f64>, f: f64, grad: Vec<f64>, it: usize, ok: bool, msg: String| Optimum {
         x,
         f,
