@@ -8,7 +8,7 @@
 //!
 //! - density of m̄: f(m̄ | p, q, γ, x) = Γ(px+q) / (Γ(px)Γ(q)) · γ^q m̄^(px−1) x^(px) /
 //!   (γ + m̄x)^(px+q) — the likelihood fitted here (note 025 eq. 3), repeat customers only;
-//! - E[M] = pγ/(q − 1) (q > 1), the population mean spend per transaction;
+//! - E\[M\] = pγ/(q − 1) (q > 1), the population mean spend per transaction;
 //! - E[M | p, q, γ, m̄, x] = (pγ + p x m̄)/(px + q − 1) (note 025 eq. 5, a weighted mean of
 //!   the population mean and the customer's own mean) — defined only when px + q > 1; it is
 //!   an error, never a negative number, otherwise.
@@ -311,7 +311,7 @@ impl GammaGamma {
             - (px + q) * (g + x * m).ln()
     }
 
-    /// Population mean spend per transaction E[M] = pγ/(q − 1).
+    /// Population mean spend per transaction E\[M\] = pγ/(q − 1).
     ///
     /// # Errors
     /// [`ParamError::Undefined`] when q ≤ 1 (the mean does not exist).

@@ -12,7 +12,7 @@
 //! | S(t) = P(T > t) | B(α, β+t)/B(α,β) | eq. (6) |
 //! | retention rₜ = S(t)/S(t−1) | (β+t−1)/(α+β+t−1) | eq. (8) |
 //! | LL from survivor counts | Σₜ nₜ ln P(T=t) + S_last ln S(last) | eq. (7) |
-//! | E[lifetime] in periods = Σₜ≥₀ S(t) | (α+β−1)/(α−1) for α > 1, infinite otherwise | |
+//! | E\[lifetime\] in periods = Σₜ≥₀ S(t) | (α+β−1)/(α−1) for α > 1, infinite otherwise | |
 //! | DEL(d) = Σₜ≥₀ S(t)/(1+d)ᵗ | ₂F₁(1, β; α+β; 1/(1+d)) | FH 2010 eq. (5) |
 //! | DERL(d \| n−1 renewals) = Σₖ≥₀ S(n+k)/S(n−1)/(1+d)ᵏ | (β+n−1)/(α+β+n−1)·₂F₁(1, β+n; α+β+n; 1/(1+d)) | FH 2010 eq. (6) |
 //!
