@@ -46,6 +46,26 @@ fn median_ms(mut run: impl FnMut() -> f64) -> (f64, f64) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let text = std::fs::read_to_string(&args[1]).expect("summary file");
+    if text.lines().next().unwrap_or("").contains("periods") {
+        // BG/BB: frequency,recency,periods,weights
+        let rows: Vec<Vec<f64>> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+            .collect();
+        let col = |i: usize| rows.iter().map(|r| r[i]).collect::<Vec<f64>>();
+        let d = comeback_models::bgbb::data_from_columns(&col(0), &col(1), &col(2), Some(&col(3)))
+            .unwrap();
+        let (ms, ll) = median_ms(|| {
+            comeback_models::bgbb::BgBb::fit(&d, &FitOptions::default())
+                .unwrap()
+                .report
+                .log_likelihood
+        });
+        println!("  bgbb        {ms:8.3} ms  LL {ll:.4}");
+        return;
+    }
     let (f, r, t, m) = read(&args[1]);
     let opts = FitOptions::default();
     let t0 = Instant::now();
