@@ -30,6 +30,9 @@ enum Command {
     Predict(cmd::predict::Args),
     /// The main job: from a transaction file to a retention report.
     Analyze(cmd::analyze::Args),
+    /// Times a model fit in-process (for bench/fits.py).
+    #[command(hide = true)]
+    BenchFit(cmd::bench_fit::Args),
     /// Times the in-memory group-by alone (for bench/summary.py).
     #[command(hide = true)]
     BenchGroupby(cmd::bench_groupby::Args),
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Fit(a) => cmd::fit::run(a),
         Command::Predict(a) => cmd::predict::run(a),
         Command::Analyze(a) => cmd::analyze::run(a),
+        Command::BenchFit(a) => cmd::bench_fit::run(a),
         Command::BenchGroupby(a) => cmd::bench_groupby::run(a),
     };
     match result {

@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod analyze_models;
 pub mod analyze_report;
+pub mod bench_fit;
 pub mod bench_groupby;
 pub mod common;
 pub mod fit;
