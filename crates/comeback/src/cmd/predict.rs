@@ -263,7 +263,7 @@ pub fn run(args: Args) -> Result<()> {
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            write(&mut lock)
+            ignore_broken_pipe(write(&mut lock))
         }
     }
 }
@@ -306,7 +306,25 @@ fn predict_spend(args: &Args, table: &SummaryTable, given: Option<Vec<f64>>) -> 
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            write(&mut lock)
+            ignore_broken_pipe(write(&mut lock))
         }
+    }
+}
+
+/// A reader that closed the pipe early (`| head`) is not an error.
+fn ignore_broken_pipe(r: Result<()>) -> Result<()> {
+    match r {
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<csv::Error>().is_some_and(|ce| {
+                        matches!(ce.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+                    })
+            }) =>
+        {
+            Ok(())
+        }
+        r => r,
     }
 }
