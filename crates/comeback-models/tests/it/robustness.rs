@@ -6,6 +6,7 @@ use comeback_models::bgbb::{self, BgBb};
 use comeback_models::bgnbd::{BgNbd, MbgNbd};
 use comeback_models::fit::{FitOptions, Objective, Rfm, RfmData};
 use comeback_models::gamma_gamma::{GammaGamma, SpendData};
+use comeback_models::sbg::{Sbg, Survivors};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Beta, Distribution, Exp, Gamma, StandardUniform};
@@ -66,6 +67,12 @@ fn random_starts_reach_the_same_optimum() {
     let c = BgBb::objective(&bd).initial_log_params();
     random_starts("bgbb", &c, |o| {
         let r = BgBb::fit(&bd, o).unwrap().report;
+        (r.log_likelihood, r.converged, r.message)
+    });
+    let s = Survivors::new(&[1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0]).unwrap();
+    let c = Sbg::objective(&s).initial_log_params();
+    random_starts("sbg", &c, |o| {
+        let r = Sbg::fit(&s, o).unwrap().report;
         (r.log_likelihood, r.converged, r.message)
     });
 }
