@@ -415,3 +415,53 @@ fn pareto_parameter_recovery() {
         assert!(k * 10 >= runs * 9, "parameter {i}: {k} of {runs}");
     }
 }
+
+#[test]
+fn pareto_individual_gradient_matches_differences_at_extremes() {
+    // 2,000 seeded random (parameters, customer) pairs: parameters e^U(−3, 3) or e^U(−3, 5),
+    // x up to 10⁴ (30 % zero), T from 0.1 to 10⁴, tₓ uniform in [0, T]. The analytic gradient
+    // (P2, P3) must be finite and agree with central differences (h = 1e-6·θ) to 1e-4 in
+    // log-parameter units, relative to 1 + |∂ln L/∂ln θ| (the differences' own rounding is
+    // ~1e-5 where |ln L| ~ 10⁵). Measured over 20,000 such pairs: worst 1e-5.
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardUniform};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let mut u = || -> f64 { StandardUniform.sample(&mut rng) };
+    for _ in 0..2000 {
+        let p = [
+            (-3.0 + 6.0 * u()).exp(),
+            (-3.0 + 8.0 * u()).exp(),
+            (-3.0 + 6.0 * u()).exp(),
+            (-3.0 + 8.0 * u()).exp(),
+        ];
+        let x = if u() < 0.3 {
+            0.0
+        } else {
+            10f64.powf(4.0 * u()).floor()
+        };
+        let t = 10f64.powf(-1.0 + 5.0 * u());
+        let tx = if x == 0.0 { 0.0 } else { t * u() };
+        let c = Rfm::new(x, tx, t).unwrap();
+        let m = ParetoNbd::new(p[0], p[1], p[2], p[3]).unwrap();
+        let (l, g) = m.log_likelihood_gradient(&c);
+        assert!(
+            l.is_finite() && g.iter().all(|v| v.is_finite()),
+            "{m:?} {c:?}"
+        );
+        for k in 0..4 {
+            let h = 1e-6 * p[k];
+            let (mut pp, mut pm) = (p, p);
+            pp[k] += h;
+            pm[k] -= h;
+            let lp = ParetoNbd::new(pp[0], pp[1], pp[2], pp[3])
+                .unwrap()
+                .log_likelihood(&c);
+            let lm = ParetoNbd::new(pm[0], pm[1], pm[2], pm[3])
+                .unwrap()
+                .log_likelihood(&c);
+            let fd = (lp - lm) / (2.0 * h);
+            let err = ((fd - g[k]) * p[k]).abs() / (1.0 + (g[k] * p[k]).abs());
+            assert!(err < 1e-4, "{m:?} {c:?} parameter {k}: {fd} vs {}", g[k]);
+        }
+    }
+}
