@@ -51,11 +51,11 @@
 //! (P4) P(alive) (FH §5): P(Ω > T | x, tₓ, T) = Γ(r+x)αʳβˢ/(Γ(r)(α+T)^(r+x)(β+T)ˢ) / L,
 //! the first term of (P1) over the whole; computed as exp(ln E − ln W) with log-sum-exp.
 //!
-//! (P5) E[X(t)] (FH §4; SMC eq. 17): rβ/(α(s−1)) · [1 − (β/(β+t))^(s−1)], and rβ/α · ln(1+t/β)
+//! (P5) E[X(t)] (FH §4; SMC 1987): rβ/(α(s−1)) · [1 − (β/(β+t))^(s−1)], and rβ/α · ln(1+t/β)
 //! at s = 1; evaluated as rβ/α · g(s−1, ln(1+t/β)) with g(c, u) = (1 − e^(−cu))/c (= u at c = 0)
 //! through `expm1`, so s near 1 is exact.
 //!
-//! (P6) E[Y(t) | x, tₓ, T] (FH §6; SMC eq. 22): (r+x)(β+T)/((α+T)(s−1)) ·
+//! (P6) E[Y(t) | x, tₓ, T] (FH §6; SMC 1987): (r+x)(β+T)/((α+T)(s−1)) ·
 //! [1 − ((β+T)/(β+T+t))^(s−1)] · P(alive), with the same g.
 //!
 //! (P7) DERT (Fader, Hardie & Lee 2005, "RFM and CLV: Using Iso-Value Curves for Customer
