@@ -112,7 +112,7 @@ fn simulate_bgnbd(rng: &mut StdRng, n: usize, r: f64, alpha: f64, a: f64, b: f64
 #[test]
 fn bgnbd_parameter_recovery() {
     let truth = [0.25, 4.0, 0.8, 2.5];
-    let runs = 20;
+    let runs = 200;
     let mut inside = [0usize; 4];
     let mut rng = StdRng::seed_from_u64(7);
     for _ in 0..runs {
@@ -137,7 +137,7 @@ fn bgnbd_parameter_recovery() {
 #[test]
 fn gamma_gamma_parameter_recovery() {
     let truth = [6.0, 3.8, 15.0];
-    let runs = 20;
+    let runs = 200;
     let mut inside = [0usize; 3];
     let mut rng = StdRng::seed_from_u64(11);
     for _ in 0..runs {
