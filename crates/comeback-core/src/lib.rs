@@ -61,7 +61,8 @@ pub use rfm::{
     rfm_scores, segment_stats,
 };
 pub use summary::{
-    CalibrationHoldout, CalibrationHoldoutSummary, Collapse, CustomerDays, CustomerSummary,
-    DayTotal, Summary, SummaryError, SummaryOptions, TransactionLog, TransactionLogBuilder,
+    CalibrationHoldout, CalibrationHoldoutSummary, Collapse, CompactLog, CustomerDays,
+    CustomerSummary, DayTotal, Summary, SummaryError, SummaryOptions, SummaryRow, TransactionLog,
+    TransactionLogBuilder, push_real,
 };
 pub use time::{Day, TimeUnit};

@@ -3,7 +3,7 @@
 use super::common::write_atomically;
 use super::ingest_args::{IngestArgs, Loaded, parse_day};
 use anyhow::Result;
-use comeback_core::{Collapse, Day, SummaryOptions, TimeUnit};
+use comeback_core::{Collapse, Day, SummaryOptions, TimeUnit, push_real};
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -65,53 +65,228 @@ enum Format {
 
 /// Runs `comeback summarize`.
 pub fn run(args: Args) -> Result<()> {
-    let loaded = args.ingest.load()?;
     let opts = SummaryOptions {
         unit: args.unit,
         collapse: args.collapse.into(),
     };
-    let (header, rows, extra) = table(&loaded, &opts, args.calibration_end)?;
-    let write = |w: &mut dyn Write| -> Result<()> {
-        match args.format {
+    match args.calibration_end {
+        None => {
+            let loaded = args.ingest.load_compact()?;
+            let log = &loaded.log;
+            let counts = Counts {
+                observation_end: log.observation_end(),
+                rows_kept: log.rows_kept(),
+                rows_after_end: log.rows_after_end(),
+                refund_only_days: log.refund_only_days().0,
+            };
+            let header = ["customer_id", "frequency", "recency", "T", "monetary_value"];
+            emit(
+                &args,
+                &loaded,
+                &counts,
+                &opts,
+                log.len(),
+                json!({}),
+                |rw| {
+                    log.for_each_summary(&opts, |r| {
+                        rw.row(
+                            r.customer_id,
+                            &[
+                                Val::U(r.frequency),
+                                Val::F(r.recency),
+                                Val::F(r.t),
+                                Val::F(r.monetary_value),
+                            ],
+                        )
+                    })
+                },
+                &header,
+            )
+        }
+        Some(cal) => {
+            let loaded = args.ingest.load()?;
+            let log = &loaded.log;
+            let s = log.calibration_holdout(cal, &opts)?;
+            if !loaded.report.file.is_empty() && s.excluded_after_calibration > 0 {
+                eprintln!(
+                    "{}: {} customers first seen after the calibration end {cal} excluded",
+                    loaded.report.file, s.excluded_after_calibration
+                );
+            }
+            let counts = Counts {
+                observation_end: log.observation_end(),
+                rows_kept: log.rows_kept(),
+                rows_after_end: log.rows_after_end(),
+                refund_only_days: log.refund_only_days().0,
+            };
+            let header = [
+                "customer_id",
+                "frequency_cal",
+                "recency_cal",
+                "T_cal",
+                "monetary_value_cal",
+                "frequency_holdout",
+                "monetary_value_holdout",
+                "duration_holdout",
+            ];
+            let extra = json!({"excluded_after_calibration": s.excluded_after_calibration, "duration_holdout": s.duration_holdout});
+            emit(
+                &args,
+                &loaded,
+                &counts,
+                &opts,
+                s.customers.len(),
+                extra,
+                |rw| {
+                    for c in &s.customers {
+                        rw.row(
+                            &c.customer_id,
+                            &[
+                                Val::U(c.frequency_cal),
+                                Val::F(c.recency_cal),
+                                Val::F(c.t_cal),
+                                Val::F(c.monetary_value_cal),
+                                Val::U(c.frequency_holdout),
+                                Val::F(c.monetary_value_holdout),
+                                Val::F(c.duration_holdout),
+                            ],
+                        )?;
+                    }
+                    Ok(())
+                },
+                &header,
+            )
+        }
+    }
+}
+
+/// The log's counts the sidecar records.
+struct Counts {
+    observation_end: Option<Day>,
+    rows_kept: u64,
+    rows_after_end: u64,
+    refund_only_days: u64,
+}
+
+/// A value of an output row: a count or a real.
+enum Val {
+    U(u32),
+    F(f64),
+}
+
+/// Streams rows as CSV or JSON straight to the writer (no table in memory).
+struct RowWriter<'w> {
+    w: &'w mut dyn Write,
+    format: Format,
+    header: &'w [&'static str],
+    rows: usize,
+    line: String,
+}
+
+impl RowWriter<'_> {
+    fn begin(&mut self) -> std::io::Result<()> {
+        match self.format {
             Format::Csv => {
-                let mut csv = csv::Writer::from_writer(w);
-                csv.write_record(&header)?;
-                for r in &rows {
-                    csv.write_record(r)?;
+                self.w.write_all(self.header.join(",").as_bytes())?;
+                self.w.write_all(b"\n")
+            }
+            Format::Json => self.w.write_all(b"["),
+        }
+    }
+
+    fn row(&mut self, id: &str, vals: &[Val]) -> std::io::Result<()> {
+        let l = &mut self.line;
+        l.clear();
+        match self.format {
+            Format::Csv => {
+                // Quoted exactly when the csv crate would quote it.
+                if id.contains([',', '"', '\n', '\r']) {
+                    l.push('"');
+                    l.push_str(&id.replace('"', "\"\""));
+                    l.push('"');
+                } else {
+                    l.push_str(id);
                 }
-                csv.flush()?;
+                for v in vals {
+                    l.push(',');
+                    push_val(l, v);
+                }
+                l.push('\n');
             }
             Format::Json => {
-                w.write_all(b"[")?;
-                for (i, r) in rows.iter().enumerate() {
-                    w.write_all(if i == 0 { b"\n{" } else { b",\n{" })?;
-                    for (j, (k, v)) in header.iter().zip(r).enumerate() {
-                        // The id is a JSON string; every other field is already a JSON number
-                        // (integers, or reals in shortest round-trip form).
-                        let v = if j == 0 {
-                            serde_json::to_string(v)?
-                        } else {
-                            v.clone()
-                        };
-                        write!(w, "{}\"{k}\":{v}", if j == 0 { "" } else { "," })?;
-                    }
-                    w.write_all(b"}")?;
+                l.push_str(if self.rows == 0 { "\n{" } else { ",\n{" });
+                // The id is a JSON string; every other field is a JSON number (integers, or
+                // reals in shortest round-trip form).
+                l.push('"');
+                l.push_str(self.header[0]);
+                l.push_str("\":");
+                l.push_str(&serde_json::to_string(id)?);
+                for (k, v) in self.header[1..].iter().zip(vals) {
+                    l.push_str(",\"");
+                    l.push_str(k);
+                    l.push_str("\":");
+                    push_val(l, v);
                 }
-                w.write_all(b"\n]\n")?;
+                l.push('}');
             }
         }
+        self.rows += 1;
+        self.w.write_all(l.as_bytes())
+    }
+
+    fn end(&mut self) -> std::io::Result<()> {
+        match self.format {
+            Format::Csv => Ok(()),
+            Format::Json => self.w.write_all(b"\n]\n"),
+        }
+    }
+}
+
+fn push_val(l: &mut String, v: &Val) {
+    match v {
+        Val::U(n) => {
+            use std::fmt::Write as _;
+            let _ = write!(l, "{n}");
+        }
+        Val::F(x) => push_real(l, *x),
+    }
+}
+
+/// Writes the output (stdout, or `-o` atomically plus the sidecar) with `rows` filling it.
+#[allow(clippy::too_many_arguments)]
+fn emit<L>(
+    args: &Args,
+    loaded: &Loaded<L>,
+    counts: &Counts,
+    opts: &SummaryOptions,
+    customers: usize,
+    extra: serde_json::Value,
+    rows: impl Fn(&mut RowWriter<'_>) -> std::io::Result<()>,
+    header: &[&'static str],
+) -> Result<()> {
+    let write = |w: &mut dyn Write| -> Result<()> {
+        let mut rw = RowWriter {
+            w,
+            format: args.format,
+            header,
+            rows: 0,
+            line: String::with_capacity(256),
+        };
+        rw.begin()?;
+        rows(&mut rw)?;
+        rw.end()?;
         Ok(())
     };
     match &args.output {
         None => {
             let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
             write(&mut w)?;
             w.flush()?;
         }
         Some(path) => {
             write_atomically(path, write)?;
-            let meta = meta_json(&args, &loaded, &opts, rows.len(), extra);
+            let meta = meta_json(args, loaded, counts, opts, customers, extra);
             write_atomically(&meta_path(path), |w| {
                 serde_json::to_writer_pretty(&mut *w, &meta)?;
                 w.write_all(b"\n")?;
@@ -120,7 +295,7 @@ pub fn run(args: Args) -> Result<()> {
             if !args.ingest.quiet {
                 eprintln!(
                     "wrote {} customers to {} (and {})",
-                    rows.len(),
+                    customers,
                     path.display(),
                     meta_path(path).display()
                 );
@@ -137,77 +312,10 @@ pub fn meta_path(output: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-type Table = (Vec<&'static str>, Vec<Vec<String>>, serde_json::Value);
-
-fn table(loaded: &Loaded, opts: &SummaryOptions, calibration_end: Option<Day>) -> Result<Table> {
-    let f = |x: f64| x.to_string();
-    Ok(match calibration_end {
-        None => {
-            let s = loaded.log.summarize(opts);
-            let rows = s
-                .customers
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.customer_id.to_string(),
-                        c.frequency.to_string(),
-                        f(c.recency),
-                        f(c.t),
-                        f(c.monetary_value),
-                    ]
-                })
-                .collect();
-            (
-                vec!["customer_id", "frequency", "recency", "T", "monetary_value"],
-                rows,
-                json!({}),
-            )
-        }
-        Some(cal) => {
-            let s = loaded.log.calibration_holdout(cal, opts)?;
-            if !loaded.report.file.is_empty() && s.excluded_after_calibration > 0 {
-                eprintln!(
-                    "{}: {} customers first seen after the calibration end {cal} excluded",
-                    loaded.report.file, s.excluded_after_calibration
-                );
-            }
-            let rows = s
-                .customers
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.customer_id.to_string(),
-                        c.frequency_cal.to_string(),
-                        f(c.recency_cal),
-                        f(c.t_cal),
-                        f(c.monetary_value_cal),
-                        c.frequency_holdout.to_string(),
-                        f(c.monetary_value_holdout),
-                        f(c.duration_holdout),
-                    ]
-                })
-                .collect();
-            (
-                vec![
-                    "customer_id",
-                    "frequency_cal",
-                    "recency_cal",
-                    "T_cal",
-                    "monetary_value_cal",
-                    "frequency_holdout",
-                    "monetary_value_holdout",
-                    "duration_holdout",
-                ],
-                rows,
-                json!({"excluded_after_calibration": s.excluded_after_calibration, "duration_holdout": s.duration_holdout}),
-            )
-        }
-    })
-}
-
-fn meta_json(
+fn meta_json<L>(
     args: &Args,
-    l: &Loaded,
+    l: &Loaded<L>,
+    c: &Counts,
     opts: &SummaryOptions,
     customers: usize,
     extra: serde_json::Value,
@@ -218,7 +326,7 @@ fn meta_json(
         "kind": if args.calibration_end.is_some() { "calibration_holdout" } else { "summary" },
         "unit": opts.unit.as_str(),
         "collapse": opts.collapse.as_str(),
-        "observation_end": l.log.observation_end().map(|d| d.to_string()),
+        "observation_end": c.observation_end.map(|d| d.to_string()),
         "calibration_end": args.calibration_end.map(|d| d.to_string()),
         "currency": r.currency.clone(),
         "currency_symbol": r.currency_symbol.clone(),
@@ -229,12 +337,12 @@ fn meta_json(
         "refunds": r.refunds.to_string(),
         "rows": {
             "read": r.rows_read,
-            "kept": l.log.rows_kept(),
+            "kept": c.rows_kept,
             "rejected": r.rows_rejected,
             "duplicates": r.duplicate_rows,
             "refunds": r.refund_rows,
-            "after_observation_end": l.log.rows_after_end(),
-            "refund_only_days_ignored": l.log.refund_only_days().0,
+            "after_observation_end": c.rows_after_end,
+            "refund_only_days_ignored": c.refund_only_days,
             "rejects_file": l.rejects.as_ref().map(|(p, _)| p.display().to_string()),
         },
         "customers": customers,

@@ -150,7 +150,7 @@ fn malformed_inputs_are_clear_errors_and_write_nothing() {
             "field count",
             b"customer,date,amount\nc1,1997-01-01\n",
             &[],
-            "sales.csv:2: expected 3 fields, found 2",
+            "sales.csv:2: expected 3 comma-separated fields, found 2",
         ),
         (
             "empty customer",
