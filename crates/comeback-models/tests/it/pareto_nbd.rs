@@ -465,3 +465,34 @@ fn pareto_individual_gradient_matches_differences_at_extremes() {
         }
     }
 }
+
+#[test]
+fn pareto_clv_through_the_generic_trait_matches_lifetimes() {
+    // lifetimes' customer_lifetime_value(ParetoNBD, …, time=12, discount_rate=0.01, freq='W'):
+    // 12 monthly (4.345-week) increments of E[Y(t)|…], discounted by 1.01^k, times the
+    // Gamma-Gamma expected average spend (taken from the reference). 1e-6 relative.
+    use comeback_models::transaction::{ClvOptions, clv};
+    let m = lifetimes_model();
+    let reference = reference();
+    let (ids, cs) = cdnow();
+    let opts = ClvOptions::new(1.0, 0.01, 4.345, 12).unwrap();
+    let gg = "/computed_lifetimes/cdnow_sample_2357/Gamma-Gamma/customers";
+    for id in ["1", "2", "3", "1516", "157", "244"] {
+        let idx = ids.iter().position(|&i| i.to_string() == id).unwrap();
+        let spend = num(
+            &reference,
+            &format!("{gg}/{id}/conditional_expected_average_profit"),
+        );
+        let want = num(
+            &reference,
+            &format!("{gg}/{id}/clv_12m_disc0.01_freqW_using_ParetoNBD"),
+        );
+        let dyn_model: &dyn TransactionModel = &m;
+        assert_rel(
+            clv(dyn_model, &cs[idx], spend, &opts),
+            want,
+            1e-6,
+            &format!("CLV customer {id}"),
+        );
+    }
+}
