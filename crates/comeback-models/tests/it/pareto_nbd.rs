@@ -496,3 +496,87 @@ fn pareto_clv_through_the_generic_trait_matches_lifetimes() {
         );
     }
 }
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The CDNOW master calibration summary (23,570 customers, weeks, same-day purchases merged,
+/// calibration ends 1997-09-30), computed here from `CDNOW_master.txt`.
+fn cdnow_master_calibration() -> Vec<Rfm> {
+    use std::collections::BTreeMap;
+    let text = std::fs::read_to_string(data_path("CDNOW_master.txt")).unwrap();
+    let end = days_from_civil(1997, 9, 30);
+    let mut days: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 2 {
+            continue;
+        }
+        let id: u32 = f[0].parse().unwrap();
+        let ymd: i64 = f[1].parse().unwrap();
+        let day = days_from_civil(ymd / 10_000, ymd / 100 % 100, ymd % 100);
+        if day <= end {
+            days.entry(id).or_default().push(day);
+        }
+    }
+    days.into_values()
+        .map(|mut v| {
+            v.sort_unstable();
+            v.dedup();
+            let (first, last) = (v[0], *v.last().unwrap());
+            Rfm::new(
+                (v.len() - 1) as f64,
+                (last - first) as f64 / 7.0,
+                (end - first) as f64 / 7.0,
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+/// In-process fit timing on the CDNOW master calibration summary (23,570 customers), data
+/// loaded and compressed: run with
+/// `cargo test --release -p comeback-models --test it pareto_fit_timing_master -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, run in release"]
+fn pareto_fit_timing_master() {
+    let cs = cdnow_master_calibration();
+    assert_eq!(cs.len(), 23_570);
+    let repeat: f64 = cs.iter().map(Rfm::frequency).sum();
+    assert_eq!(
+        repeat, 24_337.0,
+        "calibration repeat transactions (FHL 2005)"
+    );
+    let t0 = std::time::Instant::now();
+    let d = RfmData::new(&cs, None).unwrap();
+    let compress = t0.elapsed().as_secs_f64();
+    let mut times = Vec::new();
+    let mut rep = None;
+    for _ in 0..11 {
+        let t0 = std::time::Instant::now();
+        let f = ParetoNbd::fit(&d, &FitOptions::default()).unwrap();
+        times.push(t0.elapsed().as_secs_f64());
+        rep = Some(f.report);
+    }
+    times.sort_by(f64::total_cmp);
+    let rep = rep.unwrap();
+    assert!(rep.converged, "{}", rep.message);
+    eprintln!(
+        "pareto-nbd fit CDNOW master 23,570 ({} distinct rows, compression {:.2} ms): median {:.2} ms (min {:.2}) over 11 fits; {} evaluations; params {:?}; LL {}",
+        rep.n_rows_distinct,
+        compress * 1e3,
+        times[5] * 1e3,
+        times[0] * 1e3,
+        rep.evaluations,
+        rep.params,
+        rep.log_likelihood
+    );
+}
