@@ -72,58 +72,6 @@ impl DayRec {
             amount: Amount::from_micros(self.amount),
         }
     }
-
-    #[inline]
-    fn merge(&mut self, purchase: bool, amount: i64) -> bool {
-        let a = self.amount;
-        match a.checked_add(amount) {
-            Some(s) => {
-                self.amount = s;
-                self.tag |= i32::from(purchase);
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-/// Capacity after growing a day vector of length `n` (steps of 1.5× or 1.33×, so a
-/// customer's unused tail is at most a third of its days): 2, 3, 4, 6, 8, 12, 16, 24, …
-#[inline]
-fn grown(n: usize) -> usize {
-    let m = n + 1;
-    if m <= 2 {
-        return 2;
-    }
-    let p = m.next_power_of_two();
-    if p / 4 * 3 >= m { p / 4 * 3 } else { p }
-}
-
-/// Adds one row to a customer's days (sorted, one record per day); `false` when the day's
-/// total would overflow.
-#[inline]
-fn add_day(days: &mut Vec<DayRec>, day: i32, purchase: bool, amount: i64) -> bool {
-    let n = days.len();
-    let at = match days.last() {
-        None => 0,
-        Some(l) if l.day() < day => n,
-        Some(l) if l.day() == day => return days[n - 1].merge(purchase, amount),
-        Some(_) => match days.binary_search_by_key(&day, |r| r.day()) {
-            Ok(i) => return days[i].merge(purchase, amount),
-            Err(i) => i,
-        },
-    };
-    if n == days.capacity() {
-        days.reserve_exact(grown(n) - n);
-    }
-    days.insert(
-        at,
-        DayRec {
-            tag: (day << 1) | i32::from(purchase),
-            amount,
-        },
-    );
-    true
 }
 
 /// Bytes of a customer id kept inline (no heap allocation).
@@ -217,45 +165,127 @@ fn sort_key(hash: u64) -> usize {
     (shard_of(hash) << 16) | ((hash >> SHARD_BITS) as usize & 0xFFFF)
 }
 
-/// One customer: id and days.
-#[derive(Debug, Clone)]
-struct Entry {
-    key: Key,
-    days: Vec<DayRec>,
+/// Sort key of a customer-day in a shard: customer number, then the day word (the sign
+/// flipped so that unsigned order is day order).
+#[inline]
+fn day_key(c: u32, tag: i32) -> u64 {
+    (u64::from(c) << 32) | u64::from((tag as u32) ^ 0x8000_0000)
 }
 
-/// A hash table of customers (indices into `entries`, which hold ids and days).
+/// Customer number and day word back from [`day_key`].
+#[inline]
+fn split_key(k: u64) -> (u32, i32) {
+    ((k >> 32) as u32, ((k as u32) ^ 0x8000_0000) as i32)
+}
+
+/// Pending customer-days a shard buffers before merging them into its days: at least this
+/// many, and at least an eighth of its days (so each day is copied a bounded number of
+/// times, and the buffer stays small next to the days).
+const MIN_PENDING: usize = 1 << 13;
+
+/// One shard of customers: a hash index from id to customer number, and every customer's
+/// days in one array (`days[offsets[c]..offsets[c + 1]]`, sorted by day), plus rows not yet
+/// merged into it.
 #[derive(Debug, Default, Clone)]
 struct Shard {
-    index: HashTable<u32>,
-    entries: Vec<Entry>,
+    index: HashTable<(Key, u32)>,
+    offsets: Vec<u32>,
+    days: Vec<DayRec>,
+    pending: Vec<(u64, i64)>,
+    customers: u32,
 }
 
 impl Shard {
-    /// Adds a row; `false` on overflow of the day's total.
+    /// The customer number of `id` (new ones are numbered in order of arrival).
     #[inline]
-    fn add(&mut self, hash: u64, id: &[u8], day: i32, purchase: bool, amount: i64) -> bool {
-        let Shard { index, entries } = self;
+    fn customer(&mut self, hash: u64, id: &[u8]) -> u32 {
         let hash = table_hash(hash);
-        let found = index
-            .find(hash, |&i| entries[i as usize].key.as_bytes() == id)
-            .copied();
-        let i = match found {
-            Some(i) => i as usize,
-            None => {
-                let i = entries.len();
-                entries.push(Entry {
-                    key: Key::new(id),
-                    days: Vec::new(),
-                });
-                index.insert_unique(hash, i as u32, |&j| {
-                    table_hash(hash_id(entries[j as usize].key.as_bytes()))
-                });
-                i
-            }
-        };
-        add_day(&mut entries[i].days, day, purchase, amount)
+        if let Some(&(_, c)) = self.index.find(hash, |(k, _)| k.as_bytes() == id) {
+            return c;
+        }
+        let c = self.customers;
+        self.customers += 1;
+        self.index.insert_unique(hash, (Key::new(id), c), |(k, _)| {
+            table_hash(hash_id(k.as_bytes()))
+        });
+        c
     }
+
+    /// Days of customer `c` merged so far.
+    fn merged(&self, c: u32) -> &[DayRec] {
+        let c = c as usize;
+        match (self.offsets.get(c), self.offsets.get(c + 1)) {
+            (Some(&a), Some(&b)) => &self.days[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Merges the pending rows when there are enough of them (or always, with `force`).
+    ///
+    /// # Errors
+    /// The customer number and day whose total leaves the exact range.
+    fn maybe_merge(&mut self, force: bool) -> Result<(), (u32, i32)> {
+        let due = self.pending.len() >= MIN_PENDING.max(self.days.len() / 8);
+        if !(due || force && !self.pending.is_empty()) {
+            return Ok(());
+        }
+        let mut p = std::mem::take(&mut self.pending);
+        p.sort_unstable_by_key(|x| x.0);
+        let n = self.customers as usize;
+        let mut days: Vec<DayRec> = Vec::with_capacity(self.days.len() + p.len());
+        let mut offsets: Vec<u32> = Vec::with_capacity(n + 1);
+        offsets.push(0);
+        let mut j = 0;
+        for c in 0..n {
+            let old = self.merged(c as u32);
+            let start = j;
+            while j < p.len() && (p[j].0 >> 32) as usize == c {
+                j += 1;
+            }
+            if start == j {
+                days.extend_from_slice(old);
+            } else {
+                merge_days(old, &p[start..j], &mut days).map_err(|d| (c as u32, d))?;
+            }
+            offsets.push(u32::try_from(days.len()).unwrap_or(u32::MAX));
+        }
+        days.shrink_to_fit();
+        self.days = days;
+        self.offsets = offsets;
+        p.clear();
+        self.pending = p;
+        Ok(())
+    }
+}
+
+/// Merges one customer's new rows (sorted by day word) into its merged days, appending the
+/// result to `out`; `Err(day)` when a day's total leaves the exact range.
+fn merge_days(old: &[DayRec], new: &[(u64, i64)], out: &mut Vec<DayRec>) -> Result<(), i32> {
+    let mut i = 0;
+    let mut j = 0;
+    while j < new.len() {
+        let day = split_key(new[j].0).1 >> 1;
+        while i < old.len() && old[i].day() < day {
+            out.push(old[i]);
+            i += 1;
+        }
+        let mut tag = day << 1;
+        let mut sum = 0i128;
+        if i < old.len() && old[i].day() == day {
+            tag |= old[i].tag & 1;
+            sum += i128::from(old[i].amount);
+            i += 1;
+        }
+        while j < new.len() && split_key(new[j].0).1 >> 1 == day {
+            tag |= split_key(new[j].0).1 & 1;
+            sum += i128::from(new[j].1);
+            j += 1;
+        }
+        let amount = i64::try_from(sum).map_err(|_| day)?;
+        out.push(DayRec { tag, amount });
+    }
+    out.extend_from_slice(&old[i..]);
+    Ok(())
 }
 
 /// A buffered row (its id in [`Pending::ids`]).
@@ -278,7 +308,7 @@ struct Pending {
 }
 
 /// Rows per batch.
-const BATCH: usize = 1 << 18;
+const BATCH: usize = 1 << 16;
 /// Id bytes per batch.
 const BATCH_ID_BYTES: usize = 8 << 20;
 
@@ -303,6 +333,8 @@ pub struct TransactionLogBuilder {
     shards: Vec<Shard>,
     pending: Pending,
     abs_total: u128,
+    exact: Option<HashTable<(u64, u32, i64)>>,
+    worker: Option<Worker>,
     threads: usize,
     observation_end: Option<Day>,
     rows_kept: u64,
@@ -343,20 +375,131 @@ pub enum SummaryError {
     },
 }
 
-/// Applies sorted rows to `shards` (shard `base + k` is `shards[k]`).
+/// Applies rows sorted by shard to `shards` (shard `base + k` is `shards[k]`).
 fn apply(shards: &mut [Shard], base: usize, rows: &[PRow], ids: &[u8]) -> Result<(), SummaryError> {
     for r in rows {
         let s = r.id_start as usize;
         let id = &ids[s..s + r.id_len as usize];
-        let k = shard_of(r.hash) - base;
-        if !shards[k].add(r.hash, id, r.day, r.purchase, r.amount) {
-            return Err(SummaryError::Overflow {
-                customer: String::from_utf8_lossy(id).into_owned(),
-                day: Day(r.day),
-            });
-        }
+        let shard = &mut shards[shard_of(r.hash) - base];
+        let c = shard.customer(r.hash, id);
+        let tag = (r.day << 1) | i32::from(r.purchase);
+        shard.pending.push((day_key(c, tag), r.amount));
+    }
+    for shard in shards.iter_mut() {
+        shard.maybe_merge(false).map_err(|e| overflow(shard, e))?;
     }
     Ok(())
+}
+
+/// The overflow error for customer number `c` of `shard` on `day`.
+fn overflow(shard: &Shard, (c, day): (u32, i32)) -> SummaryError {
+    let customer = shard
+        .index
+        .iter()
+        .find(|(_, n)| *n == c)
+        .map(|(k, _)| k.as_str().to_string())
+        .unwrap_or_default();
+    SummaryError::Overflow {
+        customer,
+        day: Day(day),
+    }
+}
+
+/// Runs `f` on the two halves of `shards` on two threads (or on all of them here).
+fn on_halves(
+    shards: &mut [Shard],
+    threads: usize,
+    f: impl Fn(&mut [Shard]) -> Result<(), SummaryError> + Sync,
+) -> Result<(), SummaryError> {
+    if threads < 2 || shards.len() < 2 {
+        return f(shards);
+    }
+    let (lo, hi) = shards.split_at_mut(shards.len() / 2);
+    std::thread::scope(|s| {
+        let h = s.spawn(|| f(hi));
+        let a = f(lo);
+        let b = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        a.and(b)
+    })
+}
+
+/// Sorts a batch by shard and bucket and applies it (on two threads when asked).
+fn apply_batch(shards: &mut [Shard], p: &mut Pending, threads: usize) -> Result<(), SummaryError> {
+    if p.rows.is_empty() {
+        return Ok(());
+    }
+    // Two-pass LSD radix sort by `sort_key` (22 bits, 11 per pass).
+    const DIGITS: usize = 1 << 11;
+    let mut c1 = vec![0usize; DIGITS + 1];
+    let mut c2 = vec![0usize; DIGITS + 1];
+    for r in &p.rows {
+        let k = sort_key(r.hash);
+        c1[(k & (DIGITS - 1)) + 1] += 1;
+        c2[(k >> 11) + 1] += 1;
+    }
+    for d in 0..DIGITS {
+        c1[d + 1] += c1[d];
+        c2[d + 1] += c2[d];
+    }
+    // Shard k's rows start where digit 2 reaches k << 5.
+    let half = SHARDS / 2;
+    let mid = c2[half << 5];
+    p.sorted.clear();
+    p.sorted.resize(p.rows.len(), PRow::default());
+    for r in &p.rows {
+        let d = sort_key(r.hash) & (DIGITS - 1);
+        p.sorted[c1[d]] = *r;
+        c1[d] += 1;
+    }
+    for r in &p.sorted {
+        let d = sort_key(r.hash) >> 11;
+        p.rows[c2[d]] = *r;
+        c2[d] += 1;
+    }
+    let (rows, ids) = (&p.rows, &p.ids);
+    let result = if threads > 1 {
+        let (lo, hi) = shards.split_at_mut(half);
+        let (rlo, rhi) = rows.split_at(mid);
+        std::thread::scope(|s| {
+            let h = s.spawn(|| apply(hi, half, rhi, ids));
+            let a = apply(lo, 0, rlo, ids);
+            let b = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            a.and(b)
+        })
+    } else {
+        apply(shards, 0, rows, ids)
+    };
+    p.rows.clear();
+    p.ids.clear();
+    result
+}
+
+/// The thread that applies full batches while the caller fills the next one.
+#[derive(Debug)]
+struct Worker {
+    tx: std::sync::mpsc::SyncSender<Pending>,
+    back: std::sync::mpsc::Receiver<Pending>,
+    handle: std::thread::JoinHandle<(Vec<Shard>, Result<(), SummaryError>)>,
+}
+
+impl Worker {
+    fn spawn(mut shards: Vec<Shard>) -> Worker {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Pending>(1);
+        let (btx, back) = std::sync::mpsc::channel::<Pending>();
+        let handle = std::thread::spawn(move || {
+            let mut result = Ok(());
+            for mut p in rx {
+                if result.is_ok() {
+                    result = apply_batch(&mut shards, &mut p, 1);
+                }
+                p.rows.clear();
+                p.ids.clear();
+                let _ = btx.send(p);
+            }
+            (shards, result)
+        });
+        Worker { tx, back, handle }
+    }
 }
 
 impl TransactionLogBuilder {
@@ -367,6 +510,8 @@ impl TransactionLogBuilder {
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             pending: Pending::default(),
             abs_total: 0,
+            exact: None,
+            worker: None,
             threads: 1,
             observation_end,
             rows_kept: 0,
@@ -404,14 +549,50 @@ impl TransactionLogBuilder {
         let hash = hash_id(id);
         self.abs_total += u128::from(a.unsigned_abs());
         if self.abs_total > i64::MAX as u128 {
-            // Totals may overflow from now on: apply at once so the error names this row.
-            self.flush()?;
-            if !self.shards[shard_of(hash)].add(hash, id, day.0, purchase, a) {
+            // Totals may overflow from now on: check each row's running day total at once,
+            // so that the error names the row that overflows.
+            if self.exact.is_none() {
+                self.flush(true)?;
+            }
+            let exact = self.exact.get_or_insert_with(HashTable::new);
+            let k = shard_of(hash);
+            let shard = &mut self.shards[k];
+            let c = shard.customer(hash, id);
+            let key = day_key(c, day.0 << 1);
+            let mut kb = [0u8; 12];
+            kb[..8].copy_from_slice(&key.to_le_bytes());
+            kb[8..].copy_from_slice(&(k as u32).to_le_bytes());
+            let h = hash_id(&kb);
+            let same = |e: &(u64, u32, i64)| e.0 == key && e.1 == k as u32;
+            let current = match exact.find(h, same) {
+                Some(e) => e.2,
+                None => {
+                    let m = shard.merged(c);
+                    m.binary_search_by_key(&day.0, |r| r.day())
+                        .map_or(0, |i| m[i].amount)
+                }
+            };
+            let Some(total) = current.checked_add(a) else {
                 return Err(SummaryError::Overflow {
                     customer: customer.trim().to_string(),
                     day,
                 });
+            };
+            match exact.find_mut(h, same) {
+                Some(e) => e.2 = total,
+                None => {
+                    exact.insert_unique(h, (key, k as u32, total), |e| {
+                        let mut b = [0u8; 12];
+                        b[..8].copy_from_slice(&e.0.to_le_bytes());
+                        b[8..].copy_from_slice(&e.1.to_le_bytes());
+                        hash_id(&b)
+                    });
+                }
             }
+            shard
+                .pending
+                .push((day_key(c, (day.0 << 1) | i32::from(purchase)), a));
+            shard.maybe_merge(false).map_err(|e| overflow(shard, e))?;
         } else {
             let p = &mut self.pending;
             p.rows.push(PRow {
@@ -424,7 +605,7 @@ impl TransactionLogBuilder {
             });
             p.ids.extend_from_slice(id);
             if p.rows.len() >= BATCH || p.ids.len() >= BATCH_ID_BYTES {
-                self.flush()?;
+                self.flush(false)?;
             }
         }
         if !purchase {
@@ -434,91 +615,83 @@ impl TransactionLogBuilder {
         Ok(true)
     }
 
-    /// Applies the buffered rows.
-    fn flush(&mut self) -> Result<(), SummaryError> {
-        let p = &mut self.pending;
-        if p.rows.is_empty() {
+    /// Hands the buffered rows over: to the worker thread when there is one (filling goes on
+    /// meanwhile), else applied here. With `force`, waits for the worker, applies everything
+    /// and merges every shard's pending rows.
+    fn flush(&mut self, force: bool) -> Result<(), SummaryError> {
+        if force {
+            self.sync()?;
+            apply_batch(&mut self.shards, &mut self.pending, self.threads)?;
+            return on_halves(&mut self.shards, self.threads, |shards| {
+                for shard in shards {
+                    shard.maybe_merge(true).map_err(|e| overflow(shard, e))?;
+                }
+                Ok(())
+            });
+        }
+        if self.pending.rows.is_empty() {
             return Ok(());
         }
-        // Two-pass LSD radix sort by `sort_key` (22 bits, 11 per pass).
-        const DIGITS: usize = 1 << 11;
-        let mut c1 = vec![0usize; DIGITS + 1];
-        let mut c2 = vec![0usize; DIGITS + 1];
-        for r in &p.rows {
-            let k = sort_key(r.hash);
-            c1[(k & (DIGITS - 1)) + 1] += 1;
-            c2[(k >> 11) + 1] += 1;
+        if self.threads < 2 {
+            return apply_batch(&mut self.shards, &mut self.pending, 1);
         }
-        for d in 0..DIGITS {
-            c1[d + 1] += c1[d];
-            c2[d + 1] += c2[d];
+        if self.worker.is_none() {
+            self.worker = Some(Worker::spawn(std::mem::take(&mut self.shards)));
         }
-        // Shard k's rows start where digit 2 reaches k << 5.
-        let bounds: Vec<usize> = (0..=SHARDS).map(|k| c2[(k << 5).min(DIGITS)]).collect();
-        p.sorted.clear();
-        p.sorted.resize(p.rows.len(), PRow::default());
-        for r in &p.rows {
-            let d = sort_key(r.hash) & (DIGITS - 1);
-            p.sorted[c1[d]] = *r;
-            c1[d] += 1;
-        }
-        for r in &p.sorted {
-            let d = sort_key(r.hash) >> 11;
-            p.rows[c2[d]] = *r;
-            c2[d] += 1;
-        }
-        std::mem::swap(&mut p.rows, &mut p.sorted);
-        let (rows, ids) = (&p.sorted, &p.ids);
-        let result = if self.threads > 1 {
-            let half = SHARDS / 2;
-            let (lo, hi) = self.shards.split_at_mut(half);
-            let (rlo, rhi) = rows.split_at(bounds[half]);
-            std::thread::scope(|s| {
-                let h = s.spawn(|| apply(hi, half, rhi, ids));
-                let a = apply(lo, 0, rlo, ids);
-                let b = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-                a.and(b)
-            })
-        } else {
-            apply(&mut self.shards, 0, rows, ids)
+        let Some(w) = &self.worker else {
+            return Ok(());
         };
-        p.rows.clear();
-        p.ids.clear();
+        let spare = w.back.try_recv().unwrap_or_default();
+        let batch = std::mem::replace(&mut self.pending, spare);
+        if w.tx.send(batch).is_err() {
+            // The worker stopped: collect its result (an error or a panic).
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the worker thread and takes the shards back.
+    fn sync(&mut self) -> Result<(), SummaryError> {
+        let Some(w) = self.worker.take() else {
+            return Ok(());
+        };
+        drop(w.tx);
+        let (shards, result) = w
+            .handle
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        self.shards = shards;
         result
     }
 
     /// Number of distinct customers so far.
     pub fn customer_count(&mut self) -> usize {
         // Buffered rows cannot overflow (see the type's docs), so flushing cannot fail here.
-        let _ = self.flush();
-        self.shards.iter().map(|s| s.entries.len()).sum()
+        let _ = self.flush(true);
+        self.shards.iter().map(|s| s.customers as usize).sum()
     }
 
     /// Merges another builder (e.g. one filled by a second thread) into this one.
     ///
     /// # Errors
-    /// [`SummaryError::Overflow`] as for [`add`](Self::add).
+    /// [`SummaryError::Overflow`] when a merged day total leaves the exact range.
     pub fn merge(&mut self, mut other: TransactionLogBuilder) -> Result<(), SummaryError> {
-        self.flush()?;
-        other.flush()?;
+        self.flush(true)?;
+        other.flush(true)?;
         self.rows_after_end += other.rows_after_end;
         self.rows_kept += other.rows_kept;
         self.refund_rows += other.refund_rows;
         self.abs_total += other.abs_total;
         for (k, shard) in other.shards.into_iter().enumerate() {
             let target = &mut self.shards[k];
-            for e in shard.entries {
-                let id = e.key.as_bytes();
-                let h = hash_id(id);
-                for d in e.days {
-                    if !target.add(h, id, d.day(), d.purchase(), d.amount) {
-                        return Err(SummaryError::Overflow {
-                            customer: e.key.as_str().to_string(),
-                            day: Day(d.day()),
-                        });
-                    }
+            for (key, c) in shard.index.iter() {
+                let id = key.as_bytes();
+                let t = target.customer(hash_id(id), id);
+                for d in shard.merged(*c) {
+                    target.pending.push((day_key(t, d.tag), d.amount));
                 }
             }
+            target.maybe_merge(true).map_err(|e| overflow(target, e))?;
         }
         Ok(())
     }
@@ -526,34 +699,62 @@ impl TransactionLogBuilder {
     /// Ends the stream in compact form: drops refund-only days (counted), drops customers
     /// left without a purchase, and sorts customers by id. No copy of the days is made.
     pub fn finish_compact(mut self) -> CompactLog {
-        // Buffered rows cannot overflow (see the type's docs).
-        let _ = self.flush();
+        // Buffered rows cannot overflow (see the type's docs), so flushing cannot fail.
+        let _ = self.flush(true);
         let mut refund_only_days = 0u64;
         let mut refund_only_amount = 0i128;
         let mut last_day: Option<i32> = None;
         let mut len = 0;
-        let mut shards: Vec<Vec<Entry>> = Vec::with_capacity(SHARDS);
+        let mut shards = Vec::with_capacity(SHARDS);
         for shard in self.shards {
-            drop(shard.index);
-            let mut entries = shard.entries;
-            entries.retain_mut(|e| {
-                e.days.retain(|d| {
+            let n = shard.customers as usize;
+            let mut keys: Vec<Option<Key>> = (0..n).map(|_| None).collect();
+            for (k, c) in shard.index {
+                keys[c as usize] = Some(k);
+            }
+            let keys: Vec<Key> = keys
+                .into_iter()
+                .map(|k| k.unwrap_or_else(|| Key::new(b"")))
+                .collect();
+            let (old_offsets, mut days) = (shard.offsets, shard.days);
+            let mut offsets = Vec::with_capacity(n + 1);
+            offsets.push(0u32);
+            let mut order = Vec::with_capacity(n);
+            let mut w = 0usize;
+            for c in 0..n {
+                let (a, b) = match (old_offsets.get(c), old_offsets.get(c + 1)) {
+                    (Some(&a), Some(&b)) => (a as usize, b as usize),
+                    _ => (0, 0),
+                };
+                let start = w;
+                for i in a..b {
+                    let d = days[i];
                     if d.purchase() {
-                        true
+                        days[w] = d;
+                        w += 1;
                     } else {
                         refund_only_days += 1;
                         refund_only_amount += i128::from(d.amount);
-                        false
                     }
-                });
-                if let Some(l) = e.days.last() {
-                    last_day = Some(last_day.map_or(l.day(), |m| m.max(l.day())));
                 }
-                !e.days.is_empty()
+                offsets.push(u32::try_from(w).unwrap_or(u32::MAX));
+                if w > start {
+                    order.push(c as u32);
+                    let l = days[w - 1].day();
+                    last_day = Some(last_day.map_or(l, |m| m.max(l)));
+                }
+            }
+            days.truncate(w);
+            order.sort_unstable_by(|&a, &b| {
+                keys[a as usize].as_bytes().cmp(keys[b as usize].as_bytes())
             });
-            entries.sort_unstable_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
-            len += entries.len();
-            shards.push(entries);
+            len += order.len();
+            shards.push(CompactShard {
+                keys,
+                offsets,
+                days,
+                order,
+            });
         }
         CompactLog {
             len,
@@ -582,7 +783,7 @@ impl TransactionLogBuilder {
 /// from without building a [`TransactionLog`].
 #[derive(Debug)]
 pub struct CompactLog {
-    shards: Vec<Vec<Entry>>,
+    shards: Vec<CompactShard>,
     len: usize,
     observation_end: Option<Day>,
     rows_kept: u64,
@@ -590,6 +791,26 @@ pub struct CompactLog {
     refund_rows: u64,
     refund_only_days: u64,
     refund_only_amount: Amount,
+}
+
+/// A finished shard: ids and days by customer number, and the customers in id order.
+#[derive(Debug)]
+struct CompactShard {
+    keys: Vec<Key>,
+    offsets: Vec<u32>,
+    days: Vec<DayRec>,
+    order: Vec<u32>,
+}
+
+impl CompactShard {
+    fn customer(&self, pos: usize) -> Option<(&Key, &[DayRec])> {
+        let c = *self.order.get(pos)? as usize;
+        let (a, b) = (
+            *self.offsets.get(c)? as usize,
+            *self.offsets.get(c + 1)? as usize,
+        );
+        Some((self.keys.get(c)?, self.days.get(a..b)?))
+    }
 }
 
 /// One customer's summary row as streamed by [`CompactLog::for_each_summary`].
@@ -609,20 +830,23 @@ pub struct SummaryRow<'a> {
 
 impl CompactLog {
     /// Customers in id order: a merge of the shards, each sorted by id.
-    fn sorted(&self) -> impl Iterator<Item = &Entry> {
+    fn sorted(&self) -> impl Iterator<Item = (&Key, &[DayRec])> {
         let mut heap: BinaryHeap<Reverse<(&[u8], usize, usize)>> = self
             .shards
             .iter()
             .enumerate()
-            .filter_map(|(k, v)| v.first().map(|e| Reverse((e.key.as_bytes(), k, 0))))
+            .filter_map(|(k, s)| {
+                s.customer(0)
+                    .map(|(key, _)| Reverse((key.as_bytes(), k, 0)))
+            })
             .collect();
         std::iter::from_fn(move || {
             let Reverse((_, k, i)) = heap.pop()?;
             let shard = &self.shards[k];
-            if let Some(next) = shard.get(i + 1) {
-                heap.push(Reverse((next.key.as_bytes(), k, i + 1)));
+            if let Some((next, _)) = shard.customer(i + 1) {
+                heap.push(Reverse((next.as_bytes(), k, i + 1)));
             }
-            shard.get(i)
+            shard.customer(i)
         })
     }
 
@@ -675,15 +899,15 @@ impl CompactLog {
             .collapse
             .period_start(self.observation_end.unwrap_or_default());
         let mut occ = Vec::new();
-        for e in self.sorted() {
+        for (key, days) in self.sorted() {
             occasions_into(
-                e.days.iter().map(|d| (Day(d.day()), d.amount)),
+                days.iter().map(|d| (Day(d.day()), d.amount)),
                 opts.collapse,
                 &mut occ,
             );
             let s = summary_of(&occ, end_p, opts.unit);
             f(SummaryRow {
-                customer_id: e.key.as_str(),
+                customer_id: key.as_str(),
                 frequency: s.0,
                 recency: s.1,
                 t: s.2,
@@ -697,10 +921,10 @@ impl CompactLog {
     pub fn into_log(self) -> TransactionLog {
         let mut ids = Vec::with_capacity(self.len);
         let mut customers = Vec::with_capacity(self.len);
-        for e in self.sorted() {
-            ids.push(Box::<str>::from(e.key.as_str()));
+        for (key, days) in self.sorted() {
+            ids.push(Box::<str>::from(key.as_str()));
             customers.push(CustomerDays {
-                days: e.days.iter().map(|d| d.total()).collect(),
+                days: days.iter().map(|d| d.total()).collect(),
             });
         }
         TransactionLog {
@@ -1105,14 +1329,117 @@ mod tests {
         }
     }
 
-    #[test]
-    fn growth_steps_are_small() {
-        let mut n = 0;
-        while n < 100_000 {
-            let g = grown(n);
-            assert!(g > n && g <= n * 3 / 2 + 2, "{n} -> {g}");
-            n = g;
+    /// Rows from an LCG: many customers, days out of order, refunds, repeated days.
+    fn lcg_rows(n: usize, seed: u64) -> Vec<(String, i32, i64)> {
+        let mut x = seed;
+        let mut next = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 33
+        };
+        (0..n)
+            .map(|_| {
+                let c = next() % 700;
+                let d = (next() % 120) as i32 - 60;
+                let a = (next() % 10_000) as i64 - 1_500;
+                (format!("cust-{c}"), d, a)
+            })
+            .collect()
+    }
+
+    fn reference(rows: &[(String, i32, i64)]) -> Vec<(String, Vec<DayTotal>)> {
+        use std::collections::BTreeMap;
+        let mut m: BTreeMap<&str, BTreeMap<i32, (bool, i64)>> = BTreeMap::new();
+        for (c, d, a) in rows {
+            let e = m.entry(c).or_default().entry(*d).or_insert((false, 0));
+            e.0 |= *a >= 0;
+            e.1 += a;
         }
+        m.into_iter()
+            .map(|(c, days)| {
+                let days: Vec<DayTotal> = days
+                    .into_iter()
+                    .filter(|(_, (p, _))| *p)
+                    .map(|(d, (p, a))| DayTotal {
+                        day: Day(d),
+                        has_purchase: p,
+                        amount: Amount::from_micros(a),
+                    })
+                    .collect();
+                (c.to_string(), days)
+            })
+            .filter(|(_, d)| !d.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn batches_and_merges_equal_a_reference() {
+        let rows = lcg_rows(60_000, 7);
+        let want = reference(&rows);
+        for threads in [1, 2] {
+            let mut b = TransactionLogBuilder::new(None).threads(threads);
+            for (c, d, a) in &rows {
+                b.add(c, Day(*d), Amount::from_micros(*a)).unwrap();
+            }
+            let log = b.finish();
+            let got: Vec<(String, Vec<DayTotal>)> = log
+                .ids()
+                .iter()
+                .zip(log.customers())
+                .map(|(i, c)| (i.to_string(), c.days.clone()))
+                .collect();
+            assert_eq!(got, want);
+        }
+        // Two builders merged equal one.
+        let (x, y) = rows.split_at(25_000);
+        let mut a = TransactionLogBuilder::new(None);
+        let mut b = TransactionLogBuilder::new(None);
+        for (c, d, m) in x {
+            a.add(c, Day(*d), Amount::from_micros(*m)).unwrap();
+        }
+        for (c, d, m) in y {
+            b.add(c, Day(*d), Amount::from_micros(*m)).unwrap();
+        }
+        a.merge(b).unwrap();
+        assert_eq!(a.customer_count(), 700);
+        let log = a.finish();
+        assert_eq!(log.ids().len(), want.len());
+        assert_eq!(log.customers()[3].days, want[3].1);
+        assert_eq!(log.rows_kept(), 60_000);
+    }
+
+    #[test]
+    fn overflow_is_reported_by_the_row_that_causes_it() {
+        let big = Amount::from_micros(i64::MAX / 2 + 1);
+        let mut b = TransactionLogBuilder::new(None);
+        b.add("a", Day(1), big).unwrap();
+        b.add("b", Day(1), big).unwrap();
+        b.add("a", Day(2), big).unwrap();
+        // Third row for customer a, day 1: a's day-1 total leaves the range now.
+        let e = b.add("a", Day(1), big).unwrap_err();
+        assert_eq!(
+            e,
+            SummaryError::Overflow {
+                customer: "a".into(),
+                day: Day(1)
+            }
+        );
+        // A refund brings b back into range; order matters only for running totals.
+        b.add("b", Day(1), Amount::from_micros(-(i64::MAX / 2)))
+            .unwrap();
+        b.add("b", Day(1), big).unwrap();
+        let log = b.finish();
+        assert_eq!(
+            log.customers()[1].days[0].amount,
+            Amount::from_micros(i64::MAX / 2 + 2)
+        );
+        assert_eq!(
+            TransactionLogBuilder::new(None)
+                .add("x", Day(1 << 30), Amount::default())
+                .unwrap_err(),
+            SummaryError::DayOutOfRange { day: Day(1 << 30) }
+        );
     }
 
     #[test]
