@@ -200,7 +200,17 @@ impl Shard {
     #[inline]
     fn customer(&mut self, hash: u64, id: &[u8]) -> u32 {
         let hash = table_hash(hash);
-        if let Some(&(_, c)) = self.index.find(hash, |(k, _)| k.as_bytes() == id) {
+        // Inline ids compare as fixed-size arrays (no call to memcmp).
+        let mut probe = [0u8; INLINE];
+        let short = id.len() <= INLINE;
+        if short {
+            probe[..id.len()].copy_from_slice(id);
+        }
+        let same = |(k, _): &(Key, u32)| match k {
+            Key::Inline { len, buf } => short && usize::from(*len) == id.len() && *buf == probe,
+            Key::Heap(b) => **b == *id,
+        };
+        if let Some(&(_, c)) = self.index.find(hash, same) {
             return c;
         }
         let c = self.customers;
@@ -502,6 +512,61 @@ impl Worker {
     }
 }
 
+/// A shard's final form: refund-only days and customers without a purchase dropped,
+/// customers renumbered in id order (so that output walks memory in order). Returns the
+/// shard, the refund-only days dropped, their net amount and the last purchase day.
+fn finish_shard(shard: Shard) -> (CompactShard, u64, i128, Option<i32>) {
+    let n = shard.customers as usize;
+    let mut keys: Vec<Option<Key>> = (0..n).map(|_| None).collect();
+    for (k, c) in shard.index {
+        if let Some(slot) = keys.get_mut(c as usize) {
+            *slot = Some(k);
+        }
+    }
+    let (offsets, days) = (shard.offsets, shard.days);
+    let span = |c: usize| match (offsets.get(c), offsets.get(c + 1)) {
+        (Some(&a), Some(&b)) => &days[a as usize..b as usize],
+        _ => &[],
+    };
+    let mut order: Vec<(Key, u32)> = keys
+        .into_iter()
+        .enumerate()
+        .filter_map(|(c, k)| Some((k?, c as u32)))
+        .filter(|&(_, c)| span(c as usize).iter().any(|d| d.purchase()))
+        .collect();
+    order.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let (mut refund_days, mut refund_amount, mut last) = (0u64, 0i128, None);
+    let mut new_days = Vec::with_capacity(days.len());
+    let mut new_offsets = Vec::with_capacity(order.len() + 1);
+    new_offsets.push(0u32);
+    for &(_, c) in &order {
+        for &d in span(c as usize) {
+            if d.purchase() {
+                new_days.push(d);
+            } else {
+                refund_days += 1;
+                refund_amount += i128::from(d.amount);
+            }
+        }
+        new_offsets.push(u32::try_from(new_days.len()).unwrap_or(u32::MAX));
+        last = last.max(new_days.last().map(|d| d.day()));
+    }
+    // Customers left with refunds only.
+    let kept: std::collections::HashSet<u32> = order.iter().map(|&(_, c)| c).collect();
+    for c in (0..n).filter(|c| !kept.contains(&(*c as u32))) {
+        for d in span(c) {
+            refund_days += 1;
+            refund_amount += i128::from(d.amount);
+        }
+    }
+    let shard = CompactShard {
+        keys: order.into_iter().map(|(k, _)| k).collect(),
+        offsets: new_offsets,
+        days: new_days,
+    };
+    (shard, refund_days, refund_amount, last)
+}
+
 impl TransactionLogBuilder {
     /// A builder that ignores (and counts) rows after `observation_end`; `None` keeps all
     /// rows and uses the last purchase day as the observation end.
@@ -701,60 +766,29 @@ impl TransactionLogBuilder {
     pub fn finish_compact(mut self) -> CompactLog {
         // Buffered rows cannot overflow (see the type's docs), so flushing cannot fail.
         let _ = self.flush(true);
+        let mut shards = std::mem::take(&mut self.shards);
+        let hi = shards.split_off(if self.threads > 1 { SHARDS / 2 } else { SHARDS });
+        let finish_all = |v: Vec<Shard>| v.into_iter().map(finish_shard).collect::<Vec<_>>();
+        let (mut done, rest) = std::thread::scope(|s| {
+            let h = s.spawn(|| finish_all(hi));
+            let lo = finish_all(shards);
+            (
+                lo,
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            )
+        });
+        done.extend(rest);
         let mut refund_only_days = 0u64;
         let mut refund_only_amount = 0i128;
         let mut last_day: Option<i32> = None;
         let mut len = 0;
         let mut shards = Vec::with_capacity(SHARDS);
-        for shard in self.shards {
-            let n = shard.customers as usize;
-            let mut keys: Vec<Option<Key>> = (0..n).map(|_| None).collect();
-            for (k, c) in shard.index {
-                keys[c as usize] = Some(k);
-            }
-            let keys: Vec<Key> = keys
-                .into_iter()
-                .map(|k| k.unwrap_or_else(|| Key::new(b"")))
-                .collect();
-            let (old_offsets, mut days) = (shard.offsets, shard.days);
-            let mut offsets = Vec::with_capacity(n + 1);
-            offsets.push(0u32);
-            let mut order = Vec::with_capacity(n);
-            let mut w = 0usize;
-            for c in 0..n {
-                let (a, b) = match (old_offsets.get(c), old_offsets.get(c + 1)) {
-                    (Some(&a), Some(&b)) => (a as usize, b as usize),
-                    _ => (0, 0),
-                };
-                let start = w;
-                for i in a..b {
-                    let d = days[i];
-                    if d.purchase() {
-                        days[w] = d;
-                        w += 1;
-                    } else {
-                        refund_only_days += 1;
-                        refund_only_amount += i128::from(d.amount);
-                    }
-                }
-                offsets.push(u32::try_from(w).unwrap_or(u32::MAX));
-                if w > start {
-                    order.push(c as u32);
-                    let l = days[w - 1].day();
-                    last_day = Some(last_day.map_or(l, |m| m.max(l)));
-                }
-            }
-            days.truncate(w);
-            order.sort_unstable_by(|&a, &b| {
-                keys[a as usize].as_bytes().cmp(keys[b as usize].as_bytes())
-            });
-            len += order.len();
-            shards.push(CompactShard {
-                keys,
-                offsets,
-                days,
-                order,
-            });
+        for (shard, days, amount, last) in done {
+            refund_only_days += days;
+            refund_only_amount += amount;
+            last_day = last_day.max(last);
+            len += shard.keys.len();
+            shards.push(shard);
         }
         CompactLog {
             len,
@@ -793,23 +827,21 @@ pub struct CompactLog {
     refund_only_amount: Amount,
 }
 
-/// A finished shard: ids and days by customer number, and the customers in id order.
+/// A finished shard: customers in id order, with their days.
 #[derive(Debug)]
 struct CompactShard {
     keys: Vec<Key>,
     offsets: Vec<u32>,
     days: Vec<DayRec>,
-    order: Vec<u32>,
 }
 
 impl CompactShard {
     fn customer(&self, pos: usize) -> Option<(&Key, &[DayRec])> {
-        let c = *self.order.get(pos)? as usize;
         let (a, b) = (
-            *self.offsets.get(c)? as usize,
-            *self.offsets.get(c + 1)? as usize,
+            *self.offsets.get(pos)? as usize,
+            *self.offsets.get(pos + 1)? as usize,
         );
-        Some((self.keys.get(c)?, self.days.get(a..b)?))
+        Some((self.keys.get(pos)?, self.days.get(a..b)?))
     }
 }
 
