@@ -688,28 +688,33 @@ fn split_integral(
         -b1.ln() - 1.0 / a + sr.d_em_small / sr.s,
         (1.0 - em_small) / b1 - sr.d_z / sr.s / a1,
     ];
-    // Finite piece in v = ln(m + u): integrand exp(−e_M ln(e^v + D) + (1 − e_m) v), scaled by
-    // its value at the lower end (where it is largest when e_m ≥ 1: log-concave in v).
-    let v0 = (m_small + tau).ln();
-    let mut v1 = (m_small + tau1).ln();
-    let l0 = pow; // = ln of the integrand at v0 (−e_M ln A + (1 − e_m) ln B)
-    let ln_h = |v: f64| -em_big * (v.exp() + dmm).ln() + (1.0 - em_small) * v;
+    // Finite piece in w = ln(m + u) − ln(m + τ) ∈ [0, W]: with A0 = M + τ, B0 = m + τ,
+    // M + u = A0 (1 + B0 (eʷ − 1)/A0) and the integrand relative to its value e^pow at
+    // w = 0 is h(w) = exp(−e_M ln(1 + B0 (eʷ − 1)/A0) + (1 − e_m) w), largest at w = 0
+    // (log-concave when e_m ≥ 1). Written relative to the lower end, neither the large terms
+    // e_M ln(M + u) cancel (rounding noise e_M·ε) nor are the nodes quantised by an offset
+    // ln(m + τ) when the decay length 60/κ is below its ulp; either would keep the
+    // quadrature refining to its panel cap without meeting its tolerance.
+    let (a0, b0) = (m_big + tau, m_small + tau);
+    let (ln_a0, ln_b0) = (a0.ln(), b0.ln());
+    let l0 = pow; // = −e_M ln A0 + (1 − e_m) ln B0
+    let mut w1 = ((tau1 - tau) / b0).ln_1p();
     // Initial decay rate of ln h; beyond 60/κ the integrand is below e^−60 of its start.
-    let kappa = (em_small - 1.0) + em_big * (m_small + tau) / (m_big + tau);
+    let kappa = (em_small - 1.0) + em_big * b0 / a0;
     if kappa > 0.0 {
-        v1 = v1.min(v0 + 60.0 / kappa);
+        w1 = w1.min(60.0 / kappa);
     }
-    let f = |v: f64, out: &mut [f64; 5]| {
-        let ev = v.exp();
-        let lmu = (ev + dmm).ln();
-        let h = (ln_h(v) - l0).exp();
+    let f = |w: f64, out: &mut [f64; 5]| {
+        let rel = b0 * w.exp_m1() / a0; // (M + u)/A0 − 1
+        let l1 = rel.ln_1p();
+        let h = (-em_big * l1 + (1.0 - em_small) * w).exp();
         out[0] = h;
-        out[1] = -lmu * h;
-        out[2] = -em_big / (ev + dmm) * h;
-        out[3] = -v * h;
-        out[4] = -em_small / ev * h;
+        out[1] = -(ln_a0 + l1) * h;
+        out[2] = -em_big / (a0 * (1.0 + rel)) * h;
+        out[3] = -(ln_b0 + w) * h;
+        out[4] = -em_small / (b0 * w.exp()) * h;
     };
-    let j = gauss_kronrod5(&f, v0, v1, 1e-14);
+    let j = gauss_kronrod5(&f, 0.0, w1, 1e-14);
     // Combine: I = e^l0 (J + e^(ln I1 − l0)).
     let q = (ln_i1 - l0).exp();
     let total = j[0] + q;

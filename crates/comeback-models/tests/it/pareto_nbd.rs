@@ -580,3 +580,52 @@ fn pareto_fit_timing_master() {
         rep.log_likelihood
     );
 }
+
+/// Worst-case cost of one objective evaluation over the whole region the minimiser may
+/// visit (log-parameters within ±40), on CDNOW: run with
+/// `cargo test --release -p comeback-models --test it pareto_objective_cost_probe -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, run in release"]
+fn pareto_objective_cost_probe() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardUniform};
+    let d = cdnow_data();
+    let obj = ParetoNbdObjective::new(&d);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut u = || -> f64 { StandardUniform.sample(&mut rng) };
+    let mut worst = (0.0, vec![]);
+    let mut total = 0.0;
+    let mut nonfinite = 0;
+    let n = 400;
+    for i in 0..n {
+        let lp: Vec<f64> = (0..4)
+            .map(|_| {
+                if i % 2 == 0 {
+                    -40.0 + 80.0 * u()
+                } else {
+                    -10.0 + 30.0 * u()
+                }
+            })
+            .collect();
+        let mut g = vec![0.0; 4];
+        let t0 = std::time::Instant::now();
+        let v = obj.value_and_gradient(&lp, &mut g);
+        let dt = t0.elapsed().as_secs_f64();
+        if !v.is_finite() || g.iter().any(|x| !x.is_finite()) {
+            nonfinite += 1;
+            if nonfinite <= 5 {
+                eprintln!("non-finite at {lp:?}: {v} {g:?}");
+            }
+        }
+        total += dt;
+        if dt > worst.0 {
+            worst = (dt, lp.clone());
+        }
+    }
+    eprintln!(
+        "objective cost: mean {:.1} µs, worst {:.1} µs at {:?}; {nonfinite} non-finite of {n}",
+        total / n as f64 * 1e6,
+        worst.0 * 1e6,
+        worst.1
+    );
+}
