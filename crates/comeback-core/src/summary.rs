@@ -240,62 +240,112 @@ impl Shard {
             return Ok(());
         }
         let mut p = std::mem::take(&mut self.pending);
-        p.sort_unstable_by_key(|x| x.0);
-        let n = self.customers as usize;
-        let mut days: Vec<DayRec> = Vec::with_capacity(self.days.len() + p.len());
-        let mut offsets: Vec<u32> = Vec::with_capacity(n + 1);
-        offsets.push(0);
-        let mut j = 0;
-        for c in 0..n {
-            let old = self.merged(c as u32);
-            let start = j;
-            while j < p.len() && (p[j].0 >> 32) as usize == c {
-                j += 1;
-            }
-            if start == j {
-                days.extend_from_slice(old);
-            } else {
-                merge_days(old, &p[start..j], &mut days).map_err(|d| (c as u32, d))?;
-            }
-            offsets.push(u32::try_from(days.len()).unwrap_or(u32::MAX));
-        }
-        days.shrink_to_fit();
-        self.days = days;
-        self.offsets = offsets;
+        let r = self.merge_in_place(&mut p);
         p.clear();
         self.pending = p;
+        r
+    }
+
+    /// Merges `p` into the day array in place: the array grows by the number of new
+    /// customer-days and is filled from the back, so no second copy of it is ever made.
+    fn merge_in_place(&mut self, p: &mut [(u64, i64)]) -> Result<(), (u32, i32)> {
+        p.sort_unstable_by_key(|x| x.0);
+        let n = self.customers as usize;
+        let old_len = self.days.len();
+        let old_len32 = u32::try_from(old_len).unwrap_or(u32::MAX);
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        self.offsets.resize(n + 1, old_len32);
+        // Customers with new rows: (customer, rows range, days inserted).
+        let mut touched: Vec<(usize, usize, usize, usize)> = Vec::new();
+        let mut j = 0;
+        while j < p.len() {
+            let c = (p[j].0 >> 32) as usize;
+            let start = j;
+            let (a, b) = (self.offsets[c] as usize, self.offsets[c + 1] as usize);
+            let old = &self.days[a..b];
+            let mut ins = 0;
+            let mut last_day = None;
+            while j < p.len() && (p[j].0 >> 32) as usize == c {
+                let day = split_key(p[j].0).1 >> 1;
+                if last_day != Some(day) {
+                    last_day = Some(day);
+                    if old.binary_search_by_key(&day, |r| r.day()).is_err() {
+                        ins += 1;
+                    }
+                }
+                j += 1;
+            }
+            touched.push((c, start, j, ins));
+        }
+        let extra: usize = touched.iter().map(|t| t.3).sum();
+        if old_len + extra > u32::MAX as usize {
+            return Err((0, 0));
+        }
+        self.days.reserve_exact(extra);
+        self.days
+            .resize(old_len + extra, DayRec { tag: 0, amount: 0 });
+        // Backward: `shift` = days inserted before the customer being placed.
+        let mut shift = extra;
+        let mut next = n; // customers >= next are placed
+        for &(c, start, end, ins) in touched.iter().rev() {
+            // Customers c+1 .. next have no new rows: move their block as a whole.
+            let (a, b) = (self.offsets[c + 1] as usize, self.offsets[next] as usize);
+            if shift > 0 && b > a {
+                self.days.copy_within(a..b, a + shift);
+            }
+            // Customer c: backward merge of its old days and its new rows.
+            let (oa, ob) = (self.offsets[c] as usize, self.offsets[c + 1] as usize);
+            let mut w = ob + shift;
+            let mut i = ob;
+            let mut k = end;
+            while k > start {
+                let day = split_key(p[k - 1].0).1 >> 1;
+                while i > oa && self.days[i - 1].day() > day {
+                    w -= 1;
+                    i -= 1;
+                    self.days[w] = self.days[i];
+                }
+                let mut tag = day << 1;
+                let mut sum = 0i128;
+                while k > start && split_key(p[k - 1].0).1 >> 1 == day {
+                    tag |= split_key(p[k - 1].0).1 & 1;
+                    sum += i128::from(p[k - 1].1);
+                    k -= 1;
+                }
+                if i > oa && self.days[i - 1].day() == day {
+                    tag |= self.days[i - 1].tag & 1;
+                    sum += i128::from(self.days[i - 1].amount);
+                    i -= 1;
+                }
+                let amount = i64::try_from(sum).map_err(|_| (c as u32, day))?;
+                w -= 1;
+                self.days[w] = DayRec { tag, amount };
+            }
+            while i > oa {
+                w -= 1;
+                i -= 1;
+                self.days[w] = self.days[i];
+            }
+            shift -= ins;
+            next = c;
+        }
+        // Offsets: each customer's start moves by the days inserted before it.
+        let mut add = 0u32;
+        let mut t = touched.iter().peekable();
+        for c in 0..n {
+            self.offsets[c] += add;
+            if let Some(&&(tc, _, _, ins)) = t.peek()
+                && tc == c
+            {
+                add += ins as u32;
+                t.next();
+            }
+        }
+        self.offsets[n] += add;
         Ok(())
     }
-}
-
-/// Merges one customer's new rows (sorted by day word) into its merged days, appending the
-/// result to `out`; `Err(day)` when a day's total leaves the exact range.
-fn merge_days(old: &[DayRec], new: &[(u64, i64)], out: &mut Vec<DayRec>) -> Result<(), i32> {
-    let mut i = 0;
-    let mut j = 0;
-    while j < new.len() {
-        let day = split_key(new[j].0).1 >> 1;
-        while i < old.len() && old[i].day() < day {
-            out.push(old[i]);
-            i += 1;
-        }
-        let mut tag = day << 1;
-        let mut sum = 0i128;
-        if i < old.len() && old[i].day() == day {
-            tag |= old[i].tag & 1;
-            sum += i128::from(old[i].amount);
-            i += 1;
-        }
-        while j < new.len() && split_key(new[j].0).1 >> 1 == day {
-            tag |= split_key(new[j].0).1 & 1;
-            sum += i128::from(new[j].1);
-            j += 1;
-        }
-        let amount = i64::try_from(sum).map_err(|_| day)?;
-        out.push(DayRec { tag, amount });
-    }
-    out.extend_from_slice(&old[i..]);
-    Ok(())
 }
 
 /// A buffered row (its id in [`Pending::ids`]).
@@ -314,7 +364,6 @@ struct PRow {
 struct Pending {
     ids: Vec<u8>,
     rows: Vec<PRow>,
-    sorted: Vec<PRow>,
 }
 
 /// Rows per batch.
@@ -344,7 +393,9 @@ pub struct TransactionLogBuilder {
     pending: Pending,
     abs_total: u128,
     exact: Option<HashTable<(u64, u32, i64)>>,
-    worker: Option<Worker>,
+    workers: Vec<Worker>,
+    spare: Option<std::sync::mpsc::Receiver<std::sync::Arc<Pending>>>,
+    scratch: Scratch,
     threads: usize,
     observation_end: Option<Day>,
     rows_kept: u64,
@@ -415,100 +466,83 @@ fn overflow(shard: &Shard, (c, day): (u32, i32)) -> SummaryError {
     }
 }
 
-/// Runs `f` on the two halves of `shards` on two threads (or on all of them here).
-fn on_halves(
-    shards: &mut [Shard],
-    threads: usize,
-    f: impl Fn(&mut [Shard]) -> Result<(), SummaryError> + Sync,
-) -> Result<(), SummaryError> {
-    if threads < 2 || shards.len() < 2 {
-        return f(shards);
-    }
-    let (lo, hi) = shards.split_at_mut(shards.len() / 2);
-    std::thread::scope(|s| {
-        let h = s.spawn(|| f(hi));
-        let a = f(lo);
-        let b = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        a.and(b)
-    })
+/// Two buffers for sorting a batch.
+#[derive(Debug, Default)]
+struct Scratch {
+    a: Vec<PRow>,
+    b: Vec<PRow>,
 }
 
-/// Sorts a batch by shard and bucket and applies it (on two threads when asked).
-fn apply_batch(shards: &mut [Shard], p: &mut Pending, threads: usize) -> Result<(), SummaryError> {
-    if p.rows.is_empty() {
-        return Ok(());
-    }
-    // Two-pass LSD radix sort by `sort_key` (22 bits, 11 per pass).
+/// Takes the rows of `p` that belong to shards `base..base + shards.len()`, sorts them by
+/// shard and bucket (two-pass radix sort) and applies them.
+fn apply_part(
+    shards: &mut [Shard],
+    base: usize,
+    p: &Pending,
+    s: &mut Scratch,
+) -> Result<(), SummaryError> {
     const DIGITS: usize = 1 << 11;
+    let range = (base << 16)..((base + shards.len()) << 16);
     let mut c1 = vec![0usize; DIGITS + 1];
     let mut c2 = vec![0usize; DIGITS + 1];
+    s.a.clear();
     for r in &p.rows {
         let k = sort_key(r.hash);
-        c1[(k & (DIGITS - 1)) + 1] += 1;
-        c2[(k >> 11) + 1] += 1;
+        if range.contains(&k) {
+            s.a.push(*r);
+            c1[(k & (DIGITS - 1)) + 1] += 1;
+            c2[(k >> 11) + 1] += 1;
+        }
     }
     for d in 0..DIGITS {
         c1[d + 1] += c1[d];
         c2[d + 1] += c2[d];
     }
-    // Shard k's rows start where digit 2 reaches k << 5.
-    let half = SHARDS / 2;
-    let mid = c2[half << 5];
-    p.sorted.clear();
-    p.sorted.resize(p.rows.len(), PRow::default());
-    for r in &p.rows {
+    s.b.clear();
+    s.b.resize(s.a.len(), PRow::default());
+    for r in &s.a {
         let d = sort_key(r.hash) & (DIGITS - 1);
-        p.sorted[c1[d]] = *r;
+        s.b[c1[d]] = *r;
         c1[d] += 1;
     }
-    for r in &p.sorted {
+    for r in &s.b {
         let d = sort_key(r.hash) >> 11;
-        p.rows[c2[d]] = *r;
+        s.a[c2[d]] = *r;
         c2[d] += 1;
     }
-    let (rows, ids) = (&p.rows, &p.ids);
-    let result = if threads > 1 {
-        let (lo, hi) = shards.split_at_mut(half);
-        let (rlo, rhi) = rows.split_at(mid);
-        std::thread::scope(|s| {
-            let h = s.spawn(|| apply(hi, half, rhi, ids));
-            let a = apply(lo, 0, rlo, ids);
-            let b = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            a.and(b)
-        })
-    } else {
-        apply(shards, 0, rows, ids)
-    };
-    p.rows.clear();
-    p.ids.clear();
-    result
+    apply(shards, base, &s.a, &p.ids)
 }
 
-/// The thread that applies full batches while the caller fills the next one.
+/// A thread that owns a range of shards and applies its part of each batch while the
+/// caller fills the next one.
 #[derive(Debug)]
 struct Worker {
-    tx: std::sync::mpsc::SyncSender<Pending>,
-    back: std::sync::mpsc::Receiver<Pending>,
+    tx: std::sync::mpsc::SyncSender<std::sync::Arc<Pending>>,
     handle: std::thread::JoinHandle<(Vec<Shard>, Result<(), SummaryError>)>,
 }
 
 impl Worker {
-    fn spawn(mut shards: Vec<Shard>) -> Worker {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Pending>(1);
-        let (btx, back) = std::sync::mpsc::channel::<Pending>();
+    /// Starts a worker; batches it is done with go back through `back` for reuse (big
+    /// buffers are never freed while rows stream in: freeing them would make the allocator
+    /// stop mapping the growing day arrays separately, and fragment its heap).
+    fn spawn(
+        mut shards: Vec<Shard>,
+        base: usize,
+        back: std::sync::mpsc::Sender<std::sync::Arc<Pending>>,
+    ) -> Worker {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::sync::Arc<Pending>>(2);
         let handle = std::thread::spawn(move || {
+            let mut scratch = Scratch::default();
             let mut result = Ok(());
-            for mut p in rx {
+            for p in rx {
                 if result.is_ok() {
-                    result = apply_batch(&mut shards, &mut p, 1);
+                    result = apply_part(&mut shards, base, &p, &mut scratch);
                 }
-                p.rows.clear();
-                p.ids.clear();
-                let _ = btx.send(p);
+                let _ = back.send(p);
             }
             (shards, result)
         });
-        Worker { tx, back, handle }
+        Worker { tx, handle }
     }
 }
 
@@ -576,7 +610,9 @@ impl TransactionLogBuilder {
             pending: Pending::default(),
             abs_total: 0,
             exact: None,
-            worker: None,
+            workers: Vec::new(),
+            spare: None,
+            scratch: Scratch::default(),
             threads: 1,
             observation_end,
             rows_kept: 0,
@@ -680,52 +716,91 @@ impl TransactionLogBuilder {
         Ok(true)
     }
 
-    /// Hands the buffered rows over: to the worker thread when there is one (filling goes on
-    /// meanwhile), else applied here. With `force`, waits for the worker, applies everything
-    /// and merges every shard's pending rows.
+    /// Hands the buffered rows over: to the two worker threads when `threads > 1` (each
+    /// owns half of the shards; filling goes on meanwhile), else applied here. With `force`,
+    /// waits for the workers, applies everything and merges every shard's pending rows.
     fn flush(&mut self, force: bool) -> Result<(), SummaryError> {
         if force {
             self.sync()?;
-            apply_batch(&mut self.shards, &mut self.pending, self.threads)?;
-            return on_halves(&mut self.shards, self.threads, |shards| {
-                for shard in shards {
+            let p = std::mem::take(&mut self.pending);
+            let finish = |shards: &mut [Shard], base: usize, scratch: &mut Scratch| {
+                apply_part(shards, base, &p, scratch)?;
+                for shard in shards.iter_mut() {
                     shard.maybe_merge(true).map_err(|e| overflow(shard, e))?;
                 }
-                Ok(())
+                Ok::<_, SummaryError>(())
+            };
+            if self.threads < 2 {
+                return finish(&mut self.shards, 0, &mut self.scratch);
+            }
+            let (lo, hi) = self.shards.split_at_mut(SHARDS / 2);
+            let scratch = &mut self.scratch;
+            return std::thread::scope(|s| {
+                let h = s.spawn(|| finish(hi, SHARDS / 2, &mut Scratch::default()));
+                let a = finish(lo, 0, scratch);
+                let b = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                a.and(b)
             });
         }
         if self.pending.rows.is_empty() {
             return Ok(());
         }
         if self.threads < 2 {
-            return apply_batch(&mut self.shards, &mut self.pending, 1);
+            let r = apply_part(&mut self.shards, 0, &self.pending, &mut self.scratch);
+            self.pending.rows.clear();
+            self.pending.ids.clear();
+            return r;
         }
-        if self.worker.is_none() {
-            self.worker = Some(Worker::spawn(std::mem::take(&mut self.shards)));
+        if self.workers.is_empty() {
+            let hi = self.shards.split_off(SHARDS / 2);
+            let lo = std::mem::take(&mut self.shards);
+            let (back, rx) = std::sync::mpsc::channel();
+            self.workers = vec![
+                Worker::spawn(lo, 0, back.clone()),
+                Worker::spawn(hi, SHARDS / 2, back),
+            ];
+            self.spare = Some(rx);
         }
-        let Some(w) = &self.worker else {
-            return Ok(());
-        };
-        let spare = w.back.try_recv().unwrap_or_default();
-        let batch = std::mem::replace(&mut self.pending, spare);
-        if w.tx.send(batch).is_err() {
-            // The worker stopped: collect its result (an error or a panic).
+        // A batch both workers are done with, else a new one.
+        let mut next = None;
+        if let Some(rx) = &self.spare {
+            while let Ok(b) = rx.try_recv() {
+                if let Ok(mut b) = std::sync::Arc::try_unwrap(b) {
+                    b.rows.clear();
+                    b.ids.clear();
+                    next = Some(b);
+                    break;
+                }
+            }
+        }
+        let next = next.unwrap_or_else(|| Pending {
+            rows: Vec::with_capacity(BATCH),
+            ids: Vec::with_capacity(self.pending.ids.capacity()),
+        });
+        let batch = std::sync::Arc::new(std::mem::replace(&mut self.pending, next));
+        if self
+            .workers
+            .iter()
+            .any(|w| w.tx.send(batch.clone()).is_err())
+        {
+            // A worker stopped: collect its result (an error or a panic).
             self.sync()?;
         }
         Ok(())
     }
 
-    /// Waits for the worker thread and takes the shards back.
+    /// Waits for the worker threads and takes the shards back.
     fn sync(&mut self) -> Result<(), SummaryError> {
-        let Some(w) = self.worker.take() else {
-            return Ok(());
-        };
-        drop(w.tx);
-        let (shards, result) = w
-            .handle
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        self.shards = shards;
+        let mut result = Ok(());
+        for w in std::mem::take(&mut self.workers) {
+            drop(w.tx);
+            let (shards, r) = w
+                .handle
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            self.shards.extend(shards);
+            result = result.and(r);
+        }
         result
     }
 
