@@ -641,7 +641,24 @@ struct Optimum {
     iterations: usize,
     converged: bool,
     message: String,
+    /// Stopped on a flat ridge running to the boundary (see [`BOUNDARY_ITERATIONS`]).
+    boundary: bool,
+    /// Log-parameter displacement over the flat steps (boundary stops only).
+    ridge: Vec<f64>,
 }
+
+/// Consecutive accepted Newton steps that each move some log-parameter by at least
+/// [`BOUNDARY_STEP`] while lowering the mean negative log-likelihood by less than
+/// [`BOUNDARY_DECREASE`] (relative) before the minimiser concludes that the supremum lies at
+/// the boundary of the parameter space (e.g. Pareto/NBD r, α → ∞ together: no
+/// heterogeneity). Along such a ridge the objective approaches its limit like e^(−t) in the
+/// log-parameters, so Newton keeps taking unit steps while gaining nothing measurable; the
+/// gradient tolerance would only be met at parameters of ~1e9 after many more iterations.
+const BOUNDARY_ITERATIONS: usize = 3;
+/// See [`BOUNDARY_ITERATIONS`].
+const BOUNDARY_STEP: f64 = 0.1;
+/// See [`BOUNDARY_ITERATIONS`].
+const BOUNDARY_DECREASE: f64 = 1e-9;
 
 /// Cholesky factorisation in place (lower triangle); false when not positive definite.
 fn cholesky(a: &mut [f64], n: usize) -> bool {
@@ -708,7 +725,10 @@ fn fd_hessian(c: &mut Counted<'_>, x: &[f64], g0: &[f64], central: bool) -> Opti
     let mut h = vec![0.0; n * n];
     let mut gp = vec![0.0; n];
     let mut gm = vec![0.0; n];
-    let step = if central { 1e-5 } else { 1e-7 };
+    // 1e-5 for forward differences too: truncation error ~1e-5 relative only slows Newton's
+    // final convergence marginally, while a smaller step amplifies gradient rounding noise
+    // (large near a boundary, e.g. Pareto/NBD at r ~ 1e6) into a useless Hessian.
+    let step = 1e-5;
     for i in 0..n {
         let mut xp = x.to_vec();
         xp[i] += step;
@@ -738,6 +758,12 @@ fn fd_hessian(c: &mut Counted<'_>, x: &[f64], g0: &[f64], central: bool) -> Opti
         }
     }
     Some(h)
+}
+
+/// `[a, b, …]` with two decimals.
+fn fmt_vec(v: &[f64]) -> String {
+    let parts: Vec<String> = v.iter().map(|x| format!("{x:+.2}")).collect();
+    format!("[{}]", parts.join(", "))
 }
 
 fn max_abs(v: &[f64]) -> f64 {
@@ -772,7 +798,13 @@ fn minimize(c: &mut Counted<'_>, x0: &[f64], opts: &FitOptions, start: Instant) 
         iterations: it,
         converged: ok,
         message: msg,
+        boundary: false,
+        ridge: Vec::new(),
     };
+    // Flat-ridge detection (see BOUNDARY_ITERATIONS): consecutive flat steps and the
+    // log-parameter displacement over them.
+    let mut flat_steps = 0usize;
+    let mut ridge_start = x.clone();
     if !f.is_finite() {
         return out(x, f, g, 0, false, "not finite at the start".into());
     }
@@ -876,6 +908,14 @@ fn minimize(c: &mut Counted<'_>, x0: &[f64], opts: &FitOptions, start: Instant) 
                     mu = (mu * 4.0).max(1e-6);
                 }
                 let small_change = (f - fnew) <= 1e-15 * f.abs().max(1.0) && max_abs(&d) < 1e-9;
+                if f - fnew < BOUNDARY_DECREASE * f.abs().max(1.0) && max_abs(&d) >= BOUNDARY_STEP {
+                    if flat_steps == 0 {
+                        ridge_start.clone_from(&x);
+                    }
+                    flat_steps += 1;
+                } else {
+                    flat_steps = 0;
+                }
                 x = xn;
                 f = fnew;
                 std::mem::swap(&mut g, &mut gn);
@@ -883,15 +923,48 @@ fn minimize(c: &mut Counted<'_>, x0: &[f64], opts: &FitOptions, start: Instant) 
                     h_cur = Some(hn.clone());
                 }
                 accepted = true;
-                if small_change && max_abs(&g) < 1e-6 {
+                if small_change {
+                    // A step below 1e-9 that gains nothing: the iteration has stalled at
+                    // rounding level (Levenberg–Marquardt would otherwise keep shrinking it).
+                    let gmax = max_abs(&g);
+                    let ok = gmax < 1e-6;
                     return out(
                         x,
                         f,
                         g,
                         iterations,
-                        true,
-                        "converged (no further decrease at rounding level)".into(),
+                        ok,
+                        if ok {
+                            "converged (no further decrease at rounding level)".into()
+                        } else {
+                            format!(
+                                "stalled: no further decrease at rounding level (gradient \
+                                 {gmax:.2e})"
+                            )
+                        },
                     );
+                }
+                if flat_steps >= BOUNDARY_ITERATIONS {
+                    let moved: Vec<f64> = x.iter().zip(&ridge_start).map(|(a, b)| a - b).collect();
+                    let gmax = max_abs(&g);
+                    let mut o = out(
+                        x,
+                        f,
+                        g,
+                        iterations,
+                        false,
+                        format!(
+                            "stopped at a boundary: over the last {flat_steps} iterations the \
+                             log-parameters moved by {} while the mean log-likelihood changed by \
+                             less than {BOUNDARY_DECREASE:e} relative per iteration (gradient \
+                             {gmax:.2e}); the maximum is approached as parameters diverge, the \
+                             estimates are a point on that ridge",
+                            fmt_vec(&moved)
+                        ),
+                    );
+                    o.boundary = true;
+                    o.ridge = moved;
+                    return o;
                 }
                 break;
             }
@@ -965,7 +1038,9 @@ pub fn fit_objective(
         .unwrap_or_else(|| obj.initial_log_params());
     let mut best = minimize(&mut c, &x0, opts, start);
     let mut total_iterations = best.iterations;
-    if !best.converged {
+    // A boundary stop is not retried: the objective fell monotonically from the start onto a
+    // ridge whose limit is the supremum along that path.
+    if !best.converged && !best.boundary {
         for alt in alternative_starts(&x0) {
             if c.evaluations >= opts.max_evaluations
                 || opts.time_budget.is_some_and(|b| start.elapsed() > b)
@@ -1032,6 +1107,24 @@ pub fn fit_objective(
     }
     if !best.converged && best.x.iter().any(|v| v.abs() > MAX_LOG_PARAM - 1.0) {
         message.push_str("; a parameter is diverging towards 0 or infinity");
+    }
+    if best.boundary {
+        let diverging: Vec<String> = names
+            .iter()
+            .zip(&best.x)
+            .zip(&best.ridge)
+            .filter(|(_, d)| d.abs() >= 0.5)
+            .map(|((n, x), d)| {
+                format!(
+                    "{n} → {} (now {:.4e})",
+                    if *d > 0.0 { "∞" } else { "0" },
+                    x.exp()
+                )
+            })
+            .collect();
+        if !diverging.is_empty() {
+            message.push_str(&format!("; diverging: {}", diverging.join(", ")));
+        }
     }
     let kf = k as f64;
     Ok(FitReport {

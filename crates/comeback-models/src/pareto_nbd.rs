@@ -704,6 +704,19 @@ fn split_integral(
     if kappa > 0.0 {
         w1 = w1.min(60.0 / kappa);
     }
+    // The e_M factor alone is below e^−(60 + (1 − e_m)w) beyond w_e solving
+    // e_M ln(1 + B0 (e^w_e − 1)/A0) = 60 + max(1 − e_m, 0)·w_e (a few fixed-point steps from
+    // below; the cap is applied only when the last step satisfies it). When e_M dominates
+    // (e.g. r, α → ∞ with β small) this is far tighter than the tangent bound 60/κ.
+    let ln_h = |w: f64| -em_big * (b0 * w.exp_m1() / a0).ln_1p() + (1.0 - em_small) * w;
+    let grow = (1.0 - em_small).max(0.0);
+    let mut w_e = 0.0_f64;
+    for _ in 0..4 {
+        w_e = (a0 / b0 * ((60.0 + grow * w_e) / em_big).exp_m1()).ln_1p();
+    }
+    if w_e.is_finite() && w_e < w1 && ln_h(w_e) <= -60.0 {
+        w1 = w_e;
+    }
     let f = |w: f64, out: &mut [f64; 5]| {
         let rel = b0 * w.exp_m1() / a0; // (M + u)/A0 − 1
         let l1 = rel.ln_1p();
