@@ -23,17 +23,26 @@ def build_release():
 
 def timed_process(cmd, **kw):
     """Whole-process wall time (s) and peak RSS (MB) via GNU time."""
+    load_before = load()
     t0 = time.perf_counter()
     p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS_KB=%M"] + cmd, capture_output=True, text=True, **kw)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         raise RuntimeError(f"{cmd} failed: {p.stderr[-2000:]}")
     rss_kb = int([l for l in p.stderr.splitlines() if l.startswith("MAXRSS_KB=")][-1].split("=")[1])
-    return {"seconds": wall, "peak_rss_mb": rss_kb / 1024.0, "stdout": p.stdout[-4000:]}
+    return {"seconds": wall, "peak_rss_mb": rss_kb / 1024.0, "load_before": load_before, "stdout": p.stdout[-4000:]}
 
 
 def median(runs, key="seconds"):
     return statistics.median(r[key] for r in runs)
+
+
+def load():
+    """The 1-, 5- and 15-minute load averages (the machine is shared: read timings with it)."""
+    try:
+        return list(os.getloadavg())
+    except OSError:
+        return None
 
 
 def meta(tools):
@@ -42,7 +51,8 @@ def meta(tools):
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "commit": commit + ("+dirty" if dirty else ""),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0],
+                    "load_average_at_start": load()},
         "tools": tools,
     }
 

@@ -34,15 +34,15 @@ s.to_csv(sys.argv[2])
 POLARS_SUMMARY = r'''
 import polars as pl
 def summary(df):
+    # Same-day purchases summed into one occasion, then per customer: repeat days, first to
+    # last day, first day to the last date in the file, mean of the repeat days' totals.
     end = df["date"].max()
     days = df.group_by(["customer_id", "date"]).agg(pl.col("amount").sum())
-    first = days.group_by("customer_id").agg(pl.col("date").min().alias("first"))
-    days = days.join(first, on="customer_id")
     return days.group_by("customer_id").agg(
         (pl.len() - 1).alias("frequency"),
-        ((pl.col("date").max() - pl.col("first").first()).dt.total_days()).alias("recency"),
-        ((pl.lit(end) - pl.col("first").first()).dt.total_days()).alias("T"),
-        pl.col("amount").filter(pl.col("date") != pl.col("first")).mean().fill_null(0.0).alias("monetary_value"),
+        ((pl.col("date").max() - pl.col("date").min()).dt.total_days()).alias("recency"),
+        ((pl.lit(end) - pl.col("date").min()).dt.total_days()).alias("T"),
+        pl.col("amount").sort_by("date").slice(1).mean().fill_null(0.0).alias("monetary_value"),
     ).sort("customer_id")
 def load(path):
     return pl.read_csv(path, schema_overrides={"customer_id": pl.Utf8}).with_columns(pl.col("date").str.to_date("%Y-%m-%d"))
@@ -108,10 +108,12 @@ def main():
         print(tool, "whole process median", round(median(runs), 3), "s", round(median(runs, "peak_rss_mb")), "MB", flush=True)
 
     p = subprocess.run([COMEBACK, "bench-groupby", log, "--runs", str(args.runs)], capture_output=True, text=True, check=True)
-    result["in_memory"]["comeback"] = {"what": "TransactionLogBuilder (same-day collapse) + summarize, rows already parsed in memory", "runs_s": json.loads(p.stdout)}
+    result["in_memory"]["comeback"] = {"what": "TransactionLogBuilder (same-day collapse, exact sums) + finish + every customer's summary row, rows already parsed in memory",
+                                       "runs_s": json.loads(p.stdout)}
     for tool in ["lifetimes", "polars"]:
         p = subprocess.run([py, "-c", IN_MEMORY, log, tool, str(args.runs)], capture_output=True, text=True, check=True)
         result["in_memory"][tool] = {"what": "summary call only, DataFrame already loaded with parsed dates", "runs_s": json.loads(p.stdout)}
+    result["load_average_at_end"] = list(os.getloadavg())
     import statistics
     for tool, v in result["in_memory"].items():
         v["median_s"] = statistics.median(v["runs_s"])
@@ -122,10 +124,47 @@ def main():
         "in_memory_polars_over_comeback": result["in_memory"]["polars"]["median_s"] / cb,
         "whole_lifetimes_over_comeback": result["whole_process"]["lifetimes"]["median_s"] / result["whole_process"]["comeback"]["median_s"],
         "whole_polars_over_comeback": result["whole_process"]["polars"]["median_s"] / result["whole_process"]["comeback"]["median_s"],
-        "comeback_peak_rss_bytes_per_customer": result["whole_process"]["comeback"]["median_peak_rss_mb"] * 1048576 / 1_000_000,
     }
+    customers = json.load(open(os.path.join(TMP, "summary_comeback.csv.meta.json")))["customers"]
+    result["input"]["customers"] = customers
+    result["ratios"]["comeback_peak_rss_bytes_per_customer"] = result["whole_process"]["comeback"]["median_peak_rss_mb"] * 1048576 / customers
+    result["targets"] = {
+        "whole_process_max_s": 1.5,
+        "in_memory_min_speedup_vs_lifetimes": 20,
+        "in_memory_stretch_speedup_vs_lifetimes": 50,
+        "whole_process_at_or_below_polars": True,
+        "in_memory_at_or_below_polars": True,
+        "peak_rss_max_mb": (200 * customers + 64 * 1048576) / 1048576,
+        "peak_rss_rule": "200 bytes per customer + 64 MiB",
+    }
+    result["agreement"] = agreement()
     print(json.dumps(result["ratios"], indent=1))
+    print(json.dumps(result["agreement"], indent=1))
     save("summary", result)
+
+
+def agreement():
+    """Compares the three whole-process outputs customer by customer (same definitions:
+    same-day purchases summed into one occasion, frequency = repeat days, recency and T in
+    days, T up to the last date in the file, monetary value = mean of the repeat days)."""
+    import pandas as pd
+    cols = ["frequency", "recency", "T", "monetary_value"]
+    frames = {}
+    for tool in ["comeback", "lifetimes", "polars"]:
+        df = pd.read_csv(os.path.join(TMP, f"summary_{tool}.csv"), dtype={"customer_id": str})
+        frames[tool] = df.set_index("customer_id")[cols].astype(float).sort_index()
+    out = {"customers": {t: len(f) for t, f in frames.items()}, "max_abs_diff_vs_comeback": {}, "examples": {}}
+    base = frames["comeback"]
+    for tool in ["lifetimes", "polars"]:
+        other = frames[tool].reindex(base.index)
+        diff = (other - base).abs()
+        out["max_abs_diff_vs_comeback"][tool] = {c: float(diff[c].max()) for c in cols}
+        out["max_abs_diff_vs_comeback"][tool]["missing_customers"] = int(other[cols[0]].isna().sum())
+        rel = diff / base.abs().clip(lower=1.0)
+        out["max_abs_diff_vs_comeback"][tool]["rows_differing_over_1e-9_relative"] = int((rel > 1e-9).any(axis=1).sum())
+    for cid in list(base.index[:: max(1, len(base) // 3)][:3]):
+        out["examples"][cid] = {t: {c: float(f.loc[cid, c]) for c in cols} for t, f in frames.items()}
+    return out
 
 
 if __name__ == "__main__":

@@ -96,17 +96,38 @@ pub struct Loaded<L = TransactionLog> {
     pub rejects: Option<(PathBuf, u64)>,
 }
 
+/// Hashes what passes through it (`hasher: None` passes through only).
 struct HashingReader<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         Ok(n)
     }
+}
+
+/// SHA-256 of a file, read on its own (from the page cache, on another core).
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    // Below the allocator's mapping threshold: freeing a mapped buffer would raise it.
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
 }
 
 impl IngestArgs {
@@ -175,9 +196,15 @@ impl IngestArgs {
             let len = f.metadata().ok().map(|m| m.len());
             (Box::new(f), len)
         };
+        // A regular file is hashed by a second thread reading it on its own; a pipe is
+        // hashed as it streams by.
+        let file_hash = (len.is_some() && self.input.is_file()).then(|| {
+            let path = self.input.clone();
+            std::thread::spawn(move || hash_file(&path))
+        });
         let mut reader = HashingReader {
             inner: source,
-            hasher: Sha256::new(),
+            hasher: file_hash.is_none().then(Sha256::new),
         };
         let pb = progress_bar(self.quiet, len, "reading");
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -199,7 +226,14 @@ impl IngestArgs {
         };
         pb.finish_and_clear();
         let report = report.map_err(anyhow::Error::from)?;
-        let sha256 = hex(&reader.hasher.finalize());
+        let sha256 = match (file_hash, reader.hasher) {
+            (Some(t), _) => t
+                .join()
+                .map_err(|_| anyhow::anyhow!("{name}: the checksum thread failed"))?
+                .with_context(|| format!("cannot read {name}"))?,
+            (None, Some(h)) => hex(&h.finalize()),
+            (None, None) => String::new(),
+        };
         let log = builder.finish_compact();
         let rejects = if rejects.is_empty() {
             None
