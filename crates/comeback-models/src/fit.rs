@@ -659,6 +659,12 @@ const BOUNDARY_ITERATIONS: usize = 3;
 const BOUNDARY_STEP: f64 = 0.1;
 /// See [`BOUNDARY_ITERATIONS`].
 const BOUNDARY_DECREASE: f64 = 1e-9;
+/// Slower creep towards the boundary (a nearly singular Hessian damps the steps): over this
+/// many accepted iterations a log-parameter moved by at least 1/2 while the **total**
+/// log-likelihood gained less than [`BOUNDARY_GAIN`].
+const BOUNDARY_WINDOW: usize = 10;
+/// See [`BOUNDARY_WINDOW`]: far below any difference of statistical meaning.
+const BOUNDARY_GAIN: f64 = 1e-3;
 
 /// Cholesky factorisation in place (lower triangle); false when not positive definite.
 fn cholesky(a: &mut [f64], n: usize) -> bool {
@@ -805,6 +811,9 @@ fn minimize(c: &mut Counted<'_>, x0: &[f64], opts: &FitOptions, start: Instant) 
     // log-parameter displacement over them.
     let mut flat_steps = 0usize;
     let mut ridge_start = x.clone();
+    // Accepted iterates (x, f), for the slower-creep test over BOUNDARY_WINDOW iterations.
+    let mut history: Vec<(Vec<f64>, f64)> = vec![(x.clone(), f)];
+    let n_weight = c.obj.total_weight().max(1.0);
     if !f.is_finite() {
         return out(x, f, g, 0, false, "not finite at the start".into());
     }
@@ -944,7 +953,20 @@ fn minimize(c: &mut Counted<'_>, x0: &[f64], opts: &FitOptions, start: Instant) 
                         },
                     );
                 }
-                if flat_steps >= BOUNDARY_ITERATIONS {
+                history.push((x.clone(), f));
+                // Creeping along a ridge: over the last BOUNDARY_WINDOW iterations the total
+                // log-likelihood gained less than BOUNDARY_GAIN while a log-parameter moved by
+                // at least 1/2.
+                let creeping = history.len() > BOUNDARY_WINDOW && {
+                    let (x_old, f_old) = &history[history.len() - 1 - BOUNDARY_WINDOW];
+                    (f_old - f) * n_weight < BOUNDARY_GAIN
+                        && x.iter().zip(x_old).any(|(a, b)| (a - b).abs() >= 0.5)
+                };
+                if creeping {
+                    ridge_start.clone_from(&history[history.len() - 1 - BOUNDARY_WINDOW].0);
+                    flat_steps = BOUNDARY_WINDOW;
+                }
+                if flat_steps >= BOUNDARY_ITERATIONS || creeping {
                     let moved: Vec<f64> = x.iter().zip(&ridge_start).map(|(a, b)| a - b).collect();
                     let gmax = max_abs(&g);
                     let mut o = out(
@@ -955,10 +977,9 @@ fn minimize(c: &mut Counted<'_>, x0: &[f64], opts: &FitOptions, start: Instant) 
                         false,
                         format!(
                             "stopped at a boundary: over the last {flat_steps} iterations the \
-                             log-parameters moved by {} while the mean log-likelihood changed by \
-                             less than {BOUNDARY_DECREASE:e} relative per iteration (gradient \
-                             {gmax:.2e}); the maximum is approached as parameters diverge, the \
-                             estimates are a point on that ridge",
+                             log-parameters moved by {} while the log-likelihood hardly changed \
+                             (gradient {gmax:.2e}); the maximum is approached as parameters \
+                             diverge, the estimates are a point on that ridge",
                             fmt_vec(&moved)
                         ),
                     );

@@ -150,7 +150,8 @@ impl ParetoNbd {
     /// As [`fit_objective`].
     pub fn fit(data: &RfmData, opts: &FitOptions) -> Result<Fitted<ParetoNbd>, FitError> {
         let obj = ParetoNbdObjective::new(data);
-        let report = fit_objective("pareto-nbd", &obj, opts)?;
+        let mut report = fit_objective("pareto-nbd", &obj, opts)?;
+        report.message.push_str(&boundary_note(&report.params));
         let p = &report.params;
         let model = ParetoNbd::new(p[0], p[1], p[2], p[3])
             .map_err(|e| FitError::Unfittable(format!("fitted parameters invalid: {e}")))?;
@@ -289,6 +290,49 @@ impl ParetoNbd {
             &lg,
             ix.as_ref(),
             grad,
+        )
+    }
+}
+
+/// Shape above which a gamma mixing distribution is reported as degenerate (coefficient of
+/// variation 1/√shape ≤ 3 %).
+const DEGENERATE_SHAPE: f64 = 1e3;
+
+/// What a fit at the edge of the parameter space means for Pareto/NBD (appended to the fit
+/// message; empty inside). λ ~ Gamma(r, α) has mean r/α and coefficient of variation 1/√r,
+/// so r, α → ∞ with r/α fixed is the Poisson limit (no heterogeneity in purchase rates, SMC
+/// §2); likewise s, β → ∞ for exponential lifetimes with one dropout rate s/β; s → 0 puts
+/// almost all customers at μ ≈ 0 (no dropout seen within the observation window).
+fn boundary_note(p: &[f64]) -> String {
+    let (r, al, s, be) = (p[0], p[1], p[2], p[3]);
+    let mut notes = Vec::new();
+    if r >= DEGENERATE_SHAPE {
+        notes.push(format!(
+            "r and alpha grow together (r = {r:.3e}): no heterogeneity in purchase rates, \
+             the Poisson limit with one rate lambda = r/alpha = {:.6} per unit of time",
+            r / al
+        ));
+    }
+    if s >= DEGENERATE_SHAPE {
+        notes.push(format!(
+            "s and beta grow together (s = {s:.3e}): no heterogeneity in dropout rates, \
+             exponential lifetimes with one rate mu = s/beta = {:.6} per unit of time",
+            s / be
+        ));
+    }
+    if s <= 1e-3 {
+        notes.push(format!(
+            "s is near 0 (s = {s:.3e}): almost no dropout is identified in the observation \
+             window"
+        ));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; the likelihood is maximised at a boundary of the parameter space (estimates are \
+             a point on a flat ridge; only the limits below are identified): {}",
+            notes.join("; ")
         )
     }
 }

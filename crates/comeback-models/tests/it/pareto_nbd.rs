@@ -629,3 +629,50 @@ fn pareto_objective_cost_probe() {
         worst.1
     );
 }
+
+/// Customers who all buy at the same steady rate λ and are all still active: x = ⌊λT⌋ (less
+/// dispersed than Poisson) with the last purchase within 1/λ of T. The likelihood is
+/// maximised as r, α → ∞ (no heterogeneity) and s → 0 (no dropout).
+fn homogeneous_summary(n: usize, lambda: f64) -> Vec<Rfm> {
+    (0..n)
+        .map(|i| {
+            let t = 27.0 + 12.0 * ((i * 104_729) % n) as f64 / n as f64;
+            let x = (lambda * t).floor();
+            let gap = ((i * 7919) % n) as f64 / n as f64 / lambda;
+            let tx = if x == 0.0 { 0.0 } else { (t - gap).max(0.0) };
+            Rfm::new(x, tx, t).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn pareto_fit_at_the_boundary_is_cheap_and_says_so() {
+    // Regression: with no heterogeneity the fit used to creep along the ridge r, α → ∞ for
+    // hundreds of iterations (and each evaluation at such parameters was slow). It must stop
+    // within a bounded number of evaluations and say that the maximum is at a boundary.
+    let cs = homogeneous_summary(700, 0.3);
+    let d = RfmData::new(&cs, None).unwrap();
+    let rep = ParetoNbd::fit(&d, &FitOptions::default()).unwrap().report;
+    eprintln!(
+        "homogeneous: {:?} LL {} iterations {} evaluations {}: {}",
+        rep.params, rep.log_likelihood, rep.iterations, rep.evaluations, rep.message
+    );
+    assert!(rep.log_likelihood.is_finite());
+    assert!(rep.evaluations <= 250, "{} evaluations", rep.evaluations);
+    assert!(rep.message.contains("boundary"), "{}", rep.message);
+    let lambda = rep.params[0] / rep.params[1];
+    assert!((lambda - 0.3).abs() < 0.05, "lambda = {lambda}");
+
+    // One customer (x = 3, tₓ = T = 17.29 weeks): r, α → ∞ and s → 0.
+    let d = RfmData::new(&[Rfm::new(3.0, 17.29, 17.29).unwrap()], None).unwrap();
+    let rep = ParetoNbd::fit(&d, &FitOptions::default()).unwrap().report;
+    eprintln!(
+        "one customer: {:?} LL {} iterations {} evaluations {}: {}",
+        rep.params, rep.log_likelihood, rep.iterations, rep.evaluations, rep.message
+    );
+    // Supremum: Poisson likelihood of 3 purchases in 17.29 with λ = 3/17.29, nobody dying.
+    let sup = 3.0 * (3.0_f64 / 17.29).ln() - 3.0;
+    assert!(rep.log_likelihood <= sup + 1e-9 && rep.log_likelihood > sup - 1e-4);
+    assert!(rep.evaluations <= 250, "{} evaluations", rep.evaluations);
+    assert!(rep.message.contains("boundary"), "{}", rep.message);
+}
