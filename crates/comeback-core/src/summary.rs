@@ -391,7 +391,7 @@ const BATCH_ID_BYTES: usize = 8 << 20;
 /// output.
 ///
 /// Rows are buffered in batches, split by a hash of the customer id into 64 shards and
-/// applied shard by shard (see the [module docs](self) for the layout and the memory bound);
+/// applied shard by shard (layout and memory bound: `comeback-core/src/summary.rs`);
 /// with [`threads`](Self::threads) = 2 on two worker threads while the caller goes on. While
 /// the sum of all |amounts| stays within the exact range no day total can overflow; past
 /// that, each row's running day total is checked when it is added, so that an overflow is
