@@ -957,11 +957,37 @@ fn minimize(c: &mut Counted<'_>, x0: &[f64], opts: &FitOptions, start: Instant) 
                 // Creeping along a ridge: over the last BOUNDARY_WINDOW iterations the total
                 // log-likelihood gained less than BOUNDARY_GAIN while a log-parameter moved by
                 // at least 1/2.
-                let creeping = history.len() > BOUNDARY_WINDOW && {
-                    let (x_old, f_old) = &history[history.len() - 1 - BOUNDARY_WINDOW];
+                let window = (history.len() > BOUNDARY_WINDOW)
+                    .then(|| &history[history.len() - 1 - BOUNDARY_WINDOW]);
+                let creeping = window.is_some_and(|(x_old, f_old)| {
                     (f_old - f) * n_weight < BOUNDARY_GAIN
                         && x.iter().zip(x_old).any(|(a, b)| (a - b).abs() >= 0.5)
-                };
+                });
+                // Creeping without getting anywhere (an ill-conditioned valley: tiny damped
+                // steps, each gaining a little): stop too, saying so.
+                if !creeping
+                    && let Some((x_old, f_old)) = window
+                    && (f_old - f) * n_weight < BOUNDARY_GAIN
+                {
+                    let moved: Vec<f64> = x.iter().zip(x_old).map(|(a, b)| a - b).collect();
+                    let gmax = max_abs(&g);
+                    let mut o = out(
+                        x,
+                        f,
+                        g,
+                        iterations,
+                        false,
+                        format!(
+                            "stopped: the log-likelihood gained less than {BOUNDARY_GAIN:e} over \
+                             the last {BOUNDARY_WINDOW} iterations (log-parameters moved by {}; \
+                             gradient {gmax:.2e}): a flat, ill-conditioned ridge",
+                            fmt_vec(&moved)
+                        ),
+                    );
+                    o.boundary = true;
+                    o.ridge = moved;
+                    return o;
+                }
                 if creeping {
                     ridge_start.clone_from(&history[history.len() - 1 - BOUNDARY_WINDOW].0);
                     flat_steps = BOUNDARY_WINDOW;

@@ -174,7 +174,7 @@ impl ParetoNbd {
     /// P(alive at T | x, tₓ, T) (P4), in [0, 1].
     pub fn p_alive(&self, c: &Rfm) -> f64 {
         let e = self.row(c, false);
-        (e.ln_e - e.ln_w).exp().clamp(0.0, 1.0)
+        (-e.l1q).exp().clamp(0.0, 1.0)
     }
 
     /// E[X(t)], expected repeat purchases of a new customer in (0, t] (P5). `t` ≥ 0, finite;
@@ -282,7 +282,7 @@ impl ParetoNbd {
             tab: None,
             it: None,
         };
-        row_eval_with_tx(
+        let mut e = row_eval_with_tx(
             &pc,
             ln_c,
             &dln_c,
@@ -290,7 +290,9 @@ impl ParetoNbd {
             &lg,
             ix.as_ref(),
             grad,
-        )
+        );
+        e.ln_l = ln_c_e(ln_gamma_ratio(r, x), r, x, al, s, be, c.t(), lg.lat) + e.l1q;
+        e
     }
 }
 
@@ -441,8 +443,8 @@ const Z_SPLIT: f64 = 0.9;
 #[derive(Debug, Clone, Copy)]
 struct RowEval {
     ln_l: f64,
-    ln_e: f64,
-    ln_w: f64,
+    /// ln(W/E) = −ln P(alive), accurate even when ln E and ln W are huge.
+    l1q: f64,
     grad: [f64; 4],
 }
 
@@ -483,8 +485,7 @@ fn row_eval_with_tx(
         }
         return RowEval {
             ln_l: ln_c + ln_e,
-            ln_e,
-            ln_w: ln_e,
+            l1q: 0.0,
             grad: g,
         };
     };
@@ -496,16 +497,10 @@ fn row_eval_with_tx(
     // when tₓ is close to T (where the plain difference would lose digits).
     let (em_big, m_big, em_small, m_small, alpha_is_max) = pc.roles();
     let gap = t - tx;
-    let dpow = if gap < 0.5 * (m_small + tx) {
-        -em_big * (gap / (m_big + tx)).ln_1p() + (1.0 - em_small) * (gap / (m_small + tx)).ln_1p()
-    } else {
-        let (da, db) = if alpha_is_max {
-            (lat - ix.ln_at, lbt - ix.ln_bt)
-        } else {
-            (lbt - ix.ln_bt, lat - ix.ln_at)
-        };
-        -em_big * da + (1.0 - em_small) * db
-    };
+    // Always through ln_1p: with huge exponents (r, s ~ 1e9 at a boundary) a difference of
+    // logarithms multiplied by e_M would lose ~e_M·ε.
+    let dpow =
+        -em_big * (gap / (m_big + tx)).ln_1p() + (1.0 - em_small) * (gap / (m_small + tx)).ln_1p();
     // e^d = I(T)/I(tₓ) and 1 − e^d, without logarithms of the series unless e^d > 1/2
     // (then 1 − e^d comes from expm1 of the accurate d).
     let rho = it.sa / ix.sa;
@@ -518,24 +513,33 @@ fn row_eval_with_tx(
         1.0 - ed
     };
     // W = E·(1 + q_ae), q_ae = s·I(tₓ)(1 − e^d)/E, directly when its exponent is moderate.
-    let lr = lg.ln_s + ix.pow - ln_e;
+    // ln(s·e^pow(tₓ)/E) = ln s + (r+x) ln(1 + G/(α+tₓ)) + s ln(1 + G/(β+tₓ)) (+ ln(α+tₓ)
+    // − ln(β+tₓ) when α < β, from the prefactor A^(−e_M) B^(1−e_m) of (P2)), G = T − tₓ:
+    // free of the cancellation between the large terms of pow and ln E.
+    let lr = lg.ln_s
+        + (r + x) * (gap / (al + tx)).ln_1p()
+        + s * (gap / (be + tx)).ln_1p()
+        + if alpha_is_max {
+            0.0
+        } else {
+            ix.ln_at - ix.ln_bt
+        };
     let (ln_w, e_is_hi, q) = if lr.abs() < 600.0 {
         let q_ae = lr.exp() * ix.sa * one_minus_ed;
         if q_ae <= 1.0 {
-            (ln_e + q_ae.ln_1p(), true, q_ae)
+            (q_ae.ln_1p(), true, q_ae)
         } else {
-            (ln_e + q_ae.ln_1p(), false, 1.0 / q_ae)
+            (q_ae.ln_1p(), false, 1.0 / q_ae)
         }
     } else {
-        let ln_a = lr + ln_e + ix.sa.ln() + one_minus_ed.ln();
-        let (hi, lo, e_is_hi) = if ln_e >= ln_a {
-            (ln_e, ln_a, true)
-        } else {
-            (ln_a, ln_e, false)
-        };
-        let q = (lo - hi).exp();
-        (hi + q.ln_1p(), e_is_hi, q)
+        // ln of the second term relative to E.
+        let la = lr + ix.sa.ln() + one_minus_ed.ln();
+        let q = (-la.abs()).exp();
+        (la.max(0.0) + q.ln_1p(), la <= 0.0, q)
     };
+    // ln(W/E), and ln W.
+    let l1q = ln_w;
+    let ln_w = ln_e + l1q;
     if grad {
         let (w_e, w_a) = if e_is_hi {
             (1.0 / (1.0 + q), q / (1.0 + q))
@@ -557,10 +561,46 @@ fn row_eval_with_tx(
     }
     RowEval {
         ln_l: ln_c + ln_w,
-        ln_e,
-        ln_w,
+        l1q,
         grad: g,
     }
+}
+
+/// ln Γ(r+x) − ln Γ(r) without the cancellation of two huge ln Γ when r is large: a sum of
+/// logarithms for small x, Stirling's series differenced term by term for r ≥ 1e3
+/// (A&S 6.1.41; the first omitted term is below 1e-18 there), else the plain difference.
+fn ln_gamma_ratio(r: f64, x: f64) -> f64 {
+    if x == 0.0 {
+        return 0.0;
+    }
+    if x <= 16.0 && r >= 1.0 {
+        let mut prod = 1.0;
+        let mut j = 0.0;
+        while j < x {
+            prod *= r + j;
+            j += 1.0;
+        }
+        return prod.ln();
+    }
+    if r >= 1e3 {
+        let z = r + x;
+        let u = x / r;
+        // (z − ½) ln z − z − [(r − ½) ln r − r] = (r − ½) ln(1 + x/r) + x ln z − x.
+        let main = (r - 0.5) * u.ln_1p() + x * z.ln() - x;
+        // 1/(12 z) − 1/(12 r) − (1/(360 z³) − 1/(360 r³)).
+        let c1 = -x / (12.0 * r * z);
+        let c3 = -(1.0 / (z * z * z) - 1.0 / (r * r * r)) / 360.0;
+        return main + c1 + c3;
+    }
+    Gamma::ln_gamma(r + x).0 - Gamma::ln_gamma(r).0
+}
+
+/// ln C + ln E of (P1): ln Γ(r+x) − ln Γ(r) + r ln α + s ln β − (r+x) ln(α+T) − s ln(β+T),
+/// written as `lg_ratio` − x ln(α+T) − r ln(1 + T/α) − s ln(1 + T/β) so that no huge terms
+/// cancel when r, α or s, β are large.
+#[allow(clippy::too_many_arguments)]
+fn ln_c_e(lg_ratio: f64, r: f64, x: f64, al: f64, s: f64, be: f64, t: f64, lat: f64) -> f64 {
+    lg_ratio - x * lat - r * (t / al).ln_1p() - s * (t / be).ln_1p()
 }
 
 /// ln(eᵃ + eᵇ).
@@ -1051,6 +1091,7 @@ impl Objective for ParetoNbdObjective<'_> {
         // and the last I(tₓ).
         let mut last_x = f64::NAN;
         let (mut lg_diff, mut psi_diff) = (0.0, 0.0);
+        let mut lg_ratio = 0.0;
         let mut last_tx = f64::NAN;
         let mut last_ix: Option<LnI> = None;
         for ((c, &w), &ti) in self
@@ -1063,6 +1104,7 @@ impl Objective for ParetoNbdObjective<'_> {
             let x = c.frequency();
             if x != last_x {
                 lg_diff = Gamma::ln_gamma(r + x).0 - lg_r;
+                lg_ratio = ln_gamma_ratio(r, x);
                 psi_diff = (r + x).digamma() - psi_r;
                 let em_big = if al >= be { r + x } else { s + 1.0 };
                 tab = Recips::new(em_big, r + s + x + 1.0);
@@ -1108,7 +1150,8 @@ impl Objective for ParetoNbdObjective<'_> {
                 tab: Some(&tab),
                 it,
             };
-            let e = row_eval_with_tx(&pc, ln_c, &dln_c, (tx, c.t()), &lg, ix.as_ref(), true);
+            let mut e = row_eval_with_tx(&pc, ln_c, &dln_c, (tx, c.t()), &lg, ix.as_ref(), true);
+            e.ln_l = ln_c_e(lg_ratio, r, x, al, s, be, c.t(), lat) + e.l1q;
             if !e.ln_l.is_finite() {
                 return f64::INFINITY;
             }

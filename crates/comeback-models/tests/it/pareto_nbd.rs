@@ -676,3 +676,37 @@ fn pareto_fit_at_the_boundary_is_cheap_and_says_so() {
     assert!(rep.evaluations <= 250, "{} evaluations", rep.evaluations);
     assert!(rep.message.contains("boundary"), "{}", rep.message);
 }
+
+#[test]
+fn pareto_huge_parameters_match_mpmath() {
+    // 50-digit values at the parameters of a boundary fit (r, α → ∞; s, β → ∞; s → 0; tiny r
+    // with huge α), data/reference/mpmath/pareto_nbd_huge_reference.py (finite-interval
+    // quadrature of FH 2005 §3, independent of the series used here). 1e-8 relative (ln L
+    // relative to max(1, |ln L|)); the gradient must be finite.
+    let (h, rows) = read_csv("reference/mpmath/pareto_nbd_huge.csv");
+    assert!(rows.len() >= 49);
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let mut failures = Vec::new();
+    let mut worst = 0.0_f64;
+    for row in &rows {
+        let m = ParetoNbd::new(row[0], row[1], row[2], row[3]).unwrap();
+        let c = Rfm::new(row[4], row[5], row[6]).unwrap();
+        let (ll, g) = m.log_likelihood_gradient(&c);
+        if g.iter().any(|v| !v.is_finite()) {
+            failures.push(format!("{row:?}: gradient {g:?}"));
+        }
+        let want_ll = row[col("ln_l")];
+        let want_pa = row[col("p_alive")];
+        for (name, err) in [
+            ("ln_l", (ll - want_ll).abs() / want_ll.abs().max(1.0)),
+            ("p_alive", rel_err(m.p_alive(&c), want_pa)),
+        ] {
+            worst = worst.max(err);
+            if err.is_nan() || err > 1e-8 {
+                failures.push(format!("{row:?} {name}: rel {err:e}"));
+            }
+        }
+    }
+    eprintln!("pareto huge parameters: worst relative error {worst:e}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
