@@ -9,6 +9,15 @@
 //!   log-parameters, Hessian from differences of the exact gradient), followed by the
 //!   standard errors, 95 % intervals, AIC and BIC of a [`FitReport`].
 //!
+//! # Boundaries
+//! When the likelihood is maximised at the edge of the parameter space (Pareto/NBD r, α → ∞
+//! without heterogeneity; BG/NBD b → ∞), Newton walks along a flat ridge whose limit is the
+//! supremum. The minimiser stops there instead of creeping on to parameters of ~1e9: after
+//! 3 consecutive steps of ≥ 0.1 in a log-parameter that each lower the mean negative
+//! log-likelihood by < 1e-9 (relative), or 10 iterations that together gain < 1e-3 in the
+//! total log-likelihood. The report then says `converged: false`, names the diverging
+//! parameters, and no alternative starts are tried.
+//!
 //! # Why not argmin
 //! The models have at most four parameters, and the Hessian is needed anyway for the
 //! standard errors, so a Newton method whose Hessian comes from forward differences of the

@@ -45,8 +45,15 @@
 //! I(τ) = ∫_τ^{τ₁} (…) du + I(τ₁) with τ₁ = M − 2m, where z(τ₁) = 1/2 so (P2) converges fast;
 //! the finite piece and its parameter derivatives (integrands times −ln(M+u), −ln(m+u),
 //! −e_M/(M+u), −e_m/(m+u)) are computed by adaptive Gauss–Kronrod (7/15) quadrature in
-//! v = ln(m+u). The split point cancels from every derivative (Leibniz rule), so it is held
-//! fixed when differentiating.
+//! w = ln(m+u) − ln(m+τ), with the integrand written relative to its value at w = 0 (so
+//! neither the huge terms e_M ln(M+u) cancel nor the nodes are quantised when r or s ~ 1e9)
+//! and the range cut where the integrand has fallen below e^−60. The split point cancels
+//! from every derivative (Leibniz rule), so it is held fixed when differentiating.
+//!
+//! Huge parameters (a fit whose maximum lies at a boundary, e.g. r, α → ∞: the Poisson
+//! limit). ln L is assembled as [ln Γ(r+x) − ln Γ(r) − x ln(α+T)] − r ln(1 + T/α)
+//! − s ln(1 + T/β) + ln(W/E), the ln Γ ratio by Stirling differences for r ≥ 10³, and ln(W/E)
+//! (= −ln P(alive)) from ln(1 + G/(α+tₓ))-type terms, so that no terms of size r·ln α cancel.
 //!
 //! (P4) P(alive) (FH §5): P(Ω > T | x, tₓ, T) = Γ(r+x)αʳβˢ/(Γ(r)(α+T)^(r+x)(β+T)ˢ) / L,
 //! the first term of (P1) over the whole; computed as exp(ln E − ln W) with log-sum-exp.
@@ -76,8 +83,10 @@
 //!
 //! Accuracy: against 50-digit mpmath values of FH's ₂F₁ forms (committed under
 //! `data/reference/mpmath/pareto_*`: α ≥ β and α < β, α = β, integer s, x up to 10⁴, T up to
-//! 10⁴, recency 0 and = T, T = 0) the worst relative error is 6e-12 (ln L, P(alive),
-//! conditional expectations, DERT) and 5e-14 (E[X(t)], P(X(t) = n)).
+//! 10⁴, recency 0 and = T, T = 0) the worst relative error is 2e-14 (ln L, P(alive),
+//! conditional expectations, DERT) and 5e-14 (E[X(t)], P(X(t) = n)); against 50-digit
+//! quadratures of (P1) at huge and tiny parameters (`pareto_nbd_huge.csv`: r up to 10¹²,
+//! s up to 10⁸, β down to 10⁻³) 1e-14 (ln L, P(alive)).
 //!
 //! Speed: the objective ([`ParetoNbdObjective`]) shares ln(α+T), ln(β+T) per distinct T,
 //! ln Γ, ψ and the series coefficients of (P2) per distinct x (each series is then four short
@@ -85,6 +94,9 @@
 //! the terms of (P1) with one exp and one ln_1p per row. On CDNOW (1,016 distinct rows, 586
 //! distinct (x, tₓ), 464 distinct (x, T)) one value-and-gradient takes ~120 µs and a fit (39
 //! evaluations) ~5 ms in a release build (shared 2-core machine; lifetimes 0.11.3: 0.28 s).
+//! Anywhere in the region the minimiser explores (log-parameters within ±40) one evaluation
+//! on CDNOW takes ~3.6 ms on average and ~11 ms at worst (400 random points; the (P3)
+//! quadrature dominates), where it once took up to 0.5 s.
 
 // Index loops over the fixed 4- and 5-component arrays read like the formulas.
 #![allow(clippy::needless_range_loop)]
