@@ -261,7 +261,7 @@ impl Shard {
     /// Merges `p` into the day array in place: the array grows by the number of new
     /// customer-days and is filled from the back, so no second copy of it is ever made.
     fn merge_in_place(&mut self, p: &mut [(u64, i64)]) -> Result<(), (u32, i32)> {
-        p.sort_unstable_by_key(|x| x.0);
+        sort_pending(p);
         let n = self.customers as usize;
         let old_len = self.days.len();
         let old_len32 = u32::try_from(old_len).unwrap_or(u32::MAX);
@@ -358,6 +358,71 @@ impl Shard {
         self.offsets[n] += add;
         Ok(())
     }
+}
+
+thread_local! {
+    /// Each thread's buffer for [`sort_pending`] (kept: freeing it would make the allocator
+    /// stop mapping the growing day arrays separately).
+    static SORT_TMP: std::cell::RefCell<Vec<(u64, i64)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Sorts pending customer-days by key (stable LSD radix sort on the key compressed to its
+/// customer and day ranges, two 13-bit passes in the usual case).
+fn sort_pending(p: &mut [(u64, i64)]) {
+    if p.len() < 512 {
+        p.sort_unstable_by_key(|x| x.0);
+        return;
+    }
+    let (mut c0, mut c1, mut t0, mut t1) = (u32::MAX, 0u32, u32::MAX, 0u32);
+    for x in p.iter() {
+        let (c, t) = ((x.0 >> 32) as u32, x.0 as u32);
+        (c0, c1, t0, t1) = (c0.min(c), c1.max(c), t0.min(t), t1.max(t));
+    }
+    let tbits = u32::BITS - (t1 - t0).leading_zeros();
+    let bits = tbits + (u32::BITS - (c1 - c0).leading_zeros());
+    if bits > 52 {
+        p.sort_unstable_by_key(|x| x.0);
+        return;
+    }
+    let key =
+        |x: &(u64, i64)| (u64::from((x.0 >> 32) as u32 - c0) << tbits) | u64::from(x.0 as u32 - t0);
+    const DIGIT: u32 = 13;
+    SORT_TMP.with(|tmp| {
+        let mut tmp = tmp.borrow_mut();
+        tmp.clear();
+        tmp.resize(p.len(), (0, 0));
+        let mut counts = vec![0usize; 1 << DIGIT];
+        let mut shift = 0;
+        let mut in_p = true;
+        while shift < bits {
+            counts.iter_mut().for_each(|c| *c = 0);
+            let (src, dst): (&[(u64, i64)], &mut [(u64, i64)]) = if in_p {
+                (&*p, &mut tmp[..])
+            } else {
+                (&tmp[..], &mut *p)
+            };
+            let digit = |x: &(u64, i64)| ((key(x) >> shift) as usize) & ((1 << DIGIT) - 1);
+            for x in src {
+                counts[digit(x)] += 1;
+            }
+            let mut sum = 0;
+            for c in counts.iter_mut() {
+                let n = *c;
+                *c = sum;
+                sum += n;
+            }
+            for x in src {
+                let d = digit(x);
+                dst[counts[d]] = *x;
+                counts[d] += 1;
+            }
+            in_p = !in_p;
+            shift += DIGIT;
+        }
+        if !in_p {
+            p.copy_from_slice(&tmp[..]);
+        }
+    });
 }
 
 /// A buffered row (its id in [`Pending::ids`]).
@@ -1556,6 +1621,25 @@ mod tests {
                 .unwrap_err(),
             SummaryError::DayOutOfRange { day: Day(1 << 30) }
         );
+    }
+
+    #[test]
+    fn radix_sort_sorts() {
+        let mut x = 12345u64;
+        for n in [0usize, 5, 600, 5000, 70_000] {
+            let mut v: Vec<(u64, i64)> = (0..n)
+                .map(|i| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    let c = (x >> 40) % 3000;
+                    let t = ((x >> 20) % 1500) as u32 ^ 0x8000_0000;
+                    ((c << 32) | u64::from(t), i as i64)
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_by_key(|e| e.0);
+            sort_pending(&mut v);
+            assert_eq!(v, want, "{n}");
+        }
     }
 
     #[test]

@@ -1,0 +1,185 @@
+"""Rewrites the README's Performance section from the committed raw benchmark output.
+
+Reads every bench/results/*.json (written by the bench scripts: date, commit, tool versions,
+all runs) and replaces the README text between `<!-- BENCH:START -->` and
+`<!-- BENCH:END -->`. Known shapes get a dedicated table (the customer summary bench); any
+other result file is rendered generically (its timed medians), so new benches show up
+without changes here. A hand-written note for a bench (e.g. the profile of a missed target)
+may sit next to its raw output as bench/results/<name>.notes.md and is included verbatim.
+
+Run: python3 bench/tables.py   (standard library only)
+"""
+import glob
+import json
+import os
+import statistics
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "results")
+README = os.path.join(ROOT, "README.md")
+START, END = "<!-- BENCH:START -->", "<!-- BENCH:END -->"
+
+
+def secs(x):
+    if x is None:
+        return "–"
+    return f"{x:.2f} s" if x >= 0.1 else f"{x * 1000:.0f} ms"
+
+
+def ratio(a, b):
+    if not a or not b:
+        return "–"
+    return f"{a / b:.1f}×"
+
+
+def med(d):
+    """Median seconds of a result entry: `median_s`, else the median of its runs."""
+    if not isinstance(d, dict):
+        return None
+    if isinstance(d.get("median_s"), (int, float)):
+        return d["median_s"]
+    runs = d.get("runs_s") or [r.get("seconds") for r in d.get("runs", []) if isinstance(r, dict)]
+    runs = [r for r in runs if isinstance(r, (int, float))]
+    return statistics.median(runs) if runs else None
+
+
+def provenance(r):
+    m = r.get("machine", {})
+    tools = ", ".join(v if str(v).startswith(k) else f"{k} {v}" for k, v in r.get("tools", {}).items())
+    load = m.get("load_average_at_start")
+    load_s = f"; load average at start {load[0]:.2f}" if load else ""
+    return (f"Measured {r.get('date', '?')} at commit `{r.get('commit', '?')}` on {m.get('cpus', '?')} CPUs "
+            f"({m.get('platform', '?')}{load_s}). Tools: {tools}.")
+
+
+def met(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def summary_table(name, r):
+    w, im = r["whole_process"], r["in_memory"]
+    inp = r.get("input", {})
+    n_runs = len(w["comeback"].get("runs", []))
+    out = [f"### Customer summary (`bench/{name}.py`)", ""]
+    out.append(f"Input: {inp.get('rows', '?'):,} rows, {inp.get('customers', 0):,} customers, "
+               f"{inp.get('mb', 0):.0f} MB CSV, unsorted (`comeback simulate {' '.join(inp.get('simulate_flags', []))}`). "
+               f"Medians of {n_runs} runs. {provenance(r)}")
+    out.append("")
+    out.append("| what is timed | Comeback | pandas + lifetimes | polars | lifetimes ÷ Comeback | polars ÷ Comeback |")
+    out.append("|---|---:|---:|---:|---:|---:|")
+    cw, lw, pw = (med(w.get(t)) for t in ("comeback", "lifetimes", "polars"))
+    out.append(f"| whole process: read the CSV, summarise, write the summary CSV (wall time) | {secs(cw)} | {secs(lw)} | {secs(pw)} | {ratio(lw, cw)} | {ratio(pw, cw)} |")
+    # Raw peak RSS is in MiB (GNU time's KiB / 1024); shown in MB (10^6 bytes) like the target.
+    rss = {t: w.get(t, {}).get("median_peak_rss_mb") for t in ("comeback", "lifetimes", "polars")}
+    rss = {t: v * 1048576 / 1e6 if v else None for t, v in rss.items()}
+    out.append("| peak RSS of that process | " + " | ".join(f"{rss[t]:.0f} MB" if rss[t] else "–" for t in ("comeback", "lifetimes", "polars")) + " | | |")
+    ci, li, pi = (med(im.get(t)) for t in ("comeback", "lifetimes", "polars"))
+    out.append(f"| in memory: group-by + summary only, rows already parsed | {secs(ci)} | {secs(li)} | {secs(pi)} | {ratio(li, ci)} | {ratio(pi, ci)} |")
+    out.append("")
+    t = r.get("targets", {})
+    if t:
+        out.append("| target (issue: foundation) | measured | |")
+        out.append("|---|---:|---|")
+        if "whole_process_max_s" in t and cw:
+            out.append(f"| whole process ≤ {t['whole_process_max_s']} s | {secs(cw)} | {met(cw <= t['whole_process_max_s'])} |")
+        if "in_memory_min_speedup_vs_lifetimes" in t and ci and li:
+            sp = li / ci
+            stretch = t.get("in_memory_stretch_speedup_vs_lifetimes")
+            verdict = met(sp >= t["in_memory_min_speedup_vs_lifetimes"])
+            if stretch:
+                verdict += f" (stretch {stretch}×: {'met' if sp >= stretch else 'missed'})"
+            out.append(f"| in memory ≥ {t['in_memory_min_speedup_vs_lifetimes']}× lifetimes | {sp:.1f}× | {verdict} |")
+        if t.get("whole_process_at_or_below_polars") and cw and pw:
+            out.append(f"| whole process at or below polars | {secs(cw)} vs {secs(pw)} | {met(cw <= pw)} |")
+        if t.get("in_memory_at_or_below_polars") and ci and pi:
+            out.append(f"| in memory at or below polars | {secs(ci)} vs {secs(pi)} | {met(ci <= pi)} |")
+        customers = inp.get("customers")
+        if customers and rss["comeback"]:
+            per_c = t.get("peak_rss_bytes_per_customer", 200)
+            fixed = t.get("peak_rss_fixed_bytes", 64e6)
+            limit = (per_c * customers + fixed) / 1e6
+            per = rss["comeback"] * 1e6 / customers
+            out.append(f"| peak RSS ≤ {per_c} B per customer + {fixed / 1e6:.0f} MB = {limit:.0f} MB | "
+                       f"{rss['comeback']:.0f} MB ({per:.0f} B per customer, everything included) | {met(rss['comeback'] <= limit)} |")
+        out.append("")
+    a = r.get("agreement")
+    if a:
+        parts = []
+        for tool, d in a.get("max_abs_diff_vs_comeback", {}).items():
+            diffs = ", ".join(f"{k} {v:.3g}" for k, v in d.items() if k in ("frequency", "recency", "T", "monetary_value"))
+            parts.append(f"{tool}: {d.get('missing_customers', 0)} customers missing, "
+                         f"{d.get('rows_differing_over_1e-9_relative', 0)} rows differ by more than 1e-9 relative; max |Δ| {diffs}")
+        out.append("Same answers: the three summaries were compared customer by customer (" + "; ".join(parts) + ").")
+        out.append("")
+    return out
+
+
+def generic_table(name, r):
+    out = [f"### {name} (`bench/results/{name}.json`)", "", provenance(r), ""]
+    rows = []
+
+    def walk(prefix, d):
+        if not isinstance(d, dict):
+            return
+        m = med(d)
+        if m is not None:
+            what = d.get("what", "")
+            rows.append((prefix, what, m))
+            return
+        for k, v in d.items():
+            walk(f"{prefix} / {k}" if prefix else k, v)
+
+    walk("", r)
+    if rows:
+        out.append("| measurement | what is timed | median |")
+        out.append("|---|---|---:|")
+        for k, what, m in rows:
+            out.append(f"| {k} | {what} | {secs(m)} |")
+        out.append("")
+    return out
+
+
+def render():
+    lines = ["Generated by `bench/tables.py` from the raw output committed in `bench/results/` "
+             "(every run, date, commit, tool versions). Timings are wall-clock medians on a shared "
+             "2-core machine; ratios above 1× mean Comeback is faster.", ""]
+    for path in sorted(glob.glob(os.path.join(RESULTS, "*.json"))):
+        name = os.path.splitext(os.path.basename(path))[0]
+        try:
+            with open(path) as f:
+                r = json.load(f)
+        except (OSError, ValueError) as e:
+            print(f"skipping {path}: {e}", file=sys.stderr)
+            continue
+        if not isinstance(r, dict):
+            continue
+        try:
+            if name == "summary" and "whole_process" in r and "in_memory" in r:
+                lines += summary_table(name, r)
+            else:
+                lines += generic_table(name, r)
+        except (KeyError, TypeError, ValueError) as e:
+            print(f"{path}: unexpected shape ({e}); rendered generically", file=sys.stderr)
+            lines += generic_table(name, r)
+        notes = os.path.join(RESULTS, f"{name}.notes.md")
+        if os.path.exists(notes):
+            with open(notes) as f:
+                lines += [f.read().strip(), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main():
+    with open(README) as f:
+        text = f.read()
+    if START not in text or END not in text:
+        sys.exit(f"README.md lacks the {START} / {END} markers")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    with open(README, "w") as f:
+        f.write(head + START + "\n" + render() + END + tail)
+    print("README.md Performance section rewritten")
+
+
+if __name__ == "__main__":
+    main()
