@@ -360,6 +360,9 @@ impl Shard {
     }
 }
 
+/// A pending customer-day: [`day_key`] and amount.
+type Pend = (u64, i64);
+
 thread_local! {
     /// Each thread's buffer for [`sort_pending`] (kept: freeing it would make the allocator
     /// stop mapping the growing day arrays separately).
@@ -396,7 +399,7 @@ fn sort_pending(p: &mut [(u64, i64)]) {
         let mut in_p = true;
         while shift < bits {
             counts.iter_mut().for_each(|c| *c = 0);
-            let (src, dst): (&[(u64, i64)], &mut [(u64, i64)]) = if in_p {
+            let (src, dst): (&[Pend], &mut [Pend]) = if in_p {
                 (&*p, &mut tmp[..])
             } else {
                 (&tmp[..], &mut *p)
