@@ -163,27 +163,92 @@ fn gk15(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> (f64, f64) {
 }
 
 /// ∫ₐᵇ f by adaptive Gauss–Kronrod (7–15), relative tolerance ~1e-13, bounded effort.
+#[cfg(test)]
 pub(crate) fn integrate(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> f64 {
     integrate_tol(f, a, b, 1e-13)
 }
 
 /// ∫ₐᵇ f by adaptive Gauss–Kronrod (7–15) to about `rel` relative, bounded effort.
 pub(crate) fn integrate_tol(f: &dyn Fn(f64) -> f64, a: f64, b: f64, rel: f64) -> f64 {
-    let mut stack = vec![(a, b, 0u32)];
-    let mut total = 0.0;
-    let (whole, _) = gk15(f, a, b);
-    let tol = rel * whole.abs().max(f64::MIN_POSITIVE);
-    let mut evals = 0usize;
-    while let Some((lo, hi, depth)) = stack.pop() {
-        let (v, err) = gk15(f, lo, hi);
-        evals += 1;
-        if err <= tol * (hi - lo) / (b - a) || depth >= 60 || evals > 20_000 {
-            total += v;
-        } else {
-            let mid = 0.5 * (lo + hi);
-            stack.push((lo, mid, depth + 1));
-            stack.push((mid, hi, depth + 1));
+    integrate_tol_floor(f, a, b, rel, 0.0)
+}
+
+/// As [`integrate_tol`], with an absolute error target of at least `floor` (for a panel
+/// whose value is negligible next to a known total).
+///
+/// Globally adaptive (as QUADPACK's QAG): the interval with the largest error estimate is
+/// halved until the summed estimates meet the target or the budget of 4 000 rules is spent.
+/// When rounding noise makes the target unreachable, the effort is thus spread where the
+/// error is, instead of leaving unrefined intervals behind.
+fn integrate_tol_floor(f: &dyn Fn(f64) -> f64, a: f64, b: f64, rel: f64, floor: f64) -> f64 {
+    let (whole, whole_err) = gk15(f, a, b);
+    let mut parts = vec![(a, b, whole, whole_err)];
+    let mut sum = whole;
+    let mut err_sum = whole_err;
+    for _ in 0..2_000 {
+        let tol = (rel * sum.abs()).max(floor).max(f64::MIN_POSITIVE);
+        if err_sum <= tol || !err_sum.is_finite() {
+            break;
         }
+        let (i, _) = parts
+            .iter()
+            .enumerate()
+            .fold((0, f64::NEG_INFINITY), |best, (i, p)| {
+                if p.3 > best.1 { (i, p.3) } else { best }
+            });
+        let (lo, hi, v, e) = parts.swap_remove(i);
+        let mid = 0.5 * (lo + hi);
+        if !(mid > lo && mid < hi) {
+            // Cannot be split further: keep it and stop.
+            parts.push((lo, hi, v, 0.0));
+            err_sum -= e;
+            continue;
+        }
+        let (v1, e1) = gk15(f, lo, mid);
+        let (v2, e2) = gk15(f, mid, hi);
+        sum += v1 + v2 - v;
+        err_sum += e1 + e2 - e;
+        parts.push((lo, mid, v1, e1));
+        parts.push((mid, hi, v2, e2));
+    }
+    // Re-add for a sum free of the running updates' rounding.
+    parts.iter().map(|p| p.2).sum()
+}
+
+/// ∫₀^top f by adaptive Gauss–Kronrod on geometric panels [top·2^−(k+1), top·2^−k],
+/// k = 0, 1, …, for a non-negative f with 0 ≤ f ≤ `bound` on (0, top]; relative accuracy
+/// about `rel`.
+///
+/// A single adaptive start on [0, top] can miss a feature that lives at a tiny scale near 0
+/// (its first Gauss–Kronrod nodes all land where f is flat, so the error estimate is small
+/// and the answer wrong); halving panels resolve features at every scale. A first pass
+/// estimates each panel by one 15-point rule and stops once the rest, at most lo·bound, is
+/// below 10⁻¹⁸ of the estimated sum (the rest [0, lo] is then added by one 15-point rule);
+/// the second refines each panel adaptively to `rel` of its own value or 10⁻³·`rel` of the
+/// estimated sum, whichever is larger (panels negligible next to the total are not refined
+/// to full relative accuracy).
+pub(crate) fn integrate_geometric(f: &dyn Fn(f64) -> f64, top: f64, bound: f64, rel: f64) -> f64 {
+    let mut estimate = 0.0;
+    let mut hi = top;
+    let mut panels = 0usize;
+    while panels < 1100 && hi > 0.0 {
+        estimate += gk15(f, 0.5 * hi, hi).0;
+        hi *= 0.5;
+        panels += 1;
+        if hi * bound <= 1e-18 * estimate {
+            break;
+        }
+    }
+    let floor = 1e-3 * rel * estimate;
+    let mut total = 0.0;
+    let mut hi = top;
+    for _ in 0..panels {
+        let lo = 0.5 * hi;
+        total += integrate_tol_floor(f, lo, hi, rel, floor);
+        hi = lo;
+    }
+    if hi > 0.0 {
+        total += gk15(f, 0.0, hi).0;
     }
     total
 }
@@ -216,6 +281,21 @@ mod tests {
         assert!((v - 2.0 / 3.0).abs() < 1e-12, "{v}");
         let v = integrate(&|x: f64| (-x).exp(), 0.0, 50.0);
         assert!((v - (1.0 - (-50f64).exp())).abs() < 1e-12, "{v}");
+    }
+
+    #[test]
+    fn geometric_panels_find_features_near_zero() {
+        // ∫₀¹ e^(−u/ε)/ε du = 1 − e^(−1/ε): a single adaptive start sees only ~0.
+        for eps in [1e-3, 1e-9, 1e-25, 1e-100] {
+            let f = |u: f64| (-u / eps).exp() / eps;
+            let v = integrate_geometric(&f, 1.0, 1.0 / eps, 1e-13);
+            assert!((v - 1.0).abs() < 1e-12, "{eps}: {v}");
+        }
+        // ∫₀¹ ε/(ε + u)² du = 1/(1 + ε): a plateau of height 1/ε and width ε.
+        let eps = 1e-40;
+        let f = |u: f64| eps / ((eps + u) * (eps + u));
+        let v = integrate_geometric(&f, 1.0, 1.0 / eps, 1e-13);
+        assert!((v - 1.0).abs() < 1e-12, "{v}");
     }
 
     #[test]

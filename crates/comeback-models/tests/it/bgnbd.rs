@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use comeback_models::bgnbd::{BgNbd, MbgNbd};
-use comeback_models::fit::FitOptions;
+use comeback_models::fit::{FitOptions, Rfm};
 use comeback_models::transaction::{ClvOptions, TransactionModel};
 
 #[test]
@@ -219,4 +219,43 @@ fn diagnostics_on_cdnow() {
     let direct: f64 = cs.iter().map(|c| bg.expected_purchases(c.t())).sum();
     assert_rel(*tc.cumulative.last().unwrap(), direct, 1e-9, "tracking");
     assert!(tc.incremental.iter().all(|v| *v >= 0.0));
+}
+
+/// E[Y(t) | x, tₓ, T] and E[X(t)] as z = t/(α+T+t) → 1⁻ (1 − z = 10⁻³ … 10⁻¹², c − a − b
+/// positive, negative, integer and near-integer, large r + x, small and large a and b)
+/// against 50-digit mpmath (`data/reference/mpmath/bgnbd_near_one.py` and its `.csv`),
+/// including the reported corner r = 1, α = 0.0090009, a = 5.046, b = 229.254, x = T = 0,
+/// t = 971.18 (mpmath 57.62; the single-panel quadrature returned 0.896).
+#[test]
+fn expectations_near_z_one_match_mpmath() {
+    let text = std::fs::read_to_string(data_path("reference/mpmath/bgnbd_near_one.csv")).unwrap();
+    let mut worst: f64 = 0.0;
+    let mut n = 0;
+    let mut bad = Vec::new();
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(',').collect();
+        let v: Vec<f64> = f[1..].iter().map(|s| s.parse().unwrap()).collect();
+        let (r, alpha, a, b, x, tx, big_t, t) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+        let m: Box<dyn TransactionModel> = match f[0] {
+            "bgnbd" => Box::new(BgNbd::new(r, alpha, a, b).unwrap()),
+            _ => Box::new(MbgNbd::new(r, alpha, a, b).unwrap()),
+        };
+        let c = Rfm::new(x, tx, big_t).unwrap();
+        for (got, want, what) in [
+            (m.conditional_expected_purchases(&c, t), v[8], "E[Y]"),
+            (m.expected_purchases(t), v[9], "E[X]"),
+        ] {
+            let rel = ((got - want) / want).abs();
+            if rel.is_nan() || rel > 1e-10 {
+                bad.push(format!(
+                    "{line}: {what} = {got}, mpmath {want} (rel {rel:e})"
+                ));
+            }
+            worst = worst.max(rel);
+            n += 1;
+        }
+    }
+    assert!(bad.is_empty(), "{} wrong:\n{}", bad.len(), bad.join("\n"));
+    assert!(n >= 380, "{n} values");
+    eprintln!("near z = 1: {n} values, worst relative error {worst:e}");
 }
