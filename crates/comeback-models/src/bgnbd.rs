@@ -28,9 +28,10 @@
 //! Φ = −Σₙ≥₁ (R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) wⁿ, used for |w| ≤ ½. For larger t the second Pfaff
 //! form (in z = t/(α+T+t)) is used: Φ = C(1 − (1−z)^(a−1))/(a−1) − (1−z)^(a−1) Σₙ≥₁
 //! (C−R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) zⁿ. Both are exact series; the second converges like zⁿ.
-//! Beyond z = 0.999 (t > 999(α+T)) neither the series (~40/(1−z) terms) nor the closed form
-//! with [`crate::hyp2f1`] is accurate (z as an f64 knows 1 − z only to ε/(1 − z), amplified
-//! by |c − a − b| in ₂F₁ ~ (1 − z)^(c−a−b)): Φ is then the Beta mixture
+//! Beyond z = 0.99 (t > 99(α+T)) neither the series (~40/(1−z) terms, whose rounding grows
+//! with their number) nor the closed form with [`crate::hyp2f1`] is accurate to 1e-10 (z as
+//! an f64 knows 1 − z only to ε/(1 − z), amplified by |c − a − b| in ₂F₁ ~ (1 − z)^(c−a−b)):
+//! Φ is then the Beta mixture
 //! Φ = E[(1 − (1 + pt/(α+T))^−R)/p], p ~ Beta(a, B) (the Euler integral behind the Pfaff
 //! form, DLMF 15.6.1 and 15.8.1), integrated on halving panels that resolve its features at
 //! every scale (`beta_mixture`). It has no special case at integer c − a − b, a = 1 or
@@ -126,10 +127,10 @@ fn p_alive(v: Variant, p: &Params, c: &Rfm) -> f64 {
 /// Φ: expected purchases in (T, T+t] of a customer alive at T, with R = r+x, Beta
 /// parameters (a, B = C − a + 1) and C = a+b+x−1+k; `s` = α+T. See the module docs.
 ///
-/// Tries, in order, the series in w (|w| ≤ ½), then for z ≤ 0.999 the series in z and the
-/// closed form with ₂F₁, and otherwise (or when those fail) quadrature of the Beta mixture;
-/// a series is rejected when its terms grow more than 10⁵ times larger than its value
-/// (cancellation: at most 5 of 16 digits lost), the closed form when it cancels more than
+/// Tries, in order, the series in w (|w| ≤ ½), then for z ≤ [`Z_QUADRATURE`] the series in
+/// z and the closed form with ₂F₁, and otherwise (or when those fail) quadrature of the Beta
+/// mixture; the series in w is rejected when its terms grow more than 10⁵ times larger than
+/// its value, the one in z at 10³ (cancellation), the closed form when it cancels more than
 /// one digit. The quadrature always returns a finite value.
 fn alive_expectation(big_r: f64, a: f64, c: f64, s: f64, t: f64) -> f64 {
     if t <= 0.0 {
@@ -156,10 +157,11 @@ fn alive_expectation(big_r: f64, a: f64, c: f64, s: f64, t: f64) -> f64 {
 }
 
 /// Beyond this z = t/(α+T+t) Φ is always computed by [`quadrature`]: the series in z needs
-/// ~40/(1 − z) terms, and the closed form passes z to ₂F₁ as an f64, whose 1 − z is then
-/// known only to ε/(1 − z) relative — an error that ₂F₁ ~ (1 − z)^(C−R−B) amplifies by
-/// |C − R − B| (3·10⁻⁵ at 1 − z = 10⁻¹², a = 0.8). The quadrature receives t/s itself.
-const Z_QUADRATURE: f64 = 0.999;
+/// ~40/(1 − z) terms (rounding errors of 1e-10 at 1 − z ~ 10⁻³ in seeded random tests), and
+/// the closed form passes z to ₂F₁ as an f64, whose 1 − z is then known only to ε/(1 − z)
+/// relative — an error that ₂F₁ ~ (1 − z)^(C−R−B) amplifies by |C − R − B| (3·10⁻⁵ at
+/// 1 − z = 10⁻¹², a = 0.8). The quadrature receives t/s itself.
+const Z_QUADRATURE: f64 = 0.99;
 
 /// Φ = −Σₙ≥₁ (R)ₙ (a)ₙ₋₁ / ((C+1)ₙ₋₁ n!) wⁿ.
 fn series_w(big_r: f64, a: f64, c: f64, w: f64) -> Option<f64> {
@@ -210,7 +212,7 @@ fn series_z(big_r: f64, a: f64, c: f64, z: f64, lz: f64) -> Option<f64> {
     }
     let v = first - e * sum;
     let scale = biggest * e;
-    (v.is_finite() && (biggest <= 1.0 || e > 0.0) && scale <= 1e5 * v.abs()).then_some(v)
+    (v.is_finite() && (biggest <= 1.0 || e > 0.0) && scale <= 1e3 * v.abs()).then_some(v)
 }
 
 /// Φ = C/(a−1)·[1 − (1−z)^R ₂F₁(R, B; C; z)] with [`crate::hyp2f1`].

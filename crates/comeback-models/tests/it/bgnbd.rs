@@ -259,3 +259,27 @@ fn expectations_near_z_one_match_mpmath() {
     assert!(n >= 380, "{n} values");
     eprintln!("near z = 1: {n} values, worst relative error {worst:e}");
 }
+
+/// The reported corner: r = 1, α = 0.0090009, a = 5.046, b = 229.254, x = tₓ = T = 0,
+/// t = 971.18 (z = t/(α+T+t) = 1 − 9.3·10⁻⁶, ₂F₁ does not converge there). The former
+/// fallback quadrature returned 0.896; 50-digit mpmath (`bgnbd_near_one.py`) gives these.
+#[test]
+fn reported_near_one_corner() {
+    let c = Rfm::new(0.0, 0.0, 0.0).unwrap();
+    let bg = BgNbd::new(1.0, 0.0090009, 5.046, 229.254).unwrap();
+    let mbg = MbgNbd::new(1.0, 0.0090009, 5.046, 229.254).unwrap();
+    for (got, want) in [
+        (
+            bg.conditional_expected_purchases(&c, 971.18),
+            57.621_174_635_701_63,
+        ),
+        (bg.expected_purchases(971.18), 57.621_174_635_701_63),
+        (
+            mbg.conditional_expected_purchases(&c, 971.18),
+            56.621_708_668_971_24,
+        ),
+        (mbg.expected_purchases(971.18), 56.621_708_668_971_24),
+    ] {
+        assert!(((got - want) / want).abs() < 1e-12, "{got} vs {want}");
+    }
+}
