@@ -249,42 +249,100 @@ fn quadrature(big_r: f64, a: f64, bb: f64, s: f64, t: f64) -> f64 {
 /// E[h(p)] for p ~ Beta(a, B), for a non-negative h that is non-increasing on [0, 1] and
 /// bounded by `h_max` (its value at 0), to about `rel` relative.
 ///
-/// Substitutions u = (2p)^a on p ∈ [0, ½] and v = (2(1 − p))^B on [½, 1] remove the endpoint
-/// singularities of the Beta density: E[h] = 2^−a/(a B(a, B)) ∫₀¹ (1 − p)^(B−1) h(p) du +
-/// 2^−B/(B B(a, B)) ∫₀¹ p^(a−1) h(p) dv. Both integrands are bounded by h(0)·2^max(0, 1−B)
-/// and h(½)·2^max(0, 1−a), and are monotone up to those factors of at most 2, so they have
-/// no narrow interior peak; but their features (p ~ 1/B, the scale of h) sit at any scale
-/// near u, v = 0, so they are integrated on halving panels
-/// ([`crate::math::integrate_geometric`]). The normalisations stay in the exponent (shifted
-/// down where the integrand could overflow at its maximum), so huge a or B cannot underflow
-/// 2^−a or (½)^B.
+/// Split at p = ½; each half is integrated towards its endpoint (p = 0, resp. q = 1 − p = 0)
+/// on halving panels ([`crate::math::integrate_geometric`]), which resolve features at any
+/// scale near the endpoint (p ~ 1/B, the scale of h), with extra breakpoints at the mode
+/// ± (1, 2, 5, 10, 20, 40) standard deviations of the Beta density (a narrow peak for large
+/// a + B). A shape below 1 makes the density singular at its endpoint: that half uses
+/// u = (2p)^a (resp. v = (2q)^B), with E over it = 2^−a/(a B(a, B)) ∫₀¹ (1 − p)^(B−1) h(p) du,
+/// whose integrand is bounded and monotone up to a factor 2^(1−B) at most. Otherwise the
+/// density itself is integrated, in logarithms (so huge a or B neither overflow nor
+/// underflow its normalisation).
 fn beta_mixture(a: f64, bb: f64, h: &dyn Fn(f64) -> f64, h_max: f64, rel: f64) -> f64 {
     let lb = ln_beta(a, bb);
     let ln2 = std::f64::consts::LN_2;
-    let ln_bound_l = h_max.ln() + (1.0 - bb).max(0.0) * ln2;
-    let ln_bound_r = h(0.5).ln() + (1.0 - a).max(0.0) * ln2;
-    let pre_l = -a * ln2 - a.ln() - lb;
-    let pre_r = -bb * ln2 - bb.ln() - lb;
-    let shift_l = (pre_l + ln_bound_l - 700.0).max(0.0);
-    let shift_r = (pre_r + ln_bound_r - 700.0).max(0.0);
-    let left = |u: f64| -> f64 {
-        let p = 0.5 * u.powf(1.0 / a);
-        // Below 1e-290 p would be a subnormal number with few significant bits (a < 1
-        // puts most of the mass there), which makes h(p) noisy: use h(0) = h_max.
-        if p < 1e-290 {
-            return (pre_l - shift_l).exp() * h_max;
-        }
-        ((bb - 1.0) * (-p).ln_1p() + pre_l - shift_l).exp() * h(p)
+    let n = a + bb;
+    let sd = (a * bb / (n * n * (n + 1.0))).sqrt();
+    let mode = if a >= 1.0 && bb >= 1.0 && n > 2.0 {
+        (a - 1.0) / (n - 2.0)
+    } else {
+        a / n
     };
-    let right = |v: f64| -> f64 {
-        let q = 0.5 * v.powf(1.0 / bb);
-        ((a - 1.0) * (-q).ln_1p() + pre_r - shift_r).exp() * h(1.0 - q)
+    let offsets = [0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0];
+    let mut breaks_p = Vec::new();
+    for o in offsets {
+        breaks_p.push(mode + o * sd);
+        breaks_p.push(mode - o * sd);
+    }
+    let breaks_q: Vec<f64> = breaks_p.iter().map(|p| 1.0 - p).collect();
+    // ln of the density p^(a−1) (1−p)^(B−1) / B(a, B) at p, with 1 − p = q given.
+    let ln_dens = |p: f64, q: f64| -> f64 {
+        let lp = if a == 1.0 { 0.0 } else { (a - 1.0) * p.ln() };
+        let lq = if bb == 1.0 { 0.0 } else { (bb - 1.0) * q.ln() };
+        lp + lq - lb
     };
-    let bound_l = (pre_l - shift_l + ln_bound_l).exp();
-    let bound_r = (pre_r - shift_r + ln_bound_r).exp();
-    let il = crate::math::integrate_geometric(&left, 1.0, bound_l, rel);
-    let ir = crate::math::integrate_geometric(&right, 1.0, bound_r, rel);
-    shift_l.exp() * il + shift_r.exp() * ir
+    // Largest density on [0, ½] (left) and [½, 1] (right), for the panels' stop rule.
+    let peak = |lo: f64, hi: f64| -> f64 {
+        let m = mode.clamp(lo, hi);
+        let cands = [m, lo.max(1e-300), hi.min(1.0 - 1e-16)];
+        cands
+            .iter()
+            .map(|&p| ln_dens(p, 1.0 - p))
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    let left = if a < 1.0 {
+        let pre = -a * ln2 - a.ln() - lb;
+        let f = |u: f64| -> f64 {
+            let p = 0.5 * u.powf(1.0 / a);
+            // Below 1e-290 p would be a subnormal number with few significant bits (a < 1
+            // puts most of the mass there), which makes h(p) noisy: use h(0) = h_max.
+            if p < 1e-290 {
+                return pre.exp() * h_max;
+            }
+            ((bb - 1.0) * (-p).ln_1p() + pre).exp() * h(p)
+        };
+        let bound = (pre + (1.0 - bb).max(0.0) * ln2).exp() * h_max;
+        let breaks: Vec<f64> = breaks_p
+            .iter()
+            .filter(|&&p| p > 0.0 && p < 0.5)
+            .map(|&p| (2.0 * p).powf(a))
+            .collect();
+        crate::math::integrate_geometric(&f, 1.0, bound, &breaks, rel)
+    } else {
+        let f = |p: f64| -> f64 {
+            if p <= 0.0 {
+                return if a == 1.0 { (-lb).exp() * h_max } else { 0.0 };
+            }
+            ln_dens(p, 1.0 - p).exp() * h(p)
+        };
+        let bound = peak(0.0, 0.5).exp() * h_max;
+        crate::math::integrate_geometric(&f, 0.5, bound, &breaks_p, rel)
+    };
+    let h_half = h(0.5);
+    let right = if bb < 1.0 {
+        let pre = -bb * ln2 - bb.ln() - lb;
+        let f = |v: f64| -> f64 {
+            let q = 0.5 * v.powf(1.0 / bb);
+            ((a - 1.0) * (-q).ln_1p() + pre).exp() * h(1.0 - q)
+        };
+        let bound = (pre + (1.0 - a).max(0.0) * ln2).exp() * h_half;
+        let breaks: Vec<f64> = breaks_q
+            .iter()
+            .filter(|&&q| q > 0.0 && q < 0.5)
+            .map(|&q| (2.0 * q).powf(bb))
+            .collect();
+        crate::math::integrate_geometric(&f, 1.0, bound, &breaks, rel)
+    } else {
+        let f = |q: f64| -> f64 {
+            if q <= 0.0 {
+                return if bb == 1.0 { (-lb).exp() * h(1.0) } else { 0.0 };
+            }
+            ln_dens(1.0 - q, q).exp() * h(1.0 - q)
+        };
+        let bound = peak(0.5, 1.0).exp() * h_half;
+        crate::math::integrate_geometric(&f, 0.5, bound, &breaks_q, rel)
+    };
+    left + right
 }
 
 /// E[Y(t) | x, tₓ, T].
@@ -830,6 +888,32 @@ mod tests {
                 assert!(small.is_finite() && small > m.dert(c, 0.05).unwrap());
             }
         }
+    }
+
+    #[test]
+    fn quadrature_finite_and_increasing_at_extremes() {
+        // Shapes from 10⁻³ to 10⁵ (the former u = (2p)^a substitution on both halves gave
+        // NaN for a or B ≥ 10³ with the other 10⁵), R from 10⁻³ to 10⁴, t/s up to 10¹³.
+        let vals = [1e-3, 1.0, 1e3, 1e5];
+        for &a in &vals {
+            for &bb in &vals {
+                for &r in &[1e-3, 1e4] {
+                    let mut last = 0.0;
+                    for &th in &[1e2, 1e6, 1e13] {
+                        let v = quadrature(r, a, bb, 1.0, th);
+                        assert!(
+                            v.is_finite() && v > 0.0 && v >= last * (1.0 - 1e-12),
+                            "{a} {bb} {r} {th}: {v} after {last}"
+                        );
+                        last = v;
+                    }
+                }
+            }
+        }
+        // Φ ≤ E[1/p] = (a+B−1)/(a−1) for a > 1, approached as t → ∞.
+        let v = quadrature(1e4, 1e5, 1e5, 1.0, 1e13);
+        let lim = (2e5 - 1.0) / (1e5 - 1.0);
+        assert!((v - lim).abs() <= 1e-9 * lim, "{v} vs {lim}");
     }
 
     #[test]

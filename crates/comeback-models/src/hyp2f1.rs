@@ -39,6 +39,13 @@
 //! within ~1e-4 of 1 and c − a − b within 0.05 of an integer; |b| ~ 10³ with z ≪ −1). An
 //! error is returned whenever a series or a Taylor step does not converge within its term
 //! budget or loses more than 5 of its 16 digits to cancellation — never a partial sum.
+//!
+//! Near z = 1 the argument itself limits the accuracy: an f64 z determines 1 − z only to
+//! about 1.1·10⁻¹⁶/(1 − z) relative, and ₂F₁ ~ (1 − z)^(c−a−b) (DLMF 15.4(ii)) turns that
+//! into |c − a − b|·1.1·10⁻¹⁶/(1 − z) (3·10⁻⁵ at 1 − z = 10⁻¹², c − a − b = −1.45) however
+//! exactly ₂F₁ is evaluated at the rounded z. A caller that knows 1 − z more accurately
+//! than as 1 − z (the BG/NBD expectations, `bgnbd`) should not go through this function
+//! there.
 
 use special::Gamma;
 

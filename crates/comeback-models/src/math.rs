@@ -216,23 +216,49 @@ fn integrate_tol_floor(f: &dyn Fn(f64) -> f64, a: f64, b: f64, rel: f64, floor: 
 }
 
 /// ∫₀^top f by adaptive Gauss–Kronrod on geometric panels [top·2^−(k+1), top·2^−k],
-/// k = 0, 1, …, for a non-negative f with 0 ≤ f ≤ `bound` on (0, top]; relative accuracy
-/// about `rel`.
+/// k = 0, 1, …, each further split at the `breaks` inside it, for a non-negative f with
+/// 0 ≤ f ≤ `bound` on (0, top]; relative accuracy about `rel`.
 ///
 /// A single adaptive start on [0, top] can miss a feature that lives at a tiny scale near 0
 /// (its first Gauss–Kronrod nodes all land where f is flat, so the error estimate is small
-/// and the answer wrong); halving panels resolve features at every scale. A first pass
-/// estimates each panel by one 15-point rule and stops once the rest, at most lo·bound, is
-/// below 10⁻¹⁸ of the estimated sum (the rest [0, lo] is then added by one 15-point rule);
-/// the second refines each panel adaptively to `rel` of its own value or 10⁻³·`rel` of the
-/// estimated sum, whichever is larger (panels negligible next to the total are not refined
-/// to full relative accuracy).
-pub(crate) fn integrate_geometric(f: &dyn Fn(f64) -> f64, top: f64, bound: f64, rel: f64) -> f64 {
+/// and the answer wrong); halving panels resolve features at every scale, and `breaks`
+/// (e.g. around a narrow peak) those that the caller knows of. A first pass estimates each
+/// piece by one 15-point rule and stops once the rest, at most lo·bound, is below 10⁻¹⁸ of
+/// the estimated sum (the rest [0, lo] is then added by one 15-point rule); the second
+/// refines each piece adaptively to `rel` of its own value or 10⁻³·`rel` of the estimated
+/// sum, whichever is larger (pieces negligible next to the total are not refined to full
+/// relative accuracy).
+pub(crate) fn integrate_geometric(
+    f: &dyn Fn(f64) -> f64,
+    top: f64,
+    bound: f64,
+    breaks: &[f64],
+    rel: f64,
+) -> f64 {
+    let pieces = |lo: f64, hi: f64| -> Vec<(f64, f64)> {
+        let mut pts: Vec<f64> = breaks
+            .iter()
+            .copied()
+            .filter(|&x| x > lo && x < hi)
+            .collect();
+        pts.sort_by(f64::total_cmp);
+        pts.dedup();
+        let mut out = Vec::with_capacity(pts.len() + 1);
+        let mut from = lo;
+        for x in pts {
+            out.push((from, x));
+            from = x;
+        }
+        out.push((from, hi));
+        out
+    };
     let mut estimate = 0.0;
     let mut hi = top;
     let mut panels = 0usize;
     while panels < 1100 && hi > 0.0 {
-        estimate += gk15(f, 0.5 * hi, hi).0;
+        for (l, h) in pieces(0.5 * hi, hi) {
+            estimate += gk15(f, l, h).0;
+        }
         hi *= 0.5;
         panels += 1;
         if hi * bound <= 1e-18 * estimate {
@@ -244,7 +270,9 @@ pub(crate) fn integrate_geometric(f: &dyn Fn(f64) -> f64, top: f64, bound: f64, 
     let mut hi = top;
     for _ in 0..panels {
         let lo = 0.5 * hi;
-        total += integrate_tol_floor(f, lo, hi, rel, floor);
+        for (l, h) in pieces(lo, hi) {
+            total += integrate_tol_floor(f, l, h, rel, floor);
+        }
         hi = lo;
     }
     if hi > 0.0 {
@@ -288,13 +316,13 @@ mod tests {
         // ∫₀¹ e^(−u/ε)/ε du = 1 − e^(−1/ε): a single adaptive start sees only ~0.
         for eps in [1e-3, 1e-9, 1e-25, 1e-100] {
             let f = |u: f64| (-u / eps).exp() / eps;
-            let v = integrate_geometric(&f, 1.0, 1.0 / eps, 1e-13);
+            let v = integrate_geometric(&f, 1.0, 1.0 / eps, &[], 1e-13);
             assert!((v - 1.0).abs() < 1e-12, "{eps}: {v}");
         }
         // ∫₀¹ ε/(ε + u)² du = 1/(1 + ε): a plateau of height 1/ε and width ε.
         let eps = 1e-40;
         let f = |u: f64| eps / ((eps + u) * (eps + u));
-        let v = integrate_geometric(&f, 1.0, 1.0 / eps, 1e-13);
+        let v = integrate_geometric(&f, 1.0, 1.0 / eps, &[], 1e-13);
         assert!((v - 1.0).abs() < 1e-12, "{v}");
     }
 
