@@ -1446,13 +1446,21 @@ fn mean_of(micros: impl Iterator<Item = i64>, n: usize) -> f64 {
 }
 
 /// Appends `x` exactly as Rust's `{}` prints an `f64` (shortest round-trip digits, plain
-/// decimal notation, `-0`, `NaN`, `inf`), using `ryu` for the common case.
+/// decimal notation, `-0`, `NaN`, `inf`), using `ryu` for the common case. With 16 or 17
+/// significant digits several shortest strings can round-trip and `ryu` may pick another
+/// one than `{}`, so those (and exponent forms) go through `{}` itself.
 pub fn push_real(out: &mut String, x: f64) {
     if x.is_finite() {
         let mut b = ryu::Buffer::new();
         let s = b.format_finite(x);
-        if !s.contains('e') {
-            out.push_str(s.strip_suffix(".0").unwrap_or(s));
+        let s = s.strip_suffix(".0").unwrap_or(s);
+        let digits = s
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .skip_while(|&c| c == b'0')
+            .count();
+        if digits <= 15 && !s.contains('e') {
+            out.push_str(s);
             return;
         }
     }
@@ -1472,6 +1480,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
         #[test]
         fn push_real_equals_display_bits(bits in any::<u64>()) {
             let x = f64::from_bits(bits);
