@@ -279,7 +279,7 @@ pub struct RetentionWhatIf {
 }
 
 /// Finds k such that the alive-base survival over `t` rises by `points` percentage points
-/// (bisection on ln k, 60 steps; survival is decreasing in k). The base weights are the
+/// (bisection on ln k to 1e-10; survival is decreasing in k). The base weights are the
 /// current P(alive) of the fitted model; the rescaled model is applied to each customer's
 /// history.
 ///
@@ -297,8 +297,23 @@ pub fn retention_what_if(
             "the retention rise must be ≥ 0 points, got {points}"
         )));
     }
-    let p_alive: Vec<f64> = rows.iter().map(|c| model.p_alive(c)).collect();
-    let surv = |m: &PurchaseModel| alive_base_survival(m, rows, &p_alive, weights, t);
+    // Survival given alive depends on (x, T) only: one term per distinct (x, T), weighted by
+    // the customers' current P(alive) (their weights summed).
+    let mut base: Vec<(Rfm, f64)> = Vec::new();
+    {
+        let mut index = std::collections::HashMap::new();
+        for (i, c) in rows.iter().enumerate() {
+            let w = model.p_alive(c) * weights.map_or(1.0, |w| w[i]);
+            let key = (c.frequency().to_bits(), c.t().to_bits());
+            let j = *index.entry(key).or_insert_with(|| {
+                base.push((*c, 0.0));
+                base.len() - 1
+            });
+            base[j].1 += w;
+        }
+    }
+    let (groups, alive): (Vec<Rfm>, Vec<f64>) = base.into_iter().unzip();
+    let surv = |m: &PurchaseModel| alive_base_survival(m, &groups, &alive, None, t);
     let before = surv(model);
     let target = before + points / 100.0;
     let mut lo = 1e-6f64.ln(); // survival(lo) is the highest reachable
@@ -325,7 +340,7 @@ pub fn retention_what_if(
             model: best,
         });
     }
-    for _ in 0..60 {
+    while hi - lo > 1e-10 {
         let mid = 0.5 * (lo + hi);
         let m = model.with_dropout_scaled(mid.exp())?;
         if surv(&m) >= target {

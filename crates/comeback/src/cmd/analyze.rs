@@ -11,6 +11,7 @@
 
 use super::analyze_models::{Comparison, Reason, compare, compare_without_holdout, rows_of};
 use super::common::progress_bar;
+use super::distinct::Distinct;
 use super::ingest_args::{IngestArgs, Loaded};
 use anyhow::{Context, Result, bail};
 use comeback_core::{
@@ -19,10 +20,10 @@ use comeback_core::{
     historical_revenue, lifecycle_stages, p_alive_grid, rfm_scores, value_at_risk, win_back_list,
 };
 use comeback_models::diagnostics::{frequency_histogram, tracking_curve};
-use comeback_models::fit::{FitOptions, FitReport, Rfm, RfmData};
+use comeback_models::fit::{FitOptions, FitReport, RfmData};
 use comeback_models::gamma_gamma::{GammaGamma, SpendData};
 use comeback_models::purchase_model::{PurchaseModel, retention_what_if};
-use comeback_models::transaction::{ClvOptions, TransactionModel, clv};
+use comeback_models::transaction::{ClvOptions, TransactionModel, discounted_expected_purchases};
 use comeback_report::Lang;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -70,7 +71,8 @@ pub struct Args {
     /// Lifecycle: `at_risk` below this P(alive) (and at least `--lost-below`).
     #[arg(long, default_value_t = 0.6)]
     pub(super) at_risk_below: f64,
-    /// Parametric-bootstrap draws for the 95 % intervals of the forecasts (0 = none).
+    /// Parametric-bootstrap draws for the 95 % intervals of the forecasts (0 = none); lowered
+    /// (to at least 50) when draws × distinct (x, tₓ, T) rows would exceed 2 × 10⁷.
     #[arg(long, default_value_t = 200)]
     pub(super) bootstrap: usize,
     /// Random seed of the bootstrap.
@@ -83,6 +85,9 @@ pub struct Args {
     #[arg(short, long, default_value = "report")]
     pub(super) output: PathBuf,
 }
+
+/// Row predictions the bootstrap may spend (draws × distinct rows), about 10 s on 2 cores.
+pub const BOOTSTRAP_BUDGET: usize = 20_000_000;
 
 /// Fewer repeat customers than this cannot identify four model parameters.
 pub const MIN_REPEAT_CUSTOMERS: usize = 10;
@@ -282,7 +287,9 @@ fn analyze(
         discount_period,
         args.clv_periods,
     )?;
-    let scores = score(&model, &rows, &spend, args.horizon, &clv_opts);
+    let distinct = Distinct::new(&rows);
+    let spend_per_row = distinct.sum_per_row(&spend);
+    let scores = score(&model, &distinct, &spend, args.horizon, &clv_opts);
     let rfm = rfm_scores(&full.customers);
     let history = historical_revenue(log)?;
     let lifecycle = lifecycle_stages(
@@ -310,7 +317,7 @@ fn analyze(
     progress("bootstrap intervals");
     let total_purchases: f64 = scores.expected_purchases.iter().sum();
     let total_revenue: f64 = scores.revenue.iter().sum();
-    let intervals = bootstrap(args, &model, &report, &rows, &spend);
+    let intervals = bootstrap(args, &model, &report, &distinct, &spend_per_row);
 
     // What-if.
     progress("retention what-if");
@@ -322,17 +329,20 @@ fn analyze(
         year,
         args.what_if_retention,
     )?;
-    let clv_after: f64 = rows
-        .iter()
-        .zip(&spend)
-        .map(|(c, &s)| clv(&what_if.model, c, s, &clv_opts))
-        .sum();
+    let dep_after = distinct.map(|c| discounted_expected_purchases(&what_if.model, c, &clv_opts));
+    let clv_after: f64 = args.margin
+        * dep_after
+            .iter()
+            .zip(&spend_per_row)
+            .map(|(d, s)| d * s)
+            .sum::<f64>();
     let clv_before: f64 = scores.clv.iter().sum();
     let model_gain = clv_after - clv_before;
-    let annual_revenue: f64 = rows
+    let annual_revenue: f64 = distinct
+        .map(|c| model.conditional_expected_purchases(c, year))
         .iter()
-        .zip(&spend)
-        .map(|(c, &s)| s * model.conditional_expected_purchases(c, year))
+        .zip(&spend_per_row)
+        .map(|(e, s)| e * s)
         .sum();
     let churn = 1.0 - what_if.survival_before;
     let churn_after = churn - (what_if.survival_after - what_if.survival_before);
@@ -548,27 +558,29 @@ fn tracking(
     })
 }
 
+/// Per-customer scores, each model prediction computed once per distinct (x, tₓ, T) row.
+/// CLVᵢ = margin × spendᵢ × discounted expected purchases (see [`ClvOptions`]).
 fn score(
     model: &PurchaseModel,
-    rows: &[Rfm],
+    distinct: &Distinct,
     spend: &[f64],
     horizon: f64,
     clv_opts: &ClvOptions,
 ) -> Scores {
-    let p_alive: Vec<f64> = rows.iter().map(|c| model.p_alive(c)).collect();
-    let expected_purchases: Vec<f64> = rows
-        .iter()
-        .map(|c| model.conditional_expected_purchases(c, horizon))
-        .collect();
+    let p_alive = distinct.per_customer(&distinct.map(|c| model.p_alive(c)));
+    let expected_purchases =
+        distinct.per_customer(&distinct.map(|c| model.conditional_expected_purchases(c, horizon)));
+    let dep =
+        distinct.per_customer(&distinct.map(|c| discounted_expected_purchases(model, c, clv_opts)));
     let revenue = expected_purchases
         .iter()
         .zip(spend)
         .map(|(e, s)| e * s)
         .collect();
-    let clv = rows
+    let clv = dep
         .iter()
         .zip(spend)
-        .map(|(c, &s)| clv(model, c, s, clv_opts))
+        .map(|(d, s)| clv_opts.margin() * s * d)
         .collect();
     Scores {
         p_alive,
@@ -586,8 +598,8 @@ fn bootstrap(
     args: &Args,
     model: &PurchaseModel,
     report: &FitReport,
-    rows: &[Rfm],
-    spend: &[f64],
+    distinct: &Distinct,
+    spend_per_row: &[f64],
 ) -> ([f64; 2], [f64; 2], usize) {
     let nan = ([f64::NAN; 2], [f64::NAN; 2], 0);
     let Some(cov) = report.log_covariance.as_ref() else {
@@ -596,12 +608,17 @@ fn bootstrap(
     if args.bootstrap == 0 {
         return nan;
     }
-    let draws = comeback_models::purchase_model::draw_log_params(
-        &report.params,
-        cov,
-        args.bootstrap,
-        args.seed,
-    );
+    // Each draw re-predicts every distinct row; past BOOTSTRAP_BUDGET row predictions the
+    // number of draws is lowered (never below 50) and summary.json says how many were used.
+    let n_draws = if distinct.rows.len() * args.bootstrap > BOOTSTRAP_BUDGET {
+        (BOOTSTRAP_BUDGET / distinct.rows.len().max(1))
+            .max(50)
+            .min(args.bootstrap)
+    } else {
+        args.bootstrap
+    };
+    let draws =
+        comeback_models::purchase_model::draw_log_params(&report.params, cov, n_draws, args.seed);
     let mut purchases = Vec::with_capacity(draws.len());
     let mut revenue = Vec::with_capacity(draws.len());
     for lp in draws {
@@ -609,12 +626,9 @@ fn bootstrap(
         let Ok(m) = model.kind().from_params(&theta) else {
             continue;
         };
-        let (mut p, mut r) = (0.0, 0.0);
-        for (c, s) in rows.iter().zip(spend) {
-            let e = m.conditional_expected_purchases(c, args.horizon);
-            p += e;
-            r += e * s;
-        }
+        let e = distinct.map(|c| m.conditional_expected_purchases(c, args.horizon));
+        let p: f64 = e.iter().zip(&distinct.weight).map(|(e, w)| e * w).sum();
+        let r: f64 = e.iter().zip(spend_per_row).map(|(e, s)| e * s).sum();
         if p.is_finite() && r.is_finite() {
             purchases.push(p);
             revenue.push(r);

@@ -11,9 +11,9 @@
 //! are preferred to fits stopped at a boundary of the parameter space. Without a holdout
 //! period, the lowest BIC on all data wins.
 
+use super::distinct::Distinct;
 use anyhow::{Result, bail};
 use comeback_core::CalibrationHoldoutSummary;
-use comeback_models::diagnostics::calibration_holdout as holdout_by_frequency;
 use comeback_models::fit::{FitOptions, FitReport, Rfm, RfmData};
 use comeback_models::purchase_model::{PurchaseModel, PurchaseModelKind};
 use comeback_models::transaction::TransactionModel;
@@ -98,9 +98,9 @@ pub fn compare(
         &c.iter().map(|r| r.t_cal).collect::<Vec<_>>(),
     )?;
     let actual: Vec<f64> = c.iter().map(|r| r.frequency_holdout as f64).collect();
-    let duration = vec![ch.duration_holdout; rows.len()];
     let holdout_actual: f64 = actual.iter().sum();
     let data = RfmData::new(&rows, None)?;
+    let distinct = Distinct::new(&rows);
     let mean_actual = (holdout_actual / rows.len().max(1) as f64).max(1e-9);
     let mut candidates = Vec::new();
     for kind in PurchaseModelKind::ALL {
@@ -111,17 +111,14 @@ pub fn compare(
         let fit = usable(kind.fit(&data, opts));
         let (mut predicted, mut freq_err, mut score) = (f64::NAN, f64::NAN, f64::INFINITY);
         if let Ok((m, _)) = &fit {
-            predicted = rows
+            let per_row =
+                distinct.map(|r| m.conditional_expected_purchases(r, ch.duration_holdout));
+            predicted = per_row
                 .iter()
-                .map(|r| m.conditional_expected_purchases(r, ch.duration_holdout))
+                .zip(&distinct.weight)
+                .map(|(e, w)| e * w)
                 .sum();
-            let groups = holdout_by_frequency(m, &rows, &actual, &duration, 7)?;
-            let n: usize = groups.iter().map(|g| g.n_customers).sum();
-            freq_err = groups
-                .iter()
-                .map(|g| g.n_customers as f64 * (g.mean_actual - g.mean_predicted).abs())
-                .sum::<f64>()
-                / n.max(1) as f64;
+            freq_err = frequency_group_error(&rows, &actual, &distinct.per_customer(&per_row));
             score = (predicted - holdout_actual).abs() / holdout_actual.max(1.0)
                 + freq_err / mean_actual;
             if !score.is_finite() {
@@ -144,6 +141,25 @@ pub fn compare(
         holdout_actual,
         calibration_rows: rows,
     })
+}
+
+/// Customer-weighted mean absolute error of the mean holdout purchases per calibration
+/// frequency group 0, 1, …, 6, 7+ (FHL 2005, Figure 4).
+fn frequency_group_error(rows: &[Rfm], actual: &[f64], predicted: &[f64]) -> f64 {
+    let mut groups = [(0.0f64, 0.0f64, 0.0f64); 8]; // (customers, Σ actual, Σ predicted)
+    for ((r, a), p) in rows.iter().zip(actual).zip(predicted) {
+        let g = &mut groups[(r.frequency() as usize).min(7)];
+        g.0 += 1.0;
+        g.1 += a;
+        g.2 += p;
+    }
+    let n: f64 = groups.iter().map(|g| g.0).sum();
+    groups
+        .iter()
+        .filter(|g| g.0 > 0.0)
+        .map(|g| (g.1 - g.2).abs())
+        .sum::<f64>()
+        / n.max(1.0)
 }
 
 /// Fits every candidate on all data and picks the lowest BIC (no holdout period).

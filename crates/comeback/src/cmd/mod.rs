@@ -6,6 +6,7 @@ pub mod analyze_report;
 pub mod bench_fit;
 pub mod bench_groupby;
 pub mod common;
+pub mod distinct;
 pub mod fit;
 pub mod ingest_args;
 pub mod predict;
