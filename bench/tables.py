@@ -24,7 +24,9 @@ START, END = "<!-- BENCH:START -->", "<!-- BENCH:END -->"
 def secs(x):
     if x is None:
         return "–"
-    return f"{x:.2f} s" if x >= 0.1 else f"{x * 1000:.0f} ms"
+    if x >= 0.1:
+        return f"{x:.2f} s"
+    return f"{x * 1000:.0f} ms" if x >= 0.01 else f"{x * 1000:.2f} ms"
 
 
 def ratio(a, b):
@@ -115,6 +117,35 @@ def summary_table(name, r):
     return out
 
 
+def fits_table(name, r):
+    out = [f"### Model fits (`bench/{name}.py`)", "", provenance(r) + f" Load average {r.get('load', ['?'])[0]:.2f}.", ""]
+    out.append("lifetimes and Comeback in-process: the fit call only, data loaded. Comeback whole process: "
+               "`comeback fit FILE --model M --json` from start to exit (reading the CSV included), against "
+               "lifetimes' in-process fit alone. Targets: in-process ≥ 50×, whole process ≥ 20×.")
+    out.append("")
+    out.append("| case | customers (distinct rows) | lifetimes in-process | Comeback in-process | ratio | Comeback whole process | ratio | max rel. Δ params |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for c in r["cases"]:
+        m = c["median"]
+        ri, rw = c["ratio"]["in_process"], c["ratio"]["whole_process_vs_lifetimes_in_process"]
+        out.append(f"| {c['name']} | {c['n_customers']:,.0f} ({c['n_rows_distinct']:,}) | {secs(m['lifetimes_in_process_s'])} | "
+                   f"{secs(m['comeback_in_process_s'])} | {ri:.0f}× {'✓' if ri >= 50 else '✗'} | {secs(m['comeback_whole_process_s'])} | "
+                   f"{rw:.1f}× {'✓' if rw >= 20 else '✗'} | {c['max_rel_param_diff']:.1e} |")
+    out.append("")
+    return out
+
+
+def analyze_table(name, r):
+    out = [f"### `comeback analyze` end to end (`bench/{name}.py`)", "", provenance(r) + f" Load average {r.get('load', ['?'])[0]:.2f}.", ""]
+    out.append("| input | whole process (median) | peak RSS | target | |")
+    out.append("|---|---:|---:|---|---|")
+    for c in r["cases"]:
+        tgt = f"≤ {c['target_s']:.0f} s" + (f", ≤ {c['target_peak_rss_mb'] / 1024:.0f} GB" if c.get("target_peak_rss_mb") else "")
+        out.append(f"| {c['name']} | {secs(c['median_s'])} | {c['median_peak_rss_mb']:.0f} MB | {tgt} | {met(c['met'])} |")
+    out.append("")
+    return out
+
+
 def generic_table(name, r):
     out = [f"### {name} (`bench/results/{name}.json`)", "", provenance(r), ""]
     rows = []
@@ -157,6 +188,10 @@ def render():
         try:
             if name == "summary" and "whole_process" in r and "in_memory" in r:
                 lines += summary_table(name, r)
+            elif name == "fits" and "cases" in r:
+                lines += fits_table(name, r)
+            elif name == "analyze" and "cases" in r:
+                lines += analyze_table(name, r)
             else:
                 lines += generic_table(name, r)
         except (KeyError, TypeError, ValueError) as e:
