@@ -1,20 +1,11 @@
 //! `comeback analyze` end to end: CDNOW (sample and master), the model choice on simulated
 //! data, the PRODUCT R8 defection fixture, degenerate inputs, and the report in a browser.
 
-use crate::{comeback, data_path, stderr};
+use crate::{CDNOW_SAMPLE_COLUMNS, comeback, data_path, stderr};
 use serde_json::Value;
 use std::path::Path;
 
 const SAMPLE_FLAGS: &[&str] = &[
-    "--no-header",
-    "--customer-col",
-    "2",
-    "--date-col",
-    "3",
-    "--amount-col",
-    "5",
-    "--date-format",
-    "%Y%m%d",
     "--observation-end",
     "1998-06-30",
     "--holdout",
@@ -25,6 +16,13 @@ const SAMPLE_FLAGS: &[&str] = &[
     "50",
     "-q",
 ];
+
+/// analyze on CDNOW_sample.txt with `flags`; returns summary.json.
+fn run_sample(dir: &Path, flags: &[&str]) -> Value {
+    let mut all = CDNOW_SAMPLE_COLUMNS.to_vec();
+    all.extend_from_slice(flags);
+    run_analyze(dir, &data_path("CDNOW_sample.txt"), &all)
+}
 
 fn run_analyze(dir: &Path, input: &Path, flags: &[&str]) -> Value {
     let mut args = vec!["analyze", input.to_str().unwrap()];
@@ -88,7 +86,7 @@ fn reference_params(model: &str) -> Vec<(&'static str, f64)> {
 #[test]
 fn cdnow_sample_end_to_end_agrees_with_references_and_itself() {
     let dir = tempfile::tempdir().unwrap();
-    let s = run_analyze(dir.path(), &data_path("CDNOW_sample.txt"), SAMPLE_FLAGS);
+    let s = run_sample(dir.path(), SAMPLE_FLAGS);
     let m = &s["model"];
     assert_eq!(m["calibration_end"], "1997-09-30");
     assert_eq!(
@@ -434,7 +432,7 @@ fn report_in_a_real_browser() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let s = run_analyze(dir.path(), &data_path("CDNOW_sample.txt"), SAMPLE_FLAGS);
+    let s = run_sample(dir.path(), SAMPLE_FLAGS);
     let report = dir.path().join("rep/report.html");
     let profile = tempfile::tempdir().unwrap();
     let base = |extra: &[&str]| {

@@ -1,29 +1,15 @@
 //! `comeback fit` and `comeback predict` end to end: CDNOW through `summarize`, published
 //! values, JSON shape, model files, holdout actuals, row errors.
 
-use crate::{comeback, data_path, stderr};
+use crate::{CDNOW_SAMPLE_COLUMNS, comeback, data_path, stderr};
 use serde_json::Value;
 use std::path::Path;
 
 fn summarize_cdnow(dir: &Path, extra: &[&str], out: &str) {
     let sample = data_path("CDNOW_sample.txt");
-    let mut args = vec![
-        "summarize",
-        sample.to_str().unwrap(),
-        "--no-header",
-        "--customer-col",
-        "2",
-        "--date-col",
-        "3",
-        "--amount-col",
-        "5",
-        "--date-format",
-        "%Y%m%d",
-        "--unit",
-        "weeks",
-        "-o",
-        out,
-    ];
+    let mut args = vec!["summarize", sample.to_str().unwrap()];
+    args.extend_from_slice(CDNOW_SAMPLE_COLUMNS);
+    args.extend_from_slice(&["--unit", "weeks", "-o", out]);
     args.extend_from_slice(extra);
     let o = comeback(dir, &args);
     assert!(o.status.success(), "{}", stderr(&o));

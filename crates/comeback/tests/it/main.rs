@@ -7,6 +7,20 @@ mod summarize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// How CDNOW_sample.txt is read: no header; sample id, date and dollar value are columns
+/// 2, 3 and 5; dates as `%Y%m%d` (data/README-lifetimes-datasets.md).
+pub const CDNOW_SAMPLE_COLUMNS: &[&str] = &[
+    "--no-header",
+    "--customer-col",
+    "2",
+    "--date-col",
+    "3",
+    "--amount-col",
+    "5",
+    "--date-format",
+    "%Y%m%d",
+];
+
 /// Path of a file in the repository's `data/` folder.
 pub fn data_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,6 +1,6 @@
 //! `comeback summarize`: exactness on CDNOW through the real CLI, malformed input, outputs.
 
-use crate::{comeback, data_path, stderr};
+use crate::{CDNOW_SAMPLE_COLUMNS, comeback, data_path, stderr};
 use std::collections::HashMap;
 
 /// The exactness command reproduces data/cdnow_customers_summary.csv (frequency
@@ -11,28 +11,17 @@ use std::collections::HashMap;
 fn cdnow_exactness_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let sample = data_path("CDNOW_sample.txt");
-    let o = comeback(
-        dir.path(),
-        &[
-            "summarize",
-            sample.to_str().unwrap(),
-            "--no-header",
-            "--customer-col",
-            "2",
-            "--date-col",
-            "3",
-            "--amount-col",
-            "5",
-            "--date-format",
-            "%Y%m%d",
-            "--unit",
-            "weeks",
-            "--observation-end",
-            "1997-09-30",
-            "-o",
-            "s.csv",
-        ],
-    );
+    let mut args = vec!["summarize", sample.to_str().unwrap()];
+    args.extend_from_slice(CDNOW_SAMPLE_COLUMNS);
+    args.extend_from_slice(&[
+        "--unit",
+        "weeks",
+        "--observation-end",
+        "1997-09-30",
+        "-o",
+        "s.csv",
+    ]);
+    let o = comeback(dir.path(), &args);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
     let mut lines = text.lines();
