@@ -306,7 +306,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "choice_bic",
-        "Die Modelle sagten den Testzeitraum etwa gleich gut vorher; {model} wurde gewählt, weil es das niedrigste BIC hat: Es erklärt die Daten im Verhältnis zu seiner Komplexität am besten.",
+        "{model} gehörte zu den Modellen, deren Vorhersagen für den Testzeitraum dem tatsächlichen Verlauf am nächsten kamen (höchstens 0,02 vom besten Fehler entfernt), und hat unter ihnen das niedrigste BIC: Es erklärt die Daten im Verhältnis zu seiner Komplexität am besten.",
     ),
     (
         "choice_only",

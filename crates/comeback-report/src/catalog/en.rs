@@ -296,7 +296,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "choice_bic",
-        "The models predicted the test period about equally well; {model} was chosen because it has the lowest BIC: it explains the data best for its complexity.",
+        "{model} was among the models whose predictions for the test period came closest to what happened (within 0.02 of the best error), and of those it has the lowest BIC: it explains the data best for its complexity.",
     ),
     (
         "choice_only",

@@ -306,7 +306,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "choice_bic",
-        "Los modelos predijeron el periodo de prueba casi igual de bien; se eligió {model} porque tiene el BIC más bajo: es el que mejor explica los datos para su complejidad.",
+        "{model} estuvo entre los modelos cuyas predicciones del periodo de prueba más se acercaron a lo ocurrido (a menos de 0,02 del mejor error) y, de ellos, tiene el BIC más bajo: es el que mejor explica los datos para su complejidad.",
     ),
     (
         "choice_only",

@@ -303,7 +303,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "choice_bic",
-        "Mallit ennustivat testijakson lähes yhtä hyvin; {model} valittiin, koska sen BIC on pienin: se selittää aineiston parhaiten monimutkaisuuteensa nähden.",
+        "{model} kuului malleihin, joiden ennusteet testijaksolle osuivat lähimmäs toteutunutta (enintään 0,02 parhaasta virheestä), ja niistä sen BIC on pienin: se selittää aineiston parhaiten monimutkaisuuteensa nähden.",
     ),
     (
         "choice_only",

@@ -306,7 +306,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "choice_bic",
-        "Les modèles ont prévu la période de test presque aussi bien les uns que les autres ; {model} a été retenu parce qu’il a le BIC le plus bas : il explique le mieux les données compte tenu de sa complexité.",
+        "{model} fait partie des modèles dont les prévisions pour la période de test se sont le plus approchées de la réalité (à moins de 0,02 de la meilleure erreur) et, parmi eux, il a le BIC le plus bas : il explique le mieux les données compte tenu de sa complexité.",
     ),
     (
         "choice_only",

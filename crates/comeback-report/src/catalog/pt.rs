@@ -300,7 +300,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "choice_bic",
-        "Os modelos previram o período de teste quase igualmente bem; {model} foi escolhido porque tem o menor BIC: é o que melhor explica os dados para a sua complexidade.",
+        "{model} esteve entre os modelos cujas previsões para o período de teste mais se aproximaram do que aconteceu (a menos de 0,02 do melhor erro) e, entre eles, tem o menor BIC: é o que melhor explica os dados para a sua complexidade.",
     ),
     (
         "choice_only",

@@ -56,9 +56,10 @@ pub struct Args {
     /// CLV: length of a discount period in `--unit`s; default one month (365.25/12 days).
     #[arg(long)]
     pub(super) discount_period: Option<f64>,
-    /// CLV: number of discount periods summed (12 monthly periods = one year by default).
-    #[arg(long, default_value_t = 12)]
-    pub(super) clv_periods: usize,
+    /// CLV: number of discount periods summed; default: the forecast horizon in discount
+    /// periods (52 weeks = 12 months), so CLV and the expected revenue cover the same time.
+    #[arg(long)]
+    pub(super) clv_periods: Option<usize>,
     /// CLV: profit margin as a share of revenue (1 = revenue CLV).
     #[arg(long, default_value_t = 1.0)]
     pub(super) margin: f64,
@@ -281,11 +282,14 @@ fn analyze(
     // Per-customer scores.
     progress("scoring customers");
     let discount_period = args.discount_period.unwrap_or(365.25 / 12.0 / unit.days());
+    let clv_periods = args
+        .clv_periods
+        .unwrap_or_else(|| ((args.horizon / discount_period).round() as usize).max(1));
     let clv_opts = ClvOptions::new(
         args.margin,
         args.discount_rate,
         discount_period,
-        args.clv_periods,
+        clv_periods,
     )?;
     let distinct = Distinct::new(&rows);
     let spend_per_row = distinct.sum_per_row(&spend);
@@ -412,7 +416,7 @@ fn analyze(
             "naive_clv_gain": finite_or_null(naive_gain),
             "annual_revenue_alive_base": annual_revenue,
         },
-        "clv": {"margin": args.margin, "discount_rate": args.discount_rate, "discount_period": discount_period, "periods": args.clv_periods},
+        "clv": {"margin": args.margin, "discount_rate": args.discount_rate, "discount_period": discount_period, "periods": clv_periods, "horizon": clv_periods as f64 * discount_period},
         "thresholds": {"lost_below": args.lost_below, "at_risk_below": args.at_risk_below, "advocate_min_p_alive": 0.9, "advocate_min_fm_score": 4},
         "input": {"file": loaded.report.file, "sha256": loaded.sha256, "rows_read": loaded.report.rows_read, "rows_used": log.rows_kept()},
         "customers_file": attributes.map(|a| json!({
