@@ -130,6 +130,17 @@ fn axis_titles(out: &mut String, text: &ChartText, plot: &Plot, height: f64) {
         y = f(height - 8.0),
         t = escape(&text.x_title)
     );
+    // A rotated title longer than the plot is tall (e.g. a heat map of three cohorts) would
+    // be clipped by the SVG: it goes under the row labels, left-aligned, instead.
+    if text_width(&text.y_title, 13.0) > plot.bottom - plot.top {
+        let _ = write!(
+            out,
+            r#"<text class="axis-title" x="4" y="{y}" text-anchor="start">{t}</text>"#,
+            y = f(height - 8.0),
+            t = escape(&text.y_title)
+        );
+        return;
+    }
     let cy = (plot.top + plot.bottom) / 2.0;
     let _ = write!(
         out,
@@ -784,6 +795,24 @@ pub fn heatmap(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A y title longer than a short heat map is tall is written horizontally (a rotated one
+    /// would be clipped by the SVG); a short title on a tall plot stays rotated.
+    #[test]
+    fn long_y_title_of_a_short_plot_is_not_rotated() {
+        let mut t = text();
+        t.y_title = "Month of first purchase (customers)".into();
+        let rows: Vec<String> = vec!["Jan".into(), "Feb".into()];
+        let svg = heatmap(&t, &rows, &["0".into()], &[], ("0%", "100%"));
+        assert!(
+            svg.contains(r#"text-anchor="start">Month of first purchase (customers)</text>"#),
+            "{svg}"
+        );
+        assert!(!svg.contains("rotate(-90"));
+        t.y_title = "n".into();
+        let svg = heatmap(&t, &rows, &["0".into()], &[], ("0%", "100%"));
+        assert!(svg.contains("rotate(-90"));
+    }
 
     fn text() -> ChartText {
         ChartText {
