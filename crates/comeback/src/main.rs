@@ -4,9 +4,26 @@
 //! `run` function. `anyhow` is used only in this crate; library crates return typed errors.
 //! Exit codes: 0 success, 1 a failure explained on stderr, 2 a usage error (from clap).
 
+/// `println!` that returns the write error (a closed pipe, a full disk) instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($t)*)
+    }};
+}
+
+/// `eprintln!` that ignores a stderr that cannot be written to instead of panicking.
+macro_rules! note {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 mod cmd;
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Comeback: what each customer is worth, who is leaving, what it costs, whom to call first.
@@ -61,7 +78,18 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Library errors often print their cause inside their own message; a cause
+            // already contained in the text is not repeated.
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg.push_str(": ");
+                    msg.push_str(&c);
+                }
+            }
+            // Writing to a closed or full stderr must not panic.
+            let _ = writeln!(std::io::stderr(), "error: {msg}");
             ExitCode::from(1)
         }
     }

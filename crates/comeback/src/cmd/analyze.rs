@@ -104,6 +104,7 @@ struct Scores {
 
 /// Runs `comeback analyze`.
 pub fn run(args: Args) -> Result<()> {
+    args.ingest.check_outputs(&[&args.output])?;
     check_args(&args)?;
     let loaded = args.ingest.load()?;
     let attributes = match &args.customers {
@@ -118,7 +119,7 @@ pub fn run(args: Args) -> Result<()> {
     let files = result?;
     write_outputs(&args.output, &files)?;
     if !args.ingest.quiet {
-        eprintln!(
+        note!(
             "report written to {}",
             args.output.join("report.html").display()
         );
@@ -161,6 +162,15 @@ fn analyze(
     let log = &loaded.log;
     let unit = args.unit;
     let end = log.observation_end().context("no purchases")?;
+    // The core reads no clock; the CLI can warn when the data end after today.
+    let today = Day::from_date(chrono::Utc::now().date_naive());
+    if end > today && args.ingest.observation_end.is_none() {
+        note!(
+            "note: the last purchase in {} is dated {end}, after today ({today}); if that date is an error, \
+             fix the row or pass --observation-end",
+            loaded.report.file
+        );
+    }
     let opts = SummaryOptions {
         unit,
         ..SummaryOptions::default()
@@ -221,6 +231,13 @@ fn analyze(
         cal_summary = Some(ch);
         cmp
     } else {
+        if holdout_days > 0 {
+            note!(
+                "note: --holdout {holdout} {unit} is as long as the data or longer ({:.1} {unit}); \
+                 the models are compared on all data by BIC instead",
+                span_days / unit.days()
+            );
+        }
         compare_without_holdout(&RfmData::new(&rows, None)?, &fit_opts, &mut *progress)?
     };
     let chosen_kind = comparison.candidates[comparison.chosen].kind;
@@ -372,8 +389,24 @@ fn analyze(
     let win_back_csv = ctx.customers_csv(Some(&win_back))?;
     let advocates_csv = ctx.customers_csv(Some(&advocates))?;
 
+    if let Some(a) = attributes {
+        let matched = full
+            .customers
+            .iter()
+            .filter(|c| a.by_id.contains_key(&*c.customer_id))
+            .count();
+        if matched < full.customers.len() / 2 {
+            note!(
+                "note: only {matched} of the {n} customers with purchases are in {} ({} rows): are the ids written \
+                 the same way in both files?",
+                a.file,
+                a.by_id.len()
+            );
+        }
+    }
     let alive: f64 = scores.p_alive.iter().sum();
-    let revenue_at_risk: f64 = at_risk.iter().map(|&i| var[i].value_at_risk).sum();
+    // `+ 0.0` turns an empty sum's −0.0 into 0.
+    let revenue_at_risk: f64 = at_risk.iter().map(|&i| var[i].value_at_risk).sum::<f64>() + 0.0;
     let currency = loaded
         .report
         .currency
@@ -756,9 +789,9 @@ fn read_attributes(path: &Path, ingest: &IngestArgs) -> Result<Attributes> {
         Ok::<_, std::convert::Infallible>(())
     })?;
     if !ingest.quiet {
-        eprintln!("{file}: {} customers; columns", report.rows_accepted);
+        note!("{file}: {} customers; columns", report.rows_accepted);
         for c in &report.columns {
-            eprintln!("  {c}");
+            note!("  {c}");
         }
     }
     Ok(Attributes { file, by_id })

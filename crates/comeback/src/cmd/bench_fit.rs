@@ -44,7 +44,7 @@ pub fn run(args: Args) -> Result<()> {
         .zip(&r.params)
         .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
         .collect();
-    println!(
+    outln!(
         "{}",
         serde_json::json!({
             "seconds": seconds,
@@ -55,6 +55,6 @@ pub fn run(args: Args) -> Result<()> {
             "iterations": r.iterations,
             "converged": r.converged,
         })
-    );
+    )?;
     Ok(())
 }

@@ -45,6 +45,6 @@ pub fn run(args: Args) -> Result<()> {
         secs.push(t0.elapsed().as_secs_f64());
         std::hint::black_box(check);
     }
-    println!("{}", serde_json::to_string(&secs)?);
+    outln!("{}", serde_json::to_string(&secs)?)?;
     Ok(())
 }

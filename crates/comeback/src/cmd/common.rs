@@ -51,6 +51,24 @@ pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
+    // A device or pipe (`-o /dev/stdout`, a FIFO) is written in place: renaming over it would
+    // replace it with a regular file.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        if meta.is_dir() {
+            bail!("cannot write {}: it is a directory", path.display());
+        }
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        write(&mut w)?;
+        w.flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return Ok(());
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -120,6 +138,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("cannot parse \"x\""), "{e}");
+    }
+
+    #[test]
+    fn devices_are_written_in_place_not_replaced() {
+        write_atomically(Path::new("/dev/null"), |w| Ok(w.write_all(b"x")?)).unwrap();
+        assert!(
+            !std::fs::metadata("/dev/null").unwrap().is_file(),
+            "/dev/null is still a device"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let e = write_atomically(dir.path(), |w| Ok(w.write_all(b"x")?)).unwrap_err();
+        assert!(e.to_string().contains("is a directory"), "{e}");
     }
 
     #[test]

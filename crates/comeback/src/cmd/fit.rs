@@ -198,10 +198,10 @@ pub fn run(args: Args) -> Result<()> {
             .with_context(|| format!("{} needs a summary file", args.model.name()))?;
         let table = read_summary(path, &args.cols)?;
         if table.calibration && !args.json {
-            println!(
+            outln!(
                 "{}: calibration/holdout summary, fitted on the _cal columns",
                 path.display()
-            );
+            )?;
         }
         let report = fit_table(args.model, &table, &opts)?;
         let unit = match args.model {
@@ -219,21 +219,21 @@ pub fn run(args: Args) -> Result<()> {
         })?;
     }
     if args.json {
-        println!("{}", serde_json::to_string(&j)?);
+        outln!("{}", serde_json::to_string(&j)?)?;
     } else {
-        println!("{report}");
+        outln!("{report}")?;
         match unit.as_str() {
-            Some(u) => println!("  time unit: {u}"),
-            None => println!("  time unit: the file's own (no .meta.json sidecar)"),
+            Some(u) => outln!("  time unit: {u}")?,
+            None => outln!("  time unit: the file's own (no .meta.json sidecar)")?,
         }
         if !report.extras.is_empty() {
             for (k, v) in &report.extras {
-                println!("  {k}: {v}");
+                outln!("  {k}: {v}")?;
             }
         }
     }
     if !report.converged {
-        eprintln!("warning: {}: {}", report.model, report.message);
+        note!("warning: {}: {}", report.model, report.message);
     }
     Ok(())
 }

@@ -162,6 +162,50 @@ impl IngestArgs {
         }
     }
 
+    /// The rejects file of `--skip-invalid`: `--rejects`, else `<input name>.rejects.csv`
+    /// (`stdin.rejects.csv` for standard input) in the current directory.
+    pub fn rejects_path(&self) -> PathBuf {
+        self.rejects.clone().unwrap_or_else(|| {
+            let base = match self.input.file_name() {
+                Some(s) if self.input != Path::new("-") => s.to_string_lossy().into_owned(),
+                _ => "stdin".into(),
+            };
+            PathBuf::from(format!("{base}.rejects.csv"))
+        })
+    }
+
+    /// Refuses output paths that would overwrite the input or each other (the rejects file
+    /// is one of them with `--skip-invalid`).
+    ///
+    /// # Errors
+    /// When two of them name the same file.
+    pub fn check_outputs(&self, outputs: &[&Path]) -> Result<()> {
+        let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => a == b,
+        };
+        let mut all: Vec<&Path> = outputs.to_vec();
+        let rejects = self.rejects_path();
+        if self.skip_invalid {
+            all.push(&rejects);
+        }
+        for (i, a) in all.iter().enumerate() {
+            if self.input != Path::new("-") && same(a, &self.input) {
+                bail!(
+                    "{} is the input file: choose another output or rejects file",
+                    a.display()
+                );
+            }
+            if all[..i].iter().any(|b| same(a, b)) {
+                bail!(
+                    "{} is given for two outputs (output and rejects file?): choose different files",
+                    a.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The input's display name in messages.
     pub fn display_name(&self) -> String {
         if self.input == Path::new("-") {
@@ -238,14 +282,7 @@ impl IngestArgs {
         let rejects = if rejects.is_empty() {
             None
         } else {
-            let path = self.rejects.clone().unwrap_or_else(|| {
-                let base = self
-                    .input
-                    .file_name()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "stdin".into());
-                PathBuf::from(format!("{base}.rejects.csv"))
-            });
+            let path = self.rejects_path();
             write_atomically(&path, |w| {
                 let mut csv = csv::Writer::from_writer(w);
                 csv.write_record(["line", "reason", "row"])?;
@@ -258,11 +295,11 @@ impl IngestArgs {
             Some((path, rejects.len() as u64))
         };
         if !self.quiet {
-            eprintln!("{name}: columns");
+            note!("{name}: columns");
             for l in report.mapping_lines() {
-                eprintln!("  {l}");
+                note!("  {l}");
             }
-            eprintln!(
+            note!(
                 "{name}: {} rows read, {} used, {} customers; date format {}",
                 report.rows_read,
                 log.rows_kept(),
@@ -275,19 +312,26 @@ impl IngestArgs {
                 RefundPolicy::Exclude => "excluded (use --refunds net to net them into their day)",
                 RefundPolicy::Net => "netted into the same customer's same day",
             };
-            eprintln!(
+            note!(
                 "{name}: {} rows with a negative amount (total {}) {what}",
-                report.refund_rows, report.refund_total
+                report.refund_rows,
+                report.refund_total
             );
         }
         let (refund_days, refund_amount) = log.refund_only_days();
         if refund_days > 0 && !self.quiet {
-            eprintln!(
+            note!(
                 "{name}: {refund_days} days held refunds without a purchase to net against (total {refund_amount}); ignored"
             );
         }
+        if report.duplicate_rows > 0 && !self.quiet {
+            note!(
+                "{name}: {} rows repeat a transaction id seen before and were dropped (--transaction-id-col)",
+                report.duplicate_rows
+            );
+        }
         if log.rows_after_end() > 0 && !self.quiet {
-            eprintln!(
+            note!(
                 "{name}: {} rows after the observation end {} ignored",
                 log.rows_after_end(),
                 self.observation_end
@@ -296,7 +340,7 @@ impl IngestArgs {
             );
         }
         if let Some((p, n)) = &rejects {
-            eprintln!(
+            note!(
                 "{name}: {n} rows rejected, written with their reasons to {}",
                 p.display()
             );

@@ -138,7 +138,7 @@ fn spend_model(args: &Args, t: &SummaryTable) -> Result<GammaGamma> {
         None => {
             let rep = GammaGamma::fit(&spend_data(t)?, &FitOptions::default())?.report;
             if !rep.converged {
-                eprintln!("warning: gamma-gamma: {}", rep.message);
+                note!("warning: gamma-gamma: {}", rep.message);
             }
             rep.params
         }
@@ -183,7 +183,7 @@ pub fn run(args: Args) -> Result<()> {
         None => {
             let rep = fit_table(args.model, &table, &FitOptions::default())?;
             if !rep.converged {
-                eprintln!("warning: {}: {}", rep.model, rep.message);
+                note!("warning: {}: {}", rep.model, rep.message);
             }
             rep.params
         }

@@ -65,6 +65,8 @@ enum Format {
 
 /// Runs `comeback summarize`.
 pub fn run(args: Args) -> Result<()> {
+    let outputs: Vec<&Path> = args.output.as_deref().into_iter().collect();
+    args.ingest.check_outputs(&outputs)?;
     let opts = SummaryOptions {
         unit: args.unit,
         collapse: args.collapse.into(),
@@ -108,9 +110,16 @@ pub fn run(args: Args) -> Result<()> {
             let log = &loaded.log;
             let s = log.calibration_holdout(cal, &opts)?;
             if !loaded.report.file.is_empty() && s.excluded_after_calibration > 0 {
-                eprintln!(
+                note!(
                     "{}: {} customers first seen after the calibration end {cal} excluded",
-                    loaded.report.file, s.excluded_after_calibration
+                    loaded.report.file,
+                    s.excluded_after_calibration
+                );
+            }
+            if s.customers.is_empty() {
+                anyhow::bail!(
+                    "{}: no customer bought on or before the calibration end {cal}: choose a later --calibration-end",
+                    loaded.report.file
                 );
             }
             let counts = Counts {
@@ -293,7 +302,7 @@ fn emit<L>(
                 Ok(())
             })?;
             if !args.ingest.quiet {
-                eprintln!(
+                note!(
                     "wrote {} customers to {} (and {})",
                     customers,
                     path.display(),

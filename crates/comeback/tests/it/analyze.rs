@@ -415,7 +415,8 @@ fn degenerate_inputs() {
                 } else {
                     assert_eq!(o.status.code(), Some(1), "{what}: {err}");
                     assert!(
-                        err.starts_with("error: ") && err.len() > 40,
+                        err.lines()
+                            .any(|l| l.starts_with("error: ") && l.len() > 40),
                         "{what}: {err}"
                     );
                 }

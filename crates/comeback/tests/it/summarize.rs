@@ -301,3 +301,91 @@ fn simulate_pipes_into_summarize() {
         assert!(x >= 0.0 && (0.0..=t).contains(&tx) && m >= 0.0 && (x > 0.0 || m == 0.0));
     }
 }
+
+/// Outputs never overwrite the input or each other; standard input's rejects file has a
+/// plain name; a calibration end before every first purchase is an error, not an empty file.
+#[test]
+fn outputs_never_clobber_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = "customer,date,amount\nc1,2024-01-01,10\nc2,2024-13-01,5\nc1,2024-01-08,4\n";
+    std::fs::write(dir.path().join("sales.csv"), input).unwrap();
+    let o = comeback(
+        dir.path(),
+        &[
+            "summarize",
+            "sales.csv",
+            "--skip-invalid",
+            "--rejects",
+            "sales.csv",
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("sales.csv is the input file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("sales.csv")).unwrap(),
+        input,
+        "input untouched"
+    );
+    let o = comeback(
+        dir.path(),
+        &[
+            "summarize",
+            "sales.csv",
+            "--skip-invalid",
+            "--rejects",
+            "r.csv",
+            "-o",
+            "r.csv",
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("given for two outputs"),
+        "{}",
+        stderr(&o)
+    );
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_comeback"))
+        .current_dir(dir.path())
+        .args(["summarize", "-", "--skip-invalid", "-q"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(dir.path().join("stdin.rejects.csv").exists());
+
+    let o = comeback(
+        dir.path(),
+        &[
+            "summarize",
+            "sales.csv",
+            "--skip-invalid",
+            "--calibration-end",
+            "2023-01-01",
+            "-q",
+            "-o",
+            "c.csv",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("choose a later --calibration-end"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("c.csv").exists());
+}
