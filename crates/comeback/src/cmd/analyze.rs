@@ -252,6 +252,14 @@ fn analyze(
             chosen_kind.display_name()
         )
     })?;
+    if !report.converged {
+        note!(
+            "note: the {} fit did not converge ({}); its predictions are the limit the data point to, \
+             treat them with care",
+            chosen_kind.display_name(),
+            report.message
+        );
+    }
 
     // Spend.
     progress("fitting Gamma-Gamma spend");
@@ -737,7 +745,7 @@ fn model_json(
 
 fn flags_json(a: &Args, holdout: f64) -> Value {
     json!({
-        "input": a.ingest.display_name(), "unit": a.unit.as_str(), "horizon": a.horizon, "holdout": holdout,
+        "unit": a.unit.as_str(), "horizon": a.horizon, "holdout": holdout,
         "discount_rate": a.discount_rate, "discount_period": a.discount_period, "clv_periods": a.clv_periods,
         "margin": a.margin, "what_if_retention": a.what_if_retention, "lost_below": a.lost_below,
         "at_risk_below": a.at_risk_below, "bootstrap": a.bootstrap, "seed": a.seed, "lang": a.lang.to_string(),

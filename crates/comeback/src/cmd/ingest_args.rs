@@ -269,7 +269,27 @@ impl IngestArgs {
             })
         };
         pb.finish_and_clear();
-        let report = report.map_err(anyhow::Error::from)?;
+        let report = report.map_err(|e| {
+            // A hint for the two most common export mismatches.
+            let msg = e.to_string();
+            let value = msg
+                .split("cannot parse \"")
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .unwrap_or("");
+            let hint = if msg.contains("as an amount") && value.contains(',') && !self.decimal_comma
+            {
+                Some("amounts like 1.234,56 need --decimal-comma")
+            } else if msg.contains("as a date") && matches!(self.date_format, DateFormat::Auto) {
+                Some("give the date format with --date-format, e.g. %d.%m.%Y or %m/%d/%Y")
+            } else {
+                None
+            };
+            match hint {
+                Some(h) => anyhow::Error::from(e).context(format!("{msg} ({h})")),
+                None => anyhow::Error::from(e),
+            }
+        })?;
         let sha256 = match (file_hash, reader.hasher) {
             (Some(t), _) => t
                 .join()

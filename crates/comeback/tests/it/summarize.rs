@@ -389,3 +389,38 @@ fn outputs_never_clobber_inputs() {
     );
     assert!(!dir.path().join("c.csv").exists());
 }
+
+/// The two most common export mismatches get a hint naming the flag.
+#[test]
+fn hints_for_decimal_comma_and_date_format() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("es.csv"),
+        "cliente;fecha;importe\na;2024-01-02;101,52 €\n",
+    )
+    .unwrap();
+    let o = comeback(dir.path(), &["summarize", "es.csv", "-q"]);
+    assert!(
+        stderr(&o).contains("(amounts like 1.234,56 need --decimal-comma)"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        dir.path().join("x.csv"),
+        "customer,date,amount\na,2024-01-02,ten\n",
+    )
+    .unwrap();
+    let o = comeback(dir.path(), &["summarize", "x.csv", "-q"]);
+    assert!(!stderr(&o).contains("--decimal-comma"), "{}", stderr(&o));
+    std::fs::write(
+        dir.path().join("fi.csv"),
+        "asiakas,päivämäärä,summa\na,3.2.2025,1\n",
+    )
+    .unwrap();
+    let o = comeback(dir.path(), &["summarize", "fi.csv", "-q"]);
+    assert!(
+        stderr(&o).contains("--date-format, e.g. %d.%m.%Y"),
+        "{}",
+        stderr(&o)
+    );
+}
