@@ -77,7 +77,7 @@ fn with_ranks(mut rows: Vec<ValueAtRisk>) -> Vec<ValueAtRisk> {
 }
 
 /// Value at risk from the CLV and P(alive) of each customer (parallel slices), by
-/// CLV if alive = CLV ÷ P(alive) (see the [module docs](self) for the P(alive) = 0 fallback).
+/// CLV if alive = CLV ÷ P(alive) (see the module docs for the P(alive) = 0 fallback).
 ///
 /// # Errors
 /// [`RetentionError::LengthMismatch`] when the slices differ in length;

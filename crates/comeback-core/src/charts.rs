@@ -44,7 +44,7 @@ pub struct GridCell {
     pub mean_p_alive: Option<f64>,
 }
 
-/// The P(alive) heat map (see the [module docs](self)).
+/// The P(alive) heat map (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PAliveGrid {
     /// Lower edges of the frequency buckets (repeat purchases).
@@ -124,7 +124,7 @@ pub fn p_alive_grid(
 }
 
 /// Round bucket edges `0, s, 2s, …` (all below `max`) for at most `max_buckets` buckets, the
-/// last one open-ended (see the [module docs](self)). `[0.0]` (one bucket) when `max ≤ 0`,
+/// last one open-ended (see the module docs). `[0.0]` (one bucket) when `max ≤ 0`,
 /// `max` is not finite, or `max_buckets ≤ 1`.
 pub fn nice_edges(max: f64, max_buckets: usize) -> Vec<f64> {
     if !(max.is_finite() && max > 0.0) || max_buckets <= 1 {
@@ -159,7 +159,7 @@ pub struct HistogramBucket {
     pub sum: f64,
 }
 
-/// A histogram (see the [module docs](self)).
+/// A histogram (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Histogram {
     /// Values below the first edge.

@@ -57,7 +57,7 @@ pub struct Cohort {
     pub cells: Vec<CohortCell>,
 }
 
-/// The cohort retention table (see the [module docs](self)).
+/// The cohort retention table (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CohortTable {
     /// The observation end `E` used.

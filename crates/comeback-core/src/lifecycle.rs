@@ -36,7 +36,7 @@
 use crate::retention::{MAX_MONTHS, RetentionError};
 use crate::{Day, TransactionLog};
 
-/// A customer's lifecycle stage (see the [module docs](self) for the rules and precedence).
+/// A customer's lifecycle stage (see the module docs for the rules and precedence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LifecycleStage {
     /// First purchase within one median inter-purchase time of the end.
@@ -184,7 +184,7 @@ pub struct Lifecycle {
 }
 
 /// The median inter-purchase time in days over all customers' consecutive purchase days
-/// (see the [module docs](self)); `None` when no customer bought on two days.
+/// (see the module docs); `None` when no customer bought on two days.
 pub fn median_inter_purchase_days(log: &TransactionLog) -> Option<f64> {
     let mut gaps: Vec<i64> = log
         .customers()

@@ -114,7 +114,7 @@ impl Window {
     }
 }
 
-/// Defection measured at one end date (see the [module docs](self) for the definitions).
+/// Defection measured at one end date (see the module docs for the definitions).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Defection {
     /// The end date `E` (inclusive), normally the observation end.
@@ -155,7 +155,7 @@ fn check_months(name: &'static str, months: u32) -> Result<(), RetentionError> {
 }
 
 /// Defection over the `window_months` months ending on `end` (inclusive), compared with the
-/// `window_months` months before (see the [module docs](self)). Use `window_months = 12`
+/// `window_months` months before (see the module docs). Use `window_months = 12`
 /// for `defection_rate_12m`, `customers_lost_12m` and `revenue_lost_12m`; `end` is normally
 /// [`TransactionLog::observation_end`]. Purchases after `end` are ignored. An empty log
 /// gives zero counts and `rate = None`.

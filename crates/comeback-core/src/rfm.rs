@@ -171,7 +171,7 @@ const fn rule(segment: RfmSegment, r: (u8, u8), f: (u8, u8)) -> SegmentRule {
     }
 }
 
-/// The (R, F) segment map (see the [module docs](self) for the table). Exactly one rule
+/// The (R, F) segment map (see the module docs for the table). Exactly one rule
 /// matches each of the 25 cells.
 pub const RFM_SEGMENT_MAP: [SegmentRule; 11] = [
     rule(RfmSegment::Champions, (5, 5), (4, 5)),
@@ -216,7 +216,7 @@ pub fn quintile_scores_by(
 }
 
 /// RFM scores and segments of every customer, parallel to `customers` (see the
-/// [module docs](self)). Empty input gives an empty vector; one customer gets (1, 1, 1),
+/// module docs). Empty input gives an empty vector; one customer gets (1, 1, 1),
 /// segment `lost`.
 pub fn rfm_scores(customers: &[CustomerSummary]) -> Vec<RfmScore> {
     let n = customers.len();

@@ -18,8 +18,8 @@
 //!     P = E[e^{−μt}] = ((β + T)/(β + T + t))^s.
 //! - [`PurchaseModel::with_dropout_scaled`]: the same model with the dropout process scaled by
 //!   k (k < 1 keeps customers longer): BG/NBD and MBG/NBD keep a + b and set a' = k·a,
-//!   b' = a + b − k·a, so E[p] = a/(a + b) is multiplied by k; Pareto/NBD sets β' = β/k, so
-//!   E[μ] = s/β is multiplied by k.
+//!   b' = a + b − k·a, so E(p) = a/(a + b) is multiplied by k; Pareto/NBD sets β' = β/k, so
+//!   E(μ) = s/β is multiplied by k.
 //! - [`retention_what_if`]: the k for which the 12-month survival of the currently alive
 //!   base rises by X points (bisection), with the survival before and after.
 
