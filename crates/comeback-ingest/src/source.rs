@@ -170,38 +170,13 @@ impl<R: Read> Lines<R> {
     /// Moves the unread bytes to the front and reads more (doubling the buffer when it is
     /// full, up to [`MAX_LINE`]).
     fn fill(&mut self) -> io::Result<()> {
-        if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        if self.end == self.buf.len() {
-            if self.buf.len() >= MAX_LINE {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "line {} is longer than {} MiB",
-                        self.line_no + 1,
-                        MAX_LINE >> 20
-                    ),
-                ));
-            }
-            self.buf.resize(self.buf.len() * 2, 0);
-        }
-        loop {
-            match self.inner.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        refill(
+            &mut self.inner,
+            &mut self.buf,
+            (&mut self.start, &mut self.end),
+            &mut self.eof,
+            self.line_no,
+        )
     }
 }
 
@@ -417,38 +392,13 @@ impl<R: Read> WsReader<R> {
     }
 
     fn fill(&mut self) -> io::Result<()> {
-        if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        if self.end == self.buf.len() {
-            if self.buf.len() >= MAX_LINE {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "line {} is longer than {} MiB",
-                        self.line_no + 1,
-                        MAX_LINE >> 20
-                    ),
-                ));
-            }
-            self.buf.resize(self.buf.len() * 2, 0);
-        }
-        loop {
-            match self.inner.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        refill(
+            &mut self.inner,
+            &mut self.buf,
+            (&mut self.start, &mut self.end),
+            &mut self.eof,
+            self.line_no,
+        )
     }
 
     fn next(&mut self) -> io::Result<Option<Rec<'_>>> {
@@ -570,6 +520,46 @@ fn detect(prefix: &[u8]) -> Delimiter {
     match best {
         Some((k, _)) => Delimiter::Byte(CANDIDATES[k]),
         None => Delimiter::Whitespace,
+    }
+}
+
+/// Moves the unread bytes `buf[start..end]` to the front and reads more from `inner`
+/// (doubling the buffer when it is full, up to [`MAX_LINE`]); sets `eof` at the end of the
+/// input. `line_no` (the last complete line) names the line in the too-long error.
+fn refill<R: Read>(
+    inner: &mut R,
+    buf: &mut Vec<u8>,
+    (start, end): (&mut usize, &mut usize),
+    eof: &mut bool,
+    line_no: u64,
+) -> io::Result<()> {
+    if *start > 0 {
+        buf.copy_within(*start..*end, 0);
+        *end -= *start;
+        *start = 0;
+    }
+    if *end == buf.len() {
+        if buf.len() >= MAX_LINE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("line {} is longer than {} MiB", line_no + 1, MAX_LINE >> 20),
+            ));
+        }
+        buf.resize(buf.len() * 2, 0);
+    }
+    loop {
+        match inner.read(&mut buf[*end..]) {
+            Ok(0) => {
+                *eof = true;
+                return Ok(());
+            }
+            Ok(n) => {
+                *end += n;
+                return Ok(());
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
