@@ -53,7 +53,9 @@ pub fn browser(test: &str) -> Option<PathBuf> {
                 std::env::var_os("CI").is_none(),
                 "{test}: COMEBACK_TEST_BROWSER must be set when CI is set"
             );
-            eprintln!("SKIPPED {test}: COMEBACK_TEST_BROWSER not set");
+            // Straight to stderr: the test harness captures eprintln! of passing tests.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED {test}: COMEBACK_TEST_BROWSER not set");
             None
         }
     }
