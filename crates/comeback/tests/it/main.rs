@@ -55,7 +55,10 @@ pub fn browser(test: &str) -> Option<PathBuf> {
             );
             // Straight to stderr: the test harness captures eprintln! of passing tests.
             use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "SKIPPED {test}: COMEBACK_TEST_BROWSER not set");
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: COMEBACK_TEST_BROWSER not set"
+            );
             None
         }
     }
