@@ -3,7 +3,7 @@
 
 use crate::date::{DateFormat, DateParser};
 use crate::error::{ColumnLabel, IngestError, RowError, RowProblem};
-use crate::mapping::{FieldSpec, MappedColumn, fields_of, is_header, resolve};
+use crate::mapping::{FieldSpec, MappedColumn, map_first_line};
 use crate::options::{ColumnRef, Delimiter, HeaderMode};
 use crate::source::{Rec, Source};
 use crate::synonyms::{CUSTOMER_SYNONYMS, TRANSACTION_SYNONYMS};
@@ -196,19 +196,10 @@ where
         .ok_or_else(|| IngestError::Empty {
             file: name.to_string(),
         })?;
-    let first_fields = fields_of(&first);
-    let header = is_header(options.header, &specs, Some(1), &first_fields, &|v| {
-        date.parses(v)
-    });
-    let mapping = resolve(
-        &specs,
-        header.then_some(&first_fields[..]),
-        first_fields.len(),
-    )
-    .map_err(|source| IngestError::Mapping {
-        file: name.to_string(),
-        source,
-    })?;
+    let (first_fields, header, mapping) =
+        map_first_line(&first, name, options.header, &specs, Some(1), &|v| {
+            date.parses(v)
+        })?;
     let used: Vec<usize> = mapping.iter().flatten().map(|m| m.index).collect();
     let attr_cols: Vec<(usize, String)> = (0..first_fields.len())
         .filter(|i| !used.contains(i))

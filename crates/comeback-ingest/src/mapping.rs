@@ -1,5 +1,6 @@
 //! Header detection and column mapping, shared by both readers.
 
+use crate::error::IngestError;
 use crate::error::{ColumnLabel, MappingError};
 use crate::options::{ColumnRef, HeaderMode};
 use crate::source::Rec;
@@ -267,4 +268,37 @@ pub(crate) fn resolve(
         }
     }
     Ok(out)
+}
+
+/// [`map_first_line`]'s answer: the trimmed fields, whether they are a header, and the
+/// column of each field spec (`None` for an optional field not found).
+pub(crate) type FirstLine = (Vec<String>, bool, Vec<Option<MappedColumn>>);
+
+/// What the first line of a file says: its fields, whether it is a header (see
+/// [`is_header`]; `date_spec` is the index of the date field in `specs`) and the column of
+/// each field ([`resolve`]). Shared by the transaction and customer readers, which read the
+/// line themselves because a line that is not a header is also their first data row.
+///
+/// # Errors
+/// [`IngestError::Mapping`] naming `file`.
+pub(crate) fn map_first_line(
+    first: &Rec<'_>,
+    file: &str,
+    mode: HeaderMode,
+    specs: &[FieldSpec<'_>],
+    date_spec: Option<usize>,
+    parses: &dyn Fn(&str) -> bool,
+) -> Result<FirstLine, IngestError> {
+    let first_fields = fields_of(first);
+    let header = is_header(mode, specs, date_spec, &first_fields, parses);
+    let mapping = resolve(
+        specs,
+        header.then_some(&first_fields[..]),
+        first_fields.len(),
+    )
+    .map_err(|source| IngestError::Mapping {
+        file: file.to_string(),
+        source,
+    })?;
+    Ok((first_fields, header, mapping))
 }

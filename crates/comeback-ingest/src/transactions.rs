@@ -3,7 +3,7 @@
 use crate::amount::{AmountParser, AmountProblem, DecimalMark};
 use crate::date::DateParser;
 use crate::error::{ColumnLabel, IngestError, RowError, RowProblem};
-use crate::mapping::{FieldSpec, MappedColumn, fields_of, is_header, resolve};
+use crate::mapping::{FieldSpec, MappedColumn, map_first_line};
 use crate::options::{Delimiter, IngestOptions, RefundPolicy};
 use crate::source::{Rec, Source};
 use crate::synonyms::TRANSACTION_SYNONYMS;
@@ -291,19 +291,10 @@ impl<'cb> TransactionReader<'cb> {
             .ok_or_else(|| IngestError::Empty {
                 file: name.to_string(),
             })?;
-        let first_fields = fields_of(&first);
-        let header = is_header(opts.header, &specs, Some(1), &first_fields, &|v| {
-            date.parses(v)
-        });
-        let mapping = resolve(
-            &specs,
-            header.then_some(&first_fields[..]),
-            first_fields.len(),
-        )
-        .map_err(|source| IngestError::Mapping {
-            file: name.to_string(),
-            source,
-        })?;
+        let (first_fields, header, mapping) =
+            map_first_line(&first, name, opts.header, &specs, Some(1), &|v| {
+                date.parses(v)
+            })?;
         let col = |i: usize| mapping[i].as_ref().map(|m| (m.index, m.label()));
         let mut st = State {
             file: name,
