@@ -37,6 +37,18 @@ pub fn comeback(dir: &Path, args: &[&str]) -> Output {
         .expect("run comeback")
 }
 
+/// Runs the binary, asserts exit code 1 and that stderr contains `message`.
+pub fn assert_fails(dir: &Path, args: &[&str], message: &str) {
+    let o = comeback(dir, args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+    assert!(
+        err.contains(message),
+        "{args:?}: expected {message:?} in {err}"
+    );
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+}
+
 /// Stderr as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

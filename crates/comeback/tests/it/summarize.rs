@@ -1,6 +1,6 @@
 //! `comeback summarize`: exactness on CDNOW through the real CLI, malformed input, outputs.
 
-use crate::{CDNOW_SAMPLE_COLUMNS, comeback, data_path, stderr};
+use crate::{CDNOW_SAMPLE_COLUMNS, assert_fails, comeback, data_path, stderr};
 use std::collections::HashMap;
 
 /// The exactness command reproduces data/cdnow_customers_summary.csv (frequency
@@ -309,7 +309,7 @@ fn outputs_never_clobber_inputs() {
     let dir = tempfile::tempdir().unwrap();
     let input = "customer,date,amount\nc1,2024-01-01,10\nc2,2024-13-01,5\nc1,2024-01-08,4\n";
     std::fs::write(dir.path().join("sales.csv"), input).unwrap();
-    let o = comeback(
+    assert_fails(
         dir.path(),
         &[
             "summarize",
@@ -319,19 +319,14 @@ fn outputs_never_clobber_inputs() {
             "sales.csv",
             "-q",
         ],
-    );
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("sales.csv is the input file"),
-        "{}",
-        stderr(&o)
+        "sales.csv is the input file",
     );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("sales.csv")).unwrap(),
         input,
         "input untouched"
     );
-    let o = comeback(
+    assert_fails(
         dir.path(),
         &[
             "summarize",
@@ -343,12 +338,7 @@ fn outputs_never_clobber_inputs() {
             "r.csv",
             "-q",
         ],
-    );
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("given for two outputs"),
-        "{}",
-        stderr(&o)
+        "given for two outputs",
     );
 
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_comeback"))
@@ -368,7 +358,7 @@ fn outputs_never_clobber_inputs() {
     assert!(child.wait().unwrap().success());
     assert!(dir.path().join("stdin.rejects.csv").exists());
 
-    let o = comeback(
+    assert_fails(
         dir.path(),
         &[
             "summarize",
@@ -380,12 +370,7 @@ fn outputs_never_clobber_inputs() {
             "-o",
             "c.csv",
         ],
-    );
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("choose a later --calibration-end"),
-        "{}",
-        stderr(&o)
+        "choose a later --calibration-end",
     );
     assert!(!dir.path().join("c.csv").exists());
 }
