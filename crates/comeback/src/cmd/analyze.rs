@@ -538,19 +538,16 @@ pub(super) fn comparison_model(c: &Comparison) -> Option<PurchaseModel> {
     c.candidates[c.chosen].fit.as_ref().ok().map(|(m, _)| *m)
 }
 
+/// Six equal recency buckets from 0 to the largest T, edges rounded to 2 decimals (fewer
+/// when T is so small that rounded edges coincide).
 fn recency_edges(full: &comeback_core::Summary) -> Vec<f64> {
     let max_t = full.customers.iter().map(|c| c.t).fold(0.0, f64::max);
     let step = (max_t / 6.0).max(1e-9);
-    (0..6)
+    let mut edges: Vec<f64> = (0..6)
         .map(|i| (i as f64 * step * 100.0).round() / 100.0)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .fold(Vec::new(), |mut v: Vec<f64>, e| {
-            if v.last().is_none_or(|&l| e > l) {
-                v.push(e);
-            }
-            v
-        })
+        .collect();
+    edges.dedup();
+    edges
 }
 
 /// Actual and predicted cumulative repeat purchases per period (one period = one unit, or a
