@@ -397,20 +397,22 @@ fn analyze(
     let win_back_csv = ctx.customers_csv(Some(&win_back))?;
     let advocates_csv = ctx.customers_csv(Some(&advocates))?;
 
-    if let Some(a) = attributes {
-        let matched = full
-            .customers
+    // Customers with purchases that the --customers file knows.
+    let matched = attributes.map(|a| {
+        full.customers
             .iter()
             .filter(|c| a.by_id.contains_key(&*c.customer_id))
-            .count();
-        if matched < full.customers.len() / 2 {
-            note!(
-                "note: only {matched} of the {n} customers with purchases are in {} ({} rows): are the ids written \
-                 the same way in both files?",
-                a.file,
-                a.by_id.len()
-            );
-        }
+            .count()
+    });
+    if let (Some(a), Some(matched)) = (attributes, matched)
+        && matched < full.customers.len() / 2
+    {
+        note!(
+            "note: only {matched} of the {n} customers with purchases are in {} ({} rows): are the ids written \
+             the same way in both files?",
+            a.file,
+            a.by_id.len()
+        );
     }
     let alive: f64 = scores.p_alive.iter().sum();
     // `+ 0.0` turns an empty sum's −0.0 into 0.
@@ -463,8 +465,8 @@ fn analyze(
         "customers_file": attributes.map(|a| json!({
             "file": a.file,
             "rows": a.by_id.len(),
-            "matched": full.customers.iter().filter(|c| a.by_id.contains_key(&*c.customer_id)).count(),
-            "without_transactions": a.by_id.len() - full.customers.iter().filter(|c| a.by_id.contains_key(&*c.customer_id)).count(),
+            "matched": matched,
+            "without_transactions": a.by_id.len() - matched.unwrap_or(0),
             "loyalty_members_with_transactions": full.customers.iter().filter(|c| a.by_id.get(&*c.customer_id).is_some_and(|r| r.loyalty == Some(true))).count(),
         })),
         "flags": flags_json(args, holdout),
