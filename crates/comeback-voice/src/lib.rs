@@ -7,3 +7,13 @@
 //!
 //! **Invariant:** like `comeback-core`, this crate does no I/O and reads no clock; callers
 //! parse files and hand it plain values.
+
+pub mod error;
+pub mod nps;
+pub mod period;
+pub mod report_card;
+pub mod scales;
+pub mod stats;
+
+pub use error::VoiceError;
+pub use period::YearMonth;
