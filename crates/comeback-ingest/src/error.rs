@@ -226,6 +226,22 @@ pub enum MappingError {
         /// The field.
         field: &'static str,
     },
+    /// A column asked for by name (in a [`Table`](crate::Table)) that is not in the header.
+    #[error("no column {name:?} in header {}", quoted(.header))]
+    UnknownColumn {
+        /// The name asked for.
+        name: String,
+        /// The header names.
+        header: Vec<String>,
+    },
+    /// A column name (in a [`Table`](crate::Table)) that matches several header names.
+    #[error("column name {name:?} matches several columns: {}", quoted(.candidates))]
+    AmbiguousColumn {
+        /// The name asked for.
+        name: String,
+        /// The matching header names.
+        candidates: Vec<String>,
+    },
     /// Two fields on one column.
     #[error("fields {first} and {second} both use column {position}")]
     SameColumn {

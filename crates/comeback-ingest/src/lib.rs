@@ -15,6 +15,8 @@
 //!   currency) and the row counts.
 //! - [`IngestError`] / [`RowError`]: typed errors that carry file, line, column and value.
 //! - [`read_customers`]: the same machinery for a customers attributes file.
+//! - [`read_table`] / [`Table`]: a survey-like file with a header, read whole into memory,
+//!   with score, number and date parsers whose errors name file, line, column and value.
 //!
 //! ```
 //! use comeback_core::TransactionLogBuilder;
@@ -107,6 +109,7 @@ mod mapping;
 mod options;
 mod source;
 mod synonyms;
+mod table;
 mod transactions;
 
 pub use amount::{CURRENCY_SYMBOLS, DecimalMark};
@@ -123,6 +126,7 @@ pub use options::{
 pub use synonyms::{
     CUSTOMER_SYNONYMS, FieldSynonyms, TRANSACTION_SYNONYMS, normalize, synonyms_markdown,
 };
+pub use table::{Table, TableOptions, TableRow, read_table, read_table_path};
 pub use transactions::{
     IngestReport, Progress, Reject, TransactionReader, TransactionRow, read_transactions,
 };

@@ -5,6 +5,7 @@ mod data;
 mod errors;
 mod formats;
 mod props;
+mod table;
 
 use comeback_core::{Amount, Day};
 use comeback_ingest::{IngestError, IngestOptions, IngestReport, read_transactions};
