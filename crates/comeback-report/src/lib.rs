@@ -7,6 +7,8 @@
 //! - [`render`]: `ReportInput` + [`Lang`] → one HTML5 page as a `String`.
 //! - [`Lang`]: `en`, `es`, `pt`, `fi`, `de`, `fr` (parse with [`str::parse`]).
 //! - [`sample_input`]: a realistic, deterministic input for smoke tests.
+//! - [`render_report_card`]: a [`ReportCardInput`] (one employee at one location for one
+//!   month) → a printable, self-contained staff report card page.
 //!
 //! ```
 //! use comeback_report::{render, sample_input, Lang};
@@ -50,11 +52,13 @@ pub mod format;
 mod input;
 mod lang;
 mod page;
+mod report_card;
 mod sample;
 
 pub use input::*;
 pub use lang::{Lang, UnknownLang};
 pub use page::TOP_N;
+pub use report_card::{CardCriterion, KNOWN_CRITERIA, ReportCardInput, render_report_card};
 pub use sample::{sample_input, standard_citations};
 
 /// Renders the report as one self-contained HTML5 page in `lang`.

@@ -417,4 +417,67 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("run_seed", "Zufallsstartwert"),
     ("run_version", "Comeback-Version"),
     ("run_generated", "Erstellt"),
+    // Staff report cards (`comeback report-card`)
+    ("rc_heading", "Kundenservice-Zeugnis"),
+    ("rc_page_title", "Zeugnis · {employee} · {month}"),
+    (
+        "rc_summary",
+        "Bewertungen von Kundinnen und Kunden in diesem Monat: {n}. Skala von {min} (niedrigste) bis {max} (höchste).",
+    ),
+    ("rc_table_caption", "Ihre Ergebnisse in diesem Monat"),
+    ("rc_col_criterion", "Kriterium"),
+    ("rc_col_mean", "Durchschnitt"),
+    ("rc_col_interval", "{confidence}-Bereich"),
+    ("rc_col_n", "Bewertungen"),
+    ("rc_col_change", "Veränderung zum Vormonat"),
+    ("rc_col_rank", "Rang an diesem Standort"),
+    ("rc_overall", "Alle Kriterien"),
+    ("rc_interval_one", "eine Bewertung: kein Bereich"),
+    ("rc_change_same", "unverändert"),
+    ("rc_change_none", "keine Bewertungen im Vormonat"),
+    ("rc_rank", "{rank} von {peers}"),
+    ("rc_rank_tied", "{rank} von {peers} (geteilt)"),
+    ("rc_how_to_read", "So lesen Sie dieses Zeugnis"),
+    (
+        "rc_note_mean",
+        "Der Mittelwert der Punkte, die Ihnen Kundinnen und Kunden in diesem Monat gegeben haben, von {min} (niedrigste) bis {max} (höchste).",
+    ),
+    (
+        "rc_note_interval",
+        "Die Bewertungen eines Monats sind eine kleine Stichprobe, daher ist der Durchschnitt unsicher. Der Bereich zeigt, wo der Durchschnitt aus sehr viel mehr Bewertungen plausibel läge: So berechnete Bereiche enthalten ihn in {confidence} der Fälle. Weniger Bewertungen ergeben einen breiteren Bereich, eine einzelne gar keinen. Überlappen sich zwei Bereiche stark, kann der Unterschied Zufall sein.",
+    ),
+    (
+        "rc_note_change",
+        "Der Durchschnitt dieses Monats minus der des Vormonats (↑ höher, ↓ niedriger). Eine Veränderung, die kleiner ist als die Breite des Bereichs, ist oft nur Zufall.",
+    ),
+    (
+        "rc_note_rank",
+        "Ihr Platz unter den Kolleginnen und Kollegen in {location}, die in diesem Monat im selben Kriterium bewertet wurden (1 = höchster Durchschnitt; gleiche Durchschnitte teilen sich einen Platz). Namen und Punkte der Kollegen werden nicht gezeigt.",
+    ),
+    ("rc_criteria_title", "Die Kriterien"),
+    ("rc_criterion_reliability", "Zuverlässigkeit"),
+    (
+        "rc_define_reliability",
+        "Das Versprochene verlässlich und genau erbringen.",
+    ),
+    ("rc_criterion_responsiveness", "Reaktionsfähigkeit"),
+    (
+        "rc_define_responsiveness",
+        "Die Bereitschaft, zu helfen und Kunden zügig zu bedienen.",
+    ),
+    ("rc_criterion_empathy", "Empathie"),
+    (
+        "rc_define_empathy",
+        "Aufmerksame, persönliche Zuwendung zu jedem Kunden.",
+    ),
+    ("rc_criterion_assurance", "Leistungskompetenz"),
+    (
+        "rc_define_assurance",
+        "Fachwissen und Höflichkeit, die bei Kunden Vertrauen schaffen.",
+    ),
+    (
+        "rc_footer",
+        "Erstellt mit Comeback {version}. Diese Seite funktioniert offline: Sie lädt nichts aus dem Internet und enthält kein Tracking.",
+    ),
+    ("rc_generated", "Erzeugt am {when}."),
 ];

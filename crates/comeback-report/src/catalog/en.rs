@@ -402,4 +402,67 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("run_seed", "Random seed"),
     ("run_version", "Comeback version"),
     ("run_generated", "Generated"),
+    // Staff report cards (`comeback report-card`)
+    ("rc_heading", "Customer service report card"),
+    ("rc_page_title", "Report card · {employee} · {month}"),
+    (
+        "rc_summary",
+        "Ratings from customers this month: {n}. Scale: {min} (lowest) to {max} (highest).",
+    ),
+    ("rc_table_caption", "Your results this month"),
+    ("rc_col_criterion", "Criterion"),
+    ("rc_col_mean", "Average"),
+    ("rc_col_interval", "{confidence} range"),
+    ("rc_col_n", "Ratings"),
+    ("rc_col_change", "Change vs last month"),
+    ("rc_col_rank", "Rank at this location"),
+    ("rc_overall", "All criteria"),
+    ("rc_interval_one", "one rating: no range"),
+    ("rc_change_same", "no change"),
+    ("rc_change_none", "no ratings last month"),
+    ("rc_rank", "{rank} of {peers}"),
+    ("rc_rank_tied", "{rank} of {peers} (shared)"),
+    ("rc_how_to_read", "How to read this card"),
+    (
+        "rc_note_mean",
+        "The mean of the scores customers gave you this month, from {min} (lowest) to {max} (highest).",
+    ),
+    (
+        "rc_note_interval",
+        "A month's ratings are a small sample, so the average is uncertain. The range shows where the average of many more ratings would plausibly lie: ranges computed this way contain it {confidence} of the time. Fewer ratings give a wider range; a single rating gives none. When two ranges overlap a lot, the difference between them may be chance.",
+    ),
+    (
+        "rc_note_change",
+        "This month's average minus last month's (↑ higher, ↓ lower). A change smaller than the width of the range is often just chance.",
+    ),
+    (
+        "rc_note_rank",
+        "Your place among the colleagues at {location} who were rated on the same criterion this month (1 = highest average; equal averages share a place). Colleagues' names and scores are not shown.",
+    ),
+    ("rc_criteria_title", "The criteria"),
+    ("rc_criterion_reliability", "Reliability"),
+    (
+        "rc_define_reliability",
+        "Doing what was promised, dependably and accurately.",
+    ),
+    ("rc_criterion_responsiveness", "Responsiveness"),
+    (
+        "rc_define_responsiveness",
+        "Being willing to help and serving customers promptly.",
+    ),
+    ("rc_criterion_empathy", "Empathy"),
+    (
+        "rc_define_empathy",
+        "Caring, individual attention to each customer.",
+    ),
+    ("rc_criterion_assurance", "Assurance"),
+    (
+        "rc_define_assurance",
+        "Knowledge and courtesy that give customers trust and confidence.",
+    ),
+    (
+        "rc_footer",
+        "Made with Comeback {version}. This page works offline: it loads nothing from the internet and contains no tracking.",
+    ),
+    ("rc_generated", "Generated {when}."),
 ];

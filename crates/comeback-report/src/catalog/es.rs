@@ -414,4 +414,67 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("run_seed", "Semilla aleatoria"),
     ("run_version", "Versión de Comeback"),
     ("run_generated", "Generado"),
+    // Staff report cards (`comeback report-card`)
+    ("rc_heading", "Evaluación del servicio al cliente"),
+    ("rc_page_title", "Evaluación · {employee} · {month}"),
+    (
+        "rc_summary",
+        "Valoraciones de clientes este mes: {n}. Escala de {min} (la más baja) a {max} (la más alta).",
+    ),
+    ("rc_table_caption", "Tus resultados de este mes"),
+    ("rc_col_criterion", "Criterio"),
+    ("rc_col_mean", "Media"),
+    ("rc_col_interval", "Rango del {confidence}"),
+    ("rc_col_n", "Valoraciones"),
+    ("rc_col_change", "Cambio frente al mes anterior"),
+    ("rc_col_rank", "Puesto en este local"),
+    ("rc_overall", "Todos los criterios"),
+    ("rc_interval_one", "una valoración: sin rango"),
+    ("rc_change_same", "sin cambio"),
+    ("rc_change_none", "sin valoraciones el mes anterior"),
+    ("rc_rank", "{rank} de {peers}"),
+    ("rc_rank_tied", "{rank} de {peers} (compartido)"),
+    ("rc_how_to_read", "Cómo leer esta evaluación"),
+    (
+        "rc_note_mean",
+        "La media de las puntuaciones que te dieron los clientes este mes, de {min} (la más baja) a {max} (la más alta).",
+    ),
+    (
+        "rc_note_interval",
+        "Las valoraciones de un mes son una muestra pequeña, así que la media es incierta. El rango muestra dónde estaría razonablemente la media de muchas más valoraciones: los rangos calculados así la contienen el {confidence} de las veces. Menos valoraciones dan un rango más ancho; con una sola no hay rango. Si dos rangos se solapan mucho, la diferencia puede deberse al azar.",
+    ),
+    (
+        "rc_note_change",
+        "La media de este mes menos la del mes anterior (↑ más alta, ↓ más baja). Un cambio menor que el ancho del rango suele ser solo azar.",
+    ),
+    (
+        "rc_note_rank",
+        "Tu puesto entre los compañeros de {location} valorados en el mismo criterio este mes (1 = la media más alta; medias iguales comparten puesto). No se muestran los nombres ni las puntuaciones de los compañeros.",
+    ),
+    ("rc_criteria_title", "Los criterios"),
+    ("rc_criterion_reliability", "Fiabilidad"),
+    (
+        "rc_define_reliability",
+        "Cumplir lo prometido, de forma fiable y precisa.",
+    ),
+    ("rc_criterion_responsiveness", "Capacidad de respuesta"),
+    (
+        "rc_define_responsiveness",
+        "Disposición a ayudar y atender a los clientes con rapidez.",
+    ),
+    ("rc_criterion_empathy", "Empatía"),
+    (
+        "rc_define_empathy",
+        "Atención personal y cuidadosa a cada cliente.",
+    ),
+    ("rc_criterion_assurance", "Seguridad"),
+    (
+        "rc_define_assurance",
+        "Conocimientos y cortesía que transmiten confianza a los clientes.",
+    ),
+    (
+        "rc_footer",
+        "Hecho con Comeback {version}. Esta página funciona sin conexión: no carga nada de internet y no contiene seguimiento.",
+    ),
+    ("rc_generated", "Generado el {when}."),
 ];

@@ -414,4 +414,67 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("run_seed", "Satunnaissiemen"),
     ("run_version", "Comeback-versio"),
     ("run_generated", "Luotu"),
+    // Staff report cards (`comeback report-card`)
+    ("rc_heading", "Asiakaspalvelun raporttikortti"),
+    ("rc_page_title", "Raporttikortti · {employee} · {month}"),
+    (
+        "rc_summary",
+        "Asiakkaiden arvioita tässä kuussa: {n}. Asteikko {min} (heikoin) – {max} (paras).",
+    ),
+    ("rc_table_caption", "Tuloksesi tässä kuussa"),
+    ("rc_col_criterion", "Kriteeri"),
+    ("rc_col_mean", "Keskiarvo"),
+    ("rc_col_interval", "{confidence}:n vaihteluväli"),
+    ("rc_col_n", "Arvioita"),
+    ("rc_col_change", "Muutos edelliseen kuukauteen"),
+    ("rc_col_rank", "Sijoitus tässä toimipisteessä"),
+    ("rc_overall", "Kaikki kriteerit"),
+    ("rc_interval_one", "yksi arvio: ei vaihteluväliä"),
+    ("rc_change_same", "ei muutosta"),
+    ("rc_change_none", "ei arvioita edellisenä kuukautena"),
+    ("rc_rank", "{rank}/{peers}"),
+    ("rc_rank_tied", "{rank}/{peers} (jaettu)"),
+    ("rc_how_to_read", "Näin luet kortin"),
+    (
+        "rc_note_mean",
+        "Asiakkaiden tässä kuussa sinulle antamien pisteiden keskiarvo asteikolla {min} (heikoin) – {max} (paras).",
+    ),
+    (
+        "rc_note_interval",
+        "Yhden kuukauden arviot ovat pieni otos, joten keskiarvo on epävarma. Vaihteluväli näyttää, missä paljon useamman arvion keskiarvo uskottavasti olisi: näin lasketut välit sisältävät sen {confidence} tapauksista. Vähemmän arvioita antaa leveämmän välin; yhdestä arviosta väliä ei saa. Jos kaksi väliä menee paljon päällekkäin, ero voi olla sattumaa.",
+    ),
+    (
+        "rc_note_change",
+        "Tämän kuun keskiarvo miinus edellisen kuun (↑ korkeampi, ↓ matalampi). Vaihteluvälin leveyttä pienempi muutos on usein pelkkää sattumaa.",
+    ),
+    (
+        "rc_note_rank",
+        "Sijoituksesi niiden kollegoiden joukossa toimipisteessä {location}, joita arvioitiin samalla kriteerillä tässä kuussa (1 = korkein keskiarvo; yhtä suuret keskiarvot jakavat sijan). Kollegoiden nimiä ja pisteitä ei näytetä.",
+    ),
+    ("rc_criteria_title", "Kriteerit"),
+    ("rc_criterion_reliability", "Luotettavuus"),
+    (
+        "rc_define_reliability",
+        "Luvatun tekeminen luotettavasti ja täsmällisesti.",
+    ),
+    ("rc_criterion_responsiveness", "Reagointikyky"),
+    (
+        "rc_define_responsiveness",
+        "Halu auttaa ja palvella asiakkaita viipymättä.",
+    ),
+    ("rc_criterion_empathy", "Empatia"),
+    (
+        "rc_define_empathy",
+        "Välittävä, yksilöllinen huomio jokaiselle asiakkaalle.",
+    ),
+    ("rc_criterion_assurance", "Varmuus"),
+    (
+        "rc_define_assurance",
+        "Osaaminen ja kohteliaisuus, jotka herättävät asiakkaissa luottamusta.",
+    ),
+    (
+        "rc_footer",
+        "Tehty Comebackin versiolla {version}. Sivu toimii ilman verkkoyhteyttä: se ei lataa mitään internetistä eikä sisällä seurantaa.",
+    ),
+    ("rc_generated", "Luotu {when}."),
 ];

@@ -414,4 +414,67 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("run_seed", "Graine aléatoire"),
     ("run_version", "Version de Comeback"),
     ("run_generated", "Généré le"),
+    // Staff report cards (`comeback report-card`)
+    ("rc_heading", "Bulletin du service client"),
+    ("rc_page_title", "Bulletin · {employee} · {month}"),
+    (
+        "rc_summary",
+        "Évaluations de clients ce mois-ci : {n}. Échelle de {min} (la plus basse) à {max} (la plus haute).",
+    ),
+    ("rc_table_caption", "Vos résultats ce mois-ci"),
+    ("rc_col_criterion", "Critère"),
+    ("rc_col_mean", "Moyenne"),
+    ("rc_col_interval", "Fourchette à {confidence}"),
+    ("rc_col_n", "Évaluations"),
+    ("rc_col_change", "Évolution sur un mois"),
+    ("rc_col_rank", "Rang dans cet établissement"),
+    ("rc_overall", "Tous les critères"),
+    ("rc_interval_one", "une évaluation : pas de fourchette"),
+    ("rc_change_same", "stable"),
+    ("rc_change_none", "aucune évaluation le mois dernier"),
+    ("rc_rank", "{rank} sur {peers}"),
+    ("rc_rank_tied", "{rank} sur {peers} (ex æquo)"),
+    ("rc_how_to_read", "Comment lire ce bulletin"),
+    (
+        "rc_note_mean",
+        "La moyenne des notes que les clients vous ont données ce mois-ci, de {min} (la plus basse) à {max} (la plus haute).",
+    ),
+    (
+        "rc_note_interval",
+        "Les évaluations d'un mois forment un petit échantillon : la moyenne est donc incertaine. La fourchette montre où se situerait plausiblement la moyenne de beaucoup plus d'évaluations : les fourchettes calculées ainsi la contiennent dans {confidence} des cas. Moins d'évaluations donnent une fourchette plus large ; une seule n'en donne aucune. Si deux fourchettes se chevauchent largement, l'écart peut être dû au hasard.",
+    ),
+    (
+        "rc_note_change",
+        "La moyenne de ce mois moins celle du mois précédent (↑ plus haute, ↓ plus basse). Une évolution plus petite que la largeur de la fourchette relève souvent du hasard.",
+    ),
+    (
+        "rc_note_rank",
+        "Votre place parmi les collègues de {location} évalués sur le même critère ce mois-ci (1 = la moyenne la plus haute ; des moyennes égales partagent la place). Les noms et les notes des collègues ne sont pas affichés.",
+    ),
+    ("rc_criteria_title", "Les critères"),
+    ("rc_criterion_reliability", "Fiabilité"),
+    (
+        "rc_define_reliability",
+        "Tenir ce qui a été promis, de façon fiable et précise.",
+    ),
+    ("rc_criterion_responsiveness", "Réactivité"),
+    (
+        "rc_define_responsiveness",
+        "La volonté d'aider et de servir les clients rapidement.",
+    ),
+    ("rc_criterion_empathy", "Empathie"),
+    (
+        "rc_define_empathy",
+        "Une attention bienveillante et personnelle à chaque client.",
+    ),
+    ("rc_criterion_assurance", "Confiance"),
+    (
+        "rc_define_assurance",
+        "Les connaissances et la courtoisie qui inspirent confiance aux clients.",
+    ),
+    (
+        "rc_footer",
+        "Réalisé avec Comeback {version}. Cette page fonctionne hors ligne : elle ne charge rien depuis internet et ne contient aucun pistage.",
+    ),
+    ("rc_generated", "Généré le {when}."),
 ];

@@ -411,4 +411,67 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("run_seed", "Semente aleatória"),
     ("run_version", "Versão do Comeback"),
     ("run_generated", "Gerado em"),
+    // Staff report cards (`comeback report-card`)
+    ("rc_heading", "Avaliação do atendimento ao cliente"),
+    ("rc_page_title", "Avaliação · {employee} · {month}"),
+    (
+        "rc_summary",
+        "Avaliações de clientes neste mês: {n}. Escala de {min} (a mais baixa) a {max} (a mais alta).",
+    ),
+    ("rc_table_caption", "Seus resultados neste mês"),
+    ("rc_col_criterion", "Critério"),
+    ("rc_col_mean", "Média"),
+    ("rc_col_interval", "Intervalo de {confidence}"),
+    ("rc_col_n", "Avaliações"),
+    ("rc_col_change", "Variação em relação ao mês anterior"),
+    ("rc_col_rank", "Posição nesta unidade"),
+    ("rc_overall", "Todos os critérios"),
+    ("rc_interval_one", "uma avaliação: sem intervalo"),
+    ("rc_change_same", "sem variação"),
+    ("rc_change_none", "sem avaliações no mês anterior"),
+    ("rc_rank", "{rank} de {peers}"),
+    ("rc_rank_tied", "{rank} de {peers} (empatado)"),
+    ("rc_how_to_read", "Como ler esta avaliação"),
+    (
+        "rc_note_mean",
+        "A média das notas que os clientes lhe deram neste mês, de {min} (a mais baixa) a {max} (a mais alta).",
+    ),
+    (
+        "rc_note_interval",
+        "As avaliações de um mês são uma amostra pequena, por isso a média é incerta. O intervalo mostra onde estaria plausivelmente a média de muito mais avaliações: intervalos calculados assim a contêm em {confidence} das vezes. Menos avaliações dão um intervalo mais largo; com uma só não há intervalo. Se dois intervalos se sobrepõem muito, a diferença pode ser acaso.",
+    ),
+    (
+        "rc_note_change",
+        "A média deste mês menos a do mês anterior (↑ mais alta, ↓ mais baixa). Uma variação menor que a largura do intervalo costuma ser apenas acaso.",
+    ),
+    (
+        "rc_note_rank",
+        "Sua posição entre os colegas de {location} avaliados no mesmo critério neste mês (1 = a média mais alta; médias iguais dividem a posição). Os nomes e as notas dos colegas não são mostrados.",
+    ),
+    ("rc_criteria_title", "Os critérios"),
+    ("rc_criterion_reliability", "Confiabilidade"),
+    (
+        "rc_define_reliability",
+        "Fazer o que foi prometido, de forma confiável e precisa.",
+    ),
+    ("rc_criterion_responsiveness", "Capacidade de resposta"),
+    (
+        "rc_define_responsiveness",
+        "Disposição para ajudar e atender os clientes com rapidez.",
+    ),
+    ("rc_criterion_empathy", "Empatia"),
+    (
+        "rc_define_empathy",
+        "Atenção cuidadosa e individual a cada cliente.",
+    ),
+    ("rc_criterion_assurance", "Segurança"),
+    (
+        "rc_define_assurance",
+        "Conhecimento e cortesia que inspiram confiança nos clientes.",
+    ),
+    (
+        "rc_footer",
+        "Feito com Comeback {version}. Esta página funciona offline: não carrega nada da internet e não contém rastreamento.",
+    ),
+    ("rc_generated", "Gerado em {when}."),
 ];
