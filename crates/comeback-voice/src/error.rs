@@ -51,6 +51,9 @@ pub enum VoiceError {
         /// Length of the second sample.
         right: usize,
     },
+    /// Both samples have zero variance, so no test statistic exists.
+    #[error("both samples have zero variance: the test statistic is undefined")]
+    ZeroVariance,
     /// A month that is not `YYYY-MM` with month 1–12.
     #[error("invalid month {0:?}: expected YYYY-MM")]
     InvalidMonth(String),

@@ -21,35 +21,70 @@ impl YearMonth {
     /// # Errors
     /// [`VoiceError::InvalidMonth`] when `month` is not 1–12.
     pub fn new(year: i32, month: u32) -> Result<YearMonth, VoiceError> {
-        todo!()
+        if (1..=12).contains(&month) {
+            Ok(YearMonth { year, month })
+        } else {
+            Err(VoiceError::InvalidMonth(format!("{year:04}-{month:02}")))
+        }
     }
 
     /// The month containing `day`.
     pub fn from_day(day: Day) -> YearMonth {
-        todo!()
+        let (year, month, _) = day.to_ymd();
+        YearMonth { year, month }
     }
 
-    /// Parses `YYYY-MM` (surrounding whitespace ignored).
+    /// Parses `YYYY-MM`: four-digit year, two-digit month 01–12 (surrounding whitespace
+    /// ignored).
     ///
     /// # Errors
     /// [`VoiceError::InvalidMonth`] naming the text.
     pub fn parse(s: &str) -> Result<YearMonth, VoiceError> {
-        todo!()
+        let bad = || VoiceError::InvalidMonth(s.to_string());
+        let t = s.trim();
+        let (y, m) = t.split_once('-').ok_or_else(bad)?;
+        let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+        if y.len() != 4 || m.len() != 2 || !digits(y) || !digits(m) {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        YearMonth::new(year, month).map_err(|_| bad())
     }
 
-    /// The month before this one.
+    /// The month before this one (January → December of the previous year).
     pub fn prev(self) -> YearMonth {
-        todo!()
+        if self.month <= 1 {
+            YearMonth {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            YearMonth {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
     }
 
-    /// The month after this one.
+    /// The month after this one (December → January of the next year).
     pub fn next(self) -> YearMonth {
-        todo!()
+        if self.month >= 12 {
+            YearMonth {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            YearMonth {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
     }
 
     /// The first day of the month (`None` outside chrono's date range).
     pub fn first_day(self) -> Option<Day> {
-        todo!()
+        Day::from_ymd(self.year, self.month, 1)
     }
 }
 
