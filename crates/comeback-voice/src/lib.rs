@@ -11,6 +11,7 @@
 pub mod error;
 pub mod nps;
 pub mod period;
+pub mod predict;
 pub mod report_card;
 pub mod scales;
 pub mod stats;

@@ -1,1 +1,3 @@
 //! Integration tests of comeback-voice.
+
+mod predict;
