@@ -8,6 +8,7 @@
 //! **Invariant:** like `comeback-core`, this crate does no I/O and reads no clock; callers
 //! parse files and hand it plain values.
 
+pub mod classify;
 pub mod error;
 pub mod nps;
 pub mod period;

@@ -1,3 +1,4 @@
 //! Integration tests of comeback-voice.
 
+mod classify;
 mod predict;
