@@ -9,6 +9,8 @@
 //! - [`sample_input`]: a realistic, deterministic input for smoke tests.
 //! - [`render_report_card`]: a [`ReportCardInput`] (one employee at one location for one
 //!   month) → a printable, self-contained staff report card page.
+//! - [`render_nps_page`]: an [`NpsPageInput`] (NPS per group with intervals, monthly
+//!   trends, a comparison) → the page of `comeback nps --html`.
 //!
 //! ```
 //! use comeback_report::{render, sample_input, Lang};
@@ -54,12 +56,14 @@ mod lang;
 mod page;
 mod report_card;
 mod sample;
+mod voice;
 
 pub use input::*;
 pub use lang::{Lang, UnknownLang};
 pub use page::TOP_N;
 pub use report_card::{CardCriterion, KNOWN_CRITERIA, ReportCardInput, render_report_card};
 pub use sample::{sample_input, standard_citations};
+pub use voice::{NpsPageComparison, NpsPageGroup, NpsPageInput, NpsPageMonth, render_nps_page};
 
 /// Renders the report as one self-contained HTML5 page in `lang`.
 ///

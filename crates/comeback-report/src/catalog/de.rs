@@ -480,4 +480,84 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "Erstellt mit Comeback {version}. Diese Seite funktioniert offline: Sie lädt nichts aus dem Internet und enthält kein Tracking.",
     ),
     ("rc_generated", "Erzeugt am {when}."),
+    // NPS page (comeback nps --html)
+    (
+        "nps_page_title",
+        "Net Promoter Score (Weiterempfehlung) · {file}",
+    ),
+    (
+        "nps_heading",
+        "Wie wahrscheinlich Ihre Kunden Sie weiterempfehlen",
+    ),
+    (
+        "nps_summary",
+        "{n} Antworten; {blank} leere Bewertungen (keine Antwort, nicht gezählt).",
+    ),
+    ("nps_table_caption", "NPS je Gruppe mit Bereich"),
+    ("nps_all", "Alle Antworten"),
+    ("nps_col_group", "Gruppe"),
+    ("nps_col_n", "Antworten"),
+    ("nps_col_promoters", "Promotoren (9–10)"),
+    ("nps_col_passives", "Passive (7–8)"),
+    ("nps_col_detractors", "Kritiker (0–6)"),
+    ("nps_col_nps", "NPS (Punkte)"),
+    ("nps_col_interval", "{confidence}-Bereich"),
+    ("nps_col_rate", "Rücklaufquote"),
+    ("nps_col_benchmark", "Über {benchmark}? (p)"),
+    ("nps_col_month", "Monat"),
+    ("nps_col_change", "Änderung zum Vormonat (p)"),
+    (
+        "nps_excludes_note",
+        "{group}: der Bereich enthält den beobachteten NPS nicht. Bei so wenigen Antworten wird der Bereich absichtlich zu 0 gezogen: wenige Antworten sind ein schwacher Beleg für einen extremen Wert (siehe So lesen Sie die Zahlen).",
+    ),
+    (
+        "nps_no_responses",
+        "{group}: keine Antworten, also kein NPS (er ist undefiniert, nicht 0).",
+    ),
+    (
+        "nps_benchmark_note",
+        "Die Vergleichsspalte zeigt den einseitigen p-Wert für „der NPS liegt über {benchmark}“; unter 1 − {confidence} liegt der NPS signifikant über dem Vergleichswert.",
+    ),
+    ("nps_trend_title", "NPS pro Monat: {group}"),
+    (
+        "nps_trend_desc",
+        "Der monatliche NPS (Linie und Punkte) mit seinem {confidence}-Bereich (schattiertes Band).",
+    ),
+    ("nps_axis_month", "Monat der Antwort"),
+    ("nps_axis_nps", "NPS (Punkte, −100 bis 100)"),
+    ("nps_show_data", "Zahlen hinter dem Diagramm zeigen"),
+    ("nps_comparison_title", "Vergleich"),
+    (
+        "nps_comparison_text",
+        "{a} ({nps_a}) minus {b} ({nps_b}): {difference} Punkte, {confidence}-Bereich {range}, z = {z}, p = {p}.",
+    ),
+    (
+        "nps_significant",
+        "Der Unterschied ist statistisch signifikant.",
+    ),
+    (
+        "nps_not_significant",
+        "Die Daten können beide nicht unterscheiden: der Unterschied kann Zufall sein.",
+    ),
+    ("nps_method_title", "So lesen Sie die Zahlen"),
+    (
+        "nps_method_definition",
+        "Kunden antworten von 0 bis 10 auf „Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen empfehlen?“. 9–10 sind Promotoren, 7–8 Passive, 0–6 Kritiker. NPS = % Promotoren − % Kritiker, von −100 bis 100 Punkten. Leere Antworten zählen nicht.",
+    ),
+    (
+        "nps_method_range",
+        "Der Bereich zeigt, wo der NPS aller Ihrer Kunden mit {confidence} Sicherheit liegt, wenn die Antwortenden den anderen ähneln. Wenige Antworten ergeben einen breiten Bereich.",
+    ),
+    (
+        "nps_method_adjusted",
+        "Der Bereich ist das adjustierte Wald-Intervall (Rocks 2016, The American Statistician): Es fügt vor der Berechnung ¾ Promotor, ¾ Kritiker und 1½ Passive hinzu und hält so seine zugesagte Abdeckung auch bei wenigen Antworten. Bei sehr wenigen Antworten kann der Bereich daher neben dem beobachteten NPS liegen: ein zufriedener Kunde ist ein schwacher Beleg dafür, dass alle Kunden Promotoren sind.",
+    ),
+    (
+        "nps_method_wald",
+        "Der Bereich ist das einfache Wald-Intervall aus den beobachteten Anteilen (Rocks 2016, The American Statistician). Es ist bei wenigen Antworten zu schmal und hat die Breite null, wenn alle Antworten in einer Klasse liegen.",
+    ),
+    (
+        "nps_footer",
+        "Erstellt mit Comeback {version}. Diese Seite funktioniert offline: Sie lädt nichts aus dem Internet und enthält kein Tracking.",
+    ),
 ];

@@ -465,4 +465,78 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "Made with Comeback {version}. This page works offline: it loads nothing from the internet and contains no tracking.",
     ),
     ("rc_generated", "Generated {when}."),
+    // NPS page (comeback nps --html)
+    ("nps_page_title", "Net Promoter Score · {file}"),
+    ("nps_heading", "How likely customers are to recommend you"),
+    (
+        "nps_summary",
+        "{n} responses; {blank} blank scores (non-responses, not counted).",
+    ),
+    ("nps_table_caption", "NPS per group with its range"),
+    ("nps_all", "All responses"),
+    ("nps_col_group", "Group"),
+    ("nps_col_n", "Responses"),
+    ("nps_col_promoters", "Promoters (9–10)"),
+    ("nps_col_passives", "Passives (7–8)"),
+    ("nps_col_detractors", "Detractors (0–6)"),
+    ("nps_col_nps", "NPS (points)"),
+    ("nps_col_interval", "{confidence} range"),
+    ("nps_col_rate", "Response rate"),
+    ("nps_col_benchmark", "Above {benchmark}? (p)"),
+    ("nps_col_month", "Month"),
+    ("nps_col_change", "Change vs previous month (p)"),
+    (
+        "nps_excludes_note",
+        "{group}: the range does not contain the observed NPS. With so few responses the range is pulled toward 0 on purpose: a handful of answers is weak evidence of an extreme score (see How to read these numbers).",
+    ),
+    (
+        "nps_no_responses",
+        "{group}: no responses, so no NPS (it is undefined, not 0).",
+    ),
+    (
+        "nps_benchmark_note",
+        "The benchmark column gives the one-sided p-value for “the NPS is above {benchmark}”; below 1 − {confidence} the NPS is significantly above the benchmark.",
+    ),
+    ("nps_trend_title", "NPS by month: {group}"),
+    (
+        "nps_trend_desc",
+        "The monthly NPS (line and dots) with its {confidence} range (shaded band).",
+    ),
+    ("nps_axis_month", "Month of the response"),
+    ("nps_axis_nps", "NPS (points, −100 to 100)"),
+    ("nps_show_data", "Show the numbers behind the chart"),
+    ("nps_comparison_title", "Comparison"),
+    (
+        "nps_comparison_text",
+        "{a} ({nps_a}) minus {b} ({nps_b}): {difference} points, {confidence} range {range}, z = {z}, p = {p}.",
+    ),
+    (
+        "nps_significant",
+        "The difference is statistically significant.",
+    ),
+    (
+        "nps_not_significant",
+        "The data cannot tell the two apart: the difference may be chance.",
+    ),
+    ("nps_method_title", "How to read these numbers"),
+    (
+        "nps_method_definition",
+        "Customers answer 0–10 to “How likely are you to recommend us to a friend or colleague?”. 9–10 are promoters, 7–8 passives, 0–6 detractors. NPS = % promoters − % detractors, from −100 to 100 points. Blank answers are not counted.",
+    ),
+    (
+        "nps_method_range",
+        "The range shows where the NPS of all your customers lies with {confidence} confidence, if those who answered are like those who did not. Few responses give a wide range.",
+    ),
+    (
+        "nps_method_adjusted",
+        "The range is the adjusted-Wald interval (Rocks 2016, The American Statistician): it adds ¾ of a promoter, ¾ of a detractor and 1½ passives before computing the range, which keeps its promised coverage even for few responses. With very few responses the range can therefore lie beside the observed NPS: one happy customer is weak evidence that every customer is a promoter.",
+    ),
+    (
+        "nps_method_wald",
+        "The range is the plain Wald interval from the observed shares (Rocks 2016, The American Statistician). It is too narrow with few responses and has zero width when every answer is in one class.",
+    ),
+    (
+        "nps_footer",
+        "Made with Comeback {version}. This page works offline: it loads nothing from the internet and contains no tracking.",
+    ),
 ];

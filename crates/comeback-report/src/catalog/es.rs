@@ -477,4 +477,81 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "Hecho con Comeback {version}. Esta página funciona sin conexión: no carga nada de internet y no contiene seguimiento.",
     ),
     ("rc_generated", "Generado el {when}."),
+    // NPS page (comeback nps --html)
+    (
+        "nps_page_title",
+        "Net Promoter Score (índice de recomendación) · {file}",
+    ),
+    ("nps_heading", "Cuánto le recomendarían sus clientes"),
+    (
+        "nps_summary",
+        "{n} respuestas; {blank} puntuaciones en blanco (sin respuesta, no contadas).",
+    ),
+    ("nps_table_caption", "NPS por grupo con su rango"),
+    ("nps_all", "Todas las respuestas"),
+    ("nps_col_group", "Grupo"),
+    ("nps_col_n", "Respuestas"),
+    ("nps_col_promoters", "Promotores (9–10)"),
+    ("nps_col_passives", "Pasivos (7–8)"),
+    ("nps_col_detractors", "Detractores (0–6)"),
+    ("nps_col_nps", "NPS (puntos)"),
+    ("nps_col_interval", "Rango del {confidence}"),
+    ("nps_col_rate", "Tasa de respuesta"),
+    ("nps_col_benchmark", "¿Por encima de {benchmark}? (p)"),
+    ("nps_col_month", "Mes"),
+    ("nps_col_change", "Cambio frente al mes anterior (p)"),
+    (
+        "nps_excludes_note",
+        "{group}: el rango no contiene el NPS observado. Con tan pocas respuestas el rango se acerca a 0 a propósito: unas pocas respuestas son una prueba débil de una puntuación extrema (vea Cómo leer estas cifras).",
+    ),
+    (
+        "nps_no_responses",
+        "{group}: sin respuestas, así que no hay NPS (no está definido; no es 0).",
+    ),
+    (
+        "nps_benchmark_note",
+        "La columna de referencia da el valor p unilateral de «el NPS está por encima de {benchmark}»; por debajo de 1 − {confidence} el NPS está significativamente por encima de la referencia.",
+    ),
+    ("nps_trend_title", "NPS por mes: {group}"),
+    (
+        "nps_trend_desc",
+        "El NPS mensual (línea y puntos) con su rango del {confidence} (banda sombreada).",
+    ),
+    ("nps_axis_month", "Mes de la respuesta"),
+    ("nps_axis_nps", "NPS (puntos, de −100 a 100)"),
+    ("nps_show_data", "Mostrar las cifras del gráfico"),
+    ("nps_comparison_title", "Comparación"),
+    (
+        "nps_comparison_text",
+        "{a} ({nps_a}) menos {b} ({nps_b}): {difference} puntos, rango del {confidence} {range}, z = {z}, p = {p}.",
+    ),
+    (
+        "nps_significant",
+        "La diferencia es estadísticamente significativa.",
+    ),
+    (
+        "nps_not_significant",
+        "Los datos no permiten distinguirlos: la diferencia puede ser azar.",
+    ),
+    ("nps_method_title", "Cómo leer estas cifras"),
+    (
+        "nps_method_definition",
+        "Los clientes responden de 0 a 10 a «¿Qué probabilidad hay de que nos recomiende a un amigo o colega?». 9–10 son promotores, 7–8 pasivos, 0–6 detractores. NPS = % promotores − % detractores, de −100 a 100 puntos. Las respuestas en blanco no cuentan.",
+    ),
+    (
+        "nps_method_range",
+        "El rango muestra dónde está el NPS de todos sus clientes con un {confidence} de confianza, si quienes respondieron se parecen a quienes no lo hicieron. Pocas respuestas dan un rango amplio.",
+    ),
+    (
+        "nps_method_adjusted",
+        "El rango es el intervalo de Wald ajustado (Rocks 2016, The American Statistician): añade ¾ de promotor, ¾ de detractor y 1½ pasivos antes de calcularlo, lo que mantiene la cobertura prometida incluso con pocas respuestas. Con muy pocas respuestas el rango puede quedar al lado del NPS observado: un cliente satisfecho es una prueba débil de que todos son promotores.",
+    ),
+    (
+        "nps_method_wald",
+        "El rango es el intervalo de Wald simple de las proporciones observadas (Rocks 2016, The American Statistician). Es demasiado estrecho con pocas respuestas y tiene anchura cero cuando todas las respuestas están en una clase.",
+    ),
+    (
+        "nps_footer",
+        "Hecho con Comeback {version}. Esta página funciona sin conexión: no carga nada de internet ni contiene rastreo.",
+    ),
 ];

@@ -477,4 +477,78 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "Tehty Comebackin versiolla {version}. Sivu toimii ilman verkkoyhteyttä: se ei lataa mitään internetistä eikä sisällä seurantaa.",
     ),
     ("rc_generated", "Luotu {when}."),
+    // NPS page (comeback nps --html)
+    ("nps_page_title", "Suositteluindeksi (NPS) · {file}"),
+    (
+        "nps_heading",
+        "Kuinka todennäköisesti asiakkaat suosittelevat teitä",
+    ),
+    (
+        "nps_summary",
+        "{n} vastausta; {blank} tyhjää pistemäärää (ei vastausta, ei laskettu mukaan).",
+    ),
+    ("nps_table_caption", "NPS ryhmittäin vaihteluväleineen"),
+    ("nps_all", "Kaikki vastaukset"),
+    ("nps_col_group", "Ryhmä"),
+    ("nps_col_n", "Vastauksia"),
+    ("nps_col_promoters", "Suosittelijat (9–10)"),
+    ("nps_col_passives", "Passiiviset (7–8)"),
+    ("nps_col_detractors", "Arvostelijat (0–6)"),
+    ("nps_col_nps", "NPS (pistettä)"),
+    ("nps_col_interval", "{confidence}:n vaihteluväli"),
+    ("nps_col_rate", "Vastausprosentti"),
+    ("nps_col_benchmark", "Yli {benchmark}? (p)"),
+    ("nps_col_month", "Kuukausi"),
+    ("nps_col_change", "Muutos edellisestä kuukaudesta (p)"),
+    (
+        "nps_excludes_note",
+        "{group}: vaihteluväli ei sisällä havaittua NPS:ää. Näin pienellä vastausmäärällä väliä vedetään tarkoituksella kohti nollaa: muutama vastaus on heikko näyttö äärimmäisestä tuloksesta (katso Näin luet luvut).",
+    ),
+    (
+        "nps_no_responses",
+        "{group}: ei vastauksia, joten ei NPS:ää (se on määrittelemätön, ei 0).",
+    ),
+    (
+        "nps_benchmark_note",
+        "Vertailusarake antaa yksisuuntaisen p-arvon väitteelle ”NPS on yli {benchmark}”; kun p on alle 1 − {confidence}, NPS on merkitsevästi vertailuarvon yläpuolella.",
+    ),
+    ("nps_trend_title", "NPS kuukausittain: {group}"),
+    (
+        "nps_trend_desc",
+        "Kuukauden NPS (viiva ja pisteet) ja sen {confidence}:n vaihteluväli (varjostettu alue).",
+    ),
+    ("nps_axis_month", "Vastauksen kuukausi"),
+    ("nps_axis_nps", "NPS (pisteet, −100…100)"),
+    ("nps_show_data", "Näytä kaavion luvut"),
+    ("nps_comparison_title", "Vertailu"),
+    (
+        "nps_comparison_text",
+        "{a} ({nps_a}) miinus {b} ({nps_b}): {difference} pistettä, {confidence}:n vaihteluväli {range}, z = {z}, p = {p}.",
+    ),
+    ("nps_significant", "Ero on tilastollisesti merkitsevä."),
+    (
+        "nps_not_significant",
+        "Aineisto ei erota näitä toisistaan: ero voi olla sattumaa.",
+    ),
+    ("nps_method_title", "Näin luet luvut"),
+    (
+        "nps_method_definition",
+        "Asiakkaat vastaavat asteikolla 0–10 kysymykseen ”Kuinka todennäköisesti suosittelisit meitä ystävälle tai kollegalle?”. 9–10 ovat suosittelijoita, 7–8 passiivisia, 0–6 arvostelijoita. NPS = suosittelijoiden % − arvostelijoiden %, −100…100 pistettä. Tyhjiä vastauksia ei lasketa.",
+    ),
+    (
+        "nps_method_range",
+        "Vaihteluväli näyttää, missä kaikkien asiakkaidenne NPS on {confidence}:n varmuudella, jos vastanneet ovat samanlaisia kuin vastaamatta jättäneet. Vähät vastaukset antavat leveän välin.",
+    ),
+    (
+        "nps_method_adjusted",
+        "Vaihteluväli on korjattu Wald-väli (Rocks 2016, The American Statistician): siihen lisätään ¾ suosittelijaa, ¾ arvostelijaa ja 1½ passiivista ennen laskentaa, jolloin se pitää luvatun kattavuutensa pienilläkin vastausmäärillä. Siksi hyvin pienellä vastausmäärällä väli voi jäädä havaitun NPS:n viereen: yksi tyytyväinen asiakas on heikko näyttö siitä, että kaikki ovat suosittelijoita.",
+    ),
+    (
+        "nps_method_wald",
+        "Vaihteluväli on tavallinen Wald-väli havaituista osuuksista (Rocks 2016, The American Statistician). Se on liian kapea pienillä vastausmäärillä ja nollan levyinen, kun kaikki vastaukset ovat samassa luokassa.",
+    ),
+    (
+        "nps_footer",
+        "Tehty Comeback {version} -ohjelmalla. Sivu toimii ilman verkkoyhteyttä: se ei lataa mitään internetistä eikä seuraa käyttäjää.",
+    ),
 ];

@@ -477,4 +477,87 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "Réalisé avec Comeback {version}. Cette page fonctionne hors ligne : elle ne charge rien depuis internet et ne contient aucun pistage.",
     ),
     ("rc_generated", "Généré le {when}."),
+    // NPS page (comeback nps --html)
+    (
+        "nps_page_title",
+        "Net Promoter Score (recommandation) · {file}",
+    ),
+    (
+        "nps_heading",
+        "Dans quelle mesure vos clients vous recommanderaient",
+    ),
+    (
+        "nps_summary",
+        "{n} réponses ; {blank} notes vides (non-réponses, non comptées).",
+    ),
+    ("nps_table_caption", "NPS par groupe avec son intervalle"),
+    ("nps_all", "Toutes les réponses"),
+    ("nps_col_group", "Groupe"),
+    ("nps_col_n", "Réponses"),
+    ("nps_col_promoters", "Promoteurs (9–10)"),
+    ("nps_col_passives", "Passifs (7–8)"),
+    ("nps_col_detractors", "Détracteurs (0–6)"),
+    ("nps_col_nps", "NPS (points de pourcentage)"),
+    ("nps_col_interval", "Intervalle à {confidence}"),
+    ("nps_col_rate", "Taux de réponse"),
+    ("nps_col_benchmark", "Au-dessus de {benchmark} ? (p)"),
+    ("nps_col_month", "Mois"),
+    (
+        "nps_col_change",
+        "Variation par rapport au mois précédent (p)",
+    ),
+    (
+        "nps_excludes_note",
+        "{group} : l’intervalle ne contient pas le NPS observé. Avec si peu de réponses, l’intervalle est volontairement tiré vers 0 : quelques réponses sont une preuve faible d’un score extrême (voir Comment lire ces chiffres).",
+    ),
+    (
+        "nps_no_responses",
+        "{group} : aucune réponse, donc pas de NPS (il est indéfini, pas 0).",
+    ),
+    (
+        "nps_benchmark_note",
+        "La colonne de référence donne la valeur p unilatérale de « le NPS est au-dessus de {benchmark} » ; sous 1 − {confidence}, le NPS est significativement au-dessus de la référence.",
+    ),
+    ("nps_trend_title", "NPS par mois : {group}"),
+    (
+        "nps_trend_desc",
+        "Le NPS mensuel (ligne et points) avec son intervalle à {confidence} (bande ombrée).",
+    ),
+    ("nps_axis_month", "Mois de la réponse"),
+    ("nps_axis_nps", "NPS (points, de −100 à 100)"),
+    ("nps_show_data", "Afficher les chiffres du graphique"),
+    ("nps_comparison_title", "Comparaison"),
+    (
+        "nps_comparison_text",
+        "{a} ({nps_a}) moins {b} ({nps_b}) : {difference} points, intervalle à {confidence} {range}, z = {z}, p = {p}.",
+    ),
+    (
+        "nps_significant",
+        "La différence est statistiquement significative.",
+    ),
+    (
+        "nps_not_significant",
+        "Les données ne permettent pas de les distinguer : la différence peut être due au hasard.",
+    ),
+    ("nps_method_title", "Comment lire ces chiffres"),
+    (
+        "nps_method_definition",
+        "Les clients répondent de 0 à 10 à « Quelle est la probabilité que vous nous recommandiez à un ami ou un collègue ? ». 9–10 sont des promoteurs, 7–8 des passifs, 0–6 des détracteurs. NPS = % promoteurs − % détracteurs, de −100 à 100 points. Les réponses vides ne comptent pas.",
+    ),
+    (
+        "nps_method_range",
+        "L’intervalle montre où se situe le NPS de tous vos clients avec {confidence} de confiance, si ceux qui ont répondu ressemblent aux autres. Peu de réponses donnent un intervalle large.",
+    ),
+    (
+        "nps_method_adjusted",
+        "L’intervalle est celui de Wald ajusté (Rocks 2016, The American Statistician) : il ajoute ¾ de promoteur, ¾ de détracteur et 1½ passif avant le calcul, ce qui conserve la couverture promise même avec peu de réponses. Avec très peu de réponses, l’intervalle peut donc se trouver à côté du NPS observé : un client satisfait est une preuve faible que tous sont promoteurs.",
+    ),
+    (
+        "nps_method_wald",
+        "L’intervalle est celui de Wald simple à partir des proportions observées (Rocks 2016, The American Statistician). Il est trop étroit avec peu de réponses et de largeur nulle quand toutes les réponses sont dans une même classe.",
+    ),
+    (
+        "nps_footer",
+        "Réalisé avec Comeback {version}. Cette page fonctionne hors ligne : elle ne charge rien depuis internet et ne contient aucun pistage.",
+    ),
 ];

@@ -474,4 +474,81 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "Feito com Comeback {version}. Esta página funciona offline: não carrega nada da internet e não contém rastreamento.",
     ),
     ("rc_generated", "Gerado em {when}."),
+    // NPS page (comeback nps --html)
+    (
+        "nps_page_title",
+        "Net Promoter Score (índice de recomendação) · {file}",
+    ),
+    ("nps_heading", "Quanto os seus clientes o recomendariam"),
+    (
+        "nps_summary",
+        "{n} respostas; {blank} notas em branco (sem resposta, não contadas).",
+    ),
+    ("nps_table_caption", "NPS por grupo com o seu intervalo"),
+    ("nps_all", "Todas as respostas"),
+    ("nps_col_group", "Grupo"),
+    ("nps_col_n", "Respostas"),
+    ("nps_col_promoters", "Promotores (9–10)"),
+    ("nps_col_passives", "Neutros (7–8)"),
+    ("nps_col_detractors", "Detratores (0–6)"),
+    ("nps_col_nps", "NPS (pontos)"),
+    ("nps_col_interval", "Intervalo de {confidence}"),
+    ("nps_col_rate", "Taxa de resposta"),
+    ("nps_col_benchmark", "Acima de {benchmark}? (p)"),
+    ("nps_col_month", "Mês"),
+    ("nps_col_change", "Variação face ao mês anterior (p)"),
+    (
+        "nps_excludes_note",
+        "{group}: o intervalo não contém o NPS observado. Com tão poucas respostas o intervalo é puxado para 0 de propósito: poucas respostas são uma prova fraca de uma pontuação extrema (ver Como ler estes números).",
+    ),
+    (
+        "nps_no_responses",
+        "{group}: sem respostas, logo sem NPS (não está definido; não é 0).",
+    ),
+    (
+        "nps_benchmark_note",
+        "A coluna de referência dá o valor p unilateral de «o NPS está acima de {benchmark}»; abaixo de 1 − {confidence} o NPS está significativamente acima da referência.",
+    ),
+    ("nps_trend_title", "NPS por mês: {group}"),
+    (
+        "nps_trend_desc",
+        "O NPS mensal (linha e pontos) com o seu intervalo de {confidence} (faixa sombreada).",
+    ),
+    ("nps_axis_month", "Mês da resposta"),
+    ("nps_axis_nps", "NPS (pontos, de −100 a 100)"),
+    ("nps_show_data", "Mostrar os números do gráfico"),
+    ("nps_comparison_title", "Comparação"),
+    (
+        "nps_comparison_text",
+        "{a} ({nps_a}) menos {b} ({nps_b}): {difference} pontos, intervalo de {confidence} {range}, z = {z}, p = {p}.",
+    ),
+    (
+        "nps_significant",
+        "A diferença é estatisticamente significativa.",
+    ),
+    (
+        "nps_not_significant",
+        "Os dados não permitem distingui-los: a diferença pode ser acaso.",
+    ),
+    ("nps_method_title", "Como ler estes números"),
+    (
+        "nps_method_definition",
+        "Os clientes respondem de 0 a 10 a «Qual a probabilidade de nos recomendar a um amigo ou colega?». 9–10 são promotores, 7–8 neutros, 0–6 detratores. NPS = % promotores − % detratores, de −100 a 100 pontos. Respostas em branco não contam.",
+    ),
+    (
+        "nps_method_range",
+        "O intervalo mostra onde está o NPS de todos os seus clientes com {confidence} de confiança, se quem respondeu se parece com quem não respondeu. Poucas respostas dão um intervalo largo.",
+    ),
+    (
+        "nps_method_adjusted",
+        "O intervalo é o de Wald ajustado (Rocks 2016, The American Statistician): acrescenta ¾ de promotor, ¾ de detrator e 1½ neutros antes de o calcular, o que mantém a cobertura prometida mesmo com poucas respostas. Com muito poucas respostas o intervalo pode ficar ao lado do NPS observado: um cliente satisfeito é uma prova fraca de que todos são promotores.",
+    ),
+    (
+        "nps_method_wald",
+        "O intervalo é o de Wald simples das proporções observadas (Rocks 2016, The American Statistician). É demasiado estreito com poucas respostas e tem largura zero quando todas as respostas estão numa classe.",
+    ),
+    (
+        "nps_footer",
+        "Feito com Comeback {version}. Esta página funciona offline: não carrega nada da internet nem contém rastreamento.",
+    ),
 ];
