@@ -2,8 +2,9 @@
 """Independent reference values for the survey statistics of crate comeback-voice.
 
 Computed from the textbook formulas with the Python standard library
-(statistics.NormalDist for normal quantiles and CDFs) and mpmath (Student t quantiles and
-tail probabilities via the regularised incomplete beta function), never from the Rust code.
+(statistics.NormalDist for normal quantiles and CDFs) and mpmath (the normal CDF of the
+normal_cdf checks, Student t quantiles and tail probabilities via the regularised incomplete
+beta function), never from the Rust code.
 
 Regenerate:  python3 data/reference/voice/reference.py > data/reference/voice/reference.json
 
@@ -48,9 +49,10 @@ def t_crit(conf, df):
 
 for conf in (0.8, 0.9, 0.95, 0.99):
     put(f"z_critical/{conf}", z_crit(conf))
-for x in (-3.0, -1.0, 0.0, 0.5, 2.0):
-    put(f"normal_cdf/{x}", N.cdf(x))
-for conf, df in ((0.95, 1), (0.95, 9), (0.99, 4.5), (0.9, 30), (0.95, 2.7)):
+# NormalDist.cdf is 1 + erf(...) and loses the far tail to cancellation; mpmath.ncdf is exact.
+for x in (-20.0, -8.0, -3.0, -1.0, 0.0, 0.5, 2.0):
+    put(f"normal_cdf/{x}", mpmath.ncdf(x))
+for conf, df in ((0.95, 1), (0.95, 2), (0.95, 9), (0.99, 4.5), (0.9, 30), (0.95, 2.7)):
     put(f"t_critical/{conf}/{df}", t_crit(conf, df))
 
 
