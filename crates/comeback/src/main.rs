@@ -47,6 +47,10 @@ enum Command {
     Predict(cmd::predict::Args),
     /// The main job: from a transaction file to a retention report.
     Analyze(cmd::analyze::Args),
+    /// Which survey metric predicts defection here: AUC of each metric for buying again
+    /// within a window after the answer, retention and spend of promoters, passives and
+    /// detractors.
+    Predictors(cmd::predictors::Args),
     /// Times a model fit in-process (for bench/fits.py).
     #[command(hide = true)]
     BenchFit(cmd::bench_fit::Args),
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Fit(a) => cmd::fit::run(a),
         Command::Predict(a) => cmd::predict::run(a),
         Command::Analyze(a) => cmd::analyze::run(a),
+        Command::Predictors(a) => cmd::predictors::run(a),
         Command::BenchFit(a) => cmd::bench_fit::run(a),
         Command::BenchGroupby(a) => cmd::bench_groupby::run(a),
     };

@@ -10,6 +10,7 @@ pub mod distinct;
 pub mod fit;
 pub mod ingest_args;
 pub mod predict;
+pub mod predictors;
 pub mod simulate;
 pub mod summarize;
 pub mod summary_input;

@@ -2,6 +2,7 @@
 
 mod analyze;
 mod fit_predict;
+mod predictors;
 mod summarize;
 
 use std::path::{Path, PathBuf};
