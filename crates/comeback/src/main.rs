@@ -47,6 +47,16 @@ enum Command {
     Predict(cmd::predict::Args),
     /// The main job: from a transaction file to a retention report.
     Analyze(cmd::analyze::Args),
+    /// Net Promoter Score of a responses file: promoters, passives, detractors, NPS with
+    /// intervals (adjusted Wald), breakdowns, monthly trends, comparisons, benchmark tests.
+    Nps(cmd::nps::Args),
+    /// CSAT: the top-2-box share of satisfaction answers with a Wilson interval.
+    Csat(cmd::scales::CsatArgs),
+    /// CES: the mean customer effort score with a t interval.
+    Ces(cmd::scales::CesArgs),
+    /// Service dimensions (reliability, assurance, responsiveness, empathy, delight): means
+    /// with intervals and SERVQUAL gaps (perception − expectation).
+    Dimensions(cmd::scales::DimensionsArgs),
     /// Which survey metric predicts defection here: AUC of each metric for buying again
     /// within a window after the answer, retention and spend of promoters, passives and
     /// detractors.
@@ -67,6 +77,10 @@ fn main() -> ExitCode {
         Command::Fit(a) => cmd::fit::run(a),
         Command::Predict(a) => cmd::predict::run(a),
         Command::Analyze(a) => cmd::analyze::run(a),
+        Command::Nps(a) => cmd::nps::run(a),
+        Command::Csat(a) => cmd::scales::run_csat(a),
+        Command::Ces(a) => cmd::scales::run_ces(a),
+        Command::Dimensions(a) => cmd::scales::run_dimensions(a),
         Command::Predictors(a) => cmd::predictors::run(a),
         Command::BenchFit(a) => cmd::bench_fit::run(a),
         Command::BenchGroupby(a) => cmd::bench_groupby::run(a),

@@ -2,7 +2,9 @@
 
 mod analyze;
 mod fit_predict;
+mod nps;
 mod predictors;
+mod scales;
 mod summarize;
 
 use std::path::{Path, PathBuf};
