@@ -61,6 +61,9 @@ enum Command {
     /// within a window after the answer, retention and spend of promoters, passives and
     /// detractors.
     Predictors(cmd::predictors::Args),
+    /// Monthly customer-service report cards per employee and location: mean scores with
+    /// intervals, counts, change vs last month, rank among peers; printable HTML cards.
+    ReportCard(cmd::report_card::Args),
     /// Times a model fit in-process (for bench/fits.py).
     #[command(hide = true)]
     BenchFit(cmd::bench_fit::Args),
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Ces(a) => cmd::scales::run_ces(a),
         Command::Dimensions(a) => cmd::scales::run_dimensions(a),
         Command::Predictors(a) => cmd::predictors::run(a),
+        Command::ReportCard(a) => cmd::report_card::run(a),
         Command::BenchFit(a) => cmd::bench_fit::run(a),
         Command::BenchGroupby(a) => cmd::bench_groupby::run(a),
     };
