@@ -26,11 +26,12 @@
 //! is lowercased, every run of characters that are not letters or digits becomes one `-`
 //! (none at either end; at most 60 characters; `_` for a name without letters or digits).
 //! Since a name part never contains `--`, the separator is unambiguous. When two different
-//! (location, employee) pairs would still get the same file name (`Ana García` and
-//! `ana garcia`; also on case-insensitive file systems, since names are lowercased), each of
-//! them gets `-` and the first 8 hexadecimal digits of the SHA-256 of `location`, a newline
-//! and `employee` appended to the employee part; should a name still be taken, the command
-//! fails before writing anything. So no two cards ever share a file.
+//! (location, employee) pairs get the same file name (`Ana García` and `ANA GARCÍA`, or
+//! `O'Neil` and `O Neil`), each of them gets `-` and the first 8 hexadecimal digits of the
+//! SHA-256 of `location`, a newline and `employee` appended to the employee part; should a
+//! name still be taken, the command fails before writing anything. So no two cards ever
+//! share a file, and since names are lowercased, none differ only in case either (which
+//! would collide on case-insensitive file systems).
 //!
 //! The cards are written into a fresh temporary directory first; only when every card is
 //! complete are they moved into place (the whole directory is renamed when DIR does not
