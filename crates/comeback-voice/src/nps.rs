@@ -121,6 +121,21 @@ impl NpsCounts {
     }
 }
 
+/// The response rate `responses / invited` as a share in \[0, 1\], shown beside every score
+/// when the number of invitations is known.
+///
+/// # Errors
+/// [`VoiceError::InvalidArgument`] when `invited` is 0 or smaller than `responses` (more
+/// answers than invitations means the invitation count is wrong).
+pub fn response_rate(responses: u64, invited: u64) -> Result<f64, VoiceError> {
+    if invited == 0 || responses > invited {
+        return Err(VoiceError::InvalidArgument(format!(
+            "{responses} responses from {invited} invitations"
+        )));
+    }
+    Ok(responses as f64 / invited as f64)
+}
+
 /// How the NPS interval is computed (see the [module docs](self)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IntervalMethod {

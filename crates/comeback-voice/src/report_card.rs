@@ -187,19 +187,22 @@ pub fn report_cards(
 
     let mut cards = Vec::with_capacity(accs.len());
     for ((location, employee), acc) in &accs {
-        let mut results = Vec::with_capacity(k + 1);
-        for slot in 0..=k {
-            let name = if slot == k { OVERALL } else { criteria[slot] };
+        let result = |slot: usize, name: &str| {
             let ranked = peers.get(&(*location, slot)).map_or(&[][..], |v| &v[..]);
-            results.push(criterion_result(
+            criterion_result(
                 name,
                 &acc.current[slot],
                 acc.previous[slot],
                 ranked,
                 confidence,
-            )?);
-        }
-        let overall = results.pop().expect("k + 1 ≥ 1 results");
+            )
+        };
+        let results = criteria
+            .iter()
+            .enumerate()
+            .map(|(slot, name)| result(slot, name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let overall = result(k, OVERALL)?;
         cards.push(ReportCard {
             employee: employee.to_string(),
             location: location.to_string(),

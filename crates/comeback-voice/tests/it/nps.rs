@@ -6,6 +6,7 @@ use comeback_voice::VoiceError;
 use comeback_voice::YearMonth;
 use comeback_voice::nps::{
     IntervalMethod, NpsClass, NpsCounts, against_benchmark, compare, estimate, monthly_trend,
+    response_rate,
 };
 use proptest::prelude::*;
 
@@ -68,6 +69,19 @@ fn classes_at_the_boundaries() {
     m.merge(&c);
     assert_eq!(m, counts(3, 1, 1));
     assert_eq!(NpsCounts::default().nps(), None);
+}
+
+#[test]
+fn response_rates() {
+    assert_eq!(response_rate(30, 120), Ok(0.25));
+    assert_eq!(response_rate(0, 5), Ok(0.0));
+    assert_eq!(
+        response_rate(6, 5),
+        Err(VoiceError::InvalidArgument(
+            "6 responses from 5 invitations".into()
+        ))
+    );
+    assert!(response_rate(0, 0).is_err());
 }
 
 #[test]
