@@ -22,11 +22,13 @@
 //!    weight (default 1) and an optional meaning under negation (`data/voice/lexicon/*.csv`,
 //!    compiled into the binary). A lexicon word matches a token when their stems or folded
 //!    forms are equal; a word written with a trailing `*` matches every token starting with
-//!    it (`kallii*`). Words of a phrase must follow each other in one clause with at most
+//!    it (`kallii*`), a word written with a leading `=` only the very same word
+//!    (`=günstig` does not match the comparative `günstiger`). Words of a phrase must follow each other in one clause with at most
 //!    [`MAX_GAP`] other words between them ("prices are very reasonable" matches
 //!    `price reasonabl*`). Overlapping matches: the longer phrase wins.
 //! 4. **Misspellings.** A token of at least 5 letters that matches no lexicon word exactly
-//!    (and is not a negation cue) matches a lexicon word of at least 5 letters at
+//!    (and is not a negation cue or a frequent function word) matches a lexicon word of at least 5 letters with the
+//!    same first letter at
 //!    Damerau–Levenshtein distance 1 (one insertion, deletion, substitution or
 //!    transposition of adjacent letters; Damerau 1964, via `strsim`), on the folded forms
 //!    or on the stems; tokens and words of at least [`FUZZY2_MIN_LETTERS`] letters also at
@@ -38,12 +40,19 @@
 //!    Spanish no, nunca, sin, nadie, …; Portuguese não, nunca, sem, ninguém, …; the Finnish
 //!    negation verb en, et, ei, emme, ette, eivät, eikä and ilman; German nicht, kein…, nie,
 //!    ohne, niemand, …; French ne/n', pas, jamais, sans, aucun, personne, rien) negates a
-//!    match that starts at most [`NEGATION_WINDOW`] tokens after it in the same clause,
-//!    unless the cue is itself part of a matched phrase ("no one answered"). A negated
+//!    match that starts at most [`NEGATION_WINDOW`] tokens after it in the same clause
+//!    (articles and intensifiers such as "at all", "du tout", "überhaupt" not counted),
+//!    unless the cue is itself part of a matched phrase ("no one answered"). German
+//!    `nicht`, `nie` and `niemals` also negate a match ending at most [`BACKWARD_WINDOW`]
+//!    tokens before them (the verb-second clause: "der Support antwortet nicht") when they
+//!    negate nothing after them. A negated
 //!    match is dropped, or counts for the lexicon's *negated* reason ("not friendly" →
 //!    `inadequate_response`, "never on time" → `broken_promise`, "not resolved" →
 //!    `unresolved_complaint`), or cancels every match of its clause ("the price was not a
-//!    problem" → no reason; only when the cue is at most [`CANCEL_WINDOW`] tokens before).
+//!    problem" → no reason; only when no other match stands between the cue and the term,
+//!    so "nobody solved my problem" keeps its reason). A token is counted once per reason:
+//!    when several entries of one reason match the very same words, the highest weight
+//!    counts.
 //! 7. **Decision.** A reason is found when the sum of the weights of its matches reaches
 //!    [`THRESHOLD`] (1). `general_dissatisfaction` is dropped when any other complaint reason
 //!    (a reason not named `praise_*`) is found, as the labelling guide says it applies only
@@ -63,7 +72,10 @@ use lexicon::{LangLexicon, OnNegation};
 use rust_stemmers::Stemmer;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use text::{Token, best, is_negation_cue, language_scores, stemmer, tokenize};
+use text::{
+    Token, best, is_filler, is_negation_cue, is_stop_word, language_scores, negates_backwards,
+    stemmer, tokenize,
+};
 
 /// The built-in lexicons, one CSV per language (`data/voice/lexicon/`).
 const BUILTIN: [&str; 6] = [
@@ -99,10 +111,9 @@ pub const THRESHOLD: f64 = 1.0;
 /// A negation cue negates a match starting at most this many tokens after it.
 pub const NEGATION_WINDOW: usize = 3;
 
-/// A negated `*` term ("problem") cancels its clause only when its cue is at most this many
-/// tokens before it ("no problem", "not a problem"), so that "nobody solved my problem"
-/// keeps its reason.
-pub const CANCEL_WINDOW: usize = 2;
+/// German `nicht`/`nie`/`niemals` also negate a match that ends at most this many tokens
+/// before them ("der Support antwortet nicht", "lohnt sich nicht").
+pub const BACKWARD_WINDOW: usize = 2;
 
 /// Tokens of at least this many letters may match at Damerau–Levenshtein distance 1.
 pub const FUZZY_MIN_LETTERS: usize = 5;
@@ -341,24 +352,44 @@ impl Classifier {
         let cues: Vec<usize> = (0..tokens.len())
             .filter(|&i| !used.contains(&i) && is_negation_cue(lang, &tokens[i].folded))
             .collect();
-        // (reason, weight, evidence, clause)
-        let mut contributions: Vec<(String, f64, String, usize)> = Vec::new();
+        // (reason, weight, evidence, clause, tokens)
+        let mut contributions: Vec<(String, f64, String, usize, &[usize])> = Vec::new();
         let mut cancelled: BTreeSet<usize> = BTreeSet::new();
         for h in &hits {
             let e = &lex.entries[h.entry];
             let start = h.tokens[0];
             let clause = tokens[start].clause;
-            let cue = cues.iter().rev().find(|&&c| {
-                c < start && start - c <= NEGATION_WINDOW && tokens[c].clause == clause
-            });
+            let end = h.tokens[h.tokens.len() - 1];
+            let cue = cues
+                .iter()
+                .rev()
+                .find(|&&c| {
+                    c < start
+                        && distance(&tokens, lang, c, start) <= NEGATION_WINDOW
+                        && tokens[c].clause == clause
+                })
+                .or_else(|| {
+                    cues.iter().find(|&&c| {
+                        c > end
+                            && c - end <= BACKWARD_WINDOW
+                            && tokens[c].clause == clause
+                            && negates_backwards(lang, &tokens[c].folded)
+                            && !hits.iter().any(|o| {
+                                o.tokens[0] > c
+                                    && distance(&tokens, lang, c, o.tokens[0]) <= NEGATION_WINDOW
+                                    && tokens[o.tokens[0]].clause == clause
+                            })
+                    })
+                });
             let mark = match h.kind {
                 Kind::Exact => "",
                 Kind::Compound => "+",
                 Kind::Fuzzy => "~",
             };
             let span = |from: usize| {
-                let end = *h.tokens.last().unwrap_or(&start);
-                let words: Vec<&str> = tokens[from..=end]
+                let to = end.max(from);
+                let from = from.min(start);
+                let words: Vec<&str> = tokens[from..=to]
                     .iter()
                     .map(|t| t.surface.as_str())
                     .collect();
@@ -368,22 +399,27 @@ impl Classifier {
                 Some(&c) => match &e.on_negation {
                     OnNegation::Drop => {}
                     OnNegation::Reason(r) => {
-                        contributions.push((r.clone(), e.weight, span(c), clause))
+                        contributions.push((r.clone(), e.weight, span(c), clause, &h.tokens))
                     }
-                    OnNegation::CancelClause if start - c <= CANCEL_WINDOW => {
+                    OnNegation::CancelClause
+                        if !hits.iter().any(|o| o.tokens[0] > c && o.tokens[0] < start) =>
+                    {
                         cancelled.insert(clause);
                     }
                     OnNegation::CancelClause => {}
                 },
                 None => {
                     if let Some(r) = &e.reason {
-                        contributions.push((r.clone(), e.weight, span(start), clause));
+                        contributions.push((r.clone(), e.weight, span(start), clause, &h.tokens));
                     }
                 }
             }
         }
         let mut found: BTreeMap<String, ReasonMatch> = BTreeMap::new();
-        for (reason, w, ev, clause) in contributions {
+        // The same words matched by several entries of one reason count once (highest weight).
+        contributions.sort_by(|a, b| a.0.cmp(&b.0).then(a.4.cmp(b.4)).then(b.1.total_cmp(&a.1)));
+        contributions.dedup_by(|b, a| a.0 == b.0 && a.4 == b.4);
+        for (reason, w, ev, clause, _) in contributions {
             if cancelled.contains(&clause) {
                 continue;
             }
@@ -453,11 +489,13 @@ impl Classifier {
                 }
             }
         }
+        let span = |h: &Hit| h.tokens[h.tokens.len() - 1] - h.tokens[0];
         hits.sort_by(|a, b| {
             b.tokens
                 .len()
                 .cmp(&a.tokens.len())
                 .then(a.kind.cmp(&b.kind))
+                .then(span(a).cmp(&span(b)))
                 .then(a.tokens[0].cmp(&b.tokens[0]))
         });
         let mut accepted: Vec<Hit> = Vec::new();
@@ -499,6 +537,8 @@ fn word_matches(t: &Token, lex: &LangLexicon, lang: Language) -> Vec<(usize, Kin
         .filter(|(_, w)| {
             if w.prefix {
                 t.folded.starts_with(&w.folded)
+            } else if w.exact {
+                t.folded == w.folded
             } else {
                 t.stem == w.stem || t.folded == w.folded
             }
@@ -521,13 +561,20 @@ fn word_matches(t: &Token, lex: &LangLexicon, lang: Language) -> Vec<(usize, Kin
             return out;
         }
     }
-    if n >= FUZZY_MIN_LETTERS && !is_negation_cue(lang, &t.folded) {
+    if n >= FUZZY_MIN_LETTERS && !is_negation_cue(lang, &t.folded) && !is_stop_word(lang, &t.folded)
+    {
         out.extend(
             lex.words
                 .iter()
                 .enumerate()
                 .filter(|(_, w)| {
                     let m = w.folded.chars().count();
+                    if w.prefix {
+                        return fuzzy_prefix(&t.folded, &w.folded);
+                    }
+                    if w.exact {
+                        return false;
+                    }
                     let max = if n >= FUZZY2_MIN_LETTERS && m >= FUZZY2_MIN_LETTERS {
                         2
                     } else {
@@ -535,6 +582,7 @@ fn word_matches(t: &Token, lex: &LangLexicon, lang: Language) -> Vec<(usize, Kin
                     };
                     !w.prefix
                         && m >= FUZZY_MIN_LETTERS
+                        && t.folded.chars().next() == w.folded.chars().next()
                         && (strsim::damerau_levenshtein(&t.folded, &w.folded) <= max
                             || (w.stem.chars().count() >= FUZZY_MIN_LETTERS
                                 && t.stem.chars().count() >= FUZZY_MIN_LETTERS
@@ -544,6 +592,29 @@ fn word_matches(t: &Token, lex: &LangLexicon, lang: Language) -> Vec<(usize, Kin
         );
     }
     out
+}
+
+/// Tokens from the cue at `cue` to the match at `start`, not counting filler words
+/// (articles, intensifiers: "not *at all* friendly", "pas *du tout* un problème").
+fn distance(tokens: &[Token], lang: Language, cue: usize, start: usize) -> usize {
+    1 + tokens[cue + 1..start]
+        .iter()
+        .filter(|t| !is_filler(lang, &t.folded))
+        .count()
+}
+
+/// Whether `token` starts with `prefix` (at least [`FUZZY_MIN_LETTERS`] + 1 letters) up to one
+/// edit: Damerau–Levenshtein distance 1 between `prefix` and the token's first
+/// `len(prefix) - 1`, `len(prefix)` or `len(prefix) + 1` letters, same first letter.
+fn fuzzy_prefix(token: &str, prefix: &str) -> bool {
+    let t: Vec<char> = token.chars().collect();
+    let p = prefix.chars().count();
+    if p < FUZZY_MIN_LETTERS + 1 || t.first() != prefix.chars().next().as_ref() {
+        return false;
+    }
+    (p - 1..=p + 1).any(|k| {
+        k <= t.len() && strsim::damerau_levenshtein(&t[..k].iter().collect::<String>(), prefix) == 1
+    })
 }
 
 /// One answer of a labelled set (`data/voice/dev/*.csv`, `data/voice/eval/*.csv`).

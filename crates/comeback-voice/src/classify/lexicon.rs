@@ -25,6 +25,8 @@ pub(crate) struct LexWord {
     pub folded: String,
     /// Written with a trailing `*`: matches every token that starts with `folded`.
     pub prefix: bool,
+    /// Written with a leading `=`: matches only the very same folded word (no stemming).
+    pub exact: bool,
 }
 
 /// One lexicon row, compiled.
@@ -176,7 +178,8 @@ pub(crate) fn add_csv(
     Ok(n)
 }
 
-/// Tokenises and stems a lexicon phrase; a word ending in `*` is a prefix.
+/// Tokenises and stems a lexicon phrase; a word ending in `*` is a prefix, a word starting
+/// with `=` matches only itself (not its other inflections).
 fn compile_term(term: &str, lang: Language, stemmer: &Stemmer) -> Result<Vec<LexWord>, String> {
     let mut out = Vec::new();
     for raw in term.split_whitespace() {
@@ -184,6 +187,21 @@ fn compile_term(term: &str, lang: Language, stemmer: &Stemmer) -> Result<Vec<Lex
             Some(p) => (p, true),
             None => (raw, false),
         };
+        if let Some(w) = w.strip_prefix('=') {
+            let f = fold(&w.to_lowercase());
+            if prefix || f.is_empty() || !f.chars().all(char::is_alphanumeric) {
+                return Err(format!(
+                    "invalid exact word \"{raw}\" (letters after the =, no *)"
+                ));
+            }
+            out.push(LexWord {
+                stem: f.clone(),
+                folded: f,
+                prefix: false,
+                exact: true,
+            });
+            continue;
+        }
         if prefix {
             let f = fold(&w.to_lowercase());
             if f.chars().count() < 3 || !f.chars().all(char::is_alphanumeric) {
@@ -195,6 +213,7 @@ fn compile_term(term: &str, lang: Language, stemmer: &Stemmer) -> Result<Vec<Lex
                 stem: f.clone(),
                 folded: f,
                 prefix: true,
+                exact: false,
             });
             continue;
         }
@@ -207,6 +226,7 @@ fn compile_term(term: &str, lang: Language, stemmer: &Stemmer) -> Result<Vec<Lex
                 stem: t.stem,
                 folded: t.folded,
                 prefix: false,
+                exact: false,
             });
         }
     }

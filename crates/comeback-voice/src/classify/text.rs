@@ -253,6 +253,76 @@ pub(crate) fn is_negation_cue(lang: Language, folded: &str) -> bool {
     cues.contains(&folded)
 }
 
+/// Whether `folded` is one of the frequent function words of `lang` (never fuzzy-matched).
+pub(crate) fn is_stop_word(lang: Language, folded: &str) -> bool {
+    stop_words(lang).contains(&folded) || extra_stop_words(lang).contains(&folded)
+}
+
+/// Articles and intensifiers that do not count in the negation window (folded).
+pub(crate) fn is_filler(lang: Language, folded: &str) -> bool {
+    let words: &[&str] = match lang {
+        Language::En => &[
+            "a", "an", "the", "at", "all", "very", "really", "so", "too", "any", "even",
+        ],
+        Language::Es => &[
+            "un", "una", "el", "la", "los", "las", "muy", "tan", "nada", "para", "nunca",
+        ],
+        Language::Pt => &[
+            "um", "uma", "o", "a", "os", "as", "muito", "tao", "nada", "nunca",
+        ],
+        Language::Fi => &[
+            "yhtaan",
+            "kovin",
+            "mikaan",
+            "niin",
+            "edes",
+            "ollut",
+            "olleet",
+            "ole",
+            "kovinkaan",
+        ],
+        Language::De => &[
+            "uberhaupt",
+            "sehr",
+            "so",
+            "ein",
+            "eine",
+            "einen",
+            "der",
+            "die",
+            "das",
+            "wirklich",
+            "gar",
+        ],
+        Language::Fr => &[
+            "du", "tout", "un", "une", "le", "la", "les", "tres", "vraiment", "si", "jamais",
+        ],
+    };
+    words.contains(&folded)
+}
+
+/// Whether the cue `folded` also negates backwards in `lang` (German `nicht`, `nie`,
+/// `niemals` after the finite verb).
+pub(crate) fn negates_backwards(lang: Language, folded: &str) -> bool {
+    lang == Language::De && matches!(folded, "nicht" | "nie" | "niemals")
+}
+
+/// Frequent words that are close to lexicon words but never mean a reason (folded).
+fn extra_stop_words(lang: Language) -> &'static [&'static str] {
+    match lang {
+        Language::En => &[
+            "where", "there", "their", "would", "could", "should", "these",
+        ],
+        Language::Es => &["donde", "estaba", "estaban", "tenia", "cuando"],
+        Language::Pt => &["estava", "estavam", "tinha", "quando", "onde"],
+        Language::Fi => &["olivat", "olisi", "kanssa", "siella", "taalla", "paasta"],
+        Language::De => &[
+            "waren", "ware", "warst", "werden", "haben", "hatte", "hatten", "einen",
+        ],
+        Language::Fr => &["etaient", "avaient", "quand", "comme", "cette"],
+    }
+}
+
 /// Frequent function words per language (folded), for [`detect_language`].
 fn stop_words(lang: Language) -> &'static [&'static str] {
     match lang {
