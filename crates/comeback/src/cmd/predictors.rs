@@ -259,10 +259,17 @@ fn read_responses(args: &Args) -> Result<Read> {
             for n in ["nps", "score"] {
                 if let Some(c) = table.optional_column(n)?
                     && cols.contains(&c)
-                    && is_nps(&table, c)
                 {
-                    found = Some(c);
-                    break;
+                    if is_nps(&table, c) {
+                        found = Some(c);
+                        break;
+                    }
+                    if !args.quiet {
+                        note!(
+                            "note: column {:?} holds values other than whole numbers 0–10, so it is not read as the NPS answer (name the NPS column with --nps-col)",
+                            table.headers[c]
+                        );
+                    }
                 }
             }
             found
@@ -583,8 +590,9 @@ fn to_json(args: &Args, r: &PredictorReport, model: Option<&str>, skipped: &[Str
     })
 }
 
-/// Columns padded to their widths (first left-aligned, others right-aligned).
-fn layout(rows: &[Vec<String>]) -> String {
+/// Columns padded to their widths: the first and the `left` columns left-aligned, the
+/// others (numbers) right-aligned.
+fn layout(rows: &[Vec<String>], left: &[usize]) -> String {
     let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut w = vec![0usize; ncols];
     for r in rows {
@@ -597,11 +605,13 @@ fn layout(rows: &[Vec<String>]) -> String {
         let mut line = String::new();
         for (i, c) in r.iter().enumerate() {
             let pad = " ".repeat(w[i] - c.chars().count());
-            if i == 0 {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            if i == 0 || left.contains(&i) {
                 line.push_str(c);
                 line.push_str(&pad);
             } else {
-                line.push_str("  ");
                 line.push_str(&pad);
                 line.push_str(c);
             }
@@ -702,7 +712,7 @@ fn print_text(
         }
         rows.push(row);
     }
-    out.push_str(&layout(&rows));
+    out.push_str(&layout(&rows, &[5]));
     out.push('\n');
     out.push_str(&headline(r));
     out.push('\n');
@@ -753,7 +763,7 @@ fn print_text(
             }
             rows.push(row);
         }
-        out.push_str(&layout(&rows));
+        out.push_str(&layout(&rows, &[]));
         match &n.promoters_vs_passives {
             Some(p) => out.push_str(&format!(
                 "Promoters spend {} vs passives ({conf} interval {} to {}; source 004 claims +46 %).\n",
