@@ -18,6 +18,9 @@ pub enum VoiceError {
         /// The highest valid score.
         max: f64,
     },
+    /// A value that must be a finite number is NaN or infinite.
+    #[error("value {0} is not a finite number")]
+    NotFinite(f64),
     /// A score that must be a whole number is not.
     #[error("score {0} is not a whole number")]
     NotAnInteger(f64),

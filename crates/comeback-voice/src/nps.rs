@@ -95,15 +95,18 @@ impl NpsCounts {
     /// Counts one answer of a known class.
     pub fn add(&mut self, class: NpsClass) {
         match class {
-            NpsClass::Detractor => self.detractors += 1,
-            NpsClass::Passive => self.passives += 1,
-            NpsClass::Promoter => self.promoters += 1,
+            NpsClass::Detractor => self.detractors = self.detractors.saturating_add(1),
+            NpsClass::Passive => self.passives = self.passives.saturating_add(1),
+            NpsClass::Promoter => self.promoters = self.promoters.saturating_add(1),
         }
     }
 
-    /// The number of answers n = promoters + passives + detractors.
+    /// The number of answers n = promoters + passives + detractors (saturating at
+    /// `u64::MAX`, like the counters themselves, instead of overflowing).
     pub fn n(&self) -> u64 {
-        self.promoters + self.passives + self.detractors
+        self.promoters
+            .saturating_add(self.passives)
+            .saturating_add(self.detractors)
     }
 
     /// The observed NPS 100·(P − D)/n in points, `None` when n = 0 (there is no score, and
@@ -115,9 +118,9 @@ impl NpsCounts {
 
     /// Adds another set of counts (e.g. two locations into one region).
     pub fn merge(&mut self, other: &NpsCounts) {
-        self.promoters += other.promoters;
-        self.passives += other.passives;
-        self.detractors += other.detractors;
+        self.promoters = self.promoters.saturating_add(other.promoters);
+        self.passives = self.passives.saturating_add(other.passives);
+        self.detractors = self.detractors.saturating_add(other.detractors);
     }
 }
 

@@ -102,7 +102,7 @@ pub struct MeanEstimate {
 ///
 /// # Errors
 /// [`VoiceError::NoResponses`] for no values, [`VoiceError::InsufficientData`] for one,
-/// [`VoiceError::ScoreOutOfRange`] for a non-finite value,
+/// [`VoiceError::NotFinite`] for a NaN or infinite value,
 /// [`VoiceError::InvalidConfidence`] unless 0 < `confidence` < 1.
 pub fn mean_interval(values: &[f64], confidence: f64) -> Result<MeanEstimate, VoiceError> {
     check_confidence(confidence)?;
@@ -120,11 +120,7 @@ pub fn mean_interval(values: &[f64], confidence: f64) -> Result<MeanEstimate, Vo
     let (mut mean, mut m2) = (0.0_f64, 0.0_f64);
     for (i, &x) in values.iter().enumerate() {
         if !x.is_finite() {
-            return Err(VoiceError::ScoreOutOfRange {
-                score: x,
-                min: f64::MIN,
-                max: f64::MAX,
-            });
+            return Err(VoiceError::NotFinite(x));
         }
         let delta = x - mean;
         mean += delta / (i + 1) as f64;

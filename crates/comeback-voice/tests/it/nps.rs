@@ -69,6 +69,13 @@ fn classes_at_the_boundaries() {
     m.merge(&c);
     assert_eq!(m, counts(3, 1, 1));
     assert_eq!(NpsCounts::default().nps(), None);
+    // Absurd counts saturate instead of overflowing.
+    let mut huge = counts(u64::MAX, 1, 0);
+    assert_eq!(huge.n(), u64::MAX);
+    huge.add(NpsClass::Promoter);
+    huge.merge(&counts(5, 0, 0));
+    assert_eq!(huge.promoters, u64::MAX);
+    assert!(estimate(huge, AW, 0.95).is_ok());
 }
 
 #[test]

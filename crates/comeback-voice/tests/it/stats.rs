@@ -152,10 +152,13 @@ fn mean_interval_edge_cases() {
             got: 1
         })
     );
-    assert!(matches!(
-        mean_interval(&[3.0, f64::NAN], 0.95),
-        Err(VoiceError::ScoreOutOfRange { .. })
-    ));
+    let nan = mean_interval(&[3.0, f64::NAN], 0.95).unwrap_err();
+    assert!(matches!(nan, VoiceError::NotFinite(x) if x.is_nan()));
+    assert_eq!(nan.to_string(), "value NaN is not a finite number");
+    assert_eq!(
+        mean_interval(&[f64::INFINITY, 1.0], 0.95),
+        Err(VoiceError::NotFinite(f64::INFINITY))
+    );
     let c = mean_interval(&[4.0, 4.0, 4.0], 0.95).unwrap();
     assert_eq!(
         (c.mean, c.sd, c.se, c.ci_low, c.ci_high),
