@@ -174,9 +174,10 @@ impl Ctx<'_> {
     }
     fn range(&self, lo: Option<f64>, hi: Option<f64>) -> String {
         match (lo, hi) {
-            (Some(l), Some(h)) if usable(l) && usable(h) => {
-                format!("{} – {}", self.pts(Some(l)), self.pts(Some(h)))
-            }
+            (Some(l), Some(h)) if usable(l) && usable(h) => self.tf(
+                "nps_range",
+                &[("lo", &self.pts(Some(l))), ("hi", &self.pts(Some(h)))],
+            ),
             _ => fmt::MISSING.to_string(),
         }
     }
@@ -202,7 +203,7 @@ impl Ctx<'_> {
 ///     ..NpsPageInput::default()
 /// };
 /// let html = render_nps_page(&page, Lang::En);
-/// assert!(html.contains("14.1 – 44.2"));
+/// assert!(html.contains("14.1 to 44.2"));
 /// ```
 pub fn render_nps_page(input: &NpsPageInput, lang: Lang) -> String {
     let view = build(&Ctx { lang, input });
@@ -293,7 +294,10 @@ fn build(c: &Ctx) -> View {
     if let Some(b) = bench {
         notes.push(c.tf(
             "nps_benchmark_note",
-            &[("benchmark", &c.pts(Some(b))), ("confidence", &confidence)],
+            &[
+                ("benchmark", &fmt::points(b, c.lang)),
+                ("alpha", &alpha(1.0 - i.confidence, c.lang)),
+            ],
         ));
     }
     let charts = i
@@ -356,6 +360,17 @@ fn build(c: &Ctx) -> View {
         method,
         footer: c.tf("nps_footer", &[("version", &i.version)]),
     }
+}
+
+/// 1 − confidence with as many decimals as it needs (0.05, 0.005), at most 6.
+fn alpha(a: f64, lang: Lang) -> String {
+    let d = (0..6)
+        .find(|d| {
+            let x = a * 10f64.powi(*d);
+            (x - x.round()).abs() < 1e-6
+        })
+        .unwrap_or(6);
+    fmt::number(a, d as usize, lang)
 }
 
 fn chart_view(c: &Ctx, g: &NpsPageGroup, k: usize) -> ChartView {
@@ -626,8 +641,9 @@ mod tests {
     fn english_page() {
         let html = render_nps_page(&sample(), Lang::En);
         assert!(html.starts_with("<!DOCTYPE html>"));
-        assert!(html.contains("14.1 – 44.2"), "interval");
-        assert!(html.contains("−48.5 – 98.5") || html.contains("-48.5 – 98.5"));
+        assert!(html.contains("14.1 to 44.2"), "interval");
+        assert!(html.contains("−48.5 to 98.5"));
+        assert!(html.contains("below 0.05 the NPS"), "{html}");
         assert!(html.contains("25.0%"), "response rate");
         assert!(html.contains("Downtown") && html.contains("Airport"));
         // Two usable months → two marks; the NaN month is left out.

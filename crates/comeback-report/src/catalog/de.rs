@@ -516,7 +516,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "nps_benchmark_note",
-        "Die Vergleichsspalte zeigt den einseitigen p-Wert für „der NPS liegt über {benchmark}“; unter 1 − {confidence} liegt der NPS signifikant über dem Vergleichswert.",
+        "Die Vergleichsspalte zeigt den einseitigen p-Wert für „der NPS liegt über {benchmark}“; unter {alpha} liegt der NPS signifikant über dem Vergleichswert.",
     ),
     ("nps_trend_title", "NPS pro Monat: {group}"),
     (
@@ -560,4 +560,5 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "nps_footer",
         "Erstellt mit Comeback {version}. Diese Seite funktioniert offline: Sie lädt nichts aus dem Internet und enthält kein Tracking.",
     ),
+    ("nps_range", "{lo} bis {hi}"),
 ];

@@ -495,7 +495,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "nps_benchmark_note",
-        "The benchmark column gives the one-sided p-value for “the NPS is above {benchmark}”; below 1 − {confidence} the NPS is significantly above the benchmark.",
+        "The benchmark column gives the one-sided p-value for “the NPS is above {benchmark}”; below {alpha} the NPS is significantly above the benchmark.",
     ),
     ("nps_trend_title", "NPS by month: {group}"),
     (
@@ -539,4 +539,5 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "nps_footer",
         "Made with Comeback {version}. This page works offline: it loads nothing from the internet and contains no tracking.",
     ),
+    ("nps_range", "{lo} to {hi}"),
 ];

@@ -510,7 +510,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "nps_benchmark_note",
-        "La columna de referencia da el valor p unilateral de «el NPS está por encima de {benchmark}»; por debajo de 1 − {confidence} el NPS está significativamente por encima de la referencia.",
+        "La columna de referencia da el valor p unilateral de «el NPS está por encima de {benchmark}»; por debajo de {alpha} el NPS está significativamente por encima de la referencia.",
     ),
     ("nps_trend_title", "NPS por mes: {group}"),
     (
@@ -554,4 +554,5 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "nps_footer",
         "Hecho con Comeback {version}. Esta página funciona sin conexión: no carga nada de internet ni contiene rastreo.",
     ),
+    ("nps_range", "{lo} a {hi}"),
 ];

@@ -510,7 +510,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "nps_benchmark_note",
-        "Vertailusarake antaa yksisuuntaisen p-arvon väitteelle ”NPS on yli {benchmark}”; kun p on alle 1 − {confidence}, NPS on merkitsevästi vertailuarvon yläpuolella.",
+        "Vertailusarake antaa yksisuuntaisen p-arvon väitteelle ”NPS on yli {benchmark}”; kun p on alle {alpha}, NPS on merkitsevästi vertailuarvon yläpuolella.",
     ),
     ("nps_trend_title", "NPS kuukausittain: {group}"),
     (
@@ -551,4 +551,5 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "nps_footer",
         "Tehty Comeback {version} -ohjelmalla. Sivu toimii ilman verkkoyhteyttä: se ei lataa mitään internetistä eikä seuraa käyttäjää.",
     ),
+    ("nps_range", "{lo}…{hi}"),
 ];

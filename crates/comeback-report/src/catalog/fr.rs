@@ -516,7 +516,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "nps_benchmark_note",
-        "La colonne de référence donne la valeur p unilatérale de « le NPS est au-dessus de {benchmark} » ; sous 1 − {confidence}, le NPS est significativement au-dessus de la référence.",
+        "La colonne de référence donne la valeur p unilatérale de « le NPS est au-dessus de {benchmark} » ; sous {alpha}, le NPS est significativement au-dessus de la référence.",
     ),
     ("nps_trend_title", "NPS par mois : {group}"),
     (
@@ -560,4 +560,5 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "nps_footer",
         "Réalisé avec Comeback {version}. Cette page fonctionne hors ligne : elle ne charge rien depuis internet et ne contient aucun pistage.",
     ),
+    ("nps_range", "{lo} à {hi}"),
 ];

@@ -507,7 +507,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "nps_benchmark_note",
-        "A coluna de referência dá o valor p unilateral de «o NPS está acima de {benchmark}»; abaixo de 1 − {confidence} o NPS está significativamente acima da referência.",
+        "A coluna de referência dá o valor p unilateral de «o NPS está acima de {benchmark}»; abaixo de {alpha} o NPS está significativamente acima da referência.",
     ),
     ("nps_trend_title", "NPS por mês: {group}"),
     (
@@ -551,4 +551,5 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "nps_footer",
         "Feito com Comeback {version}. Esta página funciona offline: não carrega nada da internet nem contém rastreamento.",
     ),
+    ("nps_range", "{lo} a {hi}"),
 ];

@@ -469,7 +469,7 @@ fn html_page_is_written() {
     assert_eq!(html.matches(r#"class="band""#).count(), 2);
     assert!(html.contains("Downtown") && html.contains("Airport"));
     assert!(
-        html.contains("9,2 – 37,0"),
+        html.contains("9,2 a 37,0"),
         "Downtown's interval in Spanish"
     );
     assert!(html.contains("Rocks 2016"));
