@@ -27,14 +27,15 @@
 //!
 //! For each metric, the AUC is P(score of a retained customer > score of a defected one) +
 //! ½ P(tie) — the Mann–Whitney form of the area under the ROC curve (Hanley & McNeil 1982,
-//! *Radiology* 143:29, eq. 1) — with the variance of DeLong, DeLong & Clarke-Pearson (1988,
-//! *Biometrics* 44:837, §2: structural components V₁₀, V₀₁ and
-//! var = S₁₀/m + S₀₁/n), computed from midranks as in Sun & Xu (2014, *IEEE Signal
-//! Processing Letters* 21:1389, eqs. 8–11). The interval is built on the logit scale and
-//! transformed back (Pepe 2003, *The Statistical Evaluation of Medical Tests*, §5.2), so it
-//! stays inside [0, 1] and is asymmetric near the ends. AUC > 0.5 means higher scores go
-//! with staying; AUC < 0.5 means higher scores go with leaving (e.g. an effort score where
-//! 7 is "much effort"). Metrics are ranked by their discrimination max(AUC, 1 − AUC).
+//! *Radiology* 143:29: Â = U/(mn)) — with the variance of DeLong, DeLong & Clarke-Pearson
+//! (1988, *Biometrics* 44:837: structural components V₁₀, V₀₁ and var = S₁₀/m + S₀₁/n),
+//! computed from midranks as in Sun & Xu (2014, *IEEE Signal Processing Letters* 21:1389).
+//! The interval is the logit-transformed Wald interval (Pepe 2003, *The Statistical
+//! Evaluation of Medical Tests for Classification and Prediction*, ch. 5): built on the
+//! logit scale and transformed back, so it stays inside [0, 1] and is asymmetric near the
+//! ends. AUC > 0.5 means higher scores go with staying; AUC < 0.5 means higher scores go
+//! with leaving (e.g. an effort score where 7 is "much effort"). Metrics are ranked by
+//! their discrimination max(AUC, 1 − AUC).
 //!
 //! # NPS classes
 //!
@@ -215,8 +216,8 @@ fn midranks(v: &[f64]) -> Vec<f64> {
 
 /// DeLong structural components: V₁₀(Xᵢ) = (1/n) Σⱼ ψ(Xᵢ, Yⱼ) per positive and
 /// V₀₁(Yⱼ) = (1/m) Σᵢ ψ(Xᵢ, Yⱼ) per negative, ψ(x, y) = 1 if x > y, ½ if equal, 0 else
-/// (DeLong et al. 1988, §2), from midranks: V₁₀ᵢ = (Rᵢ − R⁽ˣ⁾ᵢ)/n and
-/// V₀₁ⱼ = 1 − (Rⱼ − R⁽ʸ⁾ⱼ)/m (Sun & Xu 2014, eqs. 8–9).
+/// (DeLong et al. 1988), from midranks: V₁₀ᵢ = (Rᵢ − R⁽ˣ⁾ᵢ)/n and
+/// V₀₁ⱼ = 1 − (Rⱼ − R⁽ʸ⁾ⱼ)/m (the mid-rank identity of Sun & Xu 2014).
 fn placements(pos: &[f64], neg: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let (m, n) = (pos.len(), neg.len());
     let all: Vec<f64> = pos.iter().chain(neg).copied().collect();
@@ -262,11 +263,11 @@ fn logistic(x: f64) -> f64 {
 /// The AUC of scores of positives (`pos`, e.g. retained customers) against negatives
 /// (`neg`, defected), with the DeLong et al. (1988) variance and a logit-scale interval.
 ///
-/// Â = (1/(mn)) Σᵢ Σⱼ ψ(Xᵢ, Yⱼ) (Hanley & McNeil 1982, eq. 1; the Mann–Whitney U / mn);
+/// Â = (1/(mn)) Σᵢ Σⱼ ψ(Xᵢ, Yⱼ) (Hanley & McNeil 1982: the Mann–Whitney U / mn);
 /// var(Â) = S₁₀/m + S₀₁/n with S₁₀, S₀₁ the sample variances (m − 1 and n − 1 denominators)
-/// of the structural components (DeLong et al. 1988, §2), in O((m + n) log(m + n)) via
+/// of the structural components (DeLong et al. 1988), in O((m + n) log(m + n)) via
 /// midranks (Sun & Xu 2014). Interval: logit Â ± z·se/(Â(1 − Â)), transformed back (Pepe
-/// 2003, §5.2); when se = 0 (perfect separation or all scores equal) it collapses to Â.
+/// 2003, ch. 5); when se = 0 (perfect separation or all scores equal) it collapses to Â.
 ///
 /// # Errors
 /// [`VoiceError::InsufficientData`] with fewer than 2 positives or 2 negatives (the
@@ -338,7 +339,7 @@ pub struct AucDifference {
 /// scores and `retained[k]` their outcome.
 ///
 /// var(Â₁ − Â₂) = (S₁₀¹¹ + S₁₀²² − 2S₁₀¹²)/m + (S₀₁¹¹ + S₀₁²² − 2S₀₁¹²)/n, with S the sample
-/// (co)variances of the two scores' structural components (DeLong et al. 1988, §3); Wald
+/// (co)variances of the two scores' structural components (DeLong et al. 1988, the test of correlated areas); Wald
 /// interval and z test.
 ///
 /// # Errors

@@ -621,3 +621,60 @@ fn a_shorter_window_censors_recent_answers() {
     assert_eq!(r.counts.censored, 0);
     assert_eq!(r.window_days, 180);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every response is counted exactly once (unknown customer, after the end, censored or
+    /// with an outcome), each metric's n splits into retained and defected, and the report
+    /// does not depend on the order of the responses (no customer answers twice on a day).
+    #[test]
+    fn counts_add_up_and_order_does_not_matter(
+        purchases in prop::collection::vec((0u8..12, 0i32..400), 1..80),
+        answers in prop::collection::btree_map((0u8..14, 0i32..400), (0u8..=10, prop::option::of(1u8..=5)), 0..60),
+        window in 1u32..200,
+        rotate in 0usize..60,
+    ) {
+        let base = day("2024-01-01").0;
+        let mut b = TransactionLogBuilder::new(Some(Day(base + 399)));
+        for (c, d) in &purchases {
+            b.add(&format!("c{c}"), Day(base + d), Amount::from_micros(1_000_000)).unwrap();
+        }
+        let l = b.finish();
+        // Customers 12 and 13 never buy.
+        let rows: Vec<Response> = answers
+            .iter()
+            .map(|((c, d), (s, x))| Response {
+                customer: format!("c{c}"),
+                day: Day(base + d),
+                values: vec![Some(*s as f64), x.map(f64::from)],
+            })
+            .collect();
+        let mut responses = Responses { metrics: vec!["score".into(), "x".into()], rows };
+        let opts = PredictOptions {
+            window_days: window,
+            nps_metric: Some("score".into()),
+            ..PredictOptions::default()
+        };
+        let r = predictors(&responses, &l, &opts, None).unwrap();
+        let c = r.counts;
+        prop_assert_eq!(
+            c.responses,
+            c.unknown_customer_responses + c.after_end + c.censored + c.with_outcome
+        );
+        prop_assert!(c.customers_retained <= c.customers_with_outcome);
+        for m in &r.metrics {
+            prop_assert_eq!(m.n, m.retained + m.defected);
+            prop_assert!(m.n <= c.customers_with_outcome);
+        }
+        let nps = r.nps.as_ref().unwrap();
+        prop_assert_eq!(nps.classes.iter().map(|k| k.n).sum::<u64>(), r.metrics.iter().find(|m| m.metric == "score").unwrap().n);
+        let k = responses.rows.len();
+        if k > 0 {
+            responses.rows.rotate_left(rotate % k);
+            responses.rows.reverse();
+        }
+        let again = predictors(&responses, &l, &opts, None).unwrap();
+        prop_assert_eq!(r, again);
+    }
+}
