@@ -523,3 +523,60 @@ fn errors() {
     );
     assert_eq!(std::fs::read_to_string(d.join("taken")).unwrap(), "x");
 }
+
+#[test]
+fn delimiter_date_format_and_location_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Semicolons, day-first dates, headers in another case; February 28 is last month.
+    std::fs::write(
+        d.join("de.csv"),
+        "Employee;Location;Date;Criterion;Score\n\
+         Ana;Mitte;28.02.2025;empathy;3\n\
+         Ana;Mitte;01.03.2025;empathy;4\n\
+         Ana;Mitte;31.03.2025;empathy;5\n\
+         Ben;Mitte;15.03.2025;empathy;\n\
+         Ben;Mitte;15.03.2025;empathy;2\n",
+    )
+    .unwrap();
+    let args = [
+        "report-card",
+        "de.csv",
+        "--month",
+        "2025-03",
+        "--criteria",
+        "empathy",
+        "--delimiter",
+        ";",
+        "--date-format",
+        "%d.%m.%Y",
+        "--json",
+    ];
+    let o = comeback(d, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).trim(),
+        "note: 1 row with a blank score skipped (no rating)"
+    );
+    let cards: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cards = cards.as_array().unwrap();
+    assert_eq!(cards.len(), 2);
+    // Ana: 4 and 5 → 4.5, last month 3 → +1.5, rank 1 of 2; Ben: 2, rank 2 of 2.
+    let ana = criterion(card(cards, "Mitte", "Ana"), "empathy");
+    assert_eq!(
+        (&ana["n"], &ana["mean"], &ana["change"]),
+        (&2.into(), &4.5.into(), &1.5.into())
+    );
+    assert_eq!(
+        (&ana["rank"], &ana["peers"], &ana["tied"]),
+        (&1.into(), &2.into(), &false.into())
+    );
+    assert_eq!(criterion(card(cards, "Mitte", "Ben"), "empathy")["rank"], 2);
+    let mut args = args.to_vec();
+    args.extend(["--location", "Nord"]);
+    assert_fails(
+        d,
+        &args,
+        "error: no card for location \"Nord\" in 2025-03: rated that month were Ana (Mitte), Ben (Mitte)\n",
+    );
+}
