@@ -803,3 +803,44 @@ pub fn parse_scale(s: &str) -> Result<(f64, f64), String> {
     }
     Ok((lo, hi))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scales_and_pairs() {
+        assert_eq!(parse_scale("1-7"), Ok((1.0, 7.0)));
+        assert_eq!(parse_scale("5"), Ok((1.0, 5.0)));
+        assert_eq!(parse_scale(" 0 - 10 "), Ok((0.0, 10.0)));
+        assert!(parse_scale("7-1").is_err());
+        assert!(parse_scale("x").is_err());
+        assert_eq!(
+            parse_pair("Downtown, Airport").unwrap(),
+            ("Downtown".to_string(), "Airport".to_string())
+        );
+        assert!(parse_pair("A").is_err());
+        assert!(parse_pair("A,B,C").is_err());
+        assert!(parse_pair(",B").is_err());
+    }
+
+    #[test]
+    fn text_helpers() {
+        assert_eq!(conf_label(0.95), "95%");
+        assert_eq!(conf_label(0.995), "99.5%");
+        assert_eq!(p_eq(0.00001), "p < 0.0001");
+        assert_eq!(p_eq(0.04321), "p = 0.0432");
+        assert_eq!(fixed(f64::NAN, 2), "—");
+        assert_eq!(pct(0.8111), "81.1%");
+        let t = layout(
+            &["group".into(), "n".into()],
+            &[
+                vec!["Downtown".into(), "88".into()],
+                vec!["Air".into(), "7".into()],
+            ],
+        );
+        assert_eq!(t, "group      n\nDowntown  88\nAir        7\n");
+        assert_eq!(group_name(&None), "all");
+        assert_eq!(group_name(&Some(String::new())), "(blank)");
+    }
+}

@@ -489,3 +489,99 @@ fn html_page_is_written() {
     assert!(!o.status.success());
     assert!(!dir.path().join("x.html").exists());
 }
+
+/// Dates in another format need --date-format; a bad date names its line and column.
+#[test]
+fn trend_with_date_format_and_bad_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("fi.csv"),
+        "pvm;suositus\n31.01.2025;10\n02.02.2025;0\n15.02.2025;9\n;8\n",
+    )
+    .unwrap();
+    let g = &json(
+        d,
+        &[
+            "nps",
+            "fi.csv",
+            "--score-col",
+            "suositus",
+            "--date-col",
+            "pvm",
+            "--date-format",
+            "%d.%m.%Y",
+            "--trend",
+            "month",
+            "--json",
+        ],
+    )[0];
+    assert_eq!(g["n"], 4);
+    let months: Vec<(&str, u64)> = g["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["month"].as_str().unwrap(), m["n"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        months,
+        [("2025-01", 1), ("2025-02", 2)],
+        "the undated answer is left out"
+    );
+    let t = text(
+        d,
+        &[
+            "nps",
+            "fi.csv",
+            "--score-col",
+            "suositus",
+            "--date-col",
+            "pvm",
+            "--date-format",
+            "%d.%m.%Y",
+            "--trend",
+            "month",
+        ],
+    );
+    assert!(
+        t.contains("1 responses without a date are not in the trend"),
+        "{t}"
+    );
+    assert_fails(
+        d,
+        &[
+            "nps",
+            "fi.csv",
+            "--score-col",
+            "suositus",
+            "--date-col",
+            "pvm",
+            "--trend",
+            "month",
+        ],
+        r#"fi.csv:2: column "pvm": cannot parse "31.01.2025" as a date"#,
+    );
+}
+
+#[test]
+fn reads_standard_input() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_comeback"))
+        .current_dir(dir.path())
+        .args(["nps", "-", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"score\n10\n9\n3\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    close(&v[0], "nps", 100.0 / 3.0);
+}
