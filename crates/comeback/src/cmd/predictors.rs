@@ -439,8 +439,14 @@ fn headline(r: &PredictorReport) -> String {
     match predictive.first() {
         None if coin.is_empty() => {
             s.push_str(
-                "Too few customers with a known outcome to tell which metric predicts defection.",
+                "Too few customers with a known outcome to tell which metric predicts defection (each metric needs at least 2 retained and 2 defected customers).",
             );
+            if r.counts.censored > 0 {
+                s.push_str(&format!(
+                    " {} answers are too recent for a {}-day window: a shorter --window-days, or later transaction data, turns them into outcomes.",
+                    r.counts.censored, r.window_days
+                ));
+            }
             return s;
         }
         None => s.push_str("No metric predicts defection here better than a coin toss."),
@@ -719,6 +725,17 @@ fn print_text(
     out.push_str(
         "AUC: the chance that a customer who stayed scored higher than one who left (0.5 = coin toss; DeLong interval).\n",
     );
+    for m in &r.metrics {
+        if let Some(a) = m.auc
+            && a.se == 0.0
+            && a.auc != 0.5
+        {
+            out.push_str(&format!(
+                "Note: {} separates stayers from leavers perfectly on {} customers; the DeLong interval has zero width there and understates the uncertainty of so small a sample.\n",
+                m.metric, m.n
+            ));
+        }
+    }
     if let Some(n) = &r.nps {
         out.push_str(&format!(
             "\nNPS classes ({}), retention and spend in the {} days after the answer:\n",

@@ -244,3 +244,38 @@ fn errors_name_the_file_line_and_value() {
         "missing.csv",
     );
 }
+
+#[test]
+fn answers_too_recent_for_the_window_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("r.csv"),
+        "customer,date,score\nc0001,2024-12-01,9\nc0002,2024-12-02,3\n",
+    )
+    .unwrap();
+    let tx = example("transactions.csv");
+    let o = comeback(
+        d,
+        &[
+            "predictors",
+            "r.csv",
+            "--transactions",
+            &tx,
+            "-q",
+            "--no-p-alive",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["counts"]["censored"], 2);
+    assert_eq!(metric(&v, "score")["verdict"], "too_few_customers");
+    assert_eq!(metric(&v, "score")["auc"], Value::Null);
+    assert_eq!(v["nps"]["promoters_vs_passives"], Value::Null);
+    let h = v["headline"].as_str().unwrap();
+    assert!(
+        h.contains("2 answers are too recent for a 365-day window"),
+        "{h}"
+    );
+}
