@@ -1,0 +1,408 @@
+//! Reading customers (pages, detail, export, the transaction log) and erasing them.
+
+use chrono::{DateTime, Utc};
+use comeback_core::{Amount, Day, TransactionLog, TransactionLogBuilder};
+use futures_util::TryStreamExt;
+use sqlx::Row;
+
+use crate::accounts::UserId;
+use crate::store::{BeginWrite, on_pool};
+use crate::util::{from_micros, hex, like_escape, to_micros};
+use crate::{Store, StoreError};
+
+/// A customer as stored (never the internal id).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Customer {
+    /// The business's id of the customer.
+    pub external_id: String,
+    /// Full name.
+    pub name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Preferred language (BCP 47 tag).
+    pub language: Option<String>,
+    /// First seen (UTC).
+    pub first_seen: Option<DateTime<Utc>>,
+    /// Member of the loyalty programme.
+    pub loyalty_member: bool,
+    /// Free attributes.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One stored transaction.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TransactionRecord {
+    /// The business's id of the transaction.
+    pub external_id: String,
+    /// When it happened (UTC).
+    pub occurred_at: DateTime<Utc>,
+    /// Its local day in the location's (or business) time zone, serialised `YYYY-MM-DD`.
+    #[serde(serialize_with = "ser_day")]
+    pub local_day: Day,
+    /// Exact amount, serialised as a decimal string (`"12.50"`).
+    #[serde(serialize_with = "ser_amount")]
+    pub amount: Amount,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Location code.
+    pub location: Option<String>,
+    /// Employee code.
+    pub employee: Option<String>,
+    /// Sales channel.
+    pub channel: Option<String>,
+}
+
+fn ser_day<S: serde::Serializer>(d: &Day, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(d)
+}
+
+fn ser_amount<S: serde::Serializer>(a: &Amount, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(a)
+}
+
+/// A customer with their transactions, oldest first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CustomerDetail {
+    /// The customer.
+    pub customer: Customer,
+    /// Their transactions by instant.
+    pub transactions: Vec<TransactionRecord>,
+}
+
+/// A customer's own data, for a data-subject access request (serialise it as JSON).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CustomerExport {
+    /// When the export was made (UTC).
+    pub exported_at: DateTime<Utc>,
+    /// The customer.
+    pub customer: Customer,
+    /// Their transactions by instant.
+    pub transactions: Vec<TransactionRecord>,
+}
+
+/// One page of a keyset-paginated list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items, in order.
+    pub items: Vec<T>,
+    /// Opaque cursor of the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Which transactions go into [`Store::transaction_log`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogQuery {
+    /// Only this ISO 4217 currency; `None` requires all transactions to share one.
+    pub currency: Option<String>,
+    /// Rows after this local day are counted and left out (as in
+    /// [`TransactionLogBuilder::new`]); `None` keeps all.
+    pub observation_end: Option<Day>,
+    /// Only this location code.
+    pub location: Option<String>,
+}
+
+fn encode_cursor(external_id: &str) -> String {
+    format!("c1{}", hex(external_id.as_bytes()))
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, StoreError> {
+    let bad = || StoreError::Invalid {
+        field: "cursor",
+        value: cursor.to_owned(),
+        reason: "not a cursor returned by this list",
+    };
+    let h = cursor.strip_prefix("c1").ok_or_else(bad)?;
+    if h.len() % 2 != 0 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let bytes: Vec<u8> = (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    String::from_utf8(bytes).map_err(|_| bad())
+}
+
+const CUSTOMER_COLUMNS: &str =
+    "external_id, name, email, language, first_seen, loyalty_member, attributes";
+
+fn customer_from_row<R: Row>(r: &R) -> Result<Customer, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let attributes: String = r.try_get("attributes")?;
+    let attributes = match serde_json::from_str(&attributes) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => {
+            return Err(StoreError::Corrupt {
+                column: "customers.attributes",
+                value: attributes,
+            });
+        }
+    };
+    Ok(Customer {
+        external_id: r.try_get("external_id")?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        language: r.try_get("language")?,
+        first_seen: r
+            .try_get::<Option<i64>, _>("first_seen")?
+            .map(|us| from_micros("customers.first_seen", us))
+            .transpose()?,
+        loyalty_member: r.try_get("loyalty_member")?,
+        attributes,
+    })
+}
+
+fn transaction_from_row<R: Row>(r: &R) -> Result<TransactionRecord, StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let day: i64 = r.try_get(2)?;
+    Ok(TransactionRecord {
+        external_id: r.try_get(0)?,
+        occurred_at: from_micros("transactions.occurred_at", r.try_get(1)?)?,
+        local_day: Day(i32::try_from(day).map_err(|_| StoreError::Corrupt {
+            column: "transactions.local_day",
+            value: day.to_string(),
+        })?),
+        amount: Amount::from_micros(r.try_get(3)?),
+        currency: r.try_get(4)?,
+        location: r.try_get(5)?,
+        employee: r.try_get(6)?,
+        channel: r.try_get(7)?,
+    })
+}
+
+const HISTORY_SQL: &str = "SELECT t.external_id, t.occurred_at, t.local_day, t.amount_micros, \
+     t.currency, l.code, e.code, t.channel FROM transactions t \
+     LEFT JOIN locations l ON l.id = t.location_id \
+     LEFT JOIN employees e ON e.id = t.employee_id \
+     WHERE t.customer_id = $1 ORDER BY t.occurred_at, t.external_id";
+
+impl Store {
+    /// One page of customers ordered by external id (byte order on both backends), after
+    /// `cursor` (from the previous page's `next_cursor`; `None` for the first page), at most
+    /// `limit` (1–1000) items. `search` keeps customers whose external id, name or e-mail
+    /// contains it, ignoring ASCII case. Keyset pagination: pages stay complete and without
+    /// repeats while rows are added. Erased customers are not listed.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a foreign cursor or a limit outside 1–1000;
+    /// [`StoreError::Database`].
+    pub async fn list_customers(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+        search: Option<&str>,
+    ) -> Result<Page<Customer>, StoreError> {
+        if !(1..=1000).contains(&limit) {
+            return Err(StoreError::Invalid {
+                field: "limit",
+                value: limit.to_string(),
+                reason: "must be 1-1000",
+            });
+        }
+        let after = cursor.map(decode_cursor).transpose()?;
+        let pattern = search
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("%{}%", like_escape(&s.to_lowercase())));
+        let mut items = on_pool!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE external_id IS NOT NULL"
+            ));
+            if let Some(a) = &after {
+                qb.push(" AND external_id > ").push_bind(a.as_str());
+            }
+            if let Some(pat) = &pattern {
+                qb.push(" AND (LOWER(external_id) LIKE ")
+                    .push_bind(pat.as_str())
+                    .push(" ESCAPE '\\' OR LOWER(name) LIKE ")
+                    .push_bind(pat.as_str())
+                    .push(" ESCAPE '\\' OR LOWER(email) LIKE ")
+                    .push_bind(pat.as_str())
+                    .push(" ESCAPE '\\')");
+            }
+            qb.push(" ORDER BY external_id LIMIT ")
+                .push_bind(i64::from(limit) + 1);
+            let rows = qb.build().fetch_all(p).await?;
+            rows.iter().map(customer_from_row).collect::<Result<Vec<_>, _>>()?
+        });
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|c| encode_cursor(&c.external_id))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// A customer and their transactions, by external id.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown (or erased) customer; [`StoreError::Database`].
+    pub async fn customer_detail(&self, external_id: &str) -> Result<CustomerDetail, StoreError> {
+        on_pool!(self, p => {
+            let sql = "SELECT id, external_id, name, email, language, first_seen, \
+                       loyalty_member, attributes FROM customers WHERE external_id = $1";
+            let row = sqlx::query(sql)
+                .bind(external_id)
+                .fetch_optional(p)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "customer",
+                    key: external_id.to_owned(),
+                })?;
+            let id: i64 = row.try_get("id")?;
+            let customer = customer_from_row(&row)?;
+            let rows = sqlx::query(HISTORY_SQL).bind(id).fetch_all(p).await?;
+            let transactions = rows
+                .iter()
+                .map(transaction_from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(CustomerDetail {
+                customer,
+                transactions,
+            })
+        })
+    }
+
+    /// A customer's own data (profile and transactions) for export as JSON.
+    ///
+    /// # Errors
+    /// As [`customer_detail`](Self::customer_detail).
+    pub async fn export_customer(&self, external_id: &str) -> Result<CustomerExport, StoreError> {
+        let d = self.customer_detail(external_id).await?;
+        Ok(CustomerExport {
+            exported_at: Utc::now(),
+            customer: d.customer,
+            transactions: d.transactions,
+        })
+    }
+
+    /// Erases a customer, in one database transaction: name, e-mail, language, first seen
+    /// and external id are nulled and the free attributes deleted; a salted hash of the
+    /// external id enters the suppression list so that re-ingest is refused; an audit entry
+    /// `customer.erase` records the actor's and the customer's internal ids only. The
+    /// customer's transactions stay as anonymous business records.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown (or already erased) customer;
+    /// [`StoreError::Database`].
+    pub async fn erase_customer(
+        &self,
+        external_id: &str,
+        actor: Option<UserId>,
+    ) -> Result<(), StoreError> {
+        let now = to_micros(Utc::now());
+        let hash = self.suppression_hash(external_id);
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let id: i64 = sqlx::query_scalar("SELECT id FROM customers WHERE external_id = $1")
+                .bind(external_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "customer",
+                    key: external_id.to_owned(),
+                })?;
+            sqlx::query(
+                "UPDATE customers SET external_id = NULL, name = NULL, email = NULL, \
+                 language = NULL, first_seen = NULL, attributes = '{}', erased_at = $1 \
+                 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO erasure_suppression (external_id_hash, erased_at) VALUES ($1, $2) \
+                 ON CONFLICT (external_id_hash) DO NOTHING",
+            )
+            .bind(&hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO audit_log (at, actor_user_id, action, subject_kind, subject_id) \
+                 VALUES ($1, $2, 'customer.erase', 'customer', $3)",
+            )
+            .bind(now)
+            .bind(actor.map(|a| a.0))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// True when `external_id` belongs to an erased customer (its salted hash is in the
+    /// suppression list).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn is_suppressed(&self, external_id: &str) -> Result<bool, StoreError> {
+        let hash = self.suppression_hash(external_id);
+        let sql = "SELECT external_id_hash FROM erasure_suppression WHERE external_id_hash = $1";
+        let found: Option<String> =
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(&hash).fetch_optional(p).await?);
+        Ok(found.is_some())
+    }
+
+    /// Streams the stored transactions, in (customer, local day) order, into a
+    /// [`TransactionLogBuilder`] and returns the finished [`TransactionLog`] — the same
+    /// day totals the CLI computes from a file. Erased customers are left out.
+    ///
+    /// # Errors
+    /// [`StoreError::MixedCurrencies`] without `query.currency` over several currencies;
+    /// [`StoreError::Summary`] when a day total leaves the exact range;
+    /// [`StoreError::Database`].
+    pub async fn transaction_log(&self, query: &LogQuery) -> Result<TransactionLog, StoreError> {
+        let mut builder = TransactionLogBuilder::new(query.observation_end);
+        let mut currency: Option<String> = query.currency.clone();
+        on_pool!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT c.external_id, t.local_day, t.amount_micros, t.currency \
+                 FROM transactions t JOIN customers c ON c.id = t.customer_id",
+            );
+            if query.location.is_some() {
+                qb.push(" JOIN locations l ON l.id = t.location_id");
+            }
+            qb.push(" WHERE c.external_id IS NOT NULL");
+            if let Some(cur) = &query.currency {
+                qb.push(" AND t.currency = ").push_bind(cur.as_str());
+            }
+            if let Some(l) = &query.location {
+                qb.push(" AND l.code = ").push_bind(l.as_str());
+            }
+            qb.push(" ORDER BY t.customer_id, t.local_day");
+            let mut rows = qb.build().fetch(p);
+            while let Some(r) = rows.try_next().await? {
+                let cur: String = r.try_get(3)?;
+                match &currency {
+                    Some(c) if *c != cur => {
+                        return Err(StoreError::MixedCurrencies {
+                            first: c.clone(),
+                            second: cur,
+                        });
+                    }
+                    Some(_) => {}
+                    None => currency = Some(cur),
+                }
+                let customer: String = r.try_get(0)?;
+                let day: i64 = r.try_get(1)?;
+                let day = i32::try_from(day).map_err(|_| StoreError::Corrupt {
+                    column: "transactions.local_day",
+                    value: day.to_string(),
+                })?;
+                builder.add(&customer, Day(day), Amount::from_micros(r.try_get(2)?))?;
+            }
+        });
+        Ok(builder.finish())
+    }
+}

@@ -1,0 +1,607 @@
+//! Batch ingest of transactions and customers: all-or-nothing, idempotent by external id.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use comeback_core::{Amount, Day};
+use sqlx::{QueryBuilder, Row};
+
+use crate::places::parse_tz;
+use crate::store::{BeginWrite, on_pool};
+use crate::util::{id_problem, to_micros};
+use crate::{RowError, Store, StoreError};
+
+/// Rows per multi-row `INSERT` / `IN (...)` statement: 1000 rows × 9 parameters stay under
+/// SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+const CHUNK: usize = 1000;
+
+/// One transaction of an ingest batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionInput {
+    /// The business's id of the transaction, unique; re-sending it is a no-op.
+    pub external_id: String,
+    /// The customer's external id (the customer is created on first sight).
+    pub customer: String,
+    /// When it happened (UTC instant).
+    pub occurred_at: DateTime<Utc>,
+    /// Exact amount; negative for refunds.
+    pub amount: Amount,
+    /// ISO 4217 code, three upper-case letters.
+    pub currency: String,
+    /// Location code (must exist); `None` uses the business time zone.
+    pub location: Option<String>,
+    /// Employee code (created on first sight).
+    pub employee: Option<String>,
+    /// Sales channel, free label up to 100 bytes (`"store"`, `"web"`, ...).
+    pub channel: Option<String>,
+}
+
+impl TransactionInput {
+    /// A transaction without location, employee or channel.
+    pub fn new(
+        external_id: impl Into<String>,
+        customer: impl Into<String>,
+        occurred_at: DateTime<Utc>,
+        amount: Amount,
+        currency: impl Into<String>,
+    ) -> Self {
+        TransactionInput {
+            external_id: external_id.into(),
+            customer: customer.into(),
+            occurred_at,
+            amount,
+            currency: currency.into(),
+            location: None,
+            employee: None,
+            channel: None,
+        }
+    }
+}
+
+/// What a transaction batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct IngestOutcome {
+    /// Rows stored now.
+    pub inserted: u64,
+    /// Rows whose external id was already stored (or repeated in the batch) with the same
+    /// content: skipped, not errors.
+    pub duplicates: u64,
+}
+
+/// One customer of a customer batch. `None` fields leave the stored value unchanged.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerInput {
+    /// The business's id of the customer.
+    pub external_id: String,
+    /// Full name.
+    pub name: Option<String>,
+    /// E-mail address (must contain `@`).
+    pub email: Option<String>,
+    /// Preferred language, a BCP 47 tag such as `"fi"` or `"pt-BR"`.
+    pub language: Option<String>,
+    /// First seen; the stored value becomes the earlier of the stored and this one.
+    pub first_seen: Option<DateTime<Utc>>,
+    /// Member of the loyalty programme.
+    pub loyalty_member: Option<bool>,
+    /// Free attributes (replace the stored ones when given).
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// What a customer batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct UpsertOutcome {
+    /// New customers.
+    pub inserted: u64,
+    /// Customers whose stored fields changed.
+    pub updated: u64,
+    /// Customers already stored exactly so.
+    pub unchanged: u64,
+}
+
+fn check_id(errors: &mut Vec<RowError>, index: usize, field: &'static str, value: &str) {
+    if let Some(problem) = id_problem(value) {
+        errors.push(RowError::new(index, field, problem));
+    }
+}
+
+fn check_currency(errors: &mut Vec<RowError>, index: usize, currency: &str) {
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.push(RowError::new(
+            index,
+            "currency",
+            format!("{currency:?} is not an iso 4217 code (three upper-case letters)"),
+        ));
+    }
+}
+
+/// The local day of `at` in `tz`.
+pub(crate) fn local_day(at: DateTime<Utc>, tz: Tz) -> Day {
+    Day::from_date(at.with_timezone(&tz).date_naive())
+}
+
+/// A stored or batch transaction reduced to what identity compares.
+#[derive(Debug, PartialEq, Eq)]
+struct Content<'a> {
+    customer: Option<&'a str>,
+    occurred_at: i64,
+    amount: i64,
+    currency: &'a str,
+    location: Option<&'a str>,
+    employee: Option<&'a str>,
+    channel: Option<&'a str>,
+}
+
+impl<'a> From<&'a TransactionInput> for Content<'a> {
+    fn from(t: &'a TransactionInput) -> Self {
+        Content {
+            customer: Some(&t.customer),
+            occurred_at: to_micros(t.occurred_at),
+            amount: t.amount.micros(),
+            currency: &t.currency,
+            location: t.location.as_deref(),
+            employee: t.employee.as_deref(),
+            channel: t.channel.as_deref(),
+        }
+    }
+}
+
+/// A stored transaction as compared with a re-sent one.
+struct StoredContent {
+    customer: Option<String>,
+    occurred_at: i64,
+    amount: i64,
+    currency: String,
+    location: Option<String>,
+    employee: Option<String>,
+    channel: Option<String>,
+}
+
+impl StoredContent {
+    fn content(&self) -> Content<'_> {
+        Content {
+            customer: self.customer.as_deref(),
+            occurred_at: self.occurred_at,
+            amount: self.amount,
+            currency: &self.currency,
+            location: self.location.as_deref(),
+            employee: self.employee.as_deref(),
+            channel: self.channel.as_deref(),
+        }
+    }
+}
+
+/// Appends `(?, ?, ...)` with one bound value per item of `keys`.
+fn push_in_list<'a, DB, I>(qb: &mut QueryBuilder<DB>, keys: I)
+where
+    DB: sqlx::Database,
+    I: IntoIterator<Item = &'a str>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push("(");
+    let mut sep = qb.separated(", ");
+    for k in keys {
+        sep.push_bind(k);
+    }
+    qb.push(")");
+}
+
+impl Store {
+    /// The salted suppression hash of an external id: SHA-256(salt ‖ 0x00 ‖ id), hex.
+    pub(crate) fn suppression_hash(&self, external_id: &str) -> String {
+        crate::util::sha256_hex(&[self.salt.as_bytes(), b"\0", external_id.as_bytes()])
+    }
+
+    /// Stores a batch of transactions in one database transaction: all rows or none.
+    ///
+    /// A row whose external id is already stored with the same content (customer, instant,
+    /// amount, currency, location, employee, channel) is counted as a duplicate and
+    /// skipped, so re-sending a batch is harmless; the same id with different content is a
+    /// row error. Customers are created on first sight with `first_seen` = their earliest
+    /// transaction (and moved earlier by earlier ones); employees likewise. Each row's local
+    /// day is computed from its location's time zone (or the business time zone).
+    ///
+    /// # Errors
+    /// [`StoreError::Rejected`] with every row error (bad ids, currency or channel, an
+    /// unknown location, an erased customer, a conflicting external id) — nothing is
+    /// stored; [`StoreError::Database`] for database failures (also nothing stored).
+    pub async fn ingest_transactions(
+        &self,
+        batch: &[TransactionInput],
+    ) -> Result<IngestOutcome, StoreError> {
+        // 1. Row checks that need no database.
+        let mut errors = Vec::new();
+        let mut first_in_batch: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
+        let mut batch_dups = vec![false; batch.len()];
+        for (i, t) in batch.iter().enumerate() {
+            check_id(&mut errors, i, "external_id", &t.external_id);
+            check_id(&mut errors, i, "customer", &t.customer);
+            check_currency(&mut errors, i, &t.currency);
+            if let Some(l) = &t.location {
+                check_id(&mut errors, i, "location", l);
+            }
+            if let Some(e) = &t.employee {
+                check_id(&mut errors, i, "employee", e);
+            }
+            if let Some(c) = &t.channel
+                && (c.len() > 100 || c.chars().any(char::is_control))
+            {
+                errors.push(RowError::new(
+                    i,
+                    "channel",
+                    format!("{c:?} is longer than 100 bytes or has control characters"),
+                ));
+            }
+            match first_in_batch.get(t.external_id.as_str()) {
+                None => {
+                    first_in_batch.insert(&t.external_id, i);
+                }
+                Some(&j) => {
+                    if Content::from(&batch[j]) == Content::from(t) {
+                        batch_dups[i] = true;
+                    } else {
+                        errors.push(RowError::new(
+                            i,
+                            "external_id",
+                            format!("{:?} repeats row {j} with different content", t.external_id),
+                        ));
+                    }
+                }
+            }
+        }
+        // Rows already refused are not looked up; the others are, so that one answer
+        // lists every row error.
+        let mut refused = vec![false; batch.len()];
+        for e in &errors {
+            refused[e.index] = true;
+        }
+        let business_tz = self.business_time_zone().await?;
+
+        let outcome = on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+
+            // 2. Locations must exist; their time zones give the local days.
+            let codes: HashSet<&str> = batch.iter().filter_map(|t| t.location.as_deref()).collect();
+            let mut locations: HashMap<String, (i64, Tz)> = HashMap::new();
+            let codes: Vec<&str> = codes.into_iter().collect();
+            for chunk in codes.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new("SELECT code, id, time_zone FROM locations WHERE code IN ");
+                push_in_list(&mut qb, chunk.iter().copied());
+                for r in qb.build().fetch_all(&mut *tx).await? {
+                    let tz_name: String = r.try_get(2)?;
+                    let tz = parse_tz(&tz_name).map_err(|_| StoreError::Corrupt {
+                        column: "locations.time_zone",
+                        value: tz_name.clone(),
+                    })?;
+                    locations.insert(r.try_get(0)?, (r.try_get(1)?, tz));
+                }
+            }
+
+            // 3. Erased customers are refused.
+            let mut hashes: HashMap<String, &str> = HashMap::new();
+            let distinct: HashSet<&str> = batch.iter().map(|t| t.customer.as_str()).collect();
+            for c in distinct {
+                hashes.insert(self.suppression_hash(c), c);
+            }
+            let mut suppressed: HashSet<&str> = HashSet::new();
+            let hash_list: Vec<&str> = hashes.keys().map(String::as_str).collect();
+            for chunk in hash_list.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new(
+                    "SELECT external_id_hash FROM erasure_suppression WHERE external_id_hash IN ",
+                );
+                push_in_list(&mut qb, chunk.iter().copied());
+                for r in qb.build().fetch_all(&mut *tx).await? {
+                    let h: String = r.try_get(0)?;
+                    if let Some(c) = hashes.get(&h) {
+                        suppressed.insert(c);
+                    }
+                }
+            }
+
+            // 4. Already stored external ids: duplicates or conflicts.
+            let mut stored: HashMap<String, StoredContent> = HashMap::new();
+            let ids: Vec<&str> = first_in_batch.keys().copied().collect();
+            for chunk in ids.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new(
+                    "SELECT t.external_id, c.external_id, t.occurred_at, t.amount_micros, \
+                     t.currency, l.code, e.code, t.channel FROM transactions t \
+                     JOIN customers c ON c.id = t.customer_id \
+                     LEFT JOIN locations l ON l.id = t.location_id \
+                     LEFT JOIN employees e ON e.id = t.employee_id WHERE t.external_id IN ",
+                );
+                push_in_list(&mut qb, chunk.iter().copied());
+                for r in qb.build().fetch_all(&mut *tx).await? {
+                    stored.insert(
+                        r.try_get(0)?,
+                        StoredContent {
+                            customer: r.try_get(1)?,
+                            occurred_at: r.try_get(2)?,
+                            amount: r.try_get(3)?,
+                            currency: r.try_get(4)?,
+                            location: r.try_get(5)?,
+                            employee: r.try_get(6)?,
+                            channel: r.try_get(7)?,
+                        },
+                    );
+                }
+            }
+
+            let mut duplicates = 0u64;
+            let mut fresh: Vec<usize> = Vec::with_capacity(batch.len());
+            for (i, t) in batch.iter().enumerate() {
+                if refused[i] {
+                    continue;
+                }
+                if suppressed.contains(t.customer.as_str()) {
+                    errors.push(RowError::new(
+                        i,
+                        "customer",
+                        format!("customer {:?} was erased; re-ingest is refused", t.customer),
+                    ));
+                    continue;
+                }
+                if let Some(l) = &t.location
+                    && !locations.contains_key(l)
+                {
+                    errors.push(RowError::new(i, "location", format!("unknown location {l:?}")));
+                    continue;
+                }
+                if batch_dups[i] {
+                    duplicates += 1;
+                    continue;
+                }
+                match stored.get(&t.external_id) {
+                    None => fresh.push(i),
+                    Some(s) if s.content() == Content::from(t) => duplicates += 1,
+                    Some(_) => errors.push(RowError::new(
+                        i,
+                        "external_id",
+                        format!(
+                            "{:?} is already stored with different content",
+                            t.external_id
+                        ),
+                    )),
+                }
+            }
+            if !errors.is_empty() {
+                tx.rollback().await?;
+                errors.sort_by_key(|e| e.index);
+                return Err(StoreError::Rejected { rows: errors });
+            }
+
+            // 5. Employees on first sight.
+            let mut employees: HashMap<String, i64> = HashMap::new();
+            let codes: Vec<&str> = fresh
+                .iter()
+                .filter_map(|&i| batch[i].employee.as_deref())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            for chunk in codes.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new("INSERT INTO employees (code) ");
+                qb.push_values(chunk.iter(), |mut b, c| {
+                    b.push_bind(*c);
+                });
+                qb.push(" ON CONFLICT (code) DO NOTHING");
+                qb.build().execute(&mut *tx).await?;
+                let mut qb = QueryBuilder::new("SELECT code, id FROM employees WHERE code IN ");
+                push_in_list(&mut qb, chunk.iter().copied());
+                for r in qb.build().fetch_all(&mut *tx).await? {
+                    employees.insert(r.try_get(0)?, r.try_get(1)?);
+                }
+            }
+
+            // 6. Customers on first sight; first_seen moves to the earliest transaction.
+            let mut first_seen: HashMap<&str, i64> = HashMap::new();
+            for &i in &fresh {
+                let t = &batch[i];
+                let at = to_micros(t.occurred_at);
+                first_seen
+                    .entry(t.customer.as_str())
+                    .and_modify(|v| *v = (*v).min(at))
+                    .or_insert(at);
+            }
+            let mut customers: HashMap<String, i64> = HashMap::with_capacity(first_seen.len());
+            let list: Vec<(&str, i64)> = first_seen.into_iter().collect();
+            for chunk in list.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new("INSERT INTO customers (external_id, first_seen) ");
+                qb.push_values(chunk.iter(), |mut b, (c, at)| {
+                    b.push_bind(*c).push_bind(*at);
+                });
+                qb.push(
+                    " ON CONFLICT (external_id) DO UPDATE SET first_seen = CASE \
+                     WHEN customers.first_seen IS NULL OR customers.first_seen > excluded.first_seen \
+                     THEN excluded.first_seen ELSE customers.first_seen END \
+                     RETURNING external_id, id",
+                );
+                for r in qb.build().fetch_all(&mut *tx).await? {
+                    customers.insert(r.try_get(0)?, r.try_get(1)?);
+                }
+            }
+
+            // 7. The transactions themselves.
+            for chunk in fresh.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO transactions (external_id, customer_id, occurred_at, local_day, \
+                     amount_micros, currency, location_id, employee_id, channel) ",
+                );
+                qb.push_values(chunk.iter(), |mut b, &i| {
+                    let t = &batch[i];
+                    let (location_id, tz) = match &t.location {
+                        Some(l) => {
+                            let (id, tz) = locations[l];
+                            (Some(id), tz)
+                        }
+                        None => (None, business_tz),
+                    };
+                    b.push_bind(t.external_id.as_str())
+                        .push_bind(customers[t.customer.as_str()])
+                        .push_bind(to_micros(t.occurred_at))
+                        .push_bind(i64::from(local_day(t.occurred_at, tz).0))
+                        .push_bind(t.amount.micros())
+                        .push_bind(t.currency.as_str())
+                        .push_bind(location_id)
+                        .push_bind(t.employee.as_deref().map(|e| employees[e]))
+                        .push_bind(t.channel.as_deref());
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            IngestOutcome {
+                inserted: fresh.len() as u64,
+                duplicates,
+            }
+        });
+        Ok(outcome)
+    }
+
+    /// Creates or updates a batch of customers in one database transaction: all rows or
+    /// none. Given fields replace the stored ones (`first_seen` only moves earlier); `None`
+    /// fields keep them. A customer repeated in the batch is applied in order.
+    ///
+    /// # Errors
+    /// [`StoreError::Rejected`] with every row error (bad external id, e-mail without `@`,
+    /// a language that is not a BCP 47-like tag, an erased customer) — nothing is stored;
+    /// [`StoreError::Database`].
+    pub async fn upsert_customers(
+        &self,
+        batch: &[CustomerInput],
+    ) -> Result<UpsertOutcome, StoreError> {
+        let mut errors = Vec::new();
+        for (i, c) in batch.iter().enumerate() {
+            check_id(&mut errors, i, "external_id", &c.external_id);
+            if let Some(e) = &c.email
+                && (!e.contains('@') || e.len() > 254 || e.chars().any(char::is_whitespace))
+            {
+                errors.push(RowError::new(
+                    i,
+                    "email",
+                    format!("{e:?} is not an e-mail address"),
+                ));
+            }
+            if let Some(l) = &c.language {
+                let ok = !l.is_empty()
+                    && l.len() <= 35
+                    && l.split('-').all(|p| {
+                        (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())
+                    });
+                if !ok {
+                    errors.push(RowError::new(
+                        i,
+                        "language",
+                        format!("{l:?} is not a language tag such as \"fi\" or \"pt-BR\""),
+                    ));
+                }
+            }
+            if let Some(n) = &c.name
+                && n.len() > 500
+            {
+                errors.push(RowError::new(i, "name", "longer than 500 bytes"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Rejected { rows: errors });
+        }
+        let outcome = on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let mut out = UpsertOutcome::default();
+            for (i, c) in batch.iter().enumerate() {
+                let hash = self.suppression_hash(&c.external_id);
+                let erased: Option<String> = sqlx::query_scalar(
+                    "SELECT external_id_hash FROM erasure_suppression WHERE external_id_hash = $1",
+                )
+                .bind(&hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if erased.is_some() {
+                    errors.push(RowError::new(
+                        i,
+                        "external_id",
+                        format!("customer {:?} was erased; re-ingest is refused", c.external_id),
+                    ));
+                    continue;
+                }
+                let row = sqlx::query(
+                    "SELECT id, name, email, language, first_seen, loyalty_member, attributes \
+                     FROM customers WHERE external_id = $1",
+                )
+                .bind(&c.external_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let attributes = c
+                    .attributes
+                    .as_ref()
+                    .map(|a| serde_json::Value::Object(a.clone()).to_string());
+                let first_seen = c.first_seen.map(to_micros);
+                match row {
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO customers (external_id, name, email, language, \
+                             first_seen, loyalty_member, attributes) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(&c.external_id)
+                        .bind(&c.name)
+                        .bind(&c.email)
+                        .bind(&c.language)
+                        .bind(first_seen)
+                        .bind(c.loyalty_member.unwrap_or(false))
+                        .bind(attributes.unwrap_or_else(|| "{}".to_owned()))
+                        .execute(&mut *tx)
+                        .await?;
+                        out.inserted += 1;
+                    }
+                    Some(r) => {
+                        let id: i64 = r.try_get(0)?;
+                        let old_name: Option<String> = r.try_get(1)?;
+                        let old_email: Option<String> = r.try_get(2)?;
+                        let old_language: Option<String> = r.try_get(3)?;
+                        let old_first: Option<i64> = r.try_get(4)?;
+                        let old_member: bool = r.try_get(5)?;
+                        let old_attributes: String = r.try_get(6)?;
+                        let name = c.name.clone().or(old_name.clone());
+                        let email = c.email.clone().or(old_email.clone());
+                        let language = c.language.clone().or(old_language.clone());
+                        let first = match (old_first, first_seen) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        let member = c.loyalty_member.unwrap_or(old_member);
+                        let attrs = attributes.unwrap_or_else(|| old_attributes.clone());
+                        if name == old_name
+                            && email == old_email
+                            && language == old_language
+                            && first == old_first
+                            && member == old_member
+                            && attrs == old_attributes
+                        {
+                            out.unchanged += 1;
+                            continue;
+                        }
+                        sqlx::query(
+                            "UPDATE customers SET name = $1, email = $2, language = $3, \
+                             first_seen = $4, loyalty_member = $5, attributes = $6 WHERE id = $7",
+                        )
+                        .bind(name)
+                        .bind(email)
+                        .bind(language)
+                        .bind(first)
+                        .bind(member)
+                        .bind(attrs)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                        out.updated += 1;
+                    }
+                }
+            }
+            if !errors.is_empty() {
+                tx.rollback().await?;
+                return Err(StoreError::Rejected { rows: errors });
+            }
+            tx.commit().await?;
+            out
+        });
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,67 @@
+//! The storage layer of the Comeback server: one [`Store`] over two real backends,
+//! SQLite (the embedded default, `sqlite://comeback.db`, WAL mode) and PostgreSQL (for
+//! teams, `postgres://...`), with the same code paths and versioned forward-only
+//! migrations applied at connect.
+//!
+//! Principal types:
+//! - [`Store`]: the connection pool and every operation (ingest, customers, erasure,
+//!   accounts, audit, backup). Cheap to clone.
+//! - [`TransactionInput`] / [`CustomerInput`]: one row of an ingest batch;
+//!   [`IngestOutcome`] / [`UpsertOutcome`] what a batch did; [`RowError`] why a row was
+//!   refused.
+//! - [`StoreError`]: every failure, typed.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), comeback_store::StoreError> {
+//! use comeback_store::{Store, TransactionInput};
+//! let store = Store::connect("sqlite://comeback.db").await?;
+//! let row = TransactionInput::new("t-1", "c-1", "2024-03-01T10:00:00Z".parse().unwrap(),
+//!     comeback_core::Amount::from_micros(12_500_000), "EUR");
+//! let outcome = store.ingest_transactions(&[row]).await?;
+//! assert_eq!(outcome.inserted, 1);
+//! # Ok(()) }
+//! ```
+//!
+//! # Design decisions
+//! - **One code path, two drivers.** [`Store`] is an enum over `SqlitePool` and `PgPool`;
+//!   each operation is written once and expanded for both pools by a small macro, so both
+//!   backends run the same SQL text (sqlx's `$1` placeholders work in both). sqlx's `Any`
+//!   driver was not used: it cannot set SQLite's per-connection pragmas (WAL, foreign keys,
+//!   busy timeout) nor start SQLite write transactions with `BEGIN IMMEDIATE`, and it converts
+//!   every argument at run time.
+//! - **Storage units.** Instants are `BIGINT` microseconds since 1970-01-01T00:00:00Z (UTC);
+//!   the local day of a transaction (days since 1970-01-01 in its location's IANA time zone,
+//!   [`comeback_core::Day`]) is computed once at ingest with chrono-tz and stored beside it,
+//!   so the CLI, the server and plain summary SQL agree on days; money is `BIGINT` millionths
+//!   of the currency unit (exactly [`comeback_core::Amount`]) beside an ISO 4217 code —
+//!   never a binary float.
+//! - **Internal ids stay inside.** Rows have integer ids used for joins and in the audit
+//!   log; customers are addressed by their external id, which erasure removes.
+//! - **Secrets are stored hashed.** API tokens and session ids are random 256-bit values
+//!   stored as SHA-256 (FIPS 180-4) digests; passwords arrive already hashed (argon2, by the
+//!   server); `Debug` of every type that holds one redacts it.
+//!
+//! Migrations live in `migrations/sqlite/` and `migrations/postgres/` with the same version
+//! numbers (a test checks this) and are compiled into the binary.
+
+#![deny(missing_docs)]
+
+mod accounts;
+mod customers;
+mod error;
+mod ingest;
+mod migrate;
+mod places;
+mod store;
+mod util;
+
+pub use accounts::{
+    ApiToken, AuditEntry, LockoutPolicy, NewApiToken, NewSession, NewUser, Role, Session, Subject,
+    SubjectKind, TokenOwner, User, UserId,
+};
+pub use customers::{Customer, CustomerDetail, CustomerExport, LogQuery, Page, TransactionRecord};
+pub use error::{RowError, StoreError};
+pub use ingest::{CustomerInput, IngestOutcome, TransactionInput, UpsertOutcome};
+pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, MigrationFile};
+pub use places::{Employee, Location};
+pub use store::{Backend, Store, StoreConfig};

@@ -1,0 +1,63 @@
+//! Versioned forward-only migrations, one directory per backend with the same version
+//! numbers, compiled into the binary.
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// One migration file compiled into the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationFile {
+    /// Version number (the file name's leading digits).
+    pub version: i64,
+    /// File name inside `migrations/<backend>/`.
+    pub file_name: &'static str,
+    /// The SQL text.
+    pub sql: &'static str,
+}
+
+macro_rules! migration {
+    ($version:expr, $dir:literal, $name:literal) => {
+        MigrationFile {
+            version: $version,
+            file_name: $name,
+            sql: include_str!(concat!("../migrations/", $dir, "/", $name)),
+        }
+    };
+}
+
+/// The SQLite migrations in version order (`migrations/sqlite/`).
+pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
+    migration!(1, "sqlite", "0001_schema.sql"),
+    migration!(2, "sqlite", "0002_indexes_suppression.sql"),
+];
+
+/// The PostgreSQL migrations in version order (`migrations/postgres/`), same versions as
+/// [`MIGRATIONS_SQLITE`].
+pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
+    migration!(1, "postgres", "0001_schema.sql"),
+    migration!(2, "postgres", "0002_indexes_suppression.sql"),
+];
+
+/// A sqlx migrator over `files` up to and including version `up_to`.
+pub(crate) fn migrator(files: &[MigrationFile], up_to: i64) -> Migrator {
+    let migrations = files
+        .iter()
+        .filter(|f| f.version <= up_to)
+        .map(|f| {
+            let description = f
+                .file_name
+                .trim_end_matches(".sql")
+                .trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
+            Migration::new(
+                f.version,
+                Cow::Owned(description.replace('_', " ")),
+                MigrationType::Simple,
+                f.sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}

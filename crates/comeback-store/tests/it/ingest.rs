@@ -1,0 +1,324 @@
+//! Transaction and customer batches: idempotency, all-or-nothing, erasure, local days.
+
+use comeback_core::{Amount, Day, TransactionLog};
+use comeback_store::{CustomerInput, IngestOutcome, Location, LogQuery, StoreError};
+
+use crate::common::{TestDb, at, store_test, tx};
+
+fn rejected(r: Result<IngestOutcome, StoreError>) -> Vec<(usize, &'static str)> {
+    match r {
+        Err(StoreError::Rejected { rows }) => rows.iter().map(|e| (e.index, e.field)).collect(),
+        other => panic!("expected a rejected batch, got {other:?}"),
+    }
+}
+
+async fn count_transactions(db: &TestDb) -> String {
+    let rows = db
+        .raw_rows("SELECT CAST(COUNT(*) AS TEXT) FROM transactions")
+        .await;
+    rows[0][0].clone().unwrap()
+}
+
+async fn idempotent_resend(db: &TestDb) {
+    let s = &db.store;
+    let batch = vec![
+        tx("t1", "c1", "2024-01-05T10:00:00Z", 1250),
+        tx("t2", "c1", "2024-02-05T10:00:00Z", 800),
+        tx("t3", "c2", "2024-02-06T10:00:00Z", 99),
+    ];
+    let first = s.ingest_transactions(&batch).await.unwrap();
+    assert_eq!(
+        first,
+        IngestOutcome {
+            inserted: 3,
+            duplicates: 0
+        }
+    );
+    let again = s.ingest_transactions(&batch).await.unwrap();
+    assert_eq!(
+        again,
+        IngestOutcome {
+            inserted: 0,
+            duplicates: 3
+        }
+    );
+    // A batch mixing one new row, one stored row and a row repeated inside the batch.
+    let mixed = vec![
+        tx("t4", "c2", "2024-03-01T10:00:00Z", 500),
+        tx("t1", "c1", "2024-01-05T10:00:00Z", 1250),
+        tx("t4", "c2", "2024-03-01T10:00:00Z", 500),
+    ];
+    let out = s.ingest_transactions(&mixed).await.unwrap();
+    assert_eq!(
+        out,
+        IngestOutcome {
+            inserted: 1,
+            duplicates: 2
+        }
+    );
+    assert_eq!(count_transactions(db).await, "4");
+    let c1 = s.customer_detail("c1").await.unwrap();
+    let ids: Vec<&str> = c1
+        .transactions
+        .iter()
+        .map(|t| t.external_id.as_str())
+        .collect();
+    assert_eq!(ids, ["t1", "t2"]);
+    assert_eq!(c1.transactions[0].amount, Amount::from_micros(12_500_000));
+    assert_eq!(c1.customer.first_seen, Some(at("2024-01-05T10:00:00Z")));
+}
+store_test!(
+    idempotent_resend_creates_no_duplicates,
+    super::idempotent_resend
+);
+
+async fn malformed_batch(db: &TestDb) {
+    let s = &db.store;
+    s.upsert_location(&Location {
+        code: "hel".into(),
+        name: None,
+        time_zone: "Europe/Helsinki".into(),
+    })
+    .await
+    .unwrap();
+    let mut unknown_location = tx("t5", "c3", "2024-01-01T00:00:00Z", 100);
+    unknown_location.location = Some("nowhere".into());
+    let mut known_location = tx("t6", "c3", "2024-01-01T00:00:00Z", 100);
+    known_location.location = Some("hel".into());
+    let batch = vec![
+        tx("t1", "c1", "2024-01-01T00:00:00Z", 100),  // fine
+        tx("t2", "c1", "2024-01-01T00:00:00Z", 100),  // fine
+        tx("t3", "", "2024-01-01T00:00:00Z", 100),    // empty customer
+        tx("t1", "c1", "2024-01-01T00:00:00Z", 200),  // t1 again, other amount
+        tx(" t9", "c2", "2024-01-01T00:00:00Z", 100), // padded id
+        unknown_location,                             // unknown location
+        known_location,                               // fine
+        {
+            let mut t = tx("t7", "c4", "2024-01-01T00:00:00Z", 100);
+            t.currency = "eur".into(); // not an ISO code
+            t
+        },
+    ];
+    let errors = rejected(s.ingest_transactions(&batch).await);
+    assert_eq!(
+        errors,
+        [
+            (2, "customer"),
+            (3, "external_id"),
+            (4, "external_id"),
+            (5, "location"),
+            (7, "currency")
+        ]
+    );
+    assert_eq!(count_transactions(db).await, "0");
+    assert!(
+        s.list_customers(None, 10, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(s.employees().await.unwrap().is_empty());
+
+    // A row conflicting with a stored one rejects the whole batch too.
+    s.ingest_transactions(&batch[..2]).await.unwrap();
+    let conflict = vec![
+        tx("t8", "c5", "2024-01-01T00:00:00Z", 100),
+        tx("t2", "c1", "2024-01-01T00:00:00Z", 101),
+    ];
+    assert_eq!(
+        rejected(s.ingest_transactions(&conflict).await),
+        [(1, "external_id")]
+    );
+    assert_eq!(count_transactions(db).await, "2");
+    assert!(matches!(
+        s.customer_detail("c5").await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+store_test!(malformed_batch_is_rejected_whole, super::malformed_batch);
+
+async fn erased_customer_refused(db: &TestDb) {
+    let s = &db.store;
+    let batch = vec![
+        tx("t1", "alice", "2024-01-01T10:00:00Z", 100),
+        tx("t2", "bob", "2024-01-02T10:00:00Z", 100),
+    ];
+    s.ingest_transactions(&batch).await.unwrap();
+    s.erase_customer("alice", None).await.unwrap();
+    assert!(s.is_suppressed("alice").await.unwrap());
+    assert!(!s.is_suppressed("bob").await.unwrap());
+    // The re-sent batch is refused for alice's row, and nothing of it is stored.
+    let mut resend = batch.clone();
+    resend.push(tx("t3", "bob", "2024-01-03T10:00:00Z", 100));
+    assert_eq!(
+        rejected(s.ingest_transactions(&resend).await),
+        [(0, "customer")]
+    );
+    assert_eq!(
+        s.customer_detail("bob").await.unwrap().transactions.len(),
+        1
+    );
+    // So is a customer batch naming her.
+    let c = CustomerInput {
+        external_id: "alice".into(),
+        name: Some("Alice".into()),
+        ..Default::default()
+    };
+    match s.upsert_customers(&[c]).await {
+        Err(StoreError::Rejected { rows }) => assert_eq!(rows[0].field, "external_id"),
+        other => panic!("expected rejection, got {other:?}"),
+    }
+    assert!(matches!(
+        s.customer_detail("alice").await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+store_test!(
+    erased_customers_resent_batch_is_refused,
+    super::erased_customer_refused
+);
+
+/// `reference/local_days.csv`, made by `reference/local_days.py` with Python's zoneinfo.
+const LOCAL_DAYS: &str = include_str!("../../reference/local_days.csv");
+
+async fn local_days(db: &TestDb) {
+    let s = &db.store;
+    let mut batch = Vec::new();
+    let mut expected = Vec::new();
+    for (i, line) in LOCAL_DAYS.lines().skip(1).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let code = f[1].replace('/', "-");
+        s.upsert_location(&Location {
+            code: code.clone(),
+            name: Some(f[1].into()),
+            time_zone: f[1].into(),
+        })
+        .await
+        .unwrap();
+        let mut t = tx(&format!("t{i:02}"), "c1", f[0], 100);
+        t.location = Some(code);
+        batch.push(t);
+        expected.push((f[2].to_owned(), Day(f[3].parse().unwrap())));
+    }
+    s.ingest_transactions(&batch).await.unwrap();
+    let mut got = s.customer_detail("c1").await.unwrap().transactions;
+    got.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    assert_eq!(got.len(), expected.len());
+    for (t, (date, day)) in got.iter().zip(&expected) {
+        assert_eq!(t.local_day, *day, "{} in {:?}", t.occurred_at, t.location);
+        assert_eq!(t.local_day.to_string(), *date);
+    }
+
+    // Without a location the business time zone applies; it cannot change under stored rows.
+    s.set_business_time_zone("America/New_York").await.unwrap();
+    s.ingest_transactions(&[tx("u1", "c2", "2024-11-03T03:30:00Z", 100)])
+        .await
+        .unwrap();
+    let d = s.customer_detail("c2").await.unwrap();
+    assert_eq!(
+        d.transactions[0].local_day,
+        Day::from_ymd(2024, 11, 2).unwrap()
+    );
+    assert!(matches!(
+        s.set_business_time_zone("UTC").await,
+        Err(StoreError::TimeZoneInUse { .. })
+    ));
+    assert!(matches!(
+        s.set_business_time_zone("Mars/Olympus").await,
+        Err(StoreError::Invalid { .. })
+    ));
+    // A location's time zone is fixed once transactions use it; its name is not.
+    let hel = Location {
+        code: "Europe-Helsinki".into(),
+        name: Some("Helsinki".into()),
+        time_zone: "UTC".into(),
+    };
+    assert!(matches!(
+        s.upsert_location(&hel).await,
+        Err(StoreError::TimeZoneInUse { .. })
+    ));
+    let hel = Location {
+        time_zone: "Europe/Helsinki".into(),
+        ..hel
+    };
+    s.upsert_location(&hel).await.unwrap();
+    assert!(s.locations().await.unwrap().contains(&hel));
+}
+store_test!(local_days_match_python_zoneinfo, super::local_days);
+
+async fn transaction_log(db: &TestDb) {
+    let s = &db.store;
+    let batch = vec![
+        tx("a1", "c1", "2024-01-01T09:00:00Z", 1000),
+        tx("a2", "c1", "2024-01-01T18:00:00Z", 500), // same day: one occasion of 15.00
+        tx("a3", "c1", "2024-01-08T09:00:00Z", 200),
+        tx("a4", "c2", "2024-01-03T09:00:00Z", 700),
+        tx("a5", "c2", "2024-01-03T10:00:00Z", -700), // refund: a day with net zero
+    ];
+    s.ingest_transactions(&batch).await.unwrap();
+    let log: TransactionLog = s.transaction_log(&LogQuery::default()).await.unwrap();
+    assert_eq!(log.len(), 2);
+    let i = log.ids().iter().position(|id| &**id == "c1").unwrap();
+    let occ = log.occasions(i, comeback_core::Collapse::Day);
+    assert_eq!(
+        occ,
+        [
+            (
+                Day::from_ymd(2024, 1, 1).unwrap(),
+                Amount::from_micros(15_000_000)
+            ),
+            (
+                Day::from_ymd(2024, 1, 8).unwrap(),
+                Amount::from_micros(2_000_000)
+            ),
+        ]
+    );
+    assert_eq!(log.refund_rows(), 1);
+
+    // Observation end leaves later rows out; a second currency needs a choice.
+    let q = LogQuery {
+        observation_end: Day::from_ymd(2024, 1, 5),
+        ..Default::default()
+    };
+    assert_eq!(s.transaction_log(&q).await.unwrap().rows_after_end(), 1);
+    let mut usd = tx("b1", "c3", "2024-01-02T09:00:00Z", 100);
+    usd.currency = "USD".into();
+    s.ingest_transactions(&[usd]).await.unwrap();
+    assert!(matches!(
+        s.transaction_log(&LogQuery::default()).await,
+        Err(StoreError::MixedCurrencies { .. })
+    ));
+    let q = LogQuery {
+        currency: Some("USD".into()),
+        ..Default::default()
+    };
+    let log = s.transaction_log(&q).await.unwrap();
+    assert_eq!(log.ids().iter().map(|s| &**s).collect::<Vec<_>>(), ["c3"]);
+}
+store_test!(transaction_log_has_the_day_totals, super::transaction_log);
+
+async fn first_seen_and_employees(db: &TestDb) {
+    let s = &db.store;
+    let mut t = tx("t2", "c1", "2024-05-01T00:00:00Z", 100);
+    t.employee = Some("e7".into());
+    t.channel = Some("web".into());
+    s.ingest_transactions(&[t]).await.unwrap();
+    s.ingest_transactions(&[tx("t1", "c1", "2024-04-01T00:00:00Z", 100)])
+        .await
+        .unwrap();
+    s.ingest_transactions(&[tx("t3", "c1", "2024-06-01T00:00:00Z", 100)])
+        .await
+        .unwrap();
+    let d = s.customer_detail("c1").await.unwrap();
+    assert_eq!(d.customer.first_seen, Some(at("2024-04-01T00:00:00Z")));
+    assert_eq!(d.transactions[1].employee.as_deref(), Some("e7"));
+    assert_eq!(d.transactions[1].channel.as_deref(), Some("web"));
+    let e = s.employees().await.unwrap();
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].code, "e7");
+}
+store_test!(
+    first_seen_is_the_earliest_transaction,
+    super::first_seen_and_employees
+);

@@ -1,0 +1,10 @@
+//! Integration tests of comeback-store: every test runs against SQLite (a temporary file)
+//! and against PostgreSQL when `COMEBACK_TEST_POSTGRES_URL` is set (a fresh schema per
+//! test, so tests run in parallel).
+
+mod accounts;
+mod common;
+mod crash;
+mod customers;
+mod ingest;
+mod migrations;
