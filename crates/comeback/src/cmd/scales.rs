@@ -8,7 +8,8 @@
 //! * `ces`: the mean with a Student t interval clipped to the scale
 //!   (`comeback_voice::scales::ces`); comparisons by Welch's t test. JSON keys: `group, n,
 //!   non_responses, mean, sd, se, ci_low, ci_high, confidence, ...`. One answer has a mean
-//!   but no interval (`ci_low`/`ci_high` null).
+//!   but no interval (`ci_low`/`ci_high` null). Trend months carry `change_t` (Welch)
+//!   instead of `change_z`, and comparisons `t` and `df` instead of `z`.
 //! * `dimensions`: per service dimension (reliability, assurance, responsiveness, empathy,
 //!   delight; 1–5) the mean perception with its t interval and, where a column
 //!   `<dimension><suffix>` holds the expectation, the SERVQUAL gap P − E (Parasuraman,
@@ -195,6 +196,9 @@ impl Metric for Ces {
     }
     fn show(&self, x: f64) -> String {
         fixed(x, 2)
+    }
+    fn statistic(&self) -> &'static str {
+        "t"
     }
 }
 

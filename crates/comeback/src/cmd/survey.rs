@@ -218,6 +218,10 @@ pub trait Metric {
             "—".to_string()
         }
     }
+    /// The name of the test statistic of [`Metric::difference`] (`z`, or `t` for Welch).
+    fn statistic(&self) -> &'static str {
+        "z"
+    }
     /// A note under a trend or comparison on what the change compares, if needed.
     fn change_note(&self) -> Option<String> {
         None
@@ -534,7 +538,10 @@ pub fn group_json(
                 o.insert("ci_low".into(), json!(lo));
                 o.insert("ci_high".into(), json!(hi));
                 o.insert("change".into(), json!(d.map(|d| d.difference)));
-                o.insert("change_z".into(), json!(d.map(|d| d.statistic)));
+                o.insert(
+                    format!("change_{}", metric.statistic()),
+                    json!(d.map(|d| d.statistic)),
+                );
                 o.insert("change_p".into(), json!(d.map(|d| d.p_value)));
                 Value::Object(o)
             })
@@ -647,7 +654,7 @@ pub fn trend_text(metric: &dyn Metric, g: &GroupResult, confidence: f64) -> Stri
         metric.name().into(),
         format!("{} interval", conf_label(confidence)),
         "change".into(),
-        "z or t".into(),
+        metric.statistic().into(),
         "p".into(),
     ];
     let rows: Vec<Vec<String>> = g

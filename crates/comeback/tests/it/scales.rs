@@ -112,6 +112,7 @@ fn ces_mean_with_t_interval_and_welch_comparison() {
     close(c, "df", 109.9391437);
     assert_eq!(c.get("z"), None, "a Welch test reports t and df");
     assert_eq!(by[1]["trend"].as_array().unwrap().len(), 4);
+    assert!(by[1]["trend"][1]["change_t"].is_f64(), "{}", by[1]["trend"]);
 }
 
 #[test]
