@@ -656,7 +656,8 @@ pub struct ResponseCounts {
     pub customers_retained: u64,
 }
 
-/// The best-ranked metric against the runner-up, on customers with both.
+/// The best-ranked metric against the runner-up, on each customer's latest answer (with a
+/// complete window) that holds both.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BestVsRunnerUp {
     /// The best-ranked metric.
@@ -885,21 +886,16 @@ pub fn predictors(
     // Per metric: one observation per customer.
     let value = |j: &Joined, m: usize| responses.rows[j.row].values[m];
     let mut metrics = Vec::new();
-    // (customer → (value, retained)) per metric, for the paired comparison.
-    let mut observed: Vec<HashMap<usize, (f64, bool)>> = Vec::new();
     for (m, name) in responses.metrics.iter().enumerate() {
         let obs = latest_per_customer(with_outcome().filter(|j| value(j, m).is_some()));
         let (mut pos, mut neg) = (Vec::new(), Vec::new());
-        let mut map = HashMap::new();
         for j in &obs {
             let v = value(j, m).unwrap_or_default();
-            let r = retained(j);
-            if r {
+            if retained(j) {
                 pos.push(v);
             } else {
                 neg.push(v);
             }
-            map.insert(j.customer, (v, r));
         }
         let auc = if pos.len() >= 2 && neg.len() >= 2 {
             Some(auc(&pos, &neg, conf)?)
@@ -927,7 +923,6 @@ pub fn predictors(
             auc,
             p_alive,
         });
-        observed.push(map);
     }
     let mut order: Vec<usize> = (0..metrics.len()).collect();
     order.sort_by(|&a, &b| {
@@ -948,14 +943,19 @@ pub fn predictors(
                 }
             };
             let (sa, sb) = (sign(*a), sign(*b));
-            let mut both: Vec<(usize, f64, f64, bool)> = observed[*a]
+            // Each customer's latest answer with both metrics: one outcome for the pair.
+            let both = latest_per_customer(
+                with_outcome().filter(|j| value(j, *a).is_some() && value(j, *b).is_some()),
+            );
+            let xa: Vec<f64> = both
                 .iter()
-                .filter_map(|(c, (va, r))| observed[*b].get(c).map(|(vb, _)| (*c, *va, *vb, *r)))
+                .map(|j| sa * value(j, *a).unwrap_or_default())
                 .collect();
-            both.sort_by_key(|t| t.0);
-            let xa: Vec<f64> = both.iter().map(|t| sa * t.1).collect();
-            let xb: Vec<f64> = both.iter().map(|t| sb * t.2).collect();
-            let r: Vec<bool> = both.iter().map(|t| t.3).collect();
+            let xb: Vec<f64> = both
+                .iter()
+                .map(|j| sb * value(j, *b).unwrap_or_default())
+                .collect();
+            let r: Vec<bool> = both.iter().map(|j| retained(j)).collect();
             compare_aucs(&xa, &xb, &r, conf)
                 .ok()
                 .map(|difference| BestVsRunnerUp {
