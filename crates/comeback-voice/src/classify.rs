@@ -34,8 +34,9 @@
 //!    or on the stems; tokens and words of at least [`FUZZY2_MIN_LETTERS`] letters also at
 //!    distance 2 ("dissapointed"). Such evidence is marked with `~`.
 //! 5. **Compounds** (German and Finnish). A token of at least 8 letters without an exact
-//!    match contains a lexicon stem or prefix of at least 5 letters: `Preiserhöhung` ⊃
-//!    `preis`, `asiakaspalvelu` ⊃ `palvelu`.
+//!    match contains a lexicon stem or prefix of at least 5 letters at its start, or one of
+//!    at least 6 letters followed by at most [`COMPOUND_ENDING`] letters: `Preiserhöhung` ⊃ `preis`,
+//!    `asiakaspalvelussa` ⊃ `palvelu`, but not `überraschend` ⊃ `rasch`.
 //! 6. **Negation.** A negation cue (English not/n't, no, never, without, nobody, nothing, …;
 //!    Spanish no, nunca, sin, nadie, …; Portuguese não, nunca, sem, ninguém, …; the Finnish
 //!    negation verb en, et, ei, emme, ette, eivät, eikä and ilman; German nicht, kein…, nie,
@@ -119,9 +120,13 @@ pub const BACKWARD_WINDOW: usize = 2;
 pub const FUZZY_MIN_LETTERS: usize = 5;
 
 /// Tokens of at least this many letters may match at Damerau–Levenshtein distance 2.
-pub const FUZZY2_MIN_LETTERS: usize = 9;
+pub const FUZZY2_MIN_LETTERS: usize = 10;
 
-/// At most this many other words may stand between two words of a lexicon phrase.
+/// A compound constituent may be followed by at most this many letters of inflection.
+pub const COMPOUND_ENDING: usize = 3;
+
+/// At most this many other words may stand between two words of a lexicon phrase (none
+/// when the phrase contains a negation cue: "no one answered").
 pub const MAX_GAP: usize = 2;
 
 /// Errors of lexicon and labelled-set parsing.
@@ -462,11 +467,11 @@ impl Classifier {
                 };
                 let mut toks = vec![start];
                 let mut kind = k0;
+                let gap = if e.has_cue { 0 } else { MAX_GAP };
                 let mut ok = true;
                 for &w in &e.words[1..] {
                     let last = *toks.last().unwrap_or(&start);
-                    let next = (last + 1
-                        ..=(last + 1 + MAX_GAP).min(tokens.len().saturating_sub(1)))
+                    let next = (last + 1..=(last + 1 + gap).min(tokens.len().saturating_sub(1)))
                         .filter(|&p| p < tokens.len() && tokens[p].clause == tokens[start].clause)
                         .find_map(|p| table[p].iter().find(|(x, _)| *x == w).map(|&(_, k)| (p, k)));
                     match next {
@@ -554,7 +559,7 @@ fn word_matches(t: &Token, lex: &LangLexicon, lang: Language) -> Vec<(usize, Kin
             lex.words
                 .iter()
                 .enumerate()
-                .filter(|(_, w)| w.stem.chars().count() >= 5 && t.folded.contains(&w.stem))
+                .filter(|(_, w)| !w.exact && in_compound(&t.folded, &w.stem))
                 .map(|(i, _)| (i, Kind::Compound)),
         );
         if !out.is_empty() {
@@ -592,6 +597,18 @@ fn word_matches(t: &Token, lex: &LangLexicon, lang: Language) -> Vec<(usize, Kin
         );
     }
     out
+}
+
+/// Whether `part` is a constituent of the compound `token`: it starts the token (at least
+/// 5 letters: `Preis|erhöhung`) or ends at most [`COMPOUND_ENDING`] letters before its end
+/// (at least 6 letters: `asiakas|palvelu|ssa`); `über|rasch|end` does not count.
+fn in_compound(token: &str, part: &str) -> bool {
+    let n = part.chars().count();
+    (n >= 5 && token.starts_with(part))
+        || n >= 6
+            && token
+                .match_indices(part)
+                .any(|(i, _)| token[i + part.len()..].chars().count() <= COMPOUND_ENDING)
 }
 
 /// Tokens from the cue at `cue` to the match at `start`, not counting filler words

@@ -35,14 +35,14 @@ pub(crate) struct Entry {
     /// The reason of an un-negated match; `None` for `-` (the term only means something
     /// when negated, e.g. "resolved").
     pub reason: Option<String>,
-    /// The phrase as written.
-    pub term: String,
     /// The phrase's words (1 to 3).
     pub words: Vec<usize>,
     /// Added to the reason's score per match.
     pub weight: f64,
     /// What a negated match means.
     pub on_negation: OnNegation,
+    /// A word of the phrase is a negation cue: its words must be adjacent.
+    pub has_cue: bool,
 }
 
 /// The compiled lexicon of one language: distinct words and the entries over them.
@@ -165,13 +165,16 @@ pub(crate) fn add_csv(
         let lex = &mut lexicons[lang.index()];
         let words = compile_term(term, lang, &stemmers[lang.index()])
             .map_err(|m| ClassifyError::csv(line, Some("term"), m))?;
+        let has_cue = words
+            .iter()
+            .any(|w| super::text::is_negation_cue(lang, &w.folded));
         let words = words.into_iter().map(|w| lex.word_id(w)).collect();
         lex.entries.push(Entry {
             reason,
-            term: term.to_string(),
             words,
             weight,
             on_negation,
+            has_cue,
         });
         n += 1;
     }
