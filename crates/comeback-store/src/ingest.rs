@@ -171,6 +171,28 @@ impl StoredContent {
     }
 }
 
+/// Runs `op` again (up to 8 times) when it lost a race: another batch committed one of
+/// the same new unique keys (external ids) between our look-up and our insert, which
+/// PostgreSQL reports as a unique violation and which the next attempt sees as a duplicate.
+/// (SQLite write transactions start with `BEGIN IMMEDIATE` and cannot race.)
+async fn retry_on_race<T, F, Fut>(op: F) -> Result<T, StoreError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut attempts = 0;
+    loop {
+        match op().await {
+            Err(StoreError::Database(sqlx::Error::Database(e)))
+                if e.is_unique_violation() && attempts < 8 =>
+            {
+                attempts += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Appends `(?, ?, ...)` with one bound value per item of `keys`.
 fn push_in_list<'a, DB, I>(qb: &mut QueryBuilder<DB>, keys: I)
 where
@@ -205,7 +227,16 @@ impl Store {
     /// [`StoreError::Rejected`] with every row error (bad ids, currency or channel, an
     /// unknown location, an erased customer, a conflicting external id) — nothing is
     /// stored; [`StoreError::Database`] for database failures (also nothing stored).
+    /// Concurrent batches sharing new external ids are safe: the loser of the race is
+    /// retried and finds the winner's rows as duplicates.
     pub async fn ingest_transactions(
+        &self,
+        batch: &[TransactionInput],
+    ) -> Result<IngestOutcome, StoreError> {
+        retry_on_race(|| self.ingest_transactions_once(batch)).await
+    }
+
+    async fn ingest_transactions_once(
         &self,
         batch: &[TransactionInput],
     ) -> Result<IngestOutcome, StoreError> {
@@ -464,6 +495,13 @@ impl Store {
     /// a language that is not a BCP 47-like tag, an erased customer) — nothing is stored;
     /// [`StoreError::Database`].
     pub async fn upsert_customers(
+        &self,
+        batch: &[CustomerInput],
+    ) -> Result<UpsertOutcome, StoreError> {
+        retry_on_race(|| self.upsert_customers_once(batch)).await
+    }
+
+    async fn upsert_customers_once(
         &self,
         batch: &[CustomerInput],
     ) -> Result<UpsertOutcome, StoreError> {

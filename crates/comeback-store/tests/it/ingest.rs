@@ -322,3 +322,46 @@ store_test!(
     first_seen_is_the_earliest_transaction,
     super::first_seen_and_employees
 );
+
+async fn concurrent_batches(db: &TestDb) {
+    let s = &db.store;
+    // Four clients send overlapping batches at the same time: every external id is stored
+    // once and each row is either inserted or counted as a duplicate.
+    let batch = |k: usize| -> Vec<comeback_store::TransactionInput> {
+        (0..400)
+            .map(|i| {
+                let n = (i * 7 + k * 100) % 1000;
+                tx(
+                    &format!("t{n:04}"),
+                    &format!("c{}", n % 50),
+                    "2024-01-01T10:00:00Z",
+                    n as i64,
+                )
+            })
+            .collect()
+    };
+    let tasks: Vec<_> = (0..4)
+        .map(|k| {
+            let s = s.clone();
+            let b = batch(k);
+            tokio::spawn(async move { s.ingest_transactions(&b).await.unwrap() })
+        })
+        .collect();
+    let mut inserted = 0;
+    let mut duplicates = 0;
+    for t in tasks {
+        let o = t.await.unwrap();
+        inserted += o.inserted;
+        duplicates += o.duplicates;
+    }
+    let distinct: std::collections::BTreeSet<String> = (0..4)
+        .flat_map(|k| batch(k).into_iter().map(|t| t.external_id))
+        .collect();
+    assert_eq!(inserted as usize, distinct.len());
+    assert_eq!((inserted + duplicates) as usize, 4 * 400);
+    assert_eq!(count_transactions(db).await, distinct.len().to_string());
+}
+store_test!(
+    concurrent_overlapping_batches_store_each_row_once,
+    super::concurrent_batches
+);
