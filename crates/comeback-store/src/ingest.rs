@@ -173,7 +173,8 @@ impl StoredContent {
 
 /// Runs `op` again (up to 8 times) when it lost a race: another batch committed one of
 /// the same new unique keys (external ids) between our look-up and our insert, which
-/// PostgreSQL reports as a unique violation and which the next attempt sees as a duplicate.
+/// PostgreSQL reports as a unique violation and which the next attempt sees as a duplicate;
+/// or a deadlock (SQLSTATE 40P01), which keys inserted in sorted order make unlikely.
 /// (SQLite write transactions start with `BEGIN IMMEDIATE` and cannot race.)
 async fn retry_on_race<T, F, Fut>(op: F) -> Result<T, StoreError>
 where
@@ -184,7 +185,8 @@ where
     loop {
         match op().await {
             Err(StoreError::Database(sqlx::Error::Database(e)))
-                if e.is_unique_violation() && attempts < 8 =>
+                if attempts < 8
+                    && (e.is_unique_violation() || e.code().as_deref() == Some("40P01")) =>
             {
                 attempts += 1;
             }
@@ -402,10 +404,12 @@ impl Store {
 
             // 5. Employees on first sight.
             let mut employees: HashMap<String, i64> = HashMap::new();
+            // Keys are inserted in sorted order so that concurrent batches take their
+            // index locks in the same order (no deadlocks).
             let codes: Vec<&str> = fresh
                 .iter()
                 .filter_map(|&i| batch[i].employee.as_deref())
-                .collect::<HashSet<_>>()
+                .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
             for chunk in codes.chunks(CHUNK) {
@@ -433,7 +437,8 @@ impl Store {
                     .or_insert(at);
             }
             let mut customers: HashMap<String, i64> = HashMap::with_capacity(first_seen.len());
-            let list: Vec<(&str, i64)> = first_seen.into_iter().collect();
+            let mut list: Vec<(&str, i64)> = first_seen.into_iter().collect();
+            list.sort_unstable();
             for chunk in list.chunks(CHUNK) {
                 let mut qb = QueryBuilder::new("INSERT INTO customers (external_id, first_seen) ");
                 qb.push_values(chunk.iter(), |mut b, (c, at)| {
@@ -450,7 +455,8 @@ impl Store {
                 }
             }
 
-            // 7. The transactions themselves.
+            // 7. The transactions themselves, by external id.
+            fresh.sort_unstable_by(|&a, &b| batch[a].external_id.cmp(&batch[b].external_id));
             for chunk in fresh.chunks(CHUNK) {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO transactions (external_id, customer_id, occurred_at, local_day, \
