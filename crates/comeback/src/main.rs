@@ -64,6 +64,9 @@ enum Command {
     /// Monthly customer-service report cards per employee and location: mean scores with
     /// intervals, counts, change vs last month, rank among peers; printable HTML cards.
     ReportCard(cmd::report_card::Args),
+    /// Open answers and exit reasons in six languages: reason Pareto table, quotes,
+    /// classified CSV, HTML page; --evaluate on labelled sets.
+    Reasons(cmd::reasons::Args),
     /// Times a model fit in-process (for bench/fits.py).
     #[command(hide = true)]
     BenchFit(cmd::bench_fit::Args),
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         Command::Dimensions(a) => cmd::scales::run_dimensions(a),
         Command::Predictors(a) => cmd::predictors::run(a),
         Command::ReportCard(a) => cmd::report_card::run(a),
+        Command::Reasons(a) => cmd::reasons::run(a),
         Command::BenchFit(a) => cmd::bench_fit::run(a),
         Command::BenchGroupby(a) => cmd::bench_groupby::run(a),
     };

@@ -12,6 +12,7 @@ pub mod ingest_args;
 pub mod nps;
 pub mod predict;
 pub mod predictors;
+pub mod reasons;
 pub mod report_card;
 pub mod scales;
 pub mod simulate;

@@ -4,6 +4,7 @@ mod analyze;
 mod fit_predict;
 mod nps;
 mod predictors;
+mod reasons;
 mod report_card;
 mod scales;
 mod summarize;
