@@ -9,9 +9,9 @@
 //! from the message catalogue (keys starting with `rs_`, reason names `reason_<label>`);
 //! reasons a business added itself are shown by their label.
 
+use crate::Lang;
 use crate::chart::{COLORS, WIDTH, escape};
 use crate::format::{self as fmt, usable};
-use crate::Lang;
 use std::fmt::Write as _;
 
 const CSS: &str = include_str!("report.css");
