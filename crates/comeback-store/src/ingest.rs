@@ -310,11 +310,17 @@ impl Store {
                 }
             }
 
-            // 3. Erased customers are refused.
+            // 3. Erased customers are refused (no hashing while nobody was erased).
+            let any_erased: Option<String> =
+                sqlx::query_scalar("SELECT external_id_hash FROM erasure_suppression LIMIT 1")
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let mut hashes: HashMap<String, &str> = HashMap::new();
-            let distinct: HashSet<&str> = batch.iter().map(|t| t.customer.as_str()).collect();
-            for c in distinct {
-                hashes.insert(self.suppression_hash(c), c);
+            if any_erased.is_some() {
+                let distinct: HashSet<&str> = batch.iter().map(|t| t.customer.as_str()).collect();
+                for c in distinct {
+                    hashes.insert(self.suppression_hash(c), c);
+                }
             }
             let mut suppressed: HashSet<&str> = HashSet::new();
             let hash_list: Vec<&str> = hashes.keys().map(String::as_str).collect();
@@ -436,23 +442,49 @@ impl Store {
                     .and_modify(|v| *v = (*v).min(at))
                     .or_insert(at);
             }
+            // Existing customers are read, not rewritten; only an earlier first sight
+            // updates one.
             let mut customers: HashMap<String, i64> = HashMap::with_capacity(first_seen.len());
             let mut list: Vec<(&str, i64)> = first_seen.into_iter().collect();
             list.sort_unstable();
+            let mut earlier: Vec<(i64, i64)> = Vec::new();
             for chunk in list.chunks(CHUNK) {
+                let mut qb =
+                    QueryBuilder::new("SELECT external_id, id, first_seen FROM customers WHERE external_id IN ");
+                push_in_list(&mut qb, chunk.iter().map(|(c, _)| *c));
+                let mut stored_first: HashMap<String, Option<i64>> = HashMap::new();
+                for r in qb.build().fetch_all(&mut *tx).await? {
+                    let ext: String = r.try_get(0)?;
+                    customers.insert(ext.clone(), r.try_get(1)?);
+                    stored_first.insert(ext, r.try_get(2)?);
+                }
+                let new: Vec<&(&str, i64)> =
+                    chunk.iter().filter(|(c, _)| !customers.contains_key(*c)).collect();
+                for (c, at) in chunk {
+                    if let Some(old) = stored_first.get(*c)
+                        && old.is_none_or(|old| *at < old)
+                    {
+                        earlier.push((customers[*c], *at));
+                    }
+                }
+                if new.is_empty() {
+                    continue;
+                }
                 let mut qb = QueryBuilder::new("INSERT INTO customers (external_id, first_seen) ");
-                qb.push_values(chunk.iter(), |mut b, (c, at)| {
+                qb.push_values(new, |mut b, (c, at)| {
                     b.push_bind(*c).push_bind(*at);
                 });
-                qb.push(
-                    " ON CONFLICT (external_id) DO UPDATE SET first_seen = CASE \
-                     WHEN customers.first_seen IS NULL OR customers.first_seen > excluded.first_seen \
-                     THEN excluded.first_seen ELSE customers.first_seen END \
-                     RETURNING external_id, id",
-                );
+                qb.push(" RETURNING external_id, id");
                 for r in qb.build().fetch_all(&mut *tx).await? {
                     customers.insert(r.try_get(0)?, r.try_get(1)?);
                 }
+            }
+            for (id, at) in earlier {
+                sqlx::query("UPDATE customers SET first_seen = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
 
             // 7. The transactions themselves, by external id.
