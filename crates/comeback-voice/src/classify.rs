@@ -554,12 +554,13 @@ fn word_matches(t: &Token, lex: &LangLexicon, lang: Language) -> Vec<(usize, Kin
         return out;
     }
     let n = t.folded.chars().count();
+    let ts = t.stem.chars().count();
     if lang.compounds() && n >= 8 {
         out.extend(
             lex.words
                 .iter()
                 .enumerate()
-                .filter(|(_, w)| !w.exact && in_compound(&t.folded, &w.stem))
+                .filter(|(_, w)| !w.exact && in_compound(&t.folded, &w.stem, w.stem_len))
                 .map(|(i, _)| (i, Kind::Compound)),
         );
         if !out.is_empty() {
@@ -573,7 +574,7 @@ fn word_matches(t: &Token, lex: &LangLexicon, lang: Language) -> Vec<(usize, Kin
                 .iter()
                 .enumerate()
                 .filter(|(_, w)| {
-                    let m = w.folded.chars().count();
+                    let m = w.folded_len;
                     if w.prefix {
                         return fuzzy_prefix(&t.folded, &w.folded);
                     }
@@ -588,9 +589,12 @@ fn word_matches(t: &Token, lex: &LangLexicon, lang: Language) -> Vec<(usize, Kin
                     !w.prefix
                         && m >= FUZZY_MIN_LETTERS
                         && t.folded.chars().next() == w.folded.chars().next()
-                        && (strsim::damerau_levenshtein(&t.folded, &w.folded) <= max
-                            || (w.stem.chars().count() >= FUZZY_MIN_LETTERS
-                                && t.stem.chars().count() >= FUZZY_MIN_LETTERS
+                        // The distance is at least the difference in length: cheap checks first.
+                        && ((n.abs_diff(m) <= max
+                            && strsim::damerau_levenshtein(&t.folded, &w.folded) <= max)
+                            || (w.stem_len >= FUZZY_MIN_LETTERS
+                                && ts >= FUZZY_MIN_LETTERS
+                                && ts.abs_diff(w.stem_len) <= 1
                                 && strsim::damerau_levenshtein(&t.stem, &w.stem) == 1))
                 })
                 .map(|(i, _)| (i, Kind::Fuzzy)),
@@ -602,8 +606,7 @@ fn word_matches(t: &Token, lex: &LangLexicon, lang: Language) -> Vec<(usize, Kin
 /// Whether `part` is a constituent of the compound `token`: it starts the token (at least
 /// 5 letters: `Preis|erhöhung`) or ends at most [`COMPOUND_ENDING`] letters before its end
 /// (at least 6 letters: `asiakas|palvelu|ssa`); `über|rasch|end` does not count.
-fn in_compound(token: &str, part: &str) -> bool {
-    let n = part.chars().count();
+fn in_compound(token: &str, part: &str, n: usize) -> bool {
     (n >= 5 && token.starts_with(part))
         || n >= 6
             && token

@@ -27,6 +27,23 @@ pub(crate) struct LexWord {
     pub prefix: bool,
     /// Written with a leading `=`: matches only the very same folded word (no stemming).
     pub exact: bool,
+    /// Letters of `folded` (cached for matching).
+    pub folded_len: usize,
+    /// Letters of `stem` (cached for matching).
+    pub stem_len: usize,
+}
+
+impl LexWord {
+    fn new(stem: String, folded: String, prefix: bool, exact: bool) -> Self {
+        LexWord {
+            folded_len: folded.chars().count(),
+            stem_len: stem.chars().count(),
+            stem,
+            folded,
+            prefix,
+            exact,
+        }
+    }
 }
 
 /// One lexicon row, compiled.
@@ -197,12 +214,7 @@ fn compile_term(term: &str, lang: Language, stemmer: &Stemmer) -> Result<Vec<Lex
                     "invalid exact word \"{raw}\" (letters after the =, no *)"
                 ));
             }
-            out.push(LexWord {
-                stem: f.clone(),
-                folded: f,
-                prefix: false,
-                exact: true,
-            });
+            out.push(LexWord::new(f.clone(), f, false, true));
             continue;
         }
         if prefix {
@@ -212,12 +224,7 @@ fn compile_term(term: &str, lang: Language, stemmer: &Stemmer) -> Result<Vec<Lex
                     "invalid prefix \"{raw}\" (at least 3 letters before the *)"
                 ));
             }
-            out.push(LexWord {
-                stem: f.clone(),
-                folded: f,
-                prefix: true,
-                exact: false,
-            });
+            out.push(LexWord::new(f.clone(), f, true, false));
             continue;
         }
         let toks = tokenize(w, lang, stemmer);
@@ -225,12 +232,7 @@ fn compile_term(term: &str, lang: Language, stemmer: &Stemmer) -> Result<Vec<Lex
             return Err(format!("invalid term \"{term}\" (no letters in \"{raw}\")"));
         }
         for t in toks {
-            out.push(LexWord {
-                stem: t.stem,
-                folded: t.folded,
-                prefix: false,
-                exact: false,
-            });
+            out.push(LexWord::new(t.stem, t.folded, false, false));
         }
     }
     if out.is_empty() {
