@@ -9,21 +9,18 @@
 //! All output files are written into a fresh temporary directory beside `-o DIR` and moved
 //! into `DIR` only when every file is complete, so a failed run leaves nothing half-written.
 
-use super::analyze_models::{Comparison, Reason, compare, compare_without_holdout, rows_of};
 use super::common::progress_bar;
-use super::distinct::Distinct;
 use super::ingest_args::{IngestArgs, Loaded};
-use anyhow::{Context, Result, bail};
-use comeback_core::{
-    AdvocateParams, Amount, Day, LifecycleParams, LifecycleStage, RecencyAxis, RfmScore,
-    SummaryOptions, TimeUnit, advocates_list, at_risk_list, clv_histogram, cohort_table, defection,
-    historical_revenue, lifecycle_stages, p_alive_grid, rfm_scores, value_at_risk, win_back_list,
+use anyhow::{Context, Result, anyhow, bail};
+use comeback_analysis::models::{Comparison, Reason};
+use comeback_analysis::{
+    Analysis, AnalysisError, AnalysisNote, AnalysisOptions, MIN_REPEAT_CUSTOMERS, Scores,
+    analyze_with_progress,
 };
-use comeback_models::diagnostics::{frequency_histogram, tracking_curve};
-use comeback_models::fit::{FitOptions, FitReport, RfmData};
-use comeback_models::gamma_gamma::{GammaGamma, SpendData};
-use comeback_models::purchase_model::{PurchaseModel, retention_what_if};
-use comeback_models::transaction::{ClvOptions, TransactionModel, discounted_expected_purchases};
+use comeback_core::{
+    Amount, Day, LifecycleParams, LifecycleStage, RfmScore, Summary, TimeUnit, ValueAtRisk,
+};
+use comeback_models::fit::FitReport;
 use comeback_report::Lang;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -87,21 +84,6 @@ pub struct Args {
     pub(super) output: PathBuf,
 }
 
-/// Row predictions the bootstrap may spend (draws × distinct rows), about 10 s on 2 cores.
-pub const BOOTSTRAP_BUDGET: usize = 20_000_000;
-
-/// Fewer repeat customers than this cannot identify four model parameters.
-pub const MIN_REPEAT_CUSTOMERS: usize = 10;
-
-/// Everything computed for one customer.
-struct Scores {
-    p_alive: Vec<f64>,
-    expected_purchases: Vec<f64>,
-    spend: Vec<f64>,
-    revenue: Vec<f64>,
-    clv: Vec<f64>,
-}
-
 /// Runs `comeback analyze`.
 pub fn run(args: Args) -> Result<()> {
     args.ingest.check_outputs(&[&args.output])?;
@@ -152,7 +134,63 @@ fn check_args(a: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The computation; returns (file name, contents) pairs.
+/// The options of the analysis from the flags.
+fn options(a: &Args) -> AnalysisOptions {
+    AnalysisOptions {
+        unit: a.unit,
+        horizon: a.horizon,
+        holdout: a.holdout,
+        discount_rate: a.discount_rate,
+        discount_period: a.discount_period,
+        clv_periods: a.clv_periods,
+        margin: a.margin,
+        what_if_retention: a.what_if_retention,
+        lifecycle: LifecycleParams {
+            lost_below: a.lost_below,
+            at_risk_below: a.at_risk_below,
+            ..LifecycleParams::default()
+        },
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+        ..AnalysisOptions::default()
+    }
+}
+
+/// The library's errors, worded for the command line (file name, flags).
+fn cli_error(e: AnalysisError, file: &str) -> anyhow::Error {
+    match e {
+        AnalysisError::NoRepeatCustomers => anyhow!(
+            "no customer bought twice (on two different days) in {file}: the models need repeat purchases to learn \
+             how often customers come back. Check the customer and date columns, or use a longer period"
+        ),
+        AnalysisError::TooFewRepeatCustomers {
+            repeaters,
+            customers: n,
+            ..
+        } => anyhow!(
+            "only {repeaters} customers bought more than once in {file} ({n} customers in all): the models need at \
+             least {MIN_REPEAT_CUSTOMERS} repeat customers to estimate how often customers buy and leave. Use a \
+             longer period or a larger file"
+        ),
+        AnalysisError::TooFewCalibrationRepeaters {
+            repeaters: cal_repeaters,
+            calibration_end: cal_end,
+            holdout,
+            unit,
+        } => anyhow!(
+            "only {cal_repeaters} customers bought twice before the calibration end {cal_end}: use a shorter \
+             --holdout (now {holdout} {unit}) or --holdout 0 to compare the models on all data"
+        ),
+        AnalysisError::NoModelFitted { reasons } => anyhow!(
+            "no purchase model could be fitted ({reasons}). The models need repeat customers: check that the \
+             customer and date columns are right, use a longer period, or a shorter --holdout"
+        ),
+        e => e.into(),
+    }
+}
+
+/// The computation (in `comeback_analysis`) and the output files; returns (file name,
+/// contents) pairs.
 fn analyze(
     args: &Args,
     loaded: &Loaded,
@@ -171,231 +209,59 @@ fn analyze(
             loaded.report.file
         );
     }
-    let opts = SummaryOptions {
-        unit,
-        ..SummaryOptions::default()
-    };
-    let full = log.summarize(&opts);
+    let analysis = analyze_with_progress(log, &options(args), &mut *progress)
+        .map_err(|e| cli_error(e, &loaded.report.file))?;
+    for n in &analysis.notes {
+        match n {
+            AnalysisNote::HoldoutTooLong {
+                holdout,
+                span,
+                unit,
+            } => note!(
+                "note: --holdout {holdout} {unit} is as long as the data or longer ({span:.1} {unit}); \
+                 the models are compared on all data by BIC instead"
+            ),
+            n => note!("note: {n}"),
+        }
+    }
+    let Analysis {
+        summary: full,
+        comparison,
+        calibration: cal_summary,
+        fit: report,
+        scores,
+        rfm,
+        lifecycle,
+        value_at_risk: var,
+        historical_revenue: history,
+        lists,
+        defection: defect,
+        headline: h,
+        what_if: w,
+        holdout,
+        clv,
+        spend_model,
+        ..
+    } = &analysis;
+    let holdout = *holdout;
     let n = full.customers.len();
-    let rows = rows_of(
-        &full
-            .customers
-            .iter()
-            .map(|c| c.frequency)
-            .collect::<Vec<_>>(),
-        &full.customers.iter().map(|c| c.recency).collect::<Vec<_>>(),
-        &full.customers.iter().map(|c| c.t).collect::<Vec<_>>(),
-    )?;
-    let repeaters = full.customers.iter().filter(|c| c.frequency > 0).count();
-    if repeaters == 0 {
-        bail!(
-            "no customer bought twice (on two different days) in {}: the models need repeat purchases to learn \
-             how often customers come back. Check the customer and date columns, or use a longer period",
-            loaded.report.file
-        );
-    }
-    if repeaters < MIN_REPEAT_CUSTOMERS {
-        bail!(
-            "only {repeaters} customers bought more than once in {} ({n} customers in all): the models need at \
-             least {MIN_REPEAT_CUSTOMERS} repeat customers to estimate how often customers buy and leave. Use a \
-             longer period or a larger file",
-            loaded.report.file
-        );
-    }
-    let first_day = full
-        .customers
-        .iter()
-        .map(|c| c.first_purchase)
-        .min()
-        .unwrap_or(end);
-    let span_days = (end.0 - first_day.0) as f64;
-    let fit_opts = FitOptions::default().time_budget(std::time::Duration::from_secs(60));
-
-    // Model comparison on a calibration/holdout split.
-    let holdout = args
-        .holdout
-        .unwrap_or_else(|| (span_days / 3.0 / unit.days()).floor());
-    let holdout_days = (holdout * unit.days()).round() as i32;
-    let cal_end = Day(end.0 - holdout_days);
-    let mut cal_summary = None;
-    let comparison = if holdout_days > 0 && cal_end > first_day {
-        let ch = log.calibration_holdout(cal_end, &opts)?;
-        let cal_repeaters = ch.customers.iter().filter(|c| c.frequency_cal > 0).count();
-        if cal_repeaters < MIN_REPEAT_CUSTOMERS {
-            bail!(
-                "only {cal_repeaters} customers bought twice before the calibration end {cal_end}: use a shorter \
-                 --holdout (now {holdout} {unit}) or --holdout 0 to compare the models on all data"
-            );
-        }
-        let cmp = compare(&ch, &fit_opts, &mut *progress)?;
-        cal_summary = Some(ch);
-        cmp
-    } else {
-        if holdout_days > 0 {
-            note!(
-                "note: --holdout {holdout} {unit} is as long as the data or longer ({:.1} {unit}); \
-                 the models are compared on all data by BIC instead",
-                span_days / unit.days()
-            );
-        }
-        compare_without_holdout(&RfmData::new(&rows, None)?, &fit_opts, &mut *progress)?
-    };
-    let chosen_kind = comparison.candidates[comparison.chosen].kind;
-    progress(&format!(
-        "fitting {} on all data",
-        chosen_kind.display_name()
-    ));
-    let data = RfmData::new(&rows, None)?;
-    let (model, report) = chosen_kind.fit(&data, &fit_opts).with_context(|| {
-        format!(
-            "{} could not be refitted on all data",
-            chosen_kind.display_name()
-        )
-    })?;
-    if !report.converged {
-        note!(
-            "note: the {} fit did not converge ({}); its predictions are the limit the data point to, \
-             treat them with care",
-            chosen_kind.display_name(),
-            report.message
-        );
-    }
-
-    // Spend.
-    progress("fitting Gamma-Gamma spend");
-    let freq: Vec<f64> = full.customers.iter().map(|c| c.frequency as f64).collect();
-    let monetary: Vec<f64> = full.customers.iter().map(|c| c.monetary_value).collect();
-    let spend_fit = SpendData::from_columns(&freq, &monetary, None)
-        .map_err(|e| e.to_string())
-        .and_then(|d| {
-            GammaGamma::fit(&d, &fit_opts)
-                .map(|f| (f, d.correlation()))
-                .map_err(|e| e.to_string())
-        });
-    let observed_mean = {
-        let (s, k) = full
-            .customers
-            .iter()
-            .filter(|c| c.frequency > 0)
-            .fold((0.0, 0usize), |(s, k), c| (s + c.monetary_value, k + 1));
-        if k > 0 { s / k as f64 } else { 0.0 }
-    };
-    let mut spend_note = None;
-    let spend: Vec<f64> = match &spend_fit {
-        Ok((gg, _)) => full
-            .customers
-            .iter()
-            .map(|c| {
-                gg.model
-                    .conditional_expected_average_spend(c.frequency as f64, c.monetary_value)
-            })
-            .collect::<Result<Vec<f64>, _>>()
-            .unwrap_or_else(|e| {
-                spend_note = Some(format!(
-                    "Gamma-Gamma spend undefined ({e}); the mean observed repeat spend is used"
-                ));
-                vec![observed_mean; n]
-            }),
-        Err(e) => {
-            spend_note = Some(format!(
-                "Gamma-Gamma could not be fitted ({e}); the mean observed repeat spend is used"
-            ));
-            vec![observed_mean; n]
-        }
-    };
-
-    // Per-customer scores.
-    progress("scoring customers");
-    let discount_period = args.discount_period.unwrap_or(365.25 / 12.0 / unit.days());
-    let clv_periods = args
-        .clv_periods
-        .unwrap_or_else(|| ((args.horizon / discount_period).round() as usize).max(1));
-    let clv_opts = ClvOptions::new(
-        args.margin,
-        args.discount_rate,
-        discount_period,
-        clv_periods,
-    )?;
-    let distinct = Distinct::new(&rows);
-    let spend_per_row = distinct.sum_per_row(&spend);
-    let scores = score(&model, &distinct, &spend, args.horizon, &clv_opts);
-    let rfm = rfm_scores(&full.customers);
-    let history = historical_revenue(log)?;
-    let lifecycle = lifecycle_stages(
-        log,
-        end,
-        &scores.p_alive,
-        &LifecycleParams {
-            lost_below: args.lost_below,
-            at_risk_below: args.at_risk_below,
-            ..LifecycleParams::default()
-        },
-    )?;
-    let var = value_at_risk(&scores.clv, &scores.p_alive)?;
-    let at_risk = at_risk_list(&lifecycle.stages, &var)?;
-    let win_back = win_back_list(&lifecycle.stages, &history)?;
-    let advocates = advocates_list(
-        &rfm,
-        &scores.p_alive,
-        &scores.clv,
-        &AdvocateParams::default(),
-    )?;
-    let defect = defection(log, end, 12)?;
-
-    // Forecast intervals by parametric bootstrap over the parameter covariance.
-    progress("bootstrap intervals");
-    let total_purchases: f64 = scores.expected_purchases.iter().sum();
-    let total_revenue: f64 = scores.revenue.iter().sum();
-    let intervals = bootstrap(args, &model, &report, &distinct, &spend_per_row);
-
-    // What-if.
-    progress("retention what-if");
-    let year = 365.25 / unit.days();
-    let what_if = retention_what_if(
-        &model,
-        data.rows(),
-        Some(data.weights()),
-        year,
-        args.what_if_retention,
-    )?;
-    let dep_after = distinct.map(|c| discounted_expected_purchases(&what_if.model, c, &clv_opts));
-    let clv_after: f64 = args.margin
-        * dep_after
-            .iter()
-            .zip(&spend_per_row)
-            .map(|(d, s)| d * s)
-            .sum::<f64>();
-    let clv_before: f64 = scores.clv.iter().sum();
-    let model_gain = clv_after - clv_before;
-    let annual_revenue: f64 = distinct
-        .map(|c| model.conditional_expected_purchases(c, year))
-        .iter()
-        .zip(&spend_per_row)
-        .map(|(e, s)| e * s)
-        .sum();
-    let churn = 1.0 - what_if.survival_before;
-    let churn_after = churn - (what_if.survival_after - what_if.survival_before);
-    let naive_gain = if churn_after > 0.0 && churn > 0.0 {
-        args.margin * annual_revenue * (1.0 / churn_after - 1.0 / churn)
-    } else {
-        f64::NAN
-    };
+    let (at_risk, win_back, advocates) = (&lists.at_risk, &lists.win_back, &lists.advocates);
 
     // Files.
     progress("writing outputs");
     let ctx = Ctx {
-        full: &full,
-        scores: &scores,
-        rfm: &rfm,
+        full,
+        scores,
+        rfm,
         stages: &lifecycle.stages,
-        var: &var,
-        history: &history,
+        var,
+        history,
         attributes,
     };
     let customers_csv = ctx.customers_csv(None)?;
-    let at_risk_csv = ctx.customers_csv(Some(&at_risk))?;
-    let win_back_csv = ctx.customers_csv(Some(&win_back))?;
-    let advocates_csv = ctx.customers_csv(Some(&advocates))?;
+    let at_risk_csv = ctx.customers_csv(Some(at_risk))?;
+    let win_back_csv = ctx.customers_csv(Some(win_back))?;
+    let advocates_csv = ctx.customers_csv(Some(advocates))?;
 
     // Customers with purchases that the --customers file knows.
     let matched = attributes.map(|a| {
@@ -414,9 +280,6 @@ fn analyze(
             a.by_id.len()
         );
     }
-    let alive: f64 = scores.p_alive.iter().sum();
-    // `+ 0.0` turns an empty sum's −0.0 into 0.
-    let revenue_at_risk: f64 = at_risk.iter().map(|&i| var[i].value_at_risk).sum::<f64>() + 0.0;
     let currency = loaded
         .report
         .currency
@@ -428,38 +291,38 @@ fn analyze(
         "currency": currency,
         "observation_end": end.to_string(),
         "horizon": args.horizon,
-        "model": model_json(&comparison, &report, cal_summary.as_ref().map(|c| c.calibration_end), holdout),
-        "spend_model": match &spend_fit {
+        "model": model_json(comparison, report, cal_summary.as_ref().map(|c| c.calibration_end), holdout),
+        "spend_model": match &spend_model.fit {
             Ok((gg, corr)) => json!({"model": "gamma-gamma", "params": params_json(&gg.report), "log_likelihood": gg.report.log_likelihood,
-                                     "frequency_spend_correlation": corr, "note": spend_note}),
-            Err(e) => json!({"model": null, "error": e, "note": spend_note}),
+                                     "frequency_spend_correlation": corr, "note": spend_model.note}),
+            Err(e) => json!({"model": null, "error": e, "note": spend_model.note}),
         },
         "customers": n,
-        "repeat_customers": repeaters,
-        "expected_alive_now": alive,
+        "repeat_customers": h.repeat_customers,
+        "expected_alive_now": h.expected_alive_now,
         "defection_rate_12m": defect.rate,
         "customers_lost_12m": defect.customers_lost,
         "revenue_lost_12m": defect.revenue_lost.to_f64(),
         "customers_active_previous_12m": defect.active_previous,
-        "expected_purchases": {"estimate": total_purchases, "ci_low": intervals.0[0], "ci_high": intervals.0[1]},
-        "expected_revenue": {"estimate": total_revenue, "ci_low": intervals.1[0], "ci_high": intervals.1[1]},
-        "bootstrap_draws": intervals.2,
-        "clv_total": clv_before,
-        "revenue_at_risk": revenue_at_risk,
-        "value_at_risk_total": var.iter().map(|v| v.value_at_risk).sum::<f64>(),
+        "expected_purchases": {"estimate": h.expected_purchases.estimate, "ci_low": h.expected_purchases.ci_low, "ci_high": h.expected_purchases.ci_high},
+        "expected_revenue": {"estimate": h.expected_revenue.estimate, "ci_low": h.expected_revenue.ci_low, "ci_high": h.expected_revenue.ci_high},
+        "bootstrap_draws": h.bootstrap_draws,
+        "clv_total": h.clv_total,
+        "revenue_at_risk": h.revenue_at_risk,
+        "value_at_risk_total": h.value_at_risk_total,
         "lists": {"at_risk": at_risk.len(), "win_back": win_back.len(), "advocates": advocates.len()},
         "lifecycle": LifecycleStage::ALL.iter().map(|s| (s.key().to_string(), json!(lifecycle.stages.iter().filter(|x| *x == s).count()))).collect::<serde_json::Map<_, _>>(),
         "what_if": {
-            "retention_points": args.what_if_retention,
-            "dropout_scale_k": what_if.k,
-            "survival_12m_before": what_if.survival_before,
-            "survival_12m_after": what_if.survival_after,
-            "capped": what_if.capped,
-            "model_clv_gain": model_gain,
-            "naive_clv_gain": finite_or_null(naive_gain),
-            "annual_revenue_alive_base": annual_revenue,
+            "retention_points": w.retention_points,
+            "dropout_scale_k": w.result.k,
+            "survival_12m_before": w.result.survival_before,
+            "survival_12m_after": w.result.survival_after,
+            "capped": w.result.capped,
+            "model_clv_gain": w.model_clv_gain,
+            "naive_clv_gain": finite_or_null(w.naive_clv_gain),
+            "annual_revenue_alive_base": w.annual_revenue_alive_base,
         },
-        "clv": {"margin": args.margin, "discount_rate": args.discount_rate, "discount_period": discount_period, "periods": clv_periods, "horizon": clv_periods as f64 * discount_period},
+        "clv": {"margin": clv.margin, "discount_rate": clv.discount_rate, "discount_period": clv.discount_period, "periods": clv.periods, "horizon": clv.periods as f64 * clv.discount_period},
         "thresholds": {"lost_below": args.lost_below, "at_risk_below": args.at_risk_below, "advocate_min_p_alive": 0.9, "advocate_min_fm_score": 4},
         "input": {"file": loaded.report.file, "sha256": loaded.sha256, "rows_read": loaded.report.rows_read, "rows_used": log.rows_kept()},
         "customers_file": attributes.map(|a| json!({
@@ -476,50 +339,8 @@ fn analyze(
     let report_input = super::analyze_report::report_input(&super::analyze_report::ReportParts {
         args,
         loaded,
-        full: &full,
-        comparison: &comparison,
-        cal_summary: cal_summary.as_ref(),
-        model: &model,
-        report: &report,
-        spend_report: spend_fit.as_ref().ok().map(|(gg, _)| &gg.report),
-        scores_p_alive: &scores.p_alive,
-        clv: &scores.clv,
-        rfm: &rfm,
-        stages: &lifecycle.stages,
-        var: &var,
-        history: &history,
-        lists: [&at_risk, &win_back, &advocates],
+        analysis: &analysis,
         summary: &summary,
-        holdout,
-        discount_period,
-        cohorts: cohort_table(log, end)?,
-        grid: p_alive_grid(
-            &full.customers,
-            &scores.p_alive,
-            &[0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0],
-            &recency_edges(&full),
-            RecencyAxis::Recency,
-        )?,
-        clv_hist: clv_histogram(&scores.clv, 12)?,
-        freq_hist: frequency_histogram(
-            &comparison_model(&comparison).unwrap_or(model),
-            if cal_summary.is_some() {
-                &comparison.calibration_rows
-            } else {
-                &rows
-            },
-            7,
-        )
-        .ok(),
-        tracking: tracking(
-            log,
-            &comparison,
-            &model,
-            unit,
-            first_day,
-            end,
-            cal_summary.as_ref().map(|c| c.calibration_end),
-        ),
     });
     let html = comeback_report::render(&report_input, args.lang);
 
@@ -533,167 +354,6 @@ fn analyze(
         ("summary.json", summary_bytes),
         ("report.html", html.into_bytes()),
     ])
-}
-
-/// The chosen model's calibration fit (for the calibration diagnostics).
-pub(super) fn comparison_model(c: &Comparison) -> Option<PurchaseModel> {
-    c.candidates[c.chosen].fit.as_ref().ok().map(|(m, _)| *m)
-}
-
-/// Six equal recency buckets from 0 to the largest T, edges rounded to 2 decimals (fewer
-/// when T is so small that rounded edges coincide).
-fn recency_edges(full: &comeback_core::Summary) -> Vec<f64> {
-    let max_t = full.customers.iter().map(|c| c.t).fold(0.0, f64::max);
-    let step = (max_t / 6.0).max(1e-9);
-    let mut edges: Vec<f64> = (0..6)
-        .map(|i| (i as f64 * step * 100.0).round() / 100.0)
-        .collect();
-    edges.dedup();
-    edges
-}
-
-/// Actual and predicted cumulative repeat purchases per period (one period = one unit, or a
-/// whole number of units when there would be more than 200 periods), from the calibration
-/// fit (FHL 2005, Figure 3).
-pub(super) struct Tracking {
-    pub ends: Vec<f64>,
-    pub actual: Vec<f64>,
-    pub predicted: Vec<f64>,
-    pub calibration_end: Option<f64>,
-}
-
-fn tracking(
-    log: &comeback_core::TransactionLog,
-    comparison: &Comparison,
-    model: &PurchaseModel,
-    unit: TimeUnit,
-    first_day: Day,
-    end: Day,
-    calibration_end: Option<Day>,
-) -> Option<Tracking> {
-    let days = unit.days();
-    let span = (end.0 - first_day.0 + 1) as f64 / days;
-    let step = (span / 200.0).ceil().max(1.0);
-    let periods = (span / step).ceil() as usize;
-    let mut actual = vec![0.0; periods];
-    let mut firsts = Vec::with_capacity(log.len());
-    for cd in log.customers() {
-        let f = cd.days[0].day;
-        firsts.push((f.0 - first_day.0) as f64 / days);
-        for d in &cd.days[1..] {
-            let t = (d.day.0 - first_day.0) as f64 / days;
-            let j = ((t / step).floor() as usize).min(periods - 1);
-            actual[j] += 1.0;
-        }
-    }
-    let mut acc = 0.0;
-    for a in actual.iter_mut() {
-        acc += *a;
-        *a = acc;
-    }
-    let m = comparison_model(comparison).unwrap_or(*model);
-    let curve = tracking_curve(&m, &firsts, step, periods).ok()?;
-    let calibration_end = calibration_end.map(|c| (c.0 - first_day.0 + 1) as f64 / days);
-    Some(Tracking {
-        ends: curve.period_end,
-        actual,
-        predicted: curve.cumulative,
-        calibration_end,
-    })
-}
-
-/// Per-customer scores, each model prediction computed once per distinct (x, tₓ, T) row.
-/// CLVᵢ = margin × spendᵢ × discounted expected purchases (see [`ClvOptions`]).
-fn score(
-    model: &PurchaseModel,
-    distinct: &Distinct,
-    spend: &[f64],
-    horizon: f64,
-    clv_opts: &ClvOptions,
-) -> Scores {
-    let p_alive = distinct.per_customer(&distinct.map(|c| model.p_alive(c)));
-    let expected_purchases =
-        distinct.per_customer(&distinct.map(|c| model.conditional_expected_purchases(c, horizon)));
-    let dep =
-        distinct.per_customer(&distinct.map(|c| discounted_expected_purchases(model, c, clv_opts)));
-    let revenue = expected_purchases
-        .iter()
-        .zip(spend)
-        .map(|(e, s)| e * s)
-        .collect();
-    let clv = dep
-        .iter()
-        .zip(spend)
-        .map(|(d, s)| clv_opts.margin() * s * d)
-        .collect();
-    Scores {
-        p_alive,
-        expected_purchases,
-        spend: spend.to_vec(),
-        revenue,
-        clv,
-    }
-}
-
-/// 2.5 % and 97.5 % quantiles of total expected purchases and revenue over the horizon,
-/// from parameter vectors drawn from N(log θ̂, Σ) (Σ: inverse Hessian of the log-parameters;
-/// spend per customer held fixed). NaN when the fit has no covariance or `--bootstrap 0`.
-fn bootstrap(
-    args: &Args,
-    model: &PurchaseModel,
-    report: &FitReport,
-    distinct: &Distinct,
-    spend_per_row: &[f64],
-) -> ([f64; 2], [f64; 2], usize) {
-    let nan = ([f64::NAN; 2], [f64::NAN; 2], 0);
-    let Some(cov) = report.log_covariance.as_ref() else {
-        return nan;
-    };
-    if args.bootstrap == 0 {
-        return nan;
-    }
-    // Each draw re-predicts every distinct row; past BOOTSTRAP_BUDGET row predictions the
-    // number of draws is lowered (never below 50) and summary.json says how many were used.
-    let n_draws = if distinct.rows.len() * args.bootstrap > BOOTSTRAP_BUDGET {
-        (BOOTSTRAP_BUDGET / distinct.rows.len().max(1))
-            .max(50)
-            .min(args.bootstrap)
-    } else {
-        args.bootstrap
-    };
-    let draws =
-        comeback_models::purchase_model::draw_log_params(&report.params, cov, n_draws, args.seed);
-    let mut purchases = Vec::with_capacity(draws.len());
-    let mut revenue = Vec::with_capacity(draws.len());
-    for lp in draws {
-        let theta: Vec<f64> = lp.iter().map(|v| v.exp()).collect();
-        let Ok(m) = model.kind().from_params(&theta) else {
-            continue;
-        };
-        let e = distinct.map(|c| m.conditional_expected_purchases(c, args.horizon));
-        let p: f64 = e.iter().zip(&distinct.weight).map(|(e, w)| e * w).sum();
-        let r: f64 = e.iter().zip(spend_per_row).map(|(e, s)| e * s).sum();
-        if p.is_finite() && r.is_finite() {
-            purchases.push(p);
-            revenue.push(r);
-        }
-    }
-    let k = purchases.len();
-    if k < 10 {
-        return nan;
-    }
-    (quantiles(&mut purchases), quantiles(&mut revenue), k)
-}
-
-fn quantiles(v: &mut [f64]) -> [f64; 2] {
-    v.sort_by(f64::total_cmp);
-    let q = |p: f64| {
-        // Type 7 (linear interpolation), h = (n − 1)p.
-        let h = (v.len() - 1) as f64 * p;
-        let (lo, frac) = (h.floor() as usize, h - h.floor());
-        v[lo] + frac * (v[(lo + 1).min(v.len() - 1)] - v[lo])
-    };
-    [q(0.025), q(0.975)]
 }
 
 fn finite_or_null(v: f64) -> Value {
@@ -754,11 +414,11 @@ fn flags_json(a: &Args, holdout: f64) -> Value {
 }
 
 struct Ctx<'a> {
-    full: &'a comeback_core::Summary,
+    full: &'a Summary,
     scores: &'a Scores,
     rfm: &'a [RfmScore],
     stages: &'a [LifecycleStage],
-    var: &'a [comeback_core::ValueAtRisk],
+    var: &'a [ValueAtRisk],
     history: &'a [Amount],
     attributes: Option<&'a Attributes>,
 }

@@ -1,16 +1,12 @@
 //! Fills the report's plain-data input from what `comeback analyze` computed. Every number
 //! shown in the report comes from the same values as summary.json.
 
-use super::analyze::{Args, Tracking, comparison_model};
-use super::analyze_models::{Comparison, Reason};
+use super::analyze::Args;
 use super::ingest_args::Loaded;
-use comeback_core::{
-    Amount, CohortTable, Histogram, LifecycleStage, PAliveGrid, RfmScore, RfmSegment, Summary,
-    ValueAtRisk,
-};
-use comeback_models::diagnostics::FrequencyHistogram;
+use comeback_analysis::models::Reason;
+use comeback_analysis::{Analysis, Tracking, comparison_model};
+use comeback_core::{LifecycleStage, PAliveGrid, RfmSegment};
 use comeback_models::fit::FitReport;
-use comeback_models::purchase_model::PurchaseModel;
 use comeback_report::{
     ActionList, ActionRow, Bucket, ChoiceReason, CohortRow, CountBar, FrequencyBar, GroupSize,
     Headline, HeatCell, Interval, Metadata, ModelComparison, ModelFit, PAliveHeatmap, Parameter,
@@ -19,31 +15,12 @@ use comeback_report::{
 };
 use serde_json::Value;
 
-/// Everything the report needs, borrowed from the analysis.
+/// Everything the report needs: the flags, the input, the analysis and summary.json.
 pub(super) struct ReportParts<'a> {
     pub args: &'a Args,
     pub loaded: &'a Loaded,
-    pub full: &'a Summary,
-    pub comparison: &'a Comparison,
-    pub cal_summary: Option<&'a comeback_core::CalibrationHoldoutSummary>,
-    pub model: &'a PurchaseModel,
-    pub report: &'a FitReport,
-    pub spend_report: Option<&'a FitReport>,
-    pub scores_p_alive: &'a [f64],
-    pub clv: &'a [f64],
-    pub rfm: &'a [RfmScore],
-    pub stages: &'a [LifecycleStage],
-    pub var: &'a [ValueAtRisk],
-    pub history: &'a [Amount],
-    pub lists: [&'a [usize]; 3],
+    pub analysis: &'a Analysis,
     pub summary: &'a Value,
-    pub holdout: f64,
-    pub discount_period: f64,
-    pub cohorts: CohortTable,
-    pub grid: PAliveGrid,
-    pub clv_hist: Histogram,
-    pub freq_hist: Option<FrequencyHistogram>,
-    pub tracking: Option<Tracking>,
 }
 
 fn f(v: &Value) -> f64 {
@@ -62,7 +39,9 @@ fn interval(v: &Value) -> Interval {
 pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
     let a = p.args;
     let s = p.summary;
-    let periods_per_year = 365.25 / (p.discount_period * a.unit.days());
+    let an = p.analysis;
+    let full = &an.summary;
+    let periods_per_year = 365.25 / (an.clv.discount_period * a.unit.days());
     let annual_discount = (1.0 + a.discount_rate).powf(periods_per_year) - 1.0;
     let meta = Metadata {
         title: None,
@@ -75,9 +54,9 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
             .or_else(|| p.loaded.report.currency_symbol.clone())
             .unwrap_or_default(),
         unit: a.unit,
-        observation_end: p.full.observation_end,
+        observation_end: full.observation_end,
         horizon: a.horizon,
-        holdout: p.holdout,
+        holdout: an.holdout,
         discount_rate: annual_discount,
         margin: a.margin,
         thresholds: Thresholds {
@@ -93,7 +72,7 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
     };
     let w = &s["what_if"];
     let headline = Headline {
-        customers: p.full.customers.len() as u64,
+        customers: full.customers.len() as u64,
         expected_alive_now: f(&s["expected_alive_now"]),
         defection_rate_12m: f(&s["defection_rate_12m"]),
         customers_lost_12m: s["customers_lost_12m"].as_u64().unwrap_or(0),
@@ -109,17 +88,22 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
             naive_revenue_gain: f(&w["naive_clv_gain"]),
         }),
     };
-    let [at_risk, win_back, advocates] = p.lists;
+    let (at_risk, win_back, advocates) = (
+        &an.lists.at_risk[..],
+        &an.lists.win_back[..],
+        &an.lists.advocates[..],
+    );
+    let clv = &an.scores.clv;
     let list = |idx: &[usize], file: &str, value: &dyn Fn(usize) -> f64| ActionList {
         rows: idx
             .iter()
             .take(comeback_report::TOP_N)
             .map(|&i| ActionRow {
-                customer_id: p.full.customers[i].customer_id.to_string(),
-                clv: p.clv[i],
-                p_alive: p.scores_p_alive[i],
+                customer_id: full.customers[i].customer_id.to_string(),
+                clv: clv[i],
+                p_alive: an.scores.p_alive[i],
                 value: value(i),
-                last_purchase: p.full.customers[i].last_purchase,
+                last_purchase: full.customers[i].last_purchase,
             })
             .collect(),
         total: idx.len() as u64,
@@ -129,11 +113,12 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
         .iter()
         .map(|st| GroupSize {
             key: st.key().to_string(),
-            customers: p.stages.iter().filter(|x| *x == st).count() as u64,
-            value: p
+            customers: an.lifecycle.stages.iter().filter(|x| *x == st).count() as u64,
+            value: an
+                .lifecycle
                 .stages
                 .iter()
-                .zip(p.clv)
+                .zip(clv)
                 .filter(|(x, _)| *x == st)
                 .map(|(_, c)| c)
                 .sum(),
@@ -143,11 +128,11 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
         .iter()
         .map(|seg| GroupSize {
             key: seg.key().to_string(),
-            customers: p.rfm.iter().filter(|r| r.segment == *seg).count() as u64,
-            value: p
+            customers: an.rfm.iter().filter(|r| r.segment == *seg).count() as u64,
+            value: an
                 .rfm
                 .iter()
-                .zip(p.clv)
+                .zip(clv)
                 .filter(|(r, _)| r.segment == *seg)
                 .map(|(_, c)| c)
                 .sum(),
@@ -156,14 +141,21 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
     ReportInput {
         meta,
         headline,
-        at_risk: list(at_risk, "at_risk.csv", &|i| p.var[i].value_at_risk),
-        win_back: list(win_back, "win_back.csv", &|i| p.history[i].to_f64()),
-        advocates: list(advocates, "advocates.csv", &|i| p.history[i].to_f64()),
+        at_risk: list(at_risk, "at_risk.csv", &|i| {
+            an.value_at_risk[i].value_at_risk
+        }),
+        win_back: list(win_back, "win_back.csv", &|i| {
+            an.historical_revenue[i].to_f64()
+        }),
+        advocates: list(advocates, "advocates.csv", &|i| {
+            an.historical_revenue[i].to_f64()
+        }),
         lifecycle,
         rfm_segments,
-        p_alive: heatmap(&p.grid),
-        clv_distribution: p
-            .clv_hist
+        p_alive: heatmap(&an.charts.p_alive_grid),
+        clv_distribution: an
+            .charts
+            .clv_histogram
             .buckets
             .iter()
             .map(|b| CountBar {
@@ -174,7 +166,8 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
                 customers: b.count as u64,
             })
             .collect(),
-        cohorts: p
+        cohorts: an
+            .charts
             .cohorts
             .cohorts
             .iter()
@@ -190,9 +183,10 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
             })
             .collect(),
         models: models(p),
-        tracking: tracking(p.tracking.as_ref()),
-        frequency: p
-            .freq_hist
+        tracking: tracking(an.charts.tracking.as_ref()),
+        frequency: an
+            .charts
+            .frequency_histogram
             .as_ref()
             .map(|h| {
                 h.bins
@@ -211,10 +205,14 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
             .unwrap_or_default(),
         parameters: [
             Some((
-                format!("{} ({})", p.model.kind().display_name(), "all data"),
-                p.report,
+                format!("{} ({})", an.model.kind().display_name(), "all data"),
+                &an.fit,
             )),
-            p.spend_report.map(|r| ("Gamma-Gamma".to_string(), r)),
+            an.spend_model
+                .fit
+                .as_ref()
+                .ok()
+                .map(|(gg, _)| ("Gamma-Gamma".to_string(), &gg.report)),
         ]
         .into_iter()
         .flatten()
@@ -276,7 +274,7 @@ fn heatmap(g: &PAliveGrid) -> PAliveHeatmap {
 }
 
 fn models(p: &ReportParts<'_>) -> ModelComparison {
-    let c = p.comparison;
+    let c = &p.analysis.comparison;
     ModelComparison {
         models: c
             .candidates
@@ -307,7 +305,7 @@ fn models(p: &ReportParts<'_>) -> ModelComparison {
                 },
             })
             .collect(),
-        holdout_actual: if p.cal_summary.is_some() {
+        holdout_actual: if p.analysis.calibration.is_some() {
             c.holdout_actual
         } else {
             f64::NAN

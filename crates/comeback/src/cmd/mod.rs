@@ -1,12 +1,10 @@
 //! One module per subcommand.
 
 pub mod analyze;
-pub mod analyze_models;
 pub mod analyze_report;
 pub mod bench_fit;
 pub mod bench_groupby;
 pub mod common;
-pub mod distinct;
 pub mod fit;
 pub mod ingest_args;
 pub mod nps;

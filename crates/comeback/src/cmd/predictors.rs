@@ -9,7 +9,7 @@
 //!
 //! P(alive) comes from the model `analyze` would choose without a holdout period: the
 //! lowest BIC among BG/NBD, MBG/NBD and Pareto/NBD fitted on all transactions
-//! (`analyze_models::compare_without_holdout`), evaluated at the observation end.
+//! (`comeback_analysis::models::compare_without_holdout`), evaluated at the observation end.
 //!
 //! JSON (`--json`): an object with `responses_file, transactions_file, window_days,
 //! observation_end, confidence, counts {responses, unknown_customer_responses,
@@ -24,17 +24,18 @@
 //! headline`. `auc` etc. are `null` when a metric has fewer than 2 retained or 2 defected
 //! customers; spend is in the transaction file's currency unit.
 
-use super::analyze::MIN_REPEAT_CUSTOMERS;
-use super::analyze_models::{compare_without_holdout, rows_of};
-use super::distinct::Distinct;
 use super::ingest_args::{IngestArgs, parse_day};
 use anyhow::{Result, bail};
+use comeback_analysis::MIN_REPEAT_CUSTOMERS;
+use comeback_analysis::distinct::Distinct;
+use comeback_analysis::models::{compare_without_holdout, rows_of};
 use comeback_core::{Day, SummaryOptions, TimeUnit, TransactionLog};
 use comeback_ingest::{
     ColumnRef, DateFormat, DecimalMark, Delimiter, RefundPolicy, RowProblem, Table, TableOptions,
     Tz, read_table, read_table_path,
 };
 use comeback_models::fit::{FitOptions, RfmData};
+use comeback_models::purchase_model::PurchaseModelKind;
 use comeback_models::transaction::TransactionModel;
 use comeback_voice::predict::{
     MetricPower, PredictOptions, PredictorReport, Response, Responses, SpendRatio, Verdict,
@@ -353,7 +354,12 @@ fn p_alive(log: &TransactionLog) -> Result<Option<(Vec<f64>, &'static str)>> {
         &c.iter().map(|c| c.t).collect::<Vec<_>>(),
     )?;
     let fit_opts = FitOptions::default().time_budget(std::time::Duration::from_secs(60));
-    let cmp = match compare_without_holdout(&RfmData::new(&rows, None)?, &fit_opts, |_| {}) {
+    let cmp = match compare_without_holdout(
+        &RfmData::new(&rows, None)?,
+        &PurchaseModelKind::ALL,
+        &fit_opts,
+        |_| {},
+    ) {
         Ok(c) => c,
         Err(e) => {
             note!("note: no P(alive) model could be fitted ({e}); P(alive) is left out");

@@ -1,4 +1,4 @@
-//! The model step of `comeback analyze`: calibration/holdout comparison of BG/NBD, MBG/NBD
+//! The model step of the analysis: calibration/holdout comparison of BG/NBD, MBG/NBD
 //! and Pareto/NBD, the documented choice, and the refit on all data.
 //!
 //! **Choice rule.** Each model is fitted on the calibration period and forecasts each
@@ -11,8 +11,8 @@
 //! are preferred to fits stopped at a boundary of the parameter space. Without a holdout
 //! period, the lowest BIC on all data wins.
 
-use super::distinct::Distinct;
-use anyhow::{Result, bail};
+use crate::AnalysisError;
+use crate::distinct::Distinct;
 use comeback_core::CalibrationHoldoutSummary;
 use comeback_models::fit::{FitOptions, FitReport, Rfm, RfmData};
 use comeback_models::purchase_model::{PurchaseModel, PurchaseModelKind};
@@ -64,7 +64,8 @@ impl Reason {
 /// The comparison.
 #[derive(Debug, Clone)]
 pub struct Comparison {
-    /// All candidates, in [`PurchaseModelKind::ALL`] order.
+    /// All candidates, in the order of the kinds compared ([`PurchaseModelKind::ALL`] by
+    /// default).
     pub candidates: Vec<Candidate>,
     /// Index of the chosen candidate.
     pub chosen: usize,
@@ -76,8 +77,11 @@ pub struct Comparison {
     pub calibration_rows: Vec<Rfm>,
 }
 
-/// Validated model rows from summary columns.
-pub fn rows_of(frequency: &[u32], recency: &[f64], t: &[f64]) -> Result<Vec<Rfm>> {
+/// Validated model rows from summary columns (parallel slices: x, tₓ and T in one unit).
+///
+/// # Errors
+/// [`AnalysisError::Data`] naming the first invalid row.
+pub fn rows_of(frequency: &[u32], recency: &[f64], t: &[f64]) -> Result<Vec<Rfm>, AnalysisError> {
     let mut rows = Vec::with_capacity(frequency.len());
     for i in 0..frequency.len() {
         rows.push(Rfm::new_at(i, frequency[i] as f64, recency[i], t[i])?);
@@ -85,12 +89,17 @@ pub fn rows_of(frequency: &[u32], recency: &[f64], t: &[f64]) -> Result<Vec<Rfm>
     Ok(rows)
 }
 
-/// Fits every candidate on the calibration period and scores it on the holdout.
+/// Fits every candidate of `kinds` on the calibration period and scores it on the holdout.
+///
+/// # Errors
+/// [`AnalysisError::Data`] for invalid summary rows; [`AnalysisError::NoModelFitted`] when
+/// no candidate could be fitted.
 pub fn compare(
     ch: &CalibrationHoldoutSummary,
+    kinds: &[PurchaseModelKind],
     opts: &FitOptions,
     mut progress: impl FnMut(&str),
-) -> Result<Comparison> {
+) -> Result<Comparison, AnalysisError> {
     let c = &ch.customers;
     let rows = rows_of(
         &c.iter().map(|r| r.frequency_cal).collect::<Vec<_>>(),
@@ -103,7 +112,7 @@ pub fn compare(
     let distinct = Distinct::new(&rows);
     let mean_actual = (holdout_actual / rows.len().max(1) as f64).max(1e-9);
     let mut candidates = Vec::new();
-    for kind in PurchaseModelKind::ALL {
+    for &kind in kinds {
         progress(&format!(
             "fitting {} on the calibration period",
             kind.display_name()
@@ -162,14 +171,18 @@ fn frequency_group_error(rows: &[Rfm], actual: &[f64], predicted: &[f64]) -> f64
         / n.max(1.0)
 }
 
-/// Fits every candidate on all data and picks the lowest BIC (no holdout period).
+/// Fits every candidate of `kinds` on all data and picks the lowest BIC (no holdout period).
+///
+/// # Errors
+/// [`AnalysisError::NoModelFitted`] when no candidate could be fitted.
 pub fn compare_without_holdout(
     data: &RfmData,
+    kinds: &[PurchaseModelKind],
     opts: &FitOptions,
     mut progress: impl FnMut(&str),
-) -> Result<Comparison> {
+) -> Result<Comparison, AnalysisError> {
     let mut candidates = Vec::new();
-    for kind in PurchaseModelKind::ALL {
+    for &kind in kinds {
         progress(&format!("fitting {}", kind.display_name()));
         let fit = usable(kind.fit(data, opts));
         candidates.push(Candidate {
@@ -217,7 +230,10 @@ fn bic(c: &Candidate) -> f64 {
     c.fit.as_ref().map(|(_, r)| r.bic).unwrap_or(f64::INFINITY)
 }
 
-fn choose(candidates: &[Candidate], score: impl Fn(&Candidate) -> f64) -> Result<(usize, Reason)> {
+fn choose(
+    candidates: &[Candidate],
+    score: impl Fn(&Candidate) -> f64,
+) -> Result<(usize, Reason), AnalysisError> {
     let ok = |i: &usize| candidates[*i].fit.is_ok();
     let converged = |i: &usize| candidates[*i].fit.as_ref().is_ok_and(|(_, r)| r.converged);
     let all: Vec<usize> = (0..candidates.len()).filter(ok).collect();
@@ -237,11 +253,9 @@ fn choose(candidates: &[Candidate], score: impl Fn(&Candidate) -> f64) -> Result
                     )
                 })
                 .collect();
-            bail!(
-                "no purchase model could be fitted ({}). The models need repeat customers: check that the \
-                 customer and date columns are right, use a longer period, or a shorter --holdout",
-                why.join("; ")
-            )
+            return Err(AnalysisError::NoModelFitted {
+                reasons: why.join("; "),
+            });
         }
         1 if n_ok == 1 => return Ok((fitted[0], Reason::OnlyFitted)),
         1 => return Ok((fitted[0], Reason::HoldoutError)),
@@ -274,6 +288,6 @@ fn choose(candidates: &[Candidate], score: impl Fn(&Candidate) -> f64) -> Result
             },
         )),
         (Some(s), _) => Ok((s, Reason::HoldoutError)),
-        _ => bail!("no purchase model could be compared"),
+        _ => Err(AnalysisError::NoModelCompared),
     }
 }
