@@ -272,14 +272,26 @@ pub fn render_reasons(input: &ReasonsInput, lang: Lang) -> String {
 /// The Pareto chart: one bar (`rect.mark`, series `share`) per reason and one point
 /// (`circle.mark`, series `cumulative`) of the cumulative line, on a 0–100 % axis.
 fn pareto_svg(c: &Ctx, rows: &[&ReasonRow]) -> String {
-    let height = 380.0;
     let n = rows.len().max(1) as f64;
     let labels: Vec<String> = rows.iter().map(|r| c.reason(&r.reason)).collect();
+    // Rough text width at `size` px (average glyph ≈ 0.56 em), as in the chart module.
+    let width = |s: &str, size: f64| s.chars().count() as f64 * size * 0.56;
+    let right = WIDTH - 16.0;
     let long = labels
         .iter()
-        .any(|l| l.chars().count() as f64 * 11.0 * 0.56 > (WIDTH - 94.0) / n);
-    let (left, right, top) = (78.0, WIDTH - 16.0, 34.0);
-    let bottom = height - if long { 130.0 } else { 52.0 };
+        .any(|l| width(l, 11.0) > (right - 78.0) / n - 6.0);
+    let widest = labels.iter().map(|l| width(l, 11.0)).fold(0.0, f64::max);
+    // Labels rotated by 35° reach 0.82 of their width down and left of their anchor: the
+    // plot is taller and, when the first label is long, starts further right.
+    let height = if long { 380.0 + 0.57 * widest } else { 380.0 };
+    let mut left = 78.0;
+    if long {
+        let first = labels.first().map_or(0.0, |l| width(l, 12.0) * 0.82);
+        let band0 = (right - left) / n;
+        left = f64::max(left, first - band0 / 2.0 + 12.0);
+    }
+    let top = 34.0;
+    let bottom = height - if long { 52.0 + 0.57 * widest } else { 52.0 };
     let y = |v: f64| bottom - (bottom - top) * v.clamp(0.0, 1.0);
     let band = (right - left) / n;
     let title = c.t("rs_chart_title");
@@ -369,23 +381,23 @@ fn pareto_svg(c: &Ctx, rows: &[&ReasonRow]) -> String {
         }
     }
     // Legend and y-axis title.
+    let share_label = c.t("rs_series_share");
+    let x2 = left + 18.0 + width(&share_label, 12.0) + 24.0;
     let _ = write!(
         s,
-        r##"<rect x="{left}" y="8" width="12" height="12" fill="{}"/><text x="{}" y="18" fill="#1f2933">{}</text><line x1="{}" x2="{}" y1="14" y2="14" stroke="{}" stroke-width="2"/><text x="{}" y="18" fill="#1f2933">{}</text>"##,
+        r##"<rect x="{left}" y="8" width="12" height="12" fill="{}"/><text class="tick" x="{:.1}" y="18" fill="#1f2933">{}</text><line x1="{x2:.1}" x2="{:.1}" y1="14" y2="14" stroke="{}" stroke-width="2"/><text class="tick" x="{:.1}" y="18" fill="#1f2933">{}</text>"##,
         COLORS[0],
         left + 18.0,
-        escape(&c.t("rs_series_share")),
-        left + 260.0,
-        left + 284.0,
+        escape(&share_label),
+        x2 + 20.0,
         COLORS[1],
-        left + 290.0,
+        x2 + 26.0,
         escape(&c.t("rs_series_cumulative")),
     );
+    let cy = (top + bottom) / 2.0;
     let _ = write!(
         s,
-        r##"<text x="16" y="{:.1}" transform="rotate(-90 16 {:.1})" text-anchor="middle" fill="#4a5563">{}</text></svg>"##,
-        (top + bottom) / 2.0,
-        (top + bottom) / 2.0,
+        r##"<text class="axis-title" x="14" y="{cy:.1}" transform="rotate(-90 14 {cy:.1})" text-anchor="middle">{}</text></svg>"##,
         escape(&c.t("rs_axis_share")),
     );
     s
