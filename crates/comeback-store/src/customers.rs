@@ -338,6 +338,7 @@ impl Store {
             .await?;
             tx.commit().await?;
         });
+        self.forget_customer(external_id);
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Batch ingest of transactions and customers: all-or-nothing, idempotent by external id.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::PoisonError;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -15,6 +16,9 @@ use crate::{RowError, Store, StoreError};
 /// Rows per multi-row `INSERT` / `IN (...)` statement: 1000 rows × 9 parameters stay under
 /// SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
 const CHUNK: usize = 1000;
+
+/// Most customers the ingest cache of one [`Store`] holds (about 100 MB).
+const CUSTOMER_CACHE_MAX: usize = 1_000_000;
 
 /// One transaction of an ingest batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +218,29 @@ impl Store {
     /// The salted suppression hash of an external id: SHA-256(salt ‖ 0x00 ‖ id), hex.
     pub(crate) fn suppression_hash(&self, external_id: &str) -> String {
         crate::util::sha256_hex(&[self.salt.as_bytes(), b"\0", external_id.as_bytes()])
+    }
+
+    /// Caches external id → (internal id, first seen) of customers whose rows were
+    /// committed; dropped whole beyond [`CUSTOMER_CACHE_MAX`] entries.
+    fn remember_customers<'a>(&self, rows: impl Iterator<Item = (&'a str, i64, i64)>) {
+        let mut cache = self
+            .customer_ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cache.len() > CUSTOMER_CACHE_MAX {
+            cache.clear();
+        }
+        for (c, id, first) in rows {
+            cache.insert(c.to_owned(), (id, first));
+        }
+    }
+
+    /// Forgets a cached customer (after erasure).
+    pub(crate) fn forget_customer(&self, external_id: &str) {
+        self.customer_ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(external_id);
     }
 
     /// Stores a batch of transactions in one database transaction: all rows or none.
@@ -447,10 +474,26 @@ impl Store {
             let mut customers: HashMap<String, i64> = HashMap::with_capacity(first_seen.len());
             let mut list: Vec<(&str, i64)> = first_seen.into_iter().collect();
             list.sort_unstable();
+            // Customers this process has seen with an earlier or equal first sight need no
+            // look-up: ids never change and first_seen only moves earlier.
+            let mut to_check: Vec<(&str, i64)> = Vec::with_capacity(list.len());
+            {
+                let cache = self.customer_ids.lock().unwrap_or_else(PoisonError::into_inner);
+                for &(c, at) in &list {
+                    match cache.get(c) {
+                        Some(&(id, first)) if first <= at => {
+                            customers.insert(c.to_owned(), id);
+                        }
+                        _ => to_check.push((c, at)),
+                    }
+                }
+            }
+            let mut learned: Vec<(&str, i64)> = Vec::with_capacity(to_check.len());
             let mut earlier: Vec<(i64, i64)> = Vec::new();
-            for chunk in list.chunks(CHUNK) {
-                let mut qb =
-                    QueryBuilder::new("SELECT external_id, id, first_seen FROM customers WHERE external_id IN ");
+            for chunk in to_check.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new(
+                    "SELECT external_id, id, first_seen FROM customers WHERE external_id IN ",
+                );
                 push_in_list(&mut qb, chunk.iter().map(|(c, _)| *c));
                 let mut stored_first: HashMap<String, Option<i64>> = HashMap::new();
                 for r in qb.build().fetch_all(&mut *tx).await? {
@@ -460,11 +503,14 @@ impl Store {
                 }
                 let new: Vec<&(&str, i64)> =
                     chunk.iter().filter(|(c, _)| !customers.contains_key(*c)).collect();
-                for (c, at) in chunk {
-                    if let Some(old) = stored_first.get(*c)
-                        && old.is_none_or(|old| *at < old)
-                    {
-                        earlier.push((customers[*c], *at));
+                for &(c, at) in chunk {
+                    match stored_first.get(c) {
+                        Some(Some(old)) if *old <= at => learned.push((c, *old)),
+                        Some(_) => {
+                            earlier.push((customers[c], at));
+                            learned.push((c, at));
+                        }
+                        None => learned.push((c, at)),
                     }
                 }
                 if new.is_empty() {
@@ -516,6 +562,7 @@ impl Store {
                 qb.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
+            self.remember_customers(learned.iter().map(|&(c, first)| (c, customers[c], first)));
             IngestOutcome {
                 inserted: fresh.len() as u64,
                 duplicates,

@@ -91,6 +91,10 @@ pub struct Store {
     pub(crate) pool: Pool,
     /// Per-database random salt of the erasure suppression hashes (hex of 32 bytes).
     pub(crate) salt: Arc<str>,
+    /// Ingest's cache: external id → (internal id, an upper bound of first seen). Both
+    /// facts stay true under every other writer (ids never change, first seen only moves
+    /// earlier, erased customers are refused before the cache is read).
+    pub(crate) customer_ids: Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -190,6 +194,7 @@ impl StoreConfig {
         let mut store = Store {
             pool,
             salt: Arc::from(""),
+            customer_ids: Arc::default(),
         };
         store.salt = Arc::from(
             store

@@ -365,3 +365,44 @@ store_test!(
     concurrent_overlapping_batches_store_each_row_once,
     super::concurrent_batches
 );
+
+/// Ingest caches customer ids per `Store`; a second store (another server process) on the
+/// same database changes first sights and erases customers behind the first one's back.
+async fn two_stores(db: &TestDb) {
+    let a = &db.store;
+    let b = match &db.pg {
+        None => comeback_store::Store::connect(&db.sqlite_url())
+            .await
+            .unwrap(),
+        Some((url, schema)) => comeback_store::StoreConfig::new(url.clone())
+            .pg_schema(schema.clone())
+            .connect()
+            .await
+            .unwrap(),
+    };
+    a.ingest_transactions(&[
+        tx("t1", "c1", "2024-05-01T00:00:00Z", 100),
+        tx("t2", "c2", "2024-05-01T00:00:00Z", 100),
+    ])
+    .await
+    .unwrap();
+    b.ingest_transactions(&[tx("t3", "c1", "2024-03-01T00:00:00Z", 100)])
+        .await
+        .unwrap();
+    a.ingest_transactions(&[tx("t4", "c1", "2024-04-01T00:00:00Z", 100)])
+        .await
+        .unwrap();
+    let c1 = a.customer_detail("c1").await.unwrap();
+    assert_eq!(c1.customer.first_seen, Some(at("2024-03-01T00:00:00Z")));
+    assert_eq!(c1.transactions.len(), 3);
+    b.erase_customer("c2", None).await.unwrap();
+    assert_eq!(
+        rejected(
+            a.ingest_transactions(&[tx("t5", "c2", "2024-06-01T00:00:00Z", 100)])
+                .await
+        ),
+        [(0, "customer")]
+    );
+    b.close().await;
+}
+store_test!(a_second_store_does_not_confuse_the_first, super::two_stores);
