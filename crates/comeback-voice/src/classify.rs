@@ -331,13 +331,22 @@ impl Classifier {
         if is_blank(text) {
             return None;
         }
+        self.detect(text).map(|(lang, _, _)| lang)
+    }
+
+    /// Language detection that also returns the detected language's tokens and matches.
+    fn detect(&self, text: &str) -> Option<(Language, Vec<Token>, Vec<Hit>)> {
         let mut scores = language_scores(text);
+        let mut analyses = Vec::with_capacity(6);
         for lang in Language::ALL {
             let tokens = tokenize(text, lang, &self.stemmers[lang.index()]);
             let hits = self.hits(&tokens, lang);
             scores[lang.index()] += hits.iter().filter(|h| h.kind == Kind::Exact).count() as f64;
+            analyses.push((tokens, hits));
         }
-        best(&scores)
+        let lang = best(&scores)?;
+        let (tokens, hits) = analyses.swap_remove(lang.index());
+        Some((lang, tokens, hits))
     }
 
     /// Classifies one answer in `lang`, or in the detected language when `lang` is `None`
@@ -347,11 +356,17 @@ impl Classifier {
         if is_blank(text) {
             return Classification::default();
         }
-        let Some(lang) = lang.or_else(|| self.detect_language(text)) else {
+        let analysed = match lang {
+            Some(lang) => {
+                let tokens = tokenize(text, lang, &self.stemmers[lang.index()]);
+                let hits = self.hits(&tokens, lang);
+                Some((lang, tokens, hits))
+            }
+            None => self.detect(text),
+        };
+        let Some((lang, tokens, hits)) = analysed else {
             return Classification::default();
         };
-        let tokens = tokenize(text, lang, &self.stemmers[lang.index()]);
-        let hits = self.hits(&tokens, lang);
         let lex = &self.lexicons[lang.index()];
         let used: BTreeSet<usize> = hits.iter().flat_map(|h| h.tokens.iter().copied()).collect();
         let cues: Vec<usize> = (0..tokens.len())
