@@ -1,10 +1,12 @@
 //! `comeback analyze`: from a transaction file to a retention report a business owner can
 //! act on.
 //!
-//! ingest → summary → calibration/holdout comparison of BG/NBD, MBG/NBD and Pareto/NBD
-//! (see `analyze_models`) → the chosen model refitted on all data → Gamma-Gamma for spend →
+//! ingest → `comeback_analysis::analyze` (summary → calibration/holdout comparison of BG/NBD,
+//! MBG/NBD and Pareto/NBD → the chosen model refitted on all data → Gamma-Gamma for spend →
 //! per-customer scores (P(alive), expected purchases, spend, CLV, RFM, lifecycle stage,
-//! value at risk) → action lists, headline numbers, report.
+//! value at risk) → action lists, headline numbers, chart data) → summary.json,
+//! customers.csv, the action-list CSVs and report.html. The server uses the same library, so
+//! both give the same numbers.
 //!
 //! All output files are written into a fresh temporary directory beside `-o DIR` and moved
 //! into `DIR` only when every file is complete, so a failed run leaves nothing half-written.
