@@ -34,8 +34,8 @@ pub struct Customer {
 pub struct TransactionRecord {
     /// The business's id of the transaction.
     pub external_id: String,
-    /// When it happened (UTC).
-    pub occurred_at: DateTime<Utc>,
+    /// When it happened (UTC); `None` when only the local day was given.
+    pub occurred_at: Option<DateTime<Utc>>,
     /// Its local day in the location's (or business) time zone, serialised `YYYY-MM-DD`.
     #[serde(serialize_with = "ser_day")]
     pub local_day: Day,
@@ -65,7 +65,7 @@ fn ser_amount<S: serde::Serializer>(a: &Amount, s: S) -> Result<S::Ok, S::Error>
 pub struct CustomerDetail {
     /// The customer.
     pub customer: Customer,
-    /// Their transactions by instant.
+    /// Their transactions by local day, then instant (day-only rows first).
     pub transactions: Vec<TransactionRecord>,
 }
 
@@ -165,7 +165,10 @@ where
     let day: i64 = r.try_get(2)?;
     Ok(TransactionRecord {
         external_id: r.try_get(0)?,
-        occurred_at: from_micros("transactions.occurred_at", r.try_get(1)?)?,
+        occurred_at: r
+            .try_get::<Option<i64>, _>(1)?
+            .map(|us| from_micros("transactions.occurred_at", us))
+            .transpose()?,
         local_day: Day(i32::try_from(day).map_err(|_| StoreError::Corrupt {
             column: "transactions.local_day",
             value: day.to_string(),
@@ -182,7 +185,8 @@ const HISTORY_SQL: &str = "SELECT t.external_id, t.occurred_at, t.local_day, t.a
      t.currency, l.code, e.code, t.channel FROM transactions t \
      LEFT JOIN locations l ON l.id = t.location_id \
      LEFT JOIN employees e ON e.id = t.employee_id \
-     WHERE t.customer_id = $1 ORDER BY t.occurred_at, t.external_id";
+     WHERE t.customer_id = $1 ORDER BY t.local_day, \
+     CASE WHEN t.occurred_at IS NULL THEN 0 ELSE 1 END, t.occurred_at, t.external_id";
 
 impl Store {
     /// One page of customers ordered by external id (byte order on both backends), after

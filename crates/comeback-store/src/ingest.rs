@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::PoisonError;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use comeback_core::{Amount, Day};
 use sqlx::{QueryBuilder, Row};
@@ -27,8 +27,9 @@ pub struct TransactionInput {
     pub external_id: String,
     /// The customer's external id (the customer is created on first sight).
     pub customer: String,
-    /// When it happened (UTC instant).
-    pub occurred_at: DateTime<Utc>,
+    /// When it happened: a UTC instant, or only the business-local day (what the CLI's
+    /// file parser yields for date-only columns).
+    pub time: TransactionTime,
     /// Exact amount; negative for refunds.
     pub amount: Amount,
     /// ISO 4217 code, three upper-case letters.
@@ -42,23 +43,84 @@ pub struct TransactionInput {
 }
 
 impl TransactionInput {
-    /// A transaction without location, employee or channel.
+    /// A transaction without location, employee or channel; `time` is a
+    /// `DateTime<Utc>` or a local [`Day`].
     pub fn new(
         external_id: impl Into<String>,
         customer: impl Into<String>,
-        occurred_at: DateTime<Utc>,
+        time: impl Into<TransactionTime>,
         amount: Amount,
         currency: impl Into<String>,
     ) -> Self {
         TransactionInput {
             external_id: external_id.into(),
             customer: customer.into(),
-            occurred_at,
+            time: time.into(),
             amount,
             currency: currency.into(),
             location: None,
             employee: None,
             channel: None,
+        }
+    }
+}
+
+/// When a transaction happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionTime {
+    /// A UTC instant; its local day follows from the location's time zone.
+    Instant(DateTime<Utc>),
+    /// Only the business-local calendar day is known (stored with no instant).
+    LocalDay(Day),
+}
+
+impl From<DateTime<Utc>> for TransactionTime {
+    fn from(t: DateTime<Utc>) -> Self {
+        TransactionTime::Instant(t)
+    }
+}
+
+impl From<Day> for TransactionTime {
+    fn from(d: Day) -> Self {
+        TransactionTime::LocalDay(d)
+    }
+}
+
+impl TransactionTime {
+    /// (instant in µs, local day) as stored for a transaction in `tz`.
+    fn stored(self, tz: Tz) -> (Option<i64>, i64) {
+        match self {
+            TransactionTime::Instant(t) => (Some(to_micros(t)), i64::from(local_day(t, tz).0)),
+            TransactionTime::LocalDay(d) => (None, i64::from(d.0)),
+        }
+    }
+
+    /// The instant that counts as first sight: the instant itself, or the start of the
+    /// local day in `tz` (the first existing local time of that day, so a day that starts
+    /// in a DST gap still has one).
+    fn first_sight(self, tz: Tz) -> i64 {
+        match self {
+            TransactionTime::Instant(t) => to_micros(t),
+            TransactionTime::LocalDay(d) => {
+                let date = d.date().unwrap_or_default();
+                (0..24)
+                    .find_map(|h| {
+                        date.and_hms_opt(h, 0, 0)
+                            .and_then(|l| tz.from_local_datetime(&l).earliest())
+                    })
+                    .map_or_else(
+                        || to_micros(date.and_time(NaiveTime::MIN).and_utc()),
+                        |t| to_micros(t.with_timezone(&Utc)),
+                    )
+            }
+        }
+    }
+
+    /// The identity of this time: (instant, None) or (None, day).
+    fn identity(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            TransactionTime::Instant(t) => (Some(to_micros(t)), None),
+            TransactionTime::LocalDay(d) => (None, Some(i64::from(d.0))),
         }
     }
 }
@@ -128,7 +190,7 @@ pub(crate) fn local_day(at: DateTime<Utc>, tz: Tz) -> Day {
 #[derive(Debug, PartialEq, Eq)]
 struct Content<'a> {
     customer: Option<&'a str>,
-    occurred_at: i64,
+    time: (Option<i64>, Option<i64>),
     amount: i64,
     currency: &'a str,
     location: Option<&'a str>,
@@ -140,7 +202,7 @@ impl<'a> From<&'a TransactionInput> for Content<'a> {
     fn from(t: &'a TransactionInput) -> Self {
         Content {
             customer: Some(&t.customer),
-            occurred_at: to_micros(t.occurred_at),
+            time: t.time.identity(),
             amount: t.amount.micros(),
             currency: &t.currency,
             location: t.location.as_deref(),
@@ -153,7 +215,8 @@ impl<'a> From<&'a TransactionInput> for Content<'a> {
 /// A stored transaction as compared with a re-sent one.
 struct StoredContent {
     customer: Option<String>,
-    occurred_at: i64,
+    occurred_at: Option<i64>,
+    local_day: i64,
     amount: i64,
     currency: String,
     location: Option<String>,
@@ -165,7 +228,10 @@ impl StoredContent {
     fn content(&self) -> Content<'_> {
         Content {
             customer: self.customer.as_deref(),
-            occurred_at: self.occurred_at,
+            time: match self.occurred_at {
+                Some(us) => (Some(us), None),
+                None => (None, Some(self.local_day)),
+            },
             amount: self.amount,
             currency: &self.currency,
             location: self.location.as_deref(),
@@ -369,7 +435,7 @@ impl Store {
             let ids: Vec<&str> = first_in_batch.keys().copied().collect();
             for chunk in ids.chunks(CHUNK) {
                 let mut qb = QueryBuilder::new(
-                    "SELECT t.external_id, c.external_id, t.occurred_at, t.amount_micros, \
+                    "SELECT t.external_id, c.external_id, t.occurred_at, t.local_day, t.amount_micros, \
                      t.currency, l.code, e.code, t.channel FROM transactions t \
                      JOIN customers c ON c.id = t.customer_id \
                      LEFT JOIN locations l ON l.id = t.location_id \
@@ -382,11 +448,12 @@ impl Store {
                         StoredContent {
                             customer: r.try_get(1)?,
                             occurred_at: r.try_get(2)?,
-                            amount: r.try_get(3)?,
-                            currency: r.try_get(4)?,
-                            location: r.try_get(5)?,
-                            employee: r.try_get(6)?,
-                            channel: r.try_get(7)?,
+                            local_day: r.try_get(3)?,
+                            amount: r.try_get(4)?,
+                            currency: r.try_get(5)?,
+                            location: r.try_get(6)?,
+                            employee: r.try_get(7)?,
+                            channel: r.try_get(8)?,
                         },
                     );
                 }
@@ -460,10 +527,14 @@ impl Store {
             }
 
             // 6. Customers on first sight; first_seen moves to the earliest transaction.
+            let tz_of = |t: &TransactionInput| match &t.location {
+                Some(l) => locations[l].1,
+                None => business_tz,
+            };
             let mut first_seen: HashMap<&str, i64> = HashMap::new();
             for &i in &fresh {
                 let t = &batch[i];
-                let at = to_micros(t.occurred_at);
+                let at = t.time.first_sight(tz_of(t));
                 first_seen
                     .entry(t.customer.as_str())
                     .and_modify(|v| *v = (*v).min(at))
@@ -542,17 +613,12 @@ impl Store {
                 );
                 qb.push_values(chunk.iter(), |mut b, &i| {
                     let t = &batch[i];
-                    let (location_id, tz) = match &t.location {
-                        Some(l) => {
-                            let (id, tz) = locations[l];
-                            (Some(id), tz)
-                        }
-                        None => (None, business_tz),
-                    };
+                    let location_id = t.location.as_ref().map(|l| locations[l].0);
+                    let (occurred_at, day) = t.time.stored(tz_of(t));
                     b.push_bind(t.external_id.as_str())
                         .push_bind(customers[t.customer.as_str()])
-                        .push_bind(to_micros(t.occurred_at))
-                        .push_bind(i64::from(local_day(t.occurred_at, tz).0))
+                        .push_bind(occurred_at)
+                        .push_bind(day)
                         .push_bind(t.amount.micros())
                         .push_bind(t.currency.as_str())
                         .push_bind(location_id)

@@ -15,7 +15,8 @@
 //! # async fn demo() -> Result<(), comeback_store::StoreError> {
 //! use comeback_store::{Store, TransactionInput};
 //! let store = Store::connect("sqlite://comeback.db").await?;
-//! let row = TransactionInput::new("t-1", "c-1", "2024-03-01T10:00:00Z".parse().unwrap(),
+//! let when: chrono::DateTime<chrono::Utc> = "2024-03-01T10:00:00Z".parse().unwrap();
+//! let row = TransactionInput::new("t-1", "c-1", when,
 //!     comeback_core::Amount::from_micros(12_500_000), "EUR");
 //! let outcome = store.ingest_transactions(&[row]).await?;
 //! assert_eq!(outcome.inserted, 1);
@@ -31,7 +32,8 @@
 //!   every argument at run time.
 //! - **Storage units.** Instants are `BIGINT` microseconds since 1970-01-01T00:00:00Z (UTC);
 //!   the local day of a transaction (days since 1970-01-01 in its location's IANA time zone,
-//!   [`comeback_core::Day`]) is computed once at ingest with chrono-tz and stored beside it,
+//!   [`comeback_core::Day`]) is computed once at ingest with chrono-tz and stored beside it
+//!   (a row known by its day only, as the CLI's file parser yields, has no instant),
 //!   so the CLI, the server and plain summary SQL agree on days; money is `BIGINT` millionths
 //!   of the currency unit (exactly [`comeback_core::Amount`]) beside an ISO 4217 code —
 //!   never a binary float.
@@ -61,7 +63,7 @@ pub use accounts::{
 };
 pub use customers::{Customer, CustomerDetail, CustomerExport, LogQuery, Page, TransactionRecord};
 pub use error::{RowError, StoreError};
-pub use ingest::{CustomerInput, IngestOutcome, TransactionInput, UpsertOutcome};
+pub use ingest::{CustomerInput, IngestOutcome, TransactionInput, TransactionTime, UpsertOutcome};
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, MigrationFile};
 pub use places::{Employee, Location};
 pub use store::{Backend, Store, StoreConfig};

@@ -1,8 +1,8 @@
 -- Comeback store, schema version 1 (SQLite). Times are BIGINT microseconds since
--- 1970-01-01T00:00:00Z (UTC); local days are days since 1970-01-01 in the business time
--- zone (comeback_core::Day); money is BIGINT millionths of the currency unit
--- (comeback_core::Amount), never a binary float. The PostgreSQL twin is
--- ../postgres/0001_schema.sql.
+-- 1970-01-01T00:00:00Z (UTC), NULL for a transaction known by its day only; local days are
+-- days since 1970-01-01 in the business time zone (comeback_core::Day); money is BIGINT
+-- millionths of the currency unit (comeback_core::Amount), never a binary float. The
+-- PostgreSQL twin is ../postgres/0001_schema.sql.
 
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY NOT NULL,
@@ -39,7 +39,7 @@ CREATE TABLE transactions (
     id            INTEGER PRIMARY KEY,
     external_id   TEXT NOT NULL UNIQUE,
     customer_id   INTEGER NOT NULL REFERENCES customers (id),
-    occurred_at   BIGINT NOT NULL,
+    occurred_at   BIGINT,
     local_day     BIGINT NOT NULL,
     amount_micros BIGINT NOT NULL,
     currency      TEXT NOT NULL,

@@ -206,7 +206,7 @@ async fn local_days(db: &TestDb) {
     got.sort_by(|a, b| a.external_id.cmp(&b.external_id));
     assert_eq!(got.len(), expected.len());
     for (t, (date, day)) in got.iter().zip(&expected) {
-        assert_eq!(t.local_day, *day, "{} in {:?}", t.occurred_at, t.location);
+        assert_eq!(t.local_day, *day, "{:?} in {:?}", t.occurred_at, t.location);
         assert_eq!(t.local_day.to_string(), *date);
     }
 
@@ -406,3 +406,62 @@ async fn two_stores(db: &TestDb) {
     b.close().await;
 }
 store_test!(a_second_store_does_not_confuse_the_first, super::two_stores);
+
+/// Rows known by their local day only (what the CLI's file parser yields for date
+/// columns) are stored without an instant, re-sent as duplicates, and start the customer's
+/// first sight at the local midnight of their location.
+async fn day_only_rows(db: &TestDb) {
+    let s = &db.store;
+    s.upsert_location(&Location {
+        code: "hel".into(),
+        name: None,
+        time_zone: "Europe/Helsinki".into(),
+    })
+    .await
+    .unwrap();
+    let day = Day::from_ymd(2024, 3, 31).unwrap();
+    let mut a = comeback_store::TransactionInput::new(
+        "d1",
+        "c1",
+        day,
+        Amount::from_micros(5_000_000),
+        "EUR",
+    );
+    a.location = Some("hel".into());
+    let mut b = tx("d2", "c1", "2024-03-31T08:00:00Z", 100);
+    b.location = Some("hel".into());
+    let batch = vec![b, a.clone()];
+    assert_eq!(s.ingest_transactions(&batch).await.unwrap().inserted, 2);
+    assert_eq!(s.ingest_transactions(&batch).await.unwrap().duplicates, 2);
+    // The same id as an instant on that day is another transaction: a conflict.
+    let mut c = tx("d1", "c1", "2024-03-31T08:00:00Z", 500);
+    c.location = Some("hel".into());
+    assert_eq!(
+        rejected(s.ingest_transactions(&[c]).await),
+        [(0, "external_id")]
+    );
+    let d = s.customer_detail("c1").await.unwrap();
+    let ids: Vec<&str> = d
+        .transactions
+        .iter()
+        .map(|t| t.external_id.as_str())
+        .collect();
+    assert_eq!(ids, ["d1", "d2"], "day-only rows first within their day");
+    assert_eq!(d.transactions[0].occurred_at, None);
+    assert_eq!(d.transactions[0].local_day, day);
+    assert_eq!(d.transactions[1].local_day, day);
+    // Local midnight of 31 March 2024 in Helsinki (UTC+2) is 30 March 22:00 UTC
+    // (reference/local_days.csv has the same boundary).
+    assert_eq!(d.customer.first_seen, Some(at("2024-03-30T22:00:00Z")));
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(
+        json["transactions"][0]["occurred_at"],
+        serde_json::Value::Null
+    );
+    let log = s.transaction_log(&LogQuery::default()).await.unwrap();
+    assert_eq!(
+        log.occasions(0, comeback_core::Collapse::Day),
+        [(day, Amount::from_micros(6_000_000))]
+    );
+}
+store_test!(rows_known_by_day_only, super::day_only_rows);
