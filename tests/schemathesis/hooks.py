@@ -1,0 +1,44 @@
+"""Schemathesis hooks for the Comeback API run (loaded through SCHEMATHESIS_HOOKS by run.sh).
+
+The run authenticates as one admin with one API token. A few operations, called on that
+admin or that token, would lock the run out for every later request (401 or "password
+change required" 403) and turn the rest of the run into a test of the lock-out:
+
+- DELETE /api/v1/tokens/{id} on the run's own token (revoked),
+- POST /api/v1/users/{id}/password-reset on the run's own admin (temporary password),
+- PATCH /api/v1/users/{id} on the run's own admin (role or locations changed).
+
+Before each call such a case is redirected to the spare user or token that bootstrap.py
+made for the purpose, so the operation is still exercised, with its success response,
+on a real resource. Every other generated case is sent unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+
+import schemathesis
+
+_ADMIN_ID = os.environ["COMEBACK_ST_ADMIN_ID"]
+_TOKEN_ID = os.environ["COMEBACK_ST_TOKEN_ID"]
+_SPARE_USER_ID = os.environ["COMEBACK_ST_SPARE_USER_ID"]
+_SPARE_TOKEN_ID = os.environ["COMEBACK_ST_SPARE_TOKEN_ID"]
+
+# (method, path template) -> (protected id, spare id)
+_PROTECTED = {
+    ("DELETE", "/api/v1/tokens/{id}"): (_TOKEN_ID, _SPARE_TOKEN_ID),
+    ("POST", "/api/v1/users/{id}/password-reset"): (_ADMIN_ID, _SPARE_USER_ID),
+    ("PATCH", "/api/v1/users/{id}"): (_ADMIN_ID, _SPARE_USER_ID),
+}
+
+
+@schemathesis.hook
+def before_call(context, case, **kwargs):
+    """Redirects a case aimed at the run's own credentials to the spare resource."""
+    rule = _PROTECTED.get((case.method.upper(), case.path))
+    if rule is None or not case.path_parameters:
+        return
+    protected, spare = rule
+    for name, value in list(case.path_parameters.items()):
+        if str(value).lstrip("+").lstrip("0") == protected.lstrip("0"):
+            case.path_parameters[name] = int(spare)

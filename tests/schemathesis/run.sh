@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Property-based API test: schemathesis generates requests from the OpenAPI document of a
+# real `comeback serve` and fails on any 5xx or any response that violates the document.
+#
+#   tests/schemathesis/run.sh [extra `schemathesis run` options, e.g. --max-examples 200]
+#
+# 1. Creates the venv $SCHEMATHESIS_VENV (default .schemathesis-venv) from the pinned
+#    requirements.txt, wheels only, when it is missing or the pins changed (~40 s).
+# 2. Builds `comeback` (debug) unless COMEBACK_BIN names a binary, and starts
+#    `comeback serve` on a fresh SQLite file in a temporary directory, on a free loopback
+#    port, with cheap argon2 costs.
+# 3. bootstrap.py: first admin through the printed one-time set-up link, API token,
+#    a few users, the transactions of data/CDNOW_sample.txt posted through the API.
+# 4. `schemathesis run` of every operation in /api/openapi.json with the token, the
+#    checks below, a bounded number of examples and a fixed seed; hooks.py keeps the run
+#    from revoking its own token or resetting its own password.
+# The exit code is schemathesis's (non-zero on any failure); the server log is printed
+# when something fails.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+export PYTHONDONTWRITEBYTECODE=1
+
+venv="${SCHEMATHESIS_VENV:-$repo/.schemathesis-venv}"
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
+if [[ ! -x "$venv/bin/schemathesis" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+  echo "schemathesis: creating $venv" >&2
+  start=$SECONDS
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: \
+    -r "$here/requirements.txt"
+  echo "$want" >"$stamp"
+  echo "schemathesis: venv ready in $((SECONDS - start)) s" >&2
+fi
+
+if [[ -z "${COMEBACK_BIN:-}" ]]; then
+  (cd "$repo" && cargo build --quiet -p comeback)
+  COMEBACK_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/comeback"
+fi
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+show_log() {
+  echo "---- comeback serve log (last 200 lines) ----" >&2
+  tail -n 200 "$work/serve.log" >&2 || true
+}
+
+# Port 0: the server picks a free port; the set-up link it prints names the bound address.
+COMEBACK_ARGON2_MEMORY_KIB=8 COMEBACK_ARGON2_ITERATIONS=1 COMEBACK_ARGON2_PARALLELISM=1 \
+  RUST_LOG="${RUST_LOG:-info}" \
+  "$COMEBACK_BIN" serve --database-url "sqlite://$work/comeback.db" --bind 127.0.0.1:0 \
+  --insecure-cookie >"$work/serve.log" 2>&1 &
+server_pid=$!
+
+link=""
+for _ in $(seq 1 300); do
+  link="$(grep -oE 'http://127\.0\.0\.1:[0-9]+/setup\?token=[0-9a-f]{64}' "$work/serve.log" | head -n1 || true)"
+  [[ -n "$link" ]] && break
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "schemathesis: comeback serve exited before printing the set-up link" >&2
+    show_log
+    exit 1
+  fi
+  sleep 0.1
+done
+if [[ -z "$link" ]]; then
+  echo "schemathesis: no set-up link from comeback serve within 30 s" >&2
+  show_log
+  exit 1
+fi
+base="${link%%/setup*}"
+setup_token="${link##*token=}"
+
+if ! "$venv/bin/python" "$here/bootstrap.py" "$base" "$setup_token" \
+  "$repo/data/CDNOW_sample.txt" "$work/env.sh"; then
+  show_log
+  exit 1
+fi
+# shellcheck source=/dev/null
+source "$work/env.sh"
+
+status=0
+SCHEMATHESIS_HOOKS="$here/hooks.py" "$venv/bin/schemathesis" run "$base/api/openapi.json" \
+  --header "Authorization: Bearer $COMEBACK_ST_TOKEN" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,missing_required_header,unsupported_method,ignored_auth \
+  --phases examples,coverage,fuzzing,stateful \
+  --max-examples 50 \
+  --seed 20261130 \
+  --workers 2 \
+  --generation-database none \
+  --no-color \
+  "$@" || status=$?
+if [[ $status -ne 0 ]]; then
+  show_log
+fi
+exit "$status"
