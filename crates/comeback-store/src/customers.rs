@@ -204,6 +204,21 @@ impl Store {
         limit: u32,
         search: Option<&str>,
     ) -> Result<Page<Customer>, StoreError> {
+        self.list_customers_at(None, cursor, limit, search).await
+    }
+
+    /// As [`list_customers`](Self::list_customers), limited to customers with at least one
+    /// transaction at one of the `locations` (codes) when given — a manager's view.
+    ///
+    /// # Errors
+    /// As [`list_customers`](Self::list_customers).
+    pub async fn list_customers_at(
+        &self,
+        locations: Option<&[String]>,
+        cursor: Option<&str>,
+        limit: u32,
+        search: Option<&str>,
+    ) -> Result<Page<Customer>, StoreError> {
         if !(1..=1000).contains(&limit) {
             return Err(StoreError::Invalid {
                 field: "limit",
@@ -230,6 +245,22 @@ impl Store {
                     .push(" ESCAPE '\\' OR LOWER(email) LIKE ")
                     .push_bind(pat.as_str())
                     .push(" ESCAPE '\\')");
+            }
+            if let Some(codes) = locations {
+                qb.push(
+                    " AND EXISTS (SELECT 1 FROM transactions t JOIN locations l \
+                     ON l.id = t.location_id WHERE t.customer_id = customers.id AND l.code IN ",
+                );
+                if codes.is_empty() {
+                    qb.push("(NULL))");
+                } else {
+                    qb.push("(");
+                    let mut sep = qb.separated(", ");
+                    for c in codes {
+                        sep.push_bind(c.as_str());
+                    }
+                    qb.push("))");
+                }
             }
             qb.push(" ORDER BY external_id LIMIT ")
                 .push_bind(i64::from(limit) + 1);
@@ -344,6 +375,44 @@ impl Store {
         });
         self.forget_customer(external_id);
         Ok(())
+    }
+
+    /// True when the customer has at least one transaction at one of the `locations`
+    /// (codes): whether a manager of those locations may see them.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown (or erased) customer; [`StoreError::Database`].
+    pub async fn customer_visited(
+        &self,
+        external_id: &str,
+        locations: &[String],
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> = on_pool!(self, p => {
+            let id: i64 = sqlx::query_scalar("SELECT id FROM customers WHERE external_id = $1")
+                .bind(external_id)
+                .fetch_optional(p)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "customer",
+                    key: external_id.to_owned(),
+                })?;
+            if locations.is_empty() {
+                None
+            } else {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT t.id FROM transactions t JOIN locations l ON l.id = t.location_id \
+                     WHERE t.customer_id = ",
+                );
+                qb.push_bind(id).push(" AND l.code IN (");
+                let mut sep = qb.separated(", ");
+                for c in locations {
+                    sep.push_bind(c.as_str());
+                }
+                qb.push(") LIMIT 1");
+                qb.build_query_scalar().fetch_optional(p).await?
+            }
+        });
+        Ok(found.is_some())
     }
 
     /// True when `external_id` belongs to an erased customer (its salted hash is in the

@@ -272,6 +272,15 @@ impl Store {
         }
     }
 
+    /// Checks that the database answers (`SELECT 1`), for a health endpoint.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when it does not.
+    pub async fn health(&self) -> Result<(), StoreError> {
+        on_pool!(self, p => { sqlx::query("SELECT 1").execute(p).await?; });
+        Ok(())
+    }
+
     /// Closes every connection of the pool (waits for those in use).
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await)

@@ -14,6 +14,27 @@ pub struct TestDb {
     pub dir: Option<tempfile::TempDir>,
     /// PostgreSQL: the server URL and the schema of this test.
     pub pg: Option<(String, String)>,
+    /// Drops the schema when the test panics before [`TestDb::cleanup`].
+    _guard: SchemaGuard,
+}
+
+/// Drops a PostgreSQL test schema when dropped (on a thread of its own, as `Drop` cannot
+/// await), so that a failing test leaves nothing behind.
+struct SchemaGuard(Option<(String, String)>);
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = self.0.take() {
+            let _ = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(drop_schema(&url, &schema));
+            })
+            .join();
+        }
+    }
 }
 
 impl TestDb {
@@ -31,6 +52,7 @@ impl TestDb {
             store,
             dir: Some(dir),
             pg: None,
+            _guard: SchemaGuard(None),
         }
     }
 
@@ -68,7 +90,8 @@ impl TestDb {
         Some(TestDb {
             store,
             dir: None,
-            pg: Some((url, schema)),
+            pg: Some((url.clone(), schema.clone())),
+            _guard: SchemaGuard(Some((url, schema))),
         })
     }
 
@@ -126,10 +149,11 @@ impl TestDb {
         }
     }
 
-    /// Closes the pool and drops the PostgreSQL schema.
-    pub async fn cleanup(self) {
+    /// Closes the pool and drops the PostgreSQL schema (also done on a panic, by the
+    /// guard).
+    pub async fn cleanup(mut self) {
         self.store.close().await;
-        if let Some((url, schema)) = self.pg {
+        if let Some((url, schema)) = self._guard.0.take() {
             drop_schema(&url, &schema).await;
         }
     }
@@ -157,6 +181,8 @@ pub fn fresh_schema() -> String {
 pub async fn drop_schema(url: &str, schema: &str) {
     use sqlx::Connection;
     if let Ok(mut c) = sqlx::PgConnection::connect(url).await {
+        // A panicking test may leave a transaction open: never wait long for its locks.
+        let _ = sqlx::query("SET lock_timeout = '5s'").execute(&mut c).await;
         let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
         let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
         let _ = c.close().await;

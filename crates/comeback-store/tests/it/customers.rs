@@ -361,3 +361,92 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+async fn location_views(db: &TestDb) {
+    let s = &db.store;
+    for code in ["hel", "tre", "oulu"] {
+        s.upsert_location(&comeback_store::Location {
+            code: code.into(),
+            name: None,
+            time_zone: "Europe/Helsinki".into(),
+        })
+        .await
+        .unwrap();
+    }
+    let at_loc = |id: &str, c: &str, l: &str| {
+        let mut t = tx(id, c, "2024-01-01T10:00:00Z", 100);
+        t.location = Some(l.into());
+        t
+    };
+    s.ingest_transactions(&[
+        at_loc("t1", "c1", "hel"),
+        at_loc("t2", "c2", "tre"),
+        at_loc("t3", "c3", "hel"),
+        at_loc("t4", "c3", "tre"),
+        tx("t5", "c4", "2024-01-01T10:00:00Z", 100),
+    ])
+    .await
+    .unwrap();
+    s.upsert_customers(&[customer("c5")]).await.unwrap();
+    let ids = |p: comeback_store::Page<comeback_store::Customer>| -> Vec<String> {
+        p.items.into_iter().map(|c| c.external_id).collect()
+    };
+    let hel = ["hel".to_owned()];
+    let both = ["hel".to_owned(), "tre".to_owned()];
+    let oulu = ["oulu".to_owned()];
+    assert_eq!(
+        ids(s
+            .list_customers_at(Some(&hel), None, 10, None)
+            .await
+            .unwrap()),
+        ["c1", "c3"]
+    );
+    assert_eq!(
+        ids(s
+            .list_customers_at(Some(&both), None, 10, None)
+            .await
+            .unwrap()),
+        ["c1", "c2", "c3"]
+    );
+    assert!(
+        s.list_customers_at(Some(&oulu), None, 10, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        s.list_customers_at(Some(&[]), None, 10, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(
+        ids(s.list_customers_at(None, None, 10, None).await.unwrap()),
+        ["c1", "c2", "c3", "c4", "c5"]
+    );
+    // Paging within a view.
+    let first = s
+        .list_customers_at(Some(&both), None, 2, None)
+        .await
+        .unwrap();
+    let cursor = first.next_cursor.clone().unwrap();
+    assert_eq!(ids(first), ["c1", "c2"]);
+    let second = s
+        .list_customers_at(Some(&both), Some(&cursor), 2, None)
+        .await
+        .unwrap();
+    assert_eq!(second.next_cursor, None);
+    assert_eq!(ids(second), ["c3"]);
+    assert!(s.customer_visited("c3", &hel).await.unwrap());
+    assert!(!s.customer_visited("c2", &hel).await.unwrap());
+    assert!(!s.customer_visited("c4", &both).await.unwrap());
+    assert!(!s.customer_visited("c1", &[]).await.unwrap());
+    assert!(matches!(
+        s.customer_visited("nobody", &hel).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    s.health().await.unwrap();
+}
+store_test!(manager_views_by_location, super::location_views);
