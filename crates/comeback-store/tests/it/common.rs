@@ -75,11 +75,15 @@ impl TestDb {
         test: &str,
         f: impl FnOnce(StoreConfig) -> StoreConfig,
     ) -> Option<TestDb> {
+        // The harness's name of the test, without the binary's crate name.
+        let test = test.strip_prefix("it::").unwrap_or(test);
         let Ok(url) = std::env::var(PG_ENV) else {
             if std::env::var_os("CI").is_some() {
                 panic!("{test}: {PG_ENV} not set but CI is");
             }
-            eprintln!("SKIPPED {test}: {PG_ENV} not set");
+            // Straight to stderr: the test harness captures eprintln! of passing tests.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {PG_ENV} not set");
             return None;
         };
         let schema = fresh_schema();
