@@ -212,40 +212,11 @@ impl<'a> From<&'a TransactionInput> for Content<'a> {
     }
 }
 
-/// A stored transaction as compared with a re-sent one.
-struct StoredContent {
-    customer: Option<String>,
-    occurred_at: Option<i64>,
-    local_day: i64,
-    amount: i64,
-    currency: String,
-    location: Option<String>,
-    employee: Option<String>,
-    channel: Option<String>,
-}
-
-impl StoredContent {
-    fn content(&self) -> Content<'_> {
-        Content {
-            customer: self.customer.as_deref(),
-            time: match self.occurred_at {
-                Some(us) => (Some(us), None),
-                None => (None, Some(self.local_day)),
-            },
-            amount: self.amount,
-            currency: &self.currency,
-            location: self.location.as_deref(),
-            employee: self.employee.as_deref(),
-            channel: self.channel.as_deref(),
-        }
-    }
-}
-
-/// Runs `op` again (up to 8 times) when it lost a race: another batch committed one of
-/// the same new unique keys (external ids) between our look-up and our insert, which
-/// PostgreSQL reports as a unique violation and which the next attempt sees as a duplicate;
-/// or a deadlock (SQLSTATE 40P01), which keys inserted in sorted order make unlikely.
-/// (SQLite write transactions start with `BEGIN IMMEDIATE` and cannot race.)
+/// Runs `op` again (up to 8 times) when it lost a race to a concurrent batch: a
+/// PostgreSQL unique violation (two batches creating the same new customer) or a deadlock
+/// (SQLSTATE 40P01, made unlikely by inserting keys in sorted order). The next attempt
+/// finds the winner's rows. SQLite write transactions start with `BEGIN IMMEDIATE` and
+/// cannot race.
 async fn retry_on_race<T, F, Fut>(op: F) -> Result<T, StoreError>
 where
     F: Fn() -> Fut,
@@ -430,39 +401,12 @@ impl Store {
                 }
             }
 
-            // 4. Already stored external ids: duplicates or conflicts.
-            let mut stored: HashMap<String, StoredContent> = HashMap::new();
-            let ids: Vec<&str> = first_in_batch.keys().copied().collect();
-            for chunk in ids.chunks(CHUNK) {
-                let mut qb = QueryBuilder::new(
-                    "SELECT t.external_id, c.external_id, t.occurred_at, t.local_day, t.amount_micros, \
-                     t.currency, l.code, e.code, t.channel FROM transactions t \
-                     JOIN customers c ON c.id = t.customer_id \
-                     LEFT JOIN locations l ON l.id = t.location_id \
-                     LEFT JOIN employees e ON e.id = t.employee_id WHERE t.external_id IN ",
-                );
-                push_in_list(&mut qb, chunk.iter().copied());
-                for r in qb.build().fetch_all(&mut *tx).await? {
-                    stored.insert(
-                        r.try_get(0)?,
-                        StoredContent {
-                            customer: r.try_get(1)?,
-                            occurred_at: r.try_get(2)?,
-                            local_day: r.try_get(3)?,
-                            amount: r.try_get(4)?,
-                            currency: r.try_get(5)?,
-                            location: r.try_get(6)?,
-                            employee: r.try_get(7)?,
-                            channel: r.try_get(8)?,
-                        },
-                    );
-                }
-            }
-
-            let mut duplicates = 0u64;
+            // 4. Rows refused by what the database knows: erased customers, unknown
+            // locations. Stored external ids are recognised at the insert (step 7/8).
+            let mut duplicates = batch_dups.iter().filter(|d| **d).count() as u64;
             let mut fresh: Vec<usize> = Vec::with_capacity(batch.len());
             for (i, t) in batch.iter().enumerate() {
-                if refused[i] {
+                if refused[i] || batch_dups[i] {
                     continue;
                 }
                 if suppressed.contains(t.customer.as_str()) {
@@ -479,22 +423,7 @@ impl Store {
                     errors.push(RowError::new(i, "location", format!("unknown location {l:?}")));
                     continue;
                 }
-                if batch_dups[i] {
-                    duplicates += 1;
-                    continue;
-                }
-                match stored.get(&t.external_id) {
-                    None => fresh.push(i),
-                    Some(s) if s.content() == Content::from(t) => duplicates += 1,
-                    Some(_) => errors.push(RowError::new(
-                        i,
-                        "external_id",
-                        format!(
-                            "{:?} is already stored with different content",
-                            t.external_id
-                        ),
-                    )),
-                }
+                fresh.push(i);
             }
             if !errors.is_empty() {
                 tx.rollback().await?;
@@ -604,8 +533,11 @@ impl Store {
                     .await?;
             }
 
-            // 7. The transactions themselves, by external id.
+            // 7. The transactions themselves, by external id; ids already stored are
+            // skipped by the unique index (and by a concurrent batch's: PostgreSQL waits for
+            // it to commit).
             fresh.sort_unstable_by(|&a, &b| batch[a].external_id.cmp(&batch[b].external_id));
+            let mut inserted = 0u64;
             for chunk in fresh.chunks(CHUNK) {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO transactions (external_id, customer_id, occurred_at, local_day, \
@@ -625,12 +557,64 @@ impl Store {
                         .push_bind(t.employee.as_deref().map(|e| employees[e]))
                         .push_bind(t.channel.as_deref());
                 });
-                qb.build().execute(&mut *tx).await?;
+                qb.push(" ON CONFLICT (external_id) DO NOTHING");
+                inserted += qb.build().execute(&mut *tx).await?.rows_affected();
+            }
+            duplicates += fresh.len() as u64 - inserted;
+
+            // 8. A skipped row must equal the stored one; the database compares, so only
+            // conflicts come back (none in the usual case).
+            if inserted < fresh.len() as u64 {
+                for chunk in fresh.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::new(
+                        "WITH b (external_id, customer, occurred_at, local_day, amount_micros, \
+                         currency, location, employee, channel) AS (",
+                    );
+                    qb.push_values(chunk.iter(), |mut b, &i| {
+                        let t = &batch[i];
+                        let (occurred_at, day) = t.time.stored(tz_of(t));
+                        b.push_bind(t.external_id.as_str())
+                            .push_bind(t.customer.as_str())
+                            .push_bind(occurred_at)
+                            .push_bind(day)
+                            .push_bind(t.amount.micros())
+                            .push_bind(t.currency.as_str())
+                            .push_bind(t.location.as_deref())
+                            .push_bind(t.employee.as_deref())
+                            .push_bind(t.channel.as_deref());
+                    });
+                    qb.push(
+                        ") SELECT b.external_id FROM b \
+                         JOIN transactions t ON t.external_id = b.external_id \
+                         JOIN customers c ON c.id = t.customer_id \
+                         LEFT JOIN locations l ON l.id = t.location_id \
+                         LEFT JOIN employees e ON e.id = t.employee_id \
+                         WHERE NOT (c.external_id IS NOT DISTINCT FROM b.customer \
+                         AND t.occurred_at IS NOT DISTINCT FROM b.occurred_at \
+                         AND t.local_day = b.local_day AND t.amount_micros = b.amount_micros \
+                         AND t.currency = b.currency AND l.code IS NOT DISTINCT FROM b.location \
+                         AND e.code IS NOT DISTINCT FROM b.employee \
+                         AND t.channel IS NOT DISTINCT FROM b.channel)",
+                    );
+                    for r in qb.build().fetch_all(&mut *tx).await? {
+                        let id: String = r.try_get(0)?;
+                        errors.push(RowError::new(
+                            first_in_batch[id.as_str()],
+                            "external_id",
+                            format!("{id:?} is already stored with different content"),
+                        ));
+                    }
+                }
+                if !errors.is_empty() {
+                    tx.rollback().await?;
+                    errors.sort_by_key(|e| e.index);
+                    return Err(StoreError::Rejected { rows: errors });
+                }
             }
             tx.commit().await?;
             self.remember_customers(learned.iter().map(|&(c, first)| (c, customers[c], first)));
             IngestOutcome {
-                inserted: fresh.len() as u64,
+                inserted,
                 duplicates,
             }
         });

@@ -19,6 +19,9 @@ async fn count_transactions(db: &TestDb) -> String {
     rows[0][0].clone().unwrap()
 }
 
+/// A change to one field of a transaction.
+type Change = dyn Fn(&mut comeback_store::TransactionInput);
+
 async fn idempotent_resend(db: &TestDb) {
     let s = &db.store;
     let batch = vec![
@@ -56,6 +59,27 @@ async fn idempotent_resend(db: &TestDb) {
             duplicates: 2
         }
     );
+    assert_eq!(count_transactions(db).await, "4");
+    // Any one field differing from the stored row is a conflict, NULLs included.
+    let variants: Vec<Box<Change>> = vec![
+        Box::new(|t| t.channel = Some("web".into())),
+        Box::new(|t| t.employee = Some("e1".into())),
+        Box::new(|t| t.customer = "c2".into()),
+        Box::new(|t| t.currency = "USD".into()),
+        Box::new(|t| t.amount = Amount::from_micros(12_500_001)),
+        Box::new(|t| t.time = at("2024-01-05T10:00:01Z").into()),
+        Box::new(|t| t.time = Day::from_ymd(2024, 1, 5).unwrap().into()),
+    ];
+    for (k, change) in variants.iter().enumerate() {
+        let mut t1 = batch[0].clone();
+        change(&mut t1);
+        let fresh = tx(&format!("n{k}"), "c9", "2024-01-05T10:00:00Z", 1);
+        assert_eq!(
+            rejected(s.ingest_transactions(&[fresh, t1]).await),
+            [(1, "external_id")],
+            "variant {k}"
+        );
+    }
     assert_eq!(count_transactions(db).await, "4");
     let c1 = s.customer_detail("c1").await.unwrap();
     let ids: Vec<&str> = c1
