@@ -132,7 +132,8 @@ impl StoreConfig {
 
     /// A configuration for `url`: `sqlite://PATH` (also `sqlite:PATH`; the file is created
     /// if missing), `postgres://...` or `postgresql://...` (libpq-style URL). A URL without
-    /// a scheme is an SQLite file path.
+    /// a scheme is an SQLite file path. `sqlite::memory:` gives a private in-memory
+    /// database on a single connection (for tests; gone when the store is closed).
     pub fn new(url: impl Into<String>) -> Self {
         StoreConfig {
             url: url.into(),
@@ -216,10 +217,19 @@ impl StoreConfig {
             // ingest to keep its speed as the table grows.
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
-        Ok(SqlitePoolOptions::new()
-            .max_connections(self.max_connections)
-            .connect_with(opts)
-            .await?)
+        // An in-memory database lives as long as a connection to it: keep exactly one, open
+        // for ever (sqlx's default idle timeout would drop it).
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = if memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(self.max_connections)
+        };
+        Ok(pool.connect_with(opts).await?)
     }
 
     async fn connect_postgres(&self) -> Result<PgPool, StoreError> {

@@ -137,3 +137,20 @@ async fn unsupported_urls_are_refused_without_echoing_them() {
     assert!(msg.contains("\"mysql\""), "{msg}");
     assert!(!msg.contains("secret"), "{msg}");
 }
+
+/// `sqlite::memory:` opens, migrates and serves concurrent reads (sqlx shares one named
+/// in-memory database between connections; the store also keeps one connection open for
+/// ever, so that an idle pool cannot drop the database — not observable in a short test).
+#[tokio::test]
+async fn in_memory_sqlite_works() {
+    let s = comeback_store::Store::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    s.ingest_transactions(&[tx("t1", "c1", "2024-01-01T10:00:00Z", 100)])
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(s.customer_detail("c1"), s.customer_detail("c1"));
+    assert_eq!(a.unwrap().transactions.len(), 1);
+    assert_eq!(b.unwrap().transactions.len(), 1);
+    s.close().await;
+}
