@@ -102,6 +102,7 @@ impl TransactionTime {
         match self {
             TransactionTime::Instant(t) => to_micros(t),
             TransactionTime::LocalDay(d) => {
+                // Checked in step 1: a stored day is a date.
                 let date = d.date().unwrap_or_default();
                 (0..24)
                     .find_map(|h| {
@@ -290,7 +291,7 @@ impl Store {
     /// day is computed from its location's time zone (or the business time zone).
     ///
     /// # Errors
-    /// [`StoreError::Rejected`] with every row error (bad ids, currency or channel, an
+    /// [`StoreError::Rejected`] with every row error (bad ids, currency, channel or day, an
     /// unknown location, an erased customer, a conflicting external id) — nothing is
     /// stored; [`StoreError::Database`] for database failures (also nothing stored).
     /// Concurrent batches sharing new external ids are safe: the loser of the race is
@@ -314,6 +315,15 @@ impl Store {
             check_id(&mut errors, i, "external_id", &t.external_id);
             check_id(&mut errors, i, "customer", &t.customer);
             check_currency(&mut errors, i, &t.currency);
+            if let TransactionTime::LocalDay(d) = t.time
+                && d.date().is_none()
+            {
+                errors.push(RowError::new(
+                    i,
+                    "time",
+                    format!("day {} is not a date", d.0),
+                ));
+            }
             if let Some(l) = &t.location {
                 check_id(&mut errors, i, "location", l);
             }

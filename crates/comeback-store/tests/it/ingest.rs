@@ -122,6 +122,11 @@ async fn malformed_batch(db: &TestDb) {
             t.currency = "eur".into(); // not an ISO code
             t
         },
+        {
+            let mut t = tx("t8", "c4", "2024-01-01T00:00:00Z", 100);
+            t.time = Day(i32::MAX).into(); // beyond the calendar
+            t
+        },
     ];
     let errors = rejected(s.ingest_transactions(&batch).await);
     assert_eq!(
@@ -131,7 +136,8 @@ async fn malformed_batch(db: &TestDb) {
             (3, "external_id"),
             (4, "external_id"),
             (5, "location"),
-            (7, "currency")
+            (7, "currency"),
+            (8, "time")
         ]
     );
     assert_eq!(count_transactions(db).await, "0");
