@@ -1,0 +1,206 @@
+//! Start-up: [`Application::build`] connects the store (running migrations), binds the
+//! listener and assembles the router; [`Application::run_until_stopped`] serves until
+//! SIGINT or SIGTERM and then drains in-flight requests (graceful shutdown).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use comeback_store::{Store, StoreError};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+
+use crate::{Settings, api, auth, scores};
+
+/// What every handler shares. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The server settings.
+    pub settings: Arc<Settings>,
+    /// Cached scores and the model status.
+    pub scores: scores::Scores,
+    /// State of the accounts and security module.
+    pub auth: auth::AuthState,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready-to-run server.
+#[derive(Debug)]
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects the store of `settings.database_url` (migrating it) and binds
+    /// `settings.bind`.
+    ///
+    /// # Errors
+    /// [`StartError::Store`], [`StartError::Bind`].
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let store = Store::connect(&settings.database_url).await?;
+        Self::build_with_store(settings, store).await
+    }
+
+    /// As [`build`](Self::build) with an already connected store (tests use this for
+    /// PostgreSQL schemas).
+    ///
+    /// # Errors
+    /// [`StartError::Bind`].
+    pub async fn build_with_store(
+        settings: Settings,
+        store: Store,
+    ) -> Result<Application, StartError> {
+        let listener = tokio::net::TcpListener::bind(settings.bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: settings.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: settings.bind,
+            source,
+        })?;
+        let state = AppState {
+            store,
+            auth: auth::AuthState::new(&settings.auth),
+            settings: Arc::new(settings),
+            scores: scores::Scores::default(),
+        };
+        let (router, _) = router(state.clone());
+        Ok(Application {
+            listener,
+            addr,
+            router,
+            state,
+        })
+    }
+
+    /// The bound port (the real one when `bind` asked for port 0).
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The base URL for links: `settings.public_url`, or `http://` + the bound address.
+    pub fn public_url(&self) -> String {
+        match &self.state.settings.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// On a database without users: the one-time admin set-up link
+    /// (`{public_url}/setup?token=...`), a fresh token each call; `None` once a user
+    /// exists.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the store.
+    pub async fn admin_setup_link(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .state
+            .store
+            .admin_setup_token()
+            .await?
+            .map(|t| format!("{}/setup?token={t}", self.public_url())))
+    }
+
+    /// Serves until SIGINT (Ctrl-C) or SIGTERM, then stops accepting and drains in-flight
+    /// requests.
+    ///
+    /// # Errors
+    /// I/O errors of the listener.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes, then shuts down gracefully.
+    ///
+    /// # Errors
+    /// I/O errors of the listener.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        tracing::info!(addr = %self.addr, "listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(signal)
+            .await
+    }
+}
+
+/// The complete router and the OpenAPI document of its API routes (the same registration
+/// produces both).
+pub fn router(state: AppState) -> (Router, OpenApi) {
+    let (api, doc) = api::router().split_for_parts();
+    let settings = state.settings.clone();
+    let doc_json = Arc::new(doc.clone());
+    let router = Router::new()
+        .merge(api)
+        .merge(auth::routes())
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let d = doc_json.clone();
+                async move { axum::Json((*d).clone()) }
+            }),
+        )
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout(),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    (router, doc)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,54 @@
+//! The settings of `comeback serve`: clap arguments, each also read from an environment
+//! variable, with the defaults a small business needs (an embedded SQLite file, loopback).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How the server is run. Every flag also reads its environment variable; a flag given on
+/// the command line wins over the variable.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Database: `sqlite://PATH` (created if missing; WAL mode) or `postgres://...`.
+    #[arg(long, env = "COMEBACK_DATABASE_URL", default_value = "sqlite://comeback.db")]
+    pub database_url: String,
+    /// Address and port to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "COMEBACK_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// The URL users reach the server at, for links printed or sent (the admin set-up
+    /// link); default `http://` + the bound address.
+    #[arg(long, env = "COMEBACK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Largest accepted request body, in bytes (JSON batches and CSV uploads).
+    #[arg(long, env = "COMEBACK_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Requests taking longer than this many seconds are answered 408 and abandoned.
+    #[arg(long, env = "COMEBACK_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
+    pub request_timeout_secs: u64,
+    /// Largest batch of rows in one `:batch` request.
+    #[arg(long, env = "COMEBACK_MAX_BATCH_ROWS", default_value_t = 100_000)]
+    pub max_batch_rows: usize,
+    /// Accounts and security settings (sessions, cookies, password hashing).
+    #[command(flatten)]
+    pub auth: crate::auth::AuthSettings,
+}
+
+impl Settings {
+    /// Settings with the given database URL and every other value at its default (for
+    /// tests and embedding; binds `127.0.0.1:0`).
+    pub fn for_database(database_url: impl Into<String>) -> Settings {
+        Settings {
+            database_url: database_url.into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            max_body_bytes: 64 * 1024 * 1024,
+            request_timeout_secs: 120,
+            max_batch_rows: 100_000,
+            auth: crate::auth::AuthSettings::default(),
+        }
+    }
+
+    /// The request timeout as a [`Duration`].
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}

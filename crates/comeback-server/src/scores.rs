@@ -1,0 +1,194 @@
+//! Per-customer scores (P(alive), CLV, RFM segment, lifecycle stage), the headline metrics
+//! and the action lists: [`comeback_analysis::analyze`] — the same pipeline as
+//! `comeback analyze` — run on the stored transaction log in the background and cached.
+//!
+//! A refit reads the log from the store, then runs the analysis on a blocking thread
+//! (`tokio::task::spawn_blocking`); readers keep getting the previous [`Snapshot`] until
+//! the new one replaces it in one pointer swap, so reads are never blocked by a refit.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+use comeback_analysis::{Analysis, AnalysisOptions};
+use comeback_store::{LogQuery, Store};
+
+/// One completed analysis and when it was made.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// When the refit finished (UTC).
+    pub computed_at: DateTime<Utc>,
+    /// When the refit started (UTC); transactions stored after it are not in it.
+    pub started_at: DateTime<Utc>,
+    /// The analysis.
+    pub analysis: Analysis,
+}
+
+/// The state of the latest refit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefitState {
+    /// No refit has run.
+    Never,
+    /// A refit is running since this instant.
+    Running {
+        /// Start (UTC).
+        since: DateTime<Utc>,
+    },
+    /// The latest refit succeeded.
+    Succeeded {
+        /// End (UTC).
+        at: DateTime<Utc>,
+    },
+    /// The latest refit failed; the previous snapshot (if any) stays in use.
+    Failed {
+        /// End (UTC).
+        at: DateTime<Utc>,
+        /// Why, lowercase.
+        message: String,
+    },
+}
+
+#[derive(Debug)]
+struct Inner {
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    state: Mutex<RefitState>,
+    running: AtomicBool,
+    stale: AtomicBool,
+    options: AnalysisOptions,
+}
+
+/// The score cache shared by the handlers. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Scores {
+    inner: Arc<Inner>,
+}
+
+impl Default for Scores {
+    fn default() -> Self {
+        Scores::new(AnalysisOptions {
+            // Point estimates only: the bootstrap intervals of the headline cost many
+            // refits and the API shows them only as what the analysis gives.
+            bootstrap: 0,
+            ..AnalysisOptions::default()
+        })
+    }
+}
+
+impl Scores {
+    /// An empty cache whose refits use `options`.
+    pub fn new(options: AnalysisOptions) -> Scores {
+        Scores {
+            inner: Arc::new(Inner {
+                snapshot: RwLock::new(None),
+                state: Mutex::new(RefitState::Never),
+                running: AtomicBool::new(false),
+                stale: AtomicBool::new(true),
+                options,
+            }),
+        }
+    }
+
+    /// The latest snapshot, if any refit has succeeded.
+    pub fn current(&self) -> Option<Arc<Snapshot>> {
+        self.inner
+            .snapshot
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The state of the latest refit.
+    pub fn state(&self) -> RefitState {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// True when transactions were stored after the start of the latest successful refit
+    /// (or none has succeeded).
+    pub fn is_stale(&self) -> bool {
+        self.inner.stale.load(Ordering::SeqCst)
+    }
+
+    /// Records that new transactions were stored.
+    pub fn mark_stale(&self) {
+        self.inner.stale.store(true, Ordering::SeqCst);
+    }
+
+    fn set_state(&self, s: RefitState) {
+        *self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = s;
+    }
+
+    /// Starts a refit in the background unless one is running. Returns `false` when one was
+    /// already running (nothing new started).
+    pub fn start_refit(&self, store: Store) -> bool {
+        if self
+            .inner
+            .running
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return false;
+        }
+        let since = Utc::now();
+        self.set_state(RefitState::Running { since });
+        let this = self.clone();
+        tokio::spawn(async move {
+            let result = this.refit(&store, since).await;
+            let at = Utc::now();
+            match result {
+                Ok(snapshot) => {
+                    *this
+                        .inner
+                        .snapshot
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(Arc::new(snapshot));
+                    this.set_state(RefitState::Succeeded { at });
+                    tracing::info!("scores refitted");
+                }
+                Err(message) => {
+                    tracing::warn!(%message, "refit failed");
+                    this.set_state(RefitState::Failed { at, message });
+                }
+            }
+            this.inner.running.store(false, Ordering::SeqCst);
+        });
+        true
+    }
+
+    async fn refit(&self, store: &Store, started_at: DateTime<Utc>) -> Result<Snapshot, String> {
+        // Cleared before reading: a batch stored during the read marks it again.
+        self.inner.stale.store(false, Ordering::SeqCst);
+        let log = match store.transaction_log(&LogQuery::default()).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.mark_stale();
+                return Err(e.to_string());
+            }
+        };
+        let options = self.inner.options.clone();
+        let analysis = tokio::task::spawn_blocking(move || {
+            comeback_analysis::analyze(&log, &options).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("analysis task: {e}"))?;
+        match analysis {
+            Ok(analysis) => Ok(Snapshot {
+                computed_at: Utc::now(),
+                started_at,
+                analysis,
+            }),
+            Err(e) => {
+                self.mark_stale();
+                Err(e)
+            }
+        }
+    }
+}
