@@ -1,5 +1,8 @@
 //! Open answers and exit reasons: free text in six languages classified into the
-//! business's reason taxonomy with stemmed lexicons, negation scopes and fuzzy matching.
+//! business's reason taxonomy with stemmed lexicons, negation scopes and fuzzy matching
+//! (the lexicon layer, method v1), refined by per-language logistic regressions learned
+//! from labelled answers (the learned layer; both together are method v2,
+//! [`Classifier::builtin`]).
 //!
 //! The taxonomy is that of `data/voice/TAXONOMY.md`: the seven exit reasons of PRODUCT R6
 //! (`price`, `quality`, `competitor_offer`, `inadequate_response`, `broken_promise`,
@@ -7,7 +10,25 @@
 //! (`praise_staff`, `praise_quality`, `praise_value`, `praise_speed`). A business may add
 //! terms and new reasons with [`Classifier::extend_from_csv`].
 //!
-//! # Method (transparent and reproducible; nothing is fetched at run time)
+//! # Method v2 (transparent and reproducible; nothing is fetched at run time)
+//!
+//! The lexicon layer (steps 1–7 below, [`Classifier::classify_lexicon`]) finds the language
+//! and scores reasons from the lexicons; its scores are features of the learned layer
+//! (module `model`, [`ReasonModel`]): per language, one L2-regularised logistic regression
+//! per label over the word stems (prefixed `NEG_` inside a negation scope), adjacent stem
+//! pairs, character 4-grams and the lexicon scores, trained by `comeback reasons --train`
+//! on `data/voice/dev` and `data/voice/train` and compiled in from `data/voice/model/*.tsv`
+//! (readable `label, feature, weight` rows). A label is given when its probability
+//! P = 1/(1 + e^{−z}) reaches the model's threshold; when none does, the most probable label
+//! is given if P reaches the model's floor; `general_dissatisfaction` only without another
+//! complaint reason. The evidence of a learned reason is its largest positive feature
+//! contributions (`w:expens +1.92`). Reasons that the models do not know (new reasons of
+//! an extension lexicon) come from the lexicon layer unchanged; extension terms of known
+//! reasons act through the `lex:` features. Threshold, floor, penalty, character-n-gram
+//! weight and pooling (each language's model trained on all six languages) were chosen by
+//! grouped 5-fold cross-validation (translations of one answer in the same fold).
+//!
+//! # The lexicon layer (method v1)
 //!
 //! 1. **Language.** Given by the caller, or detected: stop-word counts and distinctive
 //!    letters ([`detect_language`]) plus the number of exact lexicon matches per language;
@@ -70,7 +91,7 @@
 //! ```
 //! use comeback_voice::classify::{Classifier, Language};
 //!
-//! let c = Classifier::builtin();
+//! let c = Classifier::lexicon_only();
 //! let r = c.classify("Staff were not friendly and it's way too expensive.", None);
 //! assert_eq!(r.language, Some(Language::En));
 //! assert_eq!(r.labels(), ["inadequate_response", "price"]);
@@ -78,15 +99,20 @@
 //! ```
 
 mod lexicon;
+mod model;
 mod text;
 
 pub use lexicon::MAX_PHRASE_WORDS;
+pub use model::{
+    BIAS, ReasonModel, TrainOptions, cross_validate, decide, features, folds_of, parallel_group,
+};
 pub use text::{Language, UnknownLanguage, detect_language, fold};
 
 use lexicon::{LangLexicon, OnNegation};
 use rust_stemmers::Stemmer;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 use text::{
     Token, best, is_filler, is_negation_cue, is_stop_word, language_scores, negates_backwards,
     stemmer, tokenize,
@@ -101,6 +127,10 @@ const BUILTIN: [&str; 6] = [
     include_str!("../../../data/voice/lexicon/de.csv"),
     include_str!("../../../data/voice/lexicon/fr.csv"),
 ];
+
+/// The built-in model of the learned layer, multilingual (`data/voice/model/all.tsv`,
+/// written by `comeback reasons --train`).
+const BUILTIN_MODEL: &str = include_str!("../../../data/voice/model/all.tsv");
 
 /// The reasons of the default taxonomy (PRODUCT R6 exit reasons, then praise topics).
 pub const DEFAULT_REASONS: [&str; 11] = [
@@ -120,8 +150,13 @@ pub const DEFAULT_REASONS: [&str; 11] = [
 /// The reason that applies only when no specific complaint reason is found.
 pub const GENERAL_DISSATISFACTION: &str = "general_dissatisfaction";
 
-/// The score a reason needs to be found (sum of the weights of its matches).
+/// The score a reason needs to be found by the lexicon layer (sum of the weights of its
+/// matches).
 pub const THRESHOLD: f64 = 1.0;
+
+/// A reason found by the learned layer shows at most this many of its largest positive
+/// feature contributions as evidence.
+pub const EVIDENCE_FEATURES: usize = 4;
 
 /// A negation cue negates a match starting at most this many tokens after it.
 pub const NEGATION_WINDOW: usize = 3;
@@ -237,6 +272,7 @@ pub struct Classifier {
     lexicons: [LangLexicon; 6],
     stemmers: Vec<Stemmer>,
     reasons: BTreeSet<String>,
+    models: [Option<Arc<ReasonModel>>; 6],
 }
 
 impl fmt::Debug for Classifier {
@@ -251,6 +287,14 @@ impl fmt::Debug for Classifier {
                     .collect::<Vec<_>>(),
             )
             .field("reasons", &self.reasons)
+            .field(
+                "model_weights",
+                &self
+                    .models
+                    .iter()
+                    .map(|m| m.as_deref().map(ReasonModel::weight_count))
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -272,12 +316,26 @@ struct Hit {
 }
 
 impl Classifier {
-    /// The built-in lexicons (`data/voice/lexicon/*.csv`) for the default taxonomy.
+    /// Method v2: the built-in lexicons (`data/voice/lexicon/*.csv`) and the built-in
+    /// models of the learned layer (`data/voice/model/*.tsv`) for the default taxonomy.
     pub fn builtin() -> Self {
+        let mut c = Classifier::lexicon_only();
+        // The built-in file is checked by a test; a bad file cannot ship.
+        match ReasonModel::from_tsv(BUILTIN_MODEL) {
+            Ok(Some(m)) => c.set_model(m),
+            Ok(None) => {}
+            Err(e) => debug_assert!(false, "built-in model: {e}"),
+        }
+        c
+    }
+
+    /// Method v1: the built-in lexicons alone (no learned layer).
+    pub fn lexicon_only() -> Self {
         let mut c = Classifier {
             lexicons: Default::default(),
             stemmers: Language::ALL.iter().map(|&l| stemmer(l)).collect(),
             reasons: DEFAULT_REASONS.iter().map(|s| s.to_string()).collect(),
+            models: Default::default(),
         };
         for csv in BUILTIN {
             // The built-in files are checked by a unit test; a bad row cannot ship.
@@ -363,10 +421,92 @@ impl Classifier {
         Some((lang, tokens, hits))
     }
 
+    /// The learned model used for `lang`, if any.
+    pub fn model(&self, lang: Language) -> Option<&ReasonModel> {
+        self.models[lang.index()].as_deref()
+    }
+
+    /// Installs a learned model for its language, or for every language when it is
+    /// multilingual ([`ReasonModel::language`] `None`).
+    pub fn set_model(&mut self, model: ReasonModel) {
+        let model = Arc::new(model);
+        for l in Language::ALL {
+            if model.language.is_none_or(|m| m == l) {
+                self.models[l.index()] = Some(Arc::clone(&model));
+            }
+        }
+    }
+
+    /// Removes the learned model of `lang` (it then uses the lexicon layer alone).
+    pub fn remove_model(&mut self, lang: Language) {
+        self.models[lang.index()] = None;
+    }
+
     /// Classifies one answer in `lang`, or in the detected language when `lang` is `None`
-    /// (see the module docs for the method). Blank or undetectable text gives no language
-    /// and no reasons. Never fails.
+    /// (see the module docs for the method): the learned layer when the language has a
+    /// model (reasons the model does not know, added by an extension lexicon, come from the
+    /// lexicon layer), the lexicon layer otherwise. Blank or undetectable text gives no
+    /// language and no reasons. Never fails.
     pub fn classify(&self, text: &str, lang: Option<Language>) -> Classification {
+        let lexical = self.classify_lexicon(text, lang);
+        let Some(lang) = lexical.language else {
+            return lexical;
+        };
+        let Some(model) = self.model(lang) else {
+            return lexical;
+        };
+        let feats = model::features_with(self, text, lang, model.options.char_weight, &lexical);
+        let probs = model.probabilities(&feats);
+        let labels: Vec<&str> = model.labels.iter().map(String::as_str).collect();
+        let p: Vec<f64> = probs.iter().map(|(p, _)| *p).collect();
+        let mut chosen = decide(&labels, &p, model.options.threshold, model.options.floor);
+        for r in &lexical.reasons {
+            if !model.labels.contains(&r.reason) {
+                chosen.insert(r.reason.clone());
+            }
+        }
+        if chosen.contains(GENERAL_DISSATISFACTION)
+            && chosen
+                .iter()
+                .any(|r| r != GENERAL_DISSATISFACTION && !r.starts_with("praise_"))
+        {
+            chosen.remove(GENERAL_DISSATISFACTION);
+        }
+        let reasons = chosen
+            .into_iter()
+            .map(|reason| match labels.iter().position(|l| *l == reason) {
+                Some(li) => ReasonMatch {
+                    score: probs[li].0,
+                    evidence: probs[li]
+                        .1
+                        .iter()
+                        .filter(|(_, w)| *w > 0.0)
+                        .take(EVIDENCE_FEATURES)
+                        .map(|(f, w)| format!("{f} {w:+.2}"))
+                        .collect(),
+                    reason,
+                },
+                None => lexical
+                    .reasons
+                    .iter()
+                    .find(|r| r.reason == reason)
+                    .cloned()
+                    .unwrap_or(ReasonMatch {
+                        reason,
+                        score: 0.0,
+                        evidence: Vec::new(),
+                    }),
+            })
+            .collect();
+        Classification {
+            language: Some(lang),
+            reasons,
+        }
+    }
+
+    /// Method v1 alone: classifies one answer with the lexicon layer only (the numbered
+    /// steps of the module docs), whether or not the language has a model. Never fails.
+    pub fn classify_lexicon(&self, text: &str, lang: Option<Language>) -> Classification {
         if is_blank(text) {
             return Classification::default();
         }
@@ -1051,6 +1191,7 @@ mod tests {
             lexicons: Default::default(),
             stemmers: Language::ALL.iter().map(|&l| stemmer(l)).collect(),
             reasons: BTreeSet::new(),
+            models: Default::default(),
         };
         for (lang, csv) in Language::ALL.iter().zip(BUILTIN) {
             let n = c

@@ -1,10 +1,16 @@
-//! The open-answer classifier: handcrafted cases per language, the extension CSV, metrics
-//! against `data/voice/dev/metrics_reference.py`, invariants, the development set's accuracy
-//! floors and the held-out evaluation set.
+//! The open-answer classifier: handcrafted cases per language for the lexicon layer (method
+//! v1) and the learned layer (method v2), the extension CSV, metrics against
+//! `data/voice/dev/metrics_reference.py`, invariants, the committed models against
+//! re-training and cross-validation, the development set's accuracy floors and the held-out
+//! evaluation sets.
 
 use comeback_voice::classify::*;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+/// Method v2, loaded once.
+static V2: LazyLock<Classifier> = LazyLock::new(Classifier::builtin);
 
 fn labelled_dir(dir: &str) -> Vec<LabelledAnswer> {
     let dir = format!("{}/../../data/voice/{dir}", env!("CARGO_MANIFEST_DIR"));
@@ -157,7 +163,7 @@ const CASES: &[(&str, &str, &[&str])] = &[
 
 #[test]
 fn handcrafted_cases() {
-    let c = Classifier::builtin();
+    let c = Classifier::lexicon_only();
     let mut failures = Vec::new();
     for &(lang, text, expected) in CASES {
         let got = labels(&c, text, lang);
@@ -172,7 +178,7 @@ fn handcrafted_cases() {
 
 #[test]
 fn evidence_names_the_words() {
-    let c = Classifier::builtin();
+    let c = Classifier::lexicon_only();
     let r = c.classify("The staff were not friendly at all.", Some(Language::En));
     assert_eq!(r.language, Some(Language::En));
     assert_eq!(r.reasons.len(), 1);
@@ -249,7 +255,7 @@ fn language_names_parse() {
 
 #[test]
 fn extension_adds_terms_and_reasons() {
-    let base = Classifier::builtin();
+    let base = Classifier::lexicon_only();
     assert_eq!(
         labels(&base, "The parking is a nightmare.", "en"),
         Vec::<String>::new()
@@ -259,13 +265,18 @@ fn extension_adds_terms_and_reasons() {
                # a comment line\n\
                fi,parking,pysäköin*,1\n\
                en,price,pricey as hell,2\n";
-    let c = Classifier::with_extension(csv).unwrap();
+    let mut c = Classifier::lexicon_only();
+    c.extend_from_csv(csv).unwrap();
     assert_eq!(labels(&c, "The parking is a nightmare.", "en"), ["parking"]);
+    // Method v2: a new reason comes from the lexicon layer next to the model's reasons.
+    let v2 = Classifier::with_extension(csv).unwrap();
+    assert!(labels(&v2, "The parking is a nightmare.", "en").contains(&"parking".to_string()));
+    assert!(labels(&v2, "Pysäköinti on hankalaa.", "fi").contains(&"parking".to_string()));
     assert_eq!(labels(&c, "Pysäköinti on hankalaa.", "fi"), ["parking"]);
     assert!(c.reasons().any(|r| r == "parking"));
     assert_eq!(c.entries(Language::En), base.entries(Language::En) + 2);
     // Negated meaning of a business term.
-    let mut c = Classifier::builtin();
+    let mut c = Classifier::lexicon_only();
     let n = c
         .extend_from_csv("language,reason,term,weight,negated\nde,parken,parkplatz,1,parken\n")
         .unwrap();
@@ -463,7 +474,7 @@ fn prf_edge_cases() {
 
 #[test]
 fn quotes_prefer_high_scores_then_short_answers() {
-    let c = Classifier::builtin();
+    let c = Classifier::lexicon_only();
     let texts = [
         "Too expensive.",
         "Expensive, overpriced, a rip off.",
@@ -497,7 +508,7 @@ proptest! {
     /// general dissatisfaction never next to a specific complaint.
     #[test]
     fn classification_invariants(text in "\\PC{0,80}", lang in any_language()) {
-        let c = Classifier::builtin();
+        let c = Classifier::lexicon_only();
         let r = c.classify(&text, lang);
         let l = r.labels();
         prop_assert!(l.windows(2).all(|w| w[0] < w[1]));
@@ -542,7 +553,7 @@ fn dev_accuracy() {
         assert!(set.len() >= 60, "{l}: {} answers", set.len());
         assert!(hard * 10 >= set.len() * 3, "{l}: {hard} hard cases");
     }
-    let c = Classifier::builtin();
+    let c = Classifier::lexicon_only();
     let ev = c.evaluate(&dev);
     print(&ev);
     assert_floors(
@@ -578,4 +589,111 @@ fn eval_accuracy() {
             ("fr", 70, 44),
         ],
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// Method v2 on any text: no panic, the language of the lexicon layer, labels sorted and
+    /// distinct, probabilities in [0, 1], general dissatisfaction never next to a specific
+    /// complaint, blank text without reasons.
+    #[test]
+    fn v2_invariants(text in "\\PC{0,80}", lang in any_language()) {
+        let r = V2.classify(&text, lang);
+        prop_assert_eq!(r.language, V2.classify_lexicon(&text, lang).language);
+        let l = r.labels();
+        prop_assert!(l.windows(2).all(|w| w[0] < w[1]));
+        prop_assert!(r.reasons.iter().all(|m| (0.0..=1.0).contains(&m.score)));
+        if l.contains(&GENERAL_DISSATISFACTION) {
+            prop_assert!(l.iter().all(|r| *r == GENERAL_DISSATISFACTION || r.starts_with("praise_")));
+        }
+        if is_blank(&text) {
+            prop_assert!(r.reasons.is_empty() && r.language.is_none());
+        }
+    }
+}
+
+/// The labelled sets of `data/voice/{dir}` as `comeback reasons --train` reads them: every
+/// `*.csv` file, sorted by name.
+fn sorted_sets(dir: &str) -> Vec<LabelledAnswer> {
+    let dir = format!("{}/../../data/voice/{dir}", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|p| parse_labelled_csv(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect()
+}
+
+/// The committed model (`data/voice/model/all.tsv`) is what `comeback reasons --train
+/// data/voice/dev data/voice/train --out data/voice/model` writes: re-training with the
+/// options in the file gives the very same weights, and the grouped 5-fold
+/// cross-validation reproduces the count of exactly right answers in the file's header.
+#[test]
+fn committed_model_is_reproducible() {
+    let mut all = sorted_sets("dev");
+    all.extend(sorted_sets("train"));
+    assert_eq!(all.len(), 2190);
+    let lexicon = Classifier::lexicon_only();
+    let path = format!(
+        "{}/../../data/voice/model/all.tsv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let committed = std::fs::read_to_string(&path).unwrap();
+    let m = V2.model(Language::Fi).expect("a built-in model");
+    let retrained = ReasonModel::train(&lexicon, None, &DEFAULT_REASONS, &all, &m.options).unwrap();
+    let body = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        body(&retrained.to_tsv("")) == body(&committed),
+        "{path}: weights differ"
+    );
+    let probs = cross_validate(&lexicon, None, &DEFAULT_REASONS, &all, &m.options, 5).unwrap();
+    assert_eq!(probs.len(), all.len());
+    let exact = all
+        .iter()
+        .zip(&probs)
+        .filter(|(a, p)| {
+            decide(&DEFAULT_REASONS, p, m.options.threshold, m.options.floor) == a.labels
+        })
+        .count();
+    let key = "cross-validation of these settings: ";
+    let at = committed
+        .find(key)
+        .expect("header with the cross-validation")
+        + key.len();
+    let header: usize = committed[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(exact, header, "{path}");
+}
+
+/// The built-in model parses, is multilingual, knows the eleven default reasons, serves
+/// every language and stays small (under 2.5 MB).
+#[test]
+fn builtin_model_loads() {
+    let m = V2.model(Language::En).expect("a built-in model");
+    assert_eq!(m.language, None);
+    assert_eq!(m.labels, DEFAULT_REASONS);
+    assert!(m.weight_count() > 1000, "{}", m.weight_count());
+    for lang in Language::ALL {
+        assert!(std::ptr::eq(V2.model(lang).unwrap(), m), "{lang}");
+    }
+    let path = format!(
+        "{}/../../data/voice/model/all.tsv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::metadata(path).unwrap().len();
+    assert!(bytes < 2_500_000, "{bytes} bytes");
+    assert!(Classifier::lexicon_only().model(Language::En).is_none());
 }

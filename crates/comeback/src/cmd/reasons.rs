@@ -2,8 +2,19 @@
 //! (PRODUCT R6) in six languages, with the reason Pareto table, representative quotes, a
 //! classified CSV, JSON, an HTML page, and the evaluation on labelled sets.
 //!
-//! The classifier is `comeback_voice::classify` (stemmed lexicons with negation scopes;
-//! see its module docs and README "Open answers: how reasons are found").
+//! The classifier is `comeback_voice::classify`: method v2, the stemmed lexicons with
+//! negation scopes (the explanation and the business-extensible part) plus a learned layer
+//! (per-language logistic regressions over words, negated words, bigrams, character
+//! 4-grams and the lexicon scores; see its module docs and README "Open answers: how reasons
+//! are found"). `--lexicon-only` uses method v1, the lexicons alone.
+//!
+//! The hidden `--train DIR... --out MODEL_DIR` re-trains the learned layer from labelled
+//! sets: 5-fold cross-validation per language over the grid [`GRID_LAMBDA`] ×
+//! [`GRID_CHAR_WEIGHT`] × [`GRID_THRESHOLD`], the setting with the most exactly right
+//! answers over all languages (ties: the first in grid order), then one model per language
+//! on all answers, written as `MODEL_DIR/{lang}.tsv` with the cross-validated scores in its
+//! header. Used once to write `data/voice/model/` from `data/voice/dev` and
+//! `data/voice/train`.
 //!
 //! Text output: one line per reason (count, share of reason mentions, cumulative share)
 //! and up to `--quotes` quotes each. `--json` prints `{file, answers, non_responses,
@@ -21,8 +32,8 @@ use anyhow::{Context, Result, bail};
 use comeback_ingest::{Delimiter, RowProblem, TableOptions, read_table};
 use comeback_report::{Lang, ReasonRow, ReasonsInput, render_reasons};
 use comeback_voice::classify::{
-    Classification, Classifier, Evaluation, Language, parse_labelled_csv, reason_pareto,
-    representative_quotes,
+    Classification, Classifier, DEFAULT_REASONS, Evaluation, LabelledAnswer, Language, ReasonModel,
+    TrainOptions, cross_validate, decide, parse_labelled_csv, reason_pareto, representative_quotes,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -32,7 +43,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The answers: a delimited file with a header row (`-` for standard input).
-    #[arg(required_unless_present = "evaluate", value_name = "ANSWERS.csv")]
+    #[arg(required_unless_present_any = ["evaluate", "train"], value_name = "ANSWERS.csv")]
     pub input: Option<PathBuf>,
     /// The column holding the open answers.
     #[arg(long, default_value = "answer", value_name = "COLUMN")]
@@ -70,7 +81,26 @@ pub struct Args {
     /// Evaluate the classifier on labelled sets (`id,language,text,labels,tags`) instead.
     #[arg(long, num_args = 1.., value_name = "LABELLED.csv")]
     pub evaluate: Vec<PathBuf>,
+    /// Method v1: the lexicon layer alone, without the learned models.
+    #[arg(long)]
+    pub lexicon_only: bool,
+    /// Re-train the learned layer from the labelled sets (`*.csv`) in these directories and
+    /// write the models to the directory given by `--out`.
+    #[arg(long, hide = true, num_args = 1.., value_name = "DIR", conflicts_with_all = ["evaluate", "input", "lexicon", "lexicon_only", "html"])]
+    pub train: Vec<PathBuf>,
 }
+
+/// λ values of the training grid (L2 penalty).
+pub const GRID_LAMBDA: [f64; 4] = [0.2, 0.3, 0.5, 1.0];
+/// Character 4-gram block lengths of the training grid (0: none).
+pub const GRID_CHAR_WEIGHT: [f64; 1] = [1.0];
+/// Probability thresholds of the training grid: 0.20, 0.25, …, 0.70.
+pub const GRID_THRESHOLD: [f64; 11] = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7];
+/// Floors of the training grid (the most probable label when none reaches the threshold;
+/// 1: never).
+pub const GRID_FLOOR: [f64; 5] = [0.05, 0.1, 0.15, 0.2, 1.0];
+/// Folds of the cross-validation.
+pub const FOLDS: usize = 5;
 
 fn parse_language(s: &str) -> Result<Language, String> {
     s.parse()
@@ -79,7 +109,14 @@ fn parse_language(s: &str) -> Result<Language, String> {
 
 /// Runs `comeback reasons`.
 pub fn run(args: Args) -> Result<()> {
-    let mut classifier = Classifier::builtin();
+    if !args.train.is_empty() {
+        return train(&args);
+    }
+    let mut classifier = if args.lexicon_only {
+        Classifier::lexicon_only()
+    } else {
+        Classifier::builtin()
+    };
     if let Some(path) = &args.lexicon {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -426,4 +463,144 @@ fn evaluation_json(ev: &Evaluation, n: usize) -> Value {
             "gold": m.gold, "predicted": m.predicted, "evidence": m.evidence,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// Reads every `*.csv` labelled set in `dirs` (files sorted by name within a directory).
+fn read_labelled_dirs(dirs: &[PathBuf]) -> Result<Vec<LabelledAnswer>> {
+    let mut labelled = Vec::new();
+    for dir in dirs {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read directory {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+            .collect();
+        files.sort();
+        for path in files {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let set = parse_labelled_csv(&text)
+                .map_err(|e| anyhow::anyhow!(e.located(&path.display().to_string())))?;
+            labelled.extend(set);
+        }
+    }
+    Ok(labelled)
+}
+
+/// Exactly right answers and micro-averaged label counts (tp, fp, fn) of cross-validated
+/// probabilities at `threshold`.
+fn cv_score(
+    answers: &[&LabelledAnswer],
+    probs: &[Vec<f64>],
+    threshold: f64,
+    floor: f64,
+) -> (usize, usize, usize, usize) {
+    let (mut exact, mut tp, mut fp, mut fn_) = (0, 0, 0, 0);
+    for (a, p) in answers.iter().zip(probs) {
+        let pred = decide(&DEFAULT_REASONS, p, threshold, floor);
+        exact += usize::from(pred == a.labels);
+        tp += pred.intersection(&a.labels).count();
+        fp += pred.difference(&a.labels).count();
+        fn_ += a.labels.difference(&pred).count();
+    }
+    (exact, tp, fp, fn_)
+}
+
+/// `--train`: grid search by cross-validation, then the final model (see the module docs).
+fn train(args: &Args) -> Result<()> {
+    let Some(out) = &args.out else {
+        bail!("--train needs --out DIR (the model directory)");
+    };
+    let labelled = read_labelled_dirs(&args.train)?;
+    if labelled.is_empty() {
+        bail!("the labelled sets hold no answers");
+    }
+    let classifier = Classifier::lexicon_only();
+    let refs: Vec<&LabelledAnswer> = labelled.iter().collect();
+    // The best (exactly right, options, cross-validated probabilities).
+    let mut best: Option<(usize, TrainOptions, Vec<Vec<f64>>)> = None;
+    for &lambda in &GRID_LAMBDA {
+        for &char_weight in &GRID_CHAR_WEIGHT {
+            let base = TrainOptions {
+                lambda,
+                char_weight,
+                ..TrainOptions::default()
+            };
+            let probs =
+                cross_validate(&classifier, None, &DEFAULT_REASONS, &labelled, &base, FOLDS)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for &threshold in &GRID_THRESHOLD {
+                for &floor in GRID_FLOOR.iter().filter(|&&f| f < threshold || f == 1.0) {
+                    let total = cv_score(&refs, &probs, threshold, floor).0;
+                    note!(
+                        "lambda {lambda} char_weight {char_weight} threshold {threshold:.2} floor {floor:.2}: {total} of {} exactly right",
+                        labelled.len()
+                    );
+                    if best.as_ref().is_none_or(|b| total > b.0) {
+                        let options = TrainOptions {
+                            threshold,
+                            floor,
+                            ..base.clone()
+                        };
+                        best = Some((total, options, probs.clone()));
+                    }
+                }
+            }
+        }
+    }
+    let Some((total, options, probs)) = best else {
+        bail!("empty grid");
+    };
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let n = labelled.len();
+    let mut table = format!(
+        "{FOLDS}-fold cross-validation of these settings: {total} of {n} exactly right.\n\
+         lang  answers  exact  accuracy  micro-F1\n"
+    );
+    for lang in Language::ALL {
+        let (a, p): (Vec<&LabelledAnswer>, Vec<Vec<f64>>) = labelled
+            .iter()
+            .zip(&probs)
+            .filter(|(a, _)| a.language == lang)
+            .map(|(a, p)| (a, p.clone()))
+            .unzip();
+        if a.is_empty() {
+            continue;
+        }
+        let (exact, tp, fp, fn_) = cv_score(&a, &p, options.threshold, options.floor);
+        let f1 = if tp + fp + fn_ == 0 {
+            1.0
+        } else {
+            2.0 * tp as f64 / (2 * tp + fp + fn_) as f64
+        };
+        table.push_str(&format!(
+            "{lang:4}  {:>7}  {exact:>5}  {:>7.1}%  {f1:>8.3}\n",
+            a.len(),
+            100.0 * exact as f64 / a.len() as f64
+        ));
+    }
+    outln!(
+        "chosen: lambda {} char_weight {} threshold {:.2} floor {:.2}\n{table}",
+        options.lambda,
+        options.char_weight,
+        options.threshold,
+        options.floor,
+    )?;
+    let model = ReasonModel::train(&classifier, None, &DEFAULT_REASONS, &labelled, &options)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sources: Vec<String> = args.train.iter().map(|d| d.display().to_string()).collect();
+    let header = format!(
+        "Comeback reason model (method v2, learned layer), all six languages: one-vs-rest\n\
+         L2-regularised logistic regression (crates/comeback-voice/src/classify/model.rs);\n\
+         written by `comeback reasons --train {} --out {}`.\n\
+         Trained on {n} answers. Grouped {table}\
+         Lines: label<TAB>feature<TAB>weight; {} is the intercept; w: word stem, NEG_ in a\n\
+         negation scope, b: two adjacent stems, c: character 4-gram, lex: lexicon score.",
+        sources.join(" "),
+        out.display(),
+        comeback_voice::classify::BIAS,
+    );
+    let tsv = model.to_tsv(&header);
+    let path = out.join("all.tsv");
+    write_atomically(&path, |w| Ok(w.write_all(tsv.as_bytes())?))?;
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! `comeback reasons`: the Pareto table, quotes, classified CSV, JSON, HTML, evaluation and
-//! errors.
+//! errors with the lexicon layer (`--lexicon-only`, method v1, whose outputs are exact and
+//! explainable word by word), method v2 (the default) and the hidden `--train`.
 
 use super::{assert_fails, comeback, data_path};
 use serde_json::Value;
@@ -30,7 +31,7 @@ fn pareto_table_and_quotes() {
     let f = write(dir.path(), "answers.csv", ANSWERS);
     let out = stdout(&comeback(
         dir.path(),
-        &["reasons", &f, "--lang-col", "lang"],
+        &["reasons", &f, "--lang-col", "lang", "--lexicon-only"],
     ));
     assert!(
         out.starts_with(
@@ -75,6 +76,7 @@ fn classified_csv_json_and_html() {
             "--page-lang",
             "fi",
             "--json",
+            "--lexicon-only",
         ],
     );
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -132,6 +134,7 @@ fn one_language_for_all_and_extension_lexicon() {
             "--lexicon",
             &lex,
             "--json",
+            "--lexicon-only",
         ],
     );
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -155,7 +158,10 @@ fn evaluate_prints_accuracy_and_misclassified_rows() {
          b,en,The staff were lovely,praise_staff,\n\
          c,en,The parking is a nightmare,quality,\n",
     );
-    let out = stdout(&comeback(dir.path(), &["reasons", "--evaluate", &f]));
+    let out = stdout(&comeback(
+        dir.path(),
+        &["reasons", "--evaluate", &f, "--lexicon-only"],
+    ));
     assert!(
         out.contains("en                  3      2     66.7%"),
         "{out}"
@@ -164,7 +170,10 @@ fn evaluate_prints_accuracy_and_misclassified_rows() {
         out.contains("c [en] \"The parking is a nightmare\"\n    expected quality, found none"),
         "{out}"
     );
-    let o = comeback(dir.path(), &["reasons", "--evaluate", &f, "--json"]);
+    let o = comeback(
+        dir.path(),
+        &["reasons", "--evaluate", &f, "--json", "--lexicon-only"],
+    );
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["languages"][0]["exact"], 2);
     assert_eq!(v["misclassified"][0]["id"], "c");
@@ -177,7 +186,7 @@ fn evaluate_prints_accuracy_and_misclassified_rows() {
                 .to_string()
         })
         .collect();
-    let mut args = vec!["reasons", "--json", "--evaluate"];
+    let mut args = vec!["reasons", "--json", "--lexicon-only", "--evaluate"];
     args.extend(dev.iter().map(String::as_str));
     let v: Value = serde_json::from_str(&stdout(&comeback(dir.path(), &args))).unwrap();
     assert_eq!(v["answers"], 390);
@@ -227,4 +236,77 @@ fn errors_name_file_line_and_column() {
     assert_eq!(o.status.code(), Some(2));
     // Nothing was written by the failed runs.
     assert!(!dir.path().join("out.csv").exists());
+}
+
+#[test]
+fn method_v2_is_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "answers.csv", ANSWERS);
+    let o = comeback(
+        dir.path(),
+        &["reasons", &f, "--lang-col", "lang", "--out", "out.csv"],
+    );
+    stdout(&o);
+    let csv = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 8, "{csv}");
+    assert_eq!(rows[2], "2,,,,");
+    assert!(rows[3].starts_with("3,Liian kallis.,fi,fi,"), "{csv}");
+    // The evaluation with the learned layer names its features as evidence.
+    let gold = write(
+        dir.path(),
+        "gold.csv",
+        "id,language,text,labels,tags\na,en,The parking is a nightmare,quality,\n",
+    );
+    let v: Value = serde_json::from_str(&stdout(&comeback(
+        dir.path(),
+        &["reasons", "--evaluate", &gold, "--json"],
+    )))
+    .unwrap();
+    assert_eq!(v["answers"], 1);
+}
+
+#[test]
+fn train_writes_a_readable_model() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sets")).unwrap();
+    let mut set = String::from("id,language,text,labels,tags\n");
+    let texts = [
+        ("Too expensive", "price"),
+        ("Way too pricey", "price"),
+        ("Prices are far too high", "price"),
+        ("The staff were rude", "inadequate_response"),
+        ("Rude and unhelpful staff", "inadequate_response"),
+        ("Nobody answered my emails", "inadequate_response"),
+        ("I moved away", "none"),
+        ("Lovely staff", "praise_staff"),
+        ("The staff are lovely", "praise_staff"),
+        ("Friendly and helpful staff", "praise_staff"),
+    ];
+    for (i, (t, l)) in texts.iter().enumerate() {
+        set.push_str(&format!("t-en-{i:03},en,{t},{l},\n"));
+    }
+    std::fs::write(dir.path().join("sets/en.csv"), set).unwrap();
+    let out = stdout(&comeback(
+        dir.path(),
+        &["reasons", "--train", "sets", "--out", "model"],
+    ));
+    assert!(out.starts_with("chosen: lambda "), "{out}");
+    assert!(
+        out.contains("5-fold cross-validation of these settings: "),
+        "{out}"
+    );
+    let tsv = std::fs::read_to_string(dir.path().join("model/all.tsv")).unwrap();
+    assert!(
+        tsv.starts_with("# Comeback reason model (method v2"),
+        "{tsv}"
+    );
+    assert!(tsv.contains("\n@language\tall\n"), "{tsv}");
+    assert!(tsv.contains("\nprice\t_bias\t"), "{tsv}");
+    assert!(tsv.contains("\nlabel\tfeature\tweight\n"), "{tsv}");
+    assert_fails(
+        dir.path(),
+        &["reasons", "--train", "sets"],
+        "--train needs --out DIR (the model directory)",
+    );
 }
