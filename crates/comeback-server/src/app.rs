@@ -178,7 +178,7 @@ pub fn router(state: AppState) -> (Router, OpenApi) {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout(),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(auth::request_span))
         .with_state(state);
     (router, doc)
 }

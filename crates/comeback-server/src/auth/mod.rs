@@ -252,6 +252,13 @@ impl FromRequestParts<AppState> for RequireManager {
     }
 }
 
+/// The tracing span of a request (for `TraceLayer::make_span_with`): method and path
+/// only, never the query string (the set-up link carries its token there) nor headers
+/// (cookies, bearer tokens).
+pub fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+}
+
 /// Appends an audit entry; a failure is logged, never shown (the request itself
 /// succeeded or failed on its own merits).
 pub(crate) async fn audit(
