@@ -151,7 +151,9 @@ impl Application {
     /// I/O errors of the listener.
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         tracing::info!(addr = %self.addr, "listening");
-        axum::serve(self.listener, self.router)
+        // The peer address reaches handlers as `ConnectInfo` (login throttling per address).
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(signal)
             .await
     }

@@ -203,9 +203,12 @@ async fn check_credentials(
 ) -> Result<Checked, ApiError> {
     let auth = &state.auth;
     let now = Instant::now();
-    let ip_key = ip.map_or_else(|| "ip:unknown".to_owned(), |a| format!("ip:{}", a.ip()));
     let account_key = format!("account:{}", email.trim().to_lowercase());
-    if let Err(wait) = auth.ip_throttle.check(&ip_key, now) {
+    // Without the peer address (a router served without `ConnectInfo`) there is no
+    // per-address bucket: one shared bucket would let anyone block every login.
+    if let Some(ip) = ip
+        && let Err(wait) = auth.ip_throttle.check(&format!("ip:{}", ip.ip()), now)
+    {
         tracing::warn!("login throttled for a client address");
         return Ok(Checked::Throttled(wait));
     }
