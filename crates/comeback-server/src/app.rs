@@ -149,7 +149,10 @@ impl Application {
     ///
     /// # Errors
     /// I/O errors of the listener.
-    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         tracing::info!(addr = %self.addr, "listening");
         // The peer address reaches handlers as `ConnectInfo` (login throttling per address).
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();

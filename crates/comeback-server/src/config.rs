@@ -9,7 +9,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Database: `sqlite://PATH` (created if missing; WAL mode) or `postgres://...`.
-    #[arg(long, env = "COMEBACK_DATABASE_URL", default_value = "sqlite://comeback.db")]
+    #[arg(
+        long,
+        env = "COMEBACK_DATABASE_URL",
+        default_value = "sqlite://comeback.db"
+    )]
     pub database_url: String,
     /// Address and port to listen on (`127.0.0.1:0` picks a free port).
     #[arg(long, env = "COMEBACK_BIND", default_value = "127.0.0.1:8080")]

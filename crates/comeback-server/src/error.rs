@@ -147,12 +147,9 @@ impl ApiError {
                 None,
                 (!fields.is_empty()).then(|| fields.clone()),
             ),
-            ApiError::Rejected(rows) => (
-                "batch_rejected",
-                self.to_string(),
-                Some(rows.clone()),
-                None,
-            ),
+            ApiError::Rejected(rows) => {
+                ("batch_rejected", self.to_string(), Some(rows.clone()), None)
+            }
             ApiError::Conflict(m) => ("conflict", m.clone(), None, None),
             ApiError::TooManyRequests(m) => ("too_many_requests", m.clone(), None, None),
             ApiError::Unavailable(m) => ("unavailable", m.clone(), None, None),

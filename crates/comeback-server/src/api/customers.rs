@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use comeback_core::{Collapse, Day, SummaryOptions, TimeUnit, TransactionLogBuilder};
-use comeback_store::{Customer, TransactionRecord};
+use comeback_store::{Customer, Role, TransactionRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -177,25 +177,55 @@ pub struct CustomerExportOut {
     pub transactions: Vec<TransactionOut>,
 }
 
-/// Lists customers by external id, with keyset pagination and search.
+/// Lists customers by external id, with keyset pagination and search. Managers and staff
+/// see only customers with a transaction at one of their locations.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListParams),
     responses(
         (status = 200, description = "one page", body = CustomerPage),
         (status = 401, description = "not logged in", body = ErrorBody),
         (status = 422, description = "bad cursor or limit", body = ErrorBody)))]
 pub async fn list(
-    _user: AuthUser,
+    user: AuthUser,
     State(state): State<AppState>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<CustomerPage>, ApiError> {
     let page = state
         .store
-        .list_customers(p.cursor.as_deref(), p.limit.unwrap_or(50), p.q.as_deref())
+        .list_customers_at(
+            scope(&user),
+            p.cursor.as_deref(),
+            p.limit.unwrap_or(50),
+            p.q.as_deref(),
+        )
         .await?;
     Ok(Json(CustomerPage {
         items: page.items.into_iter().map(CustomerOut::from).collect(),
         next_cursor: page.next_cursor,
     }))
+}
+
+/// The locations a user's customer views are limited to: `None` (all) for an admin; the
+/// user's own locations for a manager or staff member.
+fn scope(user: &AuthUser) -> Option<&[String]> {
+    (user.role != Role::Admin).then_some(user.locations.as_slice())
+}
+
+/// 404 (as for an unknown customer, so that existence does not leak) when the customer
+/// has no transaction at the user's locations.
+async fn check_visible(
+    state: &AppState,
+    user: &AuthUser,
+    external_id: &str,
+) -> Result<(), ApiError> {
+    if let Some(locations) = scope(user)
+        && !state.store.customer_visited(external_id, locations).await?
+    {
+        return Err(ApiError::NotFound {
+            what: "customer",
+            key: external_id.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 fn summary_of(
@@ -246,6 +276,7 @@ fn scores_of(external_id: &str, snapshot: &Snapshot) -> Option<CustomerScoresOut
 }
 
 /// A customer by external id (percent-encoded), with history, summary and scores.
+/// Managers and staff see only customers of their locations (404 otherwise).
 #[utoipa::path(get, path = "/api/v1/customers/{external_id}", tag = "customers",
     params(("external_id" = String, Path, description = "the customer's external id, percent-encoded")),
     responses(
@@ -253,10 +284,11 @@ fn scores_of(external_id: &str, snapshot: &Snapshot) -> Option<CustomerScoresOut
         (status = 401, description = "not logged in", body = ErrorBody),
         (status = 404, description = "unknown or erased", body = ErrorBody)))]
 pub async fn detail(
-    _user: AuthUser,
+    user: AuthUser,
     State(state): State<AppState>,
     Path(external_id): Path<String>,
 ) -> Result<Json<CustomerDetailOut>, ApiError> {
+    check_visible(&state, &user, &external_id).await?;
     let d = state.store.customer_detail(&external_id).await?;
     let snapshot = state.scores.current();
     let summary = summary_of(&external_id, &d.transactions, snapshot.as_deref());
@@ -279,10 +311,11 @@ pub async fn detail(
         (status = 403, description = "role is not manager or admin", body = ErrorBody),
         (status = 404, description = "unknown or erased", body = ErrorBody)))]
 pub async fn export(
-    _user: RequireManager,
+    RequireManager(user): RequireManager,
     State(state): State<AppState>,
     Path(external_id): Path<String>,
 ) -> Result<Json<CustomerExportOut>, ApiError> {
+    check_visible(&state, &user, &external_id).await?;
     let e = state.store.export_customer(&external_id).await?;
     Ok(Json(CustomerExportOut {
         exported_at: e.exported_at,

@@ -198,7 +198,10 @@ fn transaction_input(
         (None, Some(d)) => match Day::parse_iso(d) {
             Some(day) => Some(day.into()),
             None => {
-                err("date", format!("cannot parse {d:?} as a date (format %Y-%m-%d)"));
+                err(
+                    "date",
+                    format!("cannot parse {d:?} as a date (format %Y-%m-%d)"),
+                );
                 None
             }
         },
@@ -207,7 +210,10 @@ fn transaction_input(
             None
         }
         (None, None) => {
-            err("occurred_at", "missing: give occurred_at or date".to_owned());
+            err(
+                "occurred_at",
+                "missing: give occurred_at or date".to_owned(),
+            );
             None
         }
     };
@@ -357,7 +363,10 @@ where
     T::Err: std::fmt::Display,
 {
     v.as_deref()
-        .map(|s| s.parse::<T>().map_err(|e| ApiError::invalid_field(name, e.to_string())))
+        .map(|s| {
+            s.parse::<T>()
+                .map_err(|e| ApiError::invalid_field(name, e.to_string()))
+        })
         .transpose()
 }
 
@@ -470,7 +479,10 @@ fn parse_upload(body: &[u8], options: &IngestOptions) -> Result<ParsedUpload, Ap
         let (line, field) = match &e {
             comeback_ingest::IngestError::Row(r) => (
                 r.line as usize,
-                r.column.as_ref().map(ToString::to_string).unwrap_or_default(),
+                r.column
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
             ),
             _ => (0, String::new()),
         };
