@@ -67,6 +67,12 @@ enum Command {
     /// Open answers and exit reasons in six languages: reason Pareto table, quotes,
     /// classified CSV, HTML page; --evaluate on labelled sets.
     Reasons(cmd::reasons::Args),
+    /// The HTTP server: JSON API under /api/v1, OpenAPI document at /api/openapi.json,
+    /// accounts. Every flag also reads its environment variable (COMEBACK_DATABASE_URL,
+    /// COMEBACK_BIND, ...).
+    Serve(cmd::serve::Args),
+    /// Online backup of the SQLite database (VACUUM INTO) while the server runs.
+    Backup(cmd::backup::Args),
     /// Times a model fit in-process (for bench/fits.py).
     #[command(hide = true)]
     BenchFit(cmd::bench_fit::Args),
@@ -90,6 +96,8 @@ fn main() -> ExitCode {
         Command::Predictors(a) => cmd::predictors::run(a),
         Command::ReportCard(a) => cmd::report_card::run(a),
         Command::Reasons(a) => cmd::reasons::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Backup(a) => cmd::backup::run(a),
         Command::BenchFit(a) => cmd::bench_fit::run(a),
         Command::BenchGroupby(a) => cmd::bench_groupby::run(a),
     };

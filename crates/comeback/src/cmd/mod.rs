@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod analyze_report;
+pub mod backup;
 pub mod bench_fit;
 pub mod bench_groupby;
 pub mod common;
@@ -13,6 +14,7 @@ pub mod predictors;
 pub mod reasons;
 pub mod report_card;
 pub mod scales;
+pub mod serve;
 pub mod simulate;
 pub mod summarize;
 pub mod summary_input;
