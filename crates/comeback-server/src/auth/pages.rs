@@ -263,6 +263,10 @@ async fn start_session(
     format: Format,
 ) -> Result<Response, ApiError> {
     state.store.record_successful_login(user.id).await?;
+    // Expired sessions are refused anyway; a login is a good moment to drop them.
+    if let Err(e) = state.store.delete_expired_sessions(Utc::now()).await {
+        tracing::warn!(error = %e, "expired sessions not deleted");
+    }
     let session: NewSession = state
         .store
         .create_session(user.id, Utc::now(), state.auth.session_ttl)

@@ -401,6 +401,27 @@ async fn session_cookie_and_csrf(app: &TestApp) {
     let (s, _, _) = post(app, "/logout", &ok2, &json!({})).await;
     assert_eq!(s, 204);
     assert!(audit_actions(app).await.contains(&"auth.logout".to_owned()));
+    // An expired session is refused.
+    let u = app.store.user_by_email(&email).await.unwrap().unwrap();
+    let expired = app
+        .store
+        .create_session(
+            u.id,
+            chrono::Utc::now() - chrono::Duration::hours(2),
+            std::time::Duration::from_secs(3600),
+        )
+        .await
+        .unwrap();
+    let c = format!("comeback_session={}", expired.token);
+    let (s, _, _) = send(
+        app,
+        reqwest::Method::GET,
+        "/api/v1/me",
+        &[("cookie", &c)],
+        None,
+    )
+    .await;
+    assert_eq!(s, 401);
 }
 auth_test!(session_csrf, session_cookie_and_csrf);
 
