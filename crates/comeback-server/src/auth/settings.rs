@@ -154,3 +154,73 @@ impl Default for AuthState {
         AuthState::new(&AuthSettings::default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        auth: AuthSettings,
+    }
+
+    #[test]
+    fn flag_defaults_equal_default() {
+        let cli = Cli::try_parse_from(["serve"]).unwrap();
+        assert_eq!(
+            format!("{:?}", cli.auth),
+            format!("{:?}", AuthSettings::default())
+        );
+        let state = AuthState::new(&cli.auth);
+        assert!(state.cookies.secure);
+        assert_eq!(state.session_ttl, Duration::from_secs(12 * 3600));
+        assert_eq!(state.hasher.params(), Argon2Params::RFC9106_LOW_MEMORY);
+        assert_eq!(state.lockout, LockoutPolicy::default());
+    }
+
+    #[test]
+    fn flags_are_range_checked() {
+        let cli = Cli::try_parse_from([
+            "serve",
+            "--insecure-cookie",
+            "--cookie-same-site",
+            "strict",
+            "--min-password-chars",
+            "16",
+            "--argon2-memory-kib",
+            "19456",
+            "--argon2-iterations",
+            "2",
+            "--argon2-parallelism",
+            "1",
+        ])
+        .unwrap();
+        let state = AuthState::new(&cli.auth);
+        assert!(!state.cookies.secure);
+        assert_eq!(state.cookies.same_site, SameSite::Strict);
+        assert_eq!(state.hasher.min_chars(), 16);
+        assert_eq!(
+            state.hasher.params(),
+            Argon2Params {
+                memory_kib: 19456,
+                iterations: 2,
+                parallelism: 1
+            }
+        );
+        for bad in [
+            ["--argon2-parallelism", "0"],
+            ["--argon2-iterations", "0"],
+            ["--min-password-chars", "7"],
+            ["--session-hours", "0"],
+            ["--lockout-failures", "0"],
+        ] {
+            assert!(
+                Cli::try_parse_from(["serve", bad[0], bad[1]]).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+}
