@@ -9,7 +9,8 @@ Usage: python3 bootstrap.py BASE_URL SETUP_TOKEN DATA_FILE ENV_OUT
    hooks.py), a manager and a staff member.
 4. Seeds data through the API: the transactions of DATA_FILE (CDNOW format: customer id,
    YYYYMMDD, quantity, dollar amount) in one batch, and names and e-mails for 20 of
-   their customers.
+   their customers; then refits the scores (`POST /api/v1/model/refit`) and waits until
+   they are computed (`GET /api/v1/model`).
 5. Writes shell `export` lines (token and ids) to ENV_OUT for run.sh.
 
 Every step checks the status code it expects and exits non-zero with the response body
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -111,6 +113,19 @@ def main() -> None:
         for c in sorted({t["customer"] for t in batch})[:20]
     ]
     api.call("POST", "/api/v1/customers:batch", {"customers": customers}, 200)
+
+    # Fuzz the scores too, not only "scores not computed yet" (503): refit and wait.
+    api.call("POST", "/api/v1/model/refit", None, 202)
+    deadline = time.monotonic() + 120
+    while True:
+        status, _ = api.call("GET", "/api/v1/model", None, 200)
+        if status["refit"] == "failed":
+            sys.exit(f"bootstrap: the refit failed: {status['error']}")
+        if status["refit"] == "succeeded" and not status["stale"]:
+            break
+        if time.monotonic() > deadline:
+            sys.exit(f"bootstrap: no scores after 120 s: {status}")
+        time.sleep(0.5)
 
     with open(env_out, "w", encoding="ascii") as f:
         f.write(f"export COMEBACK_ST_TOKEN='{token['token']}'\n")

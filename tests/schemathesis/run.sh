@@ -90,16 +90,25 @@ fi
 # shellcheck source=/dev/null
 source "$work/env.sh"
 
+# Failures already reported and waiting for a fix are listed in baseline.json (each with a
+# note); they are printed as known, and every other failure fails the run. Drop an entry
+# once fixed, or let `run.sh --baseline-prune` drop the ones this run no longer finds.
+baseline=()
+if [[ -f "$here/baseline.json" ]]; then
+  baseline=(--baseline "$here/baseline.json")
+fi
+
 status=0
 SCHEMATHESIS_HOOKS="$here/hooks.py" "$venv/bin/schemathesis" run "$base/api/openapi.json" \
   --header "Authorization: Bearer $COMEBACK_ST_TOKEN" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,missing_required_header,unsupported_method,ignored_auth \
+  --checks all --exclude-checks positive_data_acceptance \
   --phases examples,coverage,fuzzing,stateful \
-  --max-examples 50 \
+  --max-examples 100 \
   --seed 20261130 \
-  --workers 2 \
+  --workers 1 \
   --generation-database none \
   --no-color \
+  "${baseline[@]}" \
   "$@" || status=$?
 if [[ $status -ne 0 ]]; then
   show_log
