@@ -2,7 +2,8 @@
 # Property-based API test: schemathesis generates requests from the OpenAPI document of a
 # real `comeback serve` and fails on any 5xx or any response that violates the document.
 #
-#   tests/schemathesis/run.sh [extra `schemathesis run` options, e.g. --max-examples 200]
+#   tests/schemathesis/run.sh [--no-baseline] [extra `schemathesis run` options, e.g.
+#                             --max-examples 300 --seed 7]
 #
 # 1. Creates the venv $SCHEMATHESIS_VENV (default .schemathesis-venv) from the pinned
 #    requirements.txt, wheels only, when it is missing or the pins changed (~40 s).
@@ -58,7 +59,7 @@ show_log() {
 
 # Port 0: the server picks a free port; the set-up link it prints names the bound address.
 COMEBACK_ARGON2_MEMORY_KIB=8 COMEBACK_ARGON2_ITERATIONS=1 COMEBACK_ARGON2_PARALLELISM=1 \
-  RUST_LOG="${RUST_LOG:-info}" \
+  NO_COLOR=1 \
   "$COMEBACK_BIN" serve --database-url "sqlite://$work/comeback.db" --bind 127.0.0.1:0 \
   --insecure-cookie >"$work/serve.log" 2>&1 &
 server_pid=$!
@@ -94,7 +95,9 @@ source "$work/env.sh"
 # note); they are printed as known, and every other failure fails the run. Drop an entry
 # once fixed, or let `run.sh --baseline-prune` drop the ones this run no longer finds.
 baseline=()
-if [[ -f "$here/baseline.json" ]]; then
+if [[ "${1:-}" == "--no-baseline" ]]; then
+  shift
+elif [[ -f "$here/baseline.json" ]]; then
   baseline=(--baseline "$here/baseline.json")
 fi
 
@@ -108,8 +111,21 @@ SCHEMATHESIS_HOOKS="$here/hooks.py" "$venv/bin/schemathesis" run "$base/api/open
   --workers 1 \
   --generation-database none \
   --no-color \
+  --report junit --report-junit-path "$work/junit.xml" \
   "${baseline[@]}" \
   "$@" || status=$?
+# One plain count line (API operations and the stateful suite, as in the JUnit report).
+if [[ -f "$work/junit.xml" ]]; then
+  "$venv/bin/python" - "$work/junit.xml" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+s = ET.parse(sys.argv[1]).getroot()
+bad = int(s.get("failures", 0)) + int(s.get("errors", 0))
+ok = int(s.get("tests", 0)) - bad - int(s.get("skipped", 0))
+print(f"schemathesis: {ok} passed, {bad} failed")
+PY
+fi
 if [[ $status -ne 0 ]]; then
   show_log
 fi
