@@ -72,7 +72,7 @@ impl Default for TrainOptions {
             char_weight: 1.0,
             min_df: 2,
             iterations: 200,
-            prune: 0.03,
+            prune: 0.05,
             threshold: 0.5,
             floor: 1.0,
         }
