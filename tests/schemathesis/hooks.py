@@ -15,7 +15,10 @@ on a real resource. Every other generated case is sent unchanged.
 
 from __future__ import annotations
 
+import atexit
+import collections
 import os
+import sys
 
 import schemathesis
 
@@ -23,6 +26,8 @@ _ADMIN_ID = os.environ["COMEBACK_ST_ADMIN_ID"]
 _TOKEN_ID = os.environ["COMEBACK_ST_TOKEN_ID"]
 _SPARE_USER_ID = os.environ["COMEBACK_ST_SPARE_USER_ID"]
 _SPARE_TOKEN_ID = os.environ["COMEBACK_ST_SPARE_TOKEN_ID"]
+
+_REDIRECTED: collections.Counter = collections.Counter()
 
 # (method, path template) -> (protected id, spare id)
 _PROTECTED = {
@@ -42,3 +47,23 @@ def before_call(context, case, **kwargs):
     for name, value in list(case.path_parameters.items()):
         if str(value).lstrip("+").lstrip("0") == protected.lstrip("0"):
             case.path_parameters[name] = int(spare)
+            _REDIRECTED[(case.method.upper(), case.path)] += 1
+
+
+@schemathesis.hook
+def after_load_schema(context, schema):
+    """Checks that every protected operation exists, so a renamed route cannot slip by."""
+    paths = schema.raw_schema.get("paths", {})
+    for method, path in _PROTECTED:
+        if method.lower() not in paths.get(path, {}):
+            raise RuntimeError(f"hooks.py protects {method} {path}, which the document lacks")
+
+
+atexit.register(
+    lambda: _REDIRECTED
+    and print(
+        "hooks: redirected to the spare resource: "
+        + ", ".join(f"{m} {p} x{n}" for (m, p), n in sorted(_REDIRECTED.items())),
+        file=sys.stderr,
+    )
+)
