@@ -5,8 +5,8 @@
 //! The classifier is `comeback_voice::classify`: method v2, the stemmed lexicons with
 //! negation scopes (the explanation and the business-extensible part) plus a learned layer
 //! (one multilingual set of logistic regressions over words, negated words, bigrams,
-//! character 4-grams and the lexicon scores; see its module docs and README "Open answers: how reasons
-//! are found"). `--lexicon-only` uses method v1, the lexicons alone.
+//! character 4-grams and the lexicon scores; see its module docs and README "Open answers:
+//! how reasons are found"). `--lexicon-only` uses method v1, the lexicons alone.
 //!
 //! The hidden `--train DIR... --out MODEL_DIR` re-trains the learned layer from labelled
 //! sets: grouped 5-fold cross-validation (translations of one answer together) over the
@@ -14,8 +14,8 @@
 //! setting with the most exactly right answers over all languages (ties: the first in grid
 //! order), then the multilingual model on all answers, written as `MODEL_DIR/all.tsv` with
 //! the cross-validated scores in its header. The grid is the last of several explored on
-//! the same data (λ 0.1–1, character weight 0–8, models per language or multilingual). Used once to write `data/voice/model/` from `data/voice/dev` and
-//! `data/voice/train`.
+//! the same data (λ 0.1–1, character weight 0–8, models per language or multilingual).
+//! Used once to write `data/voice/model/` from `data/voice/dev` and `data/voice/train`.
 //!
 //! Text output: one line per reason (count, share of reason mentions, cumulative share)
 //! and up to `--quotes` quotes each. `--json` prints `{file, answers, non_responses,
@@ -87,7 +87,13 @@ pub struct Args {
     pub lexicon_only: bool,
     /// Re-train the learned layer from the labelled sets (`*.csv`) in these directories and
     /// write the models to the directory given by `--out`.
-    #[arg(long, hide = true, num_args = 1.., value_name = "DIR", conflicts_with_all = ["evaluate", "input", "lexicon", "lexicon_only", "html"])]
+    #[arg(
+        long,
+        hide = true,
+        num_args = 1..,
+        value_name = "DIR",
+        conflicts_with_all = ["evaluate", "input", "lexicon", "lexicon_only", "html"]
+    )]
     pub train: Vec<PathBuf>,
 }
 
