@@ -145,7 +145,9 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `signal` completes, then shuts down gracefully.
+    /// Serves until `signal` completes, then shuts down gracefully. When the database
+    /// already holds customers, a refit of the scores starts in the background, so that
+    /// a restarted server answers metrics and action lists without a manual refit.
     ///
     /// # Errors
     /// I/O errors of the listener.
@@ -154,8 +156,20 @@ impl Application {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.addr, "listening");
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            match state.store.list_customers(None, 1, None).await {
+                Ok(page) if !page.items.is_empty() => {
+                    state.scores.start_refit(state.store.clone());
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot look for stored customers"),
+            }
+        });
         // The peer address reaches handlers as `ConnectInfo` (login throttling per address).
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(signal)
             .await

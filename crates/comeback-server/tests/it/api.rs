@@ -500,6 +500,109 @@ async fn csv_upload_matches_cli(app: &TestApp) {
     let p = d["scores"]["p_alive"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&p), "{d}");
     assert_eq!(d["summary"]["observation_end"], "1998-06-30");
+
+    // The same numbers as the analysis run here on the file itself (the CLI's pipeline:
+    // comeback-ingest → TransactionLogBuilder → comeback_analysis::analyze).
+    let direct = analyze_file_directly();
+    let i = direct.customer_index("0001").unwrap();
+    let c = direct.customer(i).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+    assert!(close(p, c.p_alive), "p_alive {p} vs {}", c.p_alive);
+    let clv = d["scores"]["clv"].as_f64().unwrap();
+    assert!(close(clv, c.clv), "clv {clv} vs {}", c.clv);
+    assert_eq!(d["scores"]["segment"], c.rfm.segment.key());
+    assert_eq!(d["scores"]["stage"], c.lifecycle_stage.key());
+    let total = m["clv_total"].as_f64().unwrap();
+    assert!(close(total, direct.headline.clv_total), "{total}");
+    assert_eq!(
+        m["model"].as_str().unwrap(),
+        direct.model.kind().display_name()
+    );
+    assert_eq!(
+        l["total"].as_u64().unwrap() as usize,
+        direct.lists.at_risk.len()
+    );
+    if let Some(first) = direct.lists.at_risk.first() {
+        let id = direct
+            .customer(*first)
+            .unwrap()
+            .summary
+            .customer_id
+            .to_string();
+        assert_eq!(items[0]["external_id"], id.as_str());
+    }
+}
+
+/// `comeback analyze`'s pipeline on data/CDNOW_sample.txt with the server's options.
+fn analyze_file_directly() -> comeback_analysis::Analysis {
+    use comeback_ingest::{ColumnRef, DateFormat, HeaderMode, IngestOptions, TransactionColumns};
+    let options = IngestOptions {
+        header: HeaderMode::Absent,
+        columns: TransactionColumns {
+            customer: Some(ColumnRef::Position(2)),
+            date: Some(ColumnRef::Position(3)),
+            amount: Some(ColumnRef::Position(5)),
+            ..TransactionColumns::default()
+        },
+        date_format: DateFormat::new("%Y%m%d"),
+        currency: Some("USD".to_owned()),
+        ..IngestOptions::default()
+    };
+    let file = std::fs::File::open(data_path("CDNOW_sample.txt")).unwrap();
+    let mut b = comeback_core::TransactionLogBuilder::new(None);
+    comeback_ingest::read_transactions(file, "CDNOW_sample.txt", &options, |r| {
+        b.add(r.customer, r.day, r.amount).map(|_| ())
+    })
+    .unwrap();
+    let log = b.finish();
+    comeback_analysis::analyze(
+        &log,
+        &comeback_analysis::AnalysisOptions {
+            bootstrap: 0,
+            ..comeback_analysis::AnalysisOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+/// A server started on a database that already holds customers refits on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarted_server_refits_on_its_own() {
+    let app = TestApp::sqlite().await;
+    let admin = app.admin().await;
+    let bytes = std::fs::read(data_path("CDNOW_sample.txt")).unwrap();
+    let path = format!("/api/v1/uploads/transactions?{CDNOW_QUERY}");
+    let (s, _) = app.post_raw(&path, "text/plain", bytes, Some(&admin)).await;
+    assert_eq!(s, 200);
+    let (_, v) = app.get("/api/v1/model", Some(&admin)).await;
+    assert_eq!(v["refit"], "never", "{v}");
+    assert_eq!(v["stale"], true);
+    let second = comeback_server::Application::build(comeback_server::Settings::for_database(
+        app.settings.database_url.clone(),
+    ))
+    .await
+    .unwrap();
+    let base = format!("http://127.0.0.1:{}", second.port());
+    let server = tokio::spawn(second.run_until(std::future::pending()));
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        let r = app
+            .client
+            .get(format!("{base}/api/v1/model"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        last = r.json().await.unwrap();
+        if last["refit"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["refit"], "succeeded", "{last}");
+    assert_eq!(last["model"]["customers"], 2357);
+    server.abort();
+    app.cleanup().await;
 }
 server_test!(csv_upload, csv_upload_matches_cli);
 
