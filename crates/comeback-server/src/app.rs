@@ -179,7 +179,8 @@ impl Application {
 /// The complete router and the OpenAPI document of its API routes (the same registration
 /// produces both).
 pub fn router(state: AppState) -> (Router, OpenApi) {
-    let (api, doc) = api::router().split_for_parts();
+    let (api, mut doc) = api::router().split_for_parts();
+    utoipa::Modify::modify(&api::ClientErrors, &mut doc);
     let settings = state.settings.clone();
     let doc_json = Arc::new(doc.clone());
     let router = Router::new()

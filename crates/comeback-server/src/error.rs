@@ -233,10 +233,76 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
     }
 }
 
-/// `axum::Json` whose rejection is an [`ApiError`] (JSON error body).
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON body extractor (and response) whose rejection is an [`ApiError`] (JSON error
+/// body): 415 without a JSON content type, 400 for a body that is not JSON, 422 for a body
+/// that is not a JSON object, holds U+0000 in a string ([`crate::text::check_json`],
+/// naming the field) or does not match `T` (naming the path).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+/// `application/json` or `application/*+json`, parameters ignored.
+fn is_json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl<T, S> axum::extract::FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json_content_type(req.headers()) {
+            return Err(ApiError::Invalid {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                message: "expected content-type application/json".to_owned(),
+                fields: Vec::new(),
+            });
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| ApiError::Invalid {
+                status: r.status(),
+                message: r.body_text().to_lowercase(),
+                fields: Vec::new(),
+            })?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("body is not valid json: {e}")))?;
+        if !value.is_object() {
+            return Err(ApiError::invalid_field("body", "must be a json object"));
+        }
+        crate::text::check_json(&value)?;
+        serde_path_to_error::deserialize::<_, T>(value)
+            .map(Json)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let message = e.into_inner().to_string().to_lowercase();
+                if path == "." {
+                    ApiError::Invalid {
+                        status: StatusCode::UNPROCESSABLE_ENTITY,
+                        message,
+                        fields: Vec::new(),
+                    }
+                } else {
+                    ApiError::invalid_field(path, message)
+                }
+            })
+    }
+}
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {

@@ -29,6 +29,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod scores;
+pub mod text;
 
 pub use app::{AppState, Application};
 pub use config::Settings;
@@ -36,12 +37,14 @@ pub use error::ApiError;
 
 /// Installs the global tracing subscriber (logs to stderr) with `filter` (`info`,
 /// `comeback_server=debug,tower_http=info`, ...); an invalid filter falls back to `info`.
-/// A second call does nothing.
+/// ANSI colours are written only when stderr is a terminal (a log file or pipe gets plain
+/// text). A second call does nothing.
 pub fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }

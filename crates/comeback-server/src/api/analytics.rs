@@ -34,6 +34,7 @@ pub enum ActionList {
 #[into_params(parameter_in = Query)]
 pub struct ActionParams {
     /// Most rows returned, 1–10000 (default 100).
+    #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<usize>,
 }
 
@@ -146,10 +147,10 @@ pub async fn actions(
 pub struct IntervalOut {
     /// Point estimate.
     pub estimate: f64,
-    /// Lower bound.
-    pub ci_low: f64,
-    /// Upper bound.
-    pub ci_high: f64,
+    /// Lower bound; `null` when the interval could not be computed (a non-finite bound).
+    pub ci_low: Option<f64>,
+    /// Upper bound; `null` when the interval could not be computed (a non-finite bound).
+    pub ci_high: Option<f64>,
 }
 
 /// Defection over the last 12 months vs the 12 before (PRODUCT R8).
@@ -223,8 +224,8 @@ pub async fn metrics(
     let h = &a.headline;
     let iv = |i: &comeback_analysis::Interval| IntervalOut {
         estimate: i.estimate,
-        ci_low: i.ci_low,
-        ci_high: i.ci_high,
+        ci_low: i.ci_low.is_finite().then_some(i.ci_low),
+        ci_high: i.ci_high.is_finite().then_some(i.ci_high),
     };
     Ok(Json(MetricsOut {
         observation_end: a.observation_end.to_string(),

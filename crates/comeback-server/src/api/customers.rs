@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::auth::{AuthUser, RequireAdmin, RequireManager};
 use crate::error::{ApiError, ErrorBody, Json, Path, Query};
 use crate::scores::Snapshot;
+use crate::text;
 
 /// A customer's profile.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -101,6 +102,7 @@ pub struct ListParams {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Keep customers whose external id, name or e-mail contains this (ASCII case
     /// ignored).
@@ -189,6 +191,12 @@ pub async fn list(
     State(state): State<AppState>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<CustomerPage>, ApiError> {
+    if let Some(q) = &p.q {
+        text::check_text("q", q)?;
+    }
+    if let Some(c) = &p.cursor {
+        text::check_text("cursor", c)?;
+    }
     let page = state
         .store
         .list_customers_at(
@@ -210,13 +218,28 @@ fn scope(user: &AuthUser) -> Option<&[String]> {
     (user.role != Role::Admin).then_some(user.locations.as_slice())
 }
 
+/// 404 without asking the store for an external id with a control character: ingest
+/// refuses those ([`comeback_store`] checks ids), so no such customer exists (and
+/// PostgreSQL would refuse a NUL in the query).
+fn check_external_id(external_id: &str) -> Result<(), ApiError> {
+    if text::control_char(external_id).is_some() {
+        return Err(ApiError::NotFound {
+            what: "customer",
+            key: external_id.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// 404 (as for an unknown customer, so that existence does not leak) when the customer
-/// has no transaction at the user's locations.
+/// has no transaction at the user's locations, or when the id cannot exist
+/// ([`check_external_id`]).
 async fn check_visible(
     state: &AppState,
     user: &AuthUser,
     external_id: &str,
 ) -> Result<(), ApiError> {
+    check_external_id(external_id)?;
     if let Some(locations) = scope(user)
         && !state.store.customer_visited(external_id, locations).await?
     {
@@ -338,6 +361,7 @@ pub async fn erase(
     State(state): State<AppState>,
     Path(external_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    check_external_id(&external_id)?;
     state
         .store
         .erase_customer(&external_id, Some(user.user_id))

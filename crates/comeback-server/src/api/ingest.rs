@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::RequireManager;
 use crate::error::{ApiError, ErrorBody, Json, Query, RowProblem};
+use crate::text;
 
 /// One transaction of a batch.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -148,26 +149,44 @@ fn decode_rows<T: serde::de::DeserializeOwned>(
 ) -> Vec<Option<T>> {
     rows.into_iter()
         .enumerate()
-        .map(|(i, v)| match serde_path_to_error::deserialize::<_, T>(v) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner().to_string();
-                let field = inner
-                    .strip_prefix("missing field `")
-                    .or_else(|| inner.strip_prefix("unknown field `"))
-                    .and_then(|r| r.split('`').next())
-                    .map(str::to_owned)
-                    .unwrap_or(if path == "." { String::new() } else { path });
+        .map(|(i, v)| {
+            if let Some(path) = text::nul_path(&v) {
                 errors.push(RowProblem {
                     row: i,
-                    field,
-                    message: inner.to_lowercase(),
+                    field: path,
+                    message: "contains the nul character U+0000".to_owned(),
                 });
-                None
+                return None;
             }
+            decode_row(i, v, errors)
         })
         .collect()
+}
+
+fn decode_row<T: serde::de::DeserializeOwned>(
+    i: usize,
+    v: serde_json::Value,
+    errors: &mut Vec<RowProblem>,
+) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(v) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            let field = inner
+                .strip_prefix("missing field `")
+                .or_else(|| inner.strip_prefix("unknown field `"))
+                .and_then(|r| r.split('`').next())
+                .map(str::to_owned)
+                .unwrap_or(if path == "." { String::new() } else { path });
+            errors.push(RowProblem {
+                row: i,
+                field,
+                message: inner.to_lowercase(),
+            });
+            None
+        }
+    }
 }
 
 /// Decodes a batch body. The typed fast path decodes every row at once; only when it
@@ -182,7 +201,10 @@ fn decode_batch<T: serde::de::DeserializeOwned>(
         #[serde(alias = "transactions", alias = "customers")]
         rows: Vec<T>,
     }
-    if let Ok(t) = serde_json::from_slice::<Typed<T>>(body) {
+    // JSON escapes every control character, so a NUL can only arrive as `\u0000`; such a
+    // body takes the row-by-row path, where the rows holding it are refused.
+    let may_hold_nul = body.windows(6).any(|w| w == b"\\u0000");
+    if !may_hold_nul && let Ok(t) = serde_json::from_slice::<Typed<T>>(body) {
         return Ok(t.rows.into_iter().map(Some).collect());
     }
     let raw: RawBatch = serde_json::from_slice(body).map_err(|e| {

@@ -2,7 +2,9 @@
 //! `#[utoipa::path]` and registered through [`router`], so the route table and the
 //! OpenAPI document come from the same registration.
 
-use utoipa::OpenApi;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -41,4 +43,69 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::model))
         .routes(routes!(analytics::refit))
         .merge(crate::auth::api_routes())
+}
+
+/// Documents the client errors that extractors answer before a handler runs, on every
+/// operation that can meet them (the status codes stay as a handler documented them when
+/// it did): with a request body 400 (not JSON, or a path segment that cannot be decoded),
+/// 415 (no JSON content type) and 422 (a body that does not match); with path or query
+/// parameters 400 (a segment that is not UTF-8 once decoded, an id beyond i64, an unknown
+/// list name) and 422 (a query parameter out of range). Every one has an
+/// [`ErrorBody`](crate::error::ErrorBody).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientErrors;
+
+impl ClientErrors {
+    fn add(op: &mut Operation) {
+        let has_body = op.request_body.is_some();
+        let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+        let mut codes: Vec<(&str, &str)> = Vec::new();
+        if has_body || has_params {
+            codes.push(("400", "malformed request (body, path segment or query)"));
+            codes.push(("422", "invalid field"));
+        }
+        if has_body {
+            codes.push(("415", "content type is not application/json"));
+        }
+        for (code, description) in codes {
+            op.responses
+                .responses
+                .entry(code.to_owned())
+                .or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content(
+                                "application/json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                });
+        }
+    }
+}
+
+impl Modify for ClientErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::add(op);
+            }
+        }
+    }
 }
