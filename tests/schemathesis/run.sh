@@ -2,8 +2,10 @@
 # Property-based API test: schemathesis generates requests from the OpenAPI document of a
 # real `comeback serve` and fails on any 5xx or any response that violates the document.
 #
-#   tests/schemathesis/run.sh [--no-baseline] [extra `schemathesis run` options, e.g.
+#   tests/schemathesis/run.sh [extra `schemathesis run` options, e.g.
 #                             --max-examples 300 --seed 7]
+#
+# Strict: there is no list of known failures; every failure fails the run.
 #
 # 1. Creates the venv $SCHEMATHESIS_VENV (default .schemathesis-venv) from the pinned
 #    requirements.txt, wheels only, when it is missing or the pins changed (~40 s).
@@ -63,14 +65,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Failures already reported and waiting for a fix are listed in baseline.json (each with a
-# note); they are printed as known, and every other failure fails the run. Drop an entry
-# once fixed, or let `run.sh --baseline-prune` drop the ones this run no longer finds.
-baseline=()
+# `--no-baseline` (from when known failures were listed) is accepted and ignored: the run
+# is always strict.
 if [[ "${1:-}" == "--no-baseline" ]]; then
   shift
-elif [[ -f "$here/baseline.json" ]]; then
-  baseline=(--baseline "$here/baseline.json")
 fi
 
 # run_backend NAME DATABASE_URL [schemathesis options...]: serve, bootstrap, fuzz; returns
@@ -127,7 +125,6 @@ run_backend() {
     --generation-database none \
     --no-color \
     --report junit --report-junit-path "$work/junit-$name.xml" \
-    "${baseline[@]}" \
     "$@" || status=$?
   if [[ $status -ne 0 ]]; then
     show_log

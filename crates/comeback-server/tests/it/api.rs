@@ -629,3 +629,149 @@ async fn body_limit_is_enforced() {
 async fn body_limit() {
     body_limit_is_enforced().await;
 }
+
+/// The one invalid field of a 422 body.
+fn invalid_field(v: &Value) -> &str {
+    assert_eq!(v["error"]["code"], "invalid_request", "{v}");
+    v["error"]["fields"][0]["field"].as_str().unwrap()
+}
+
+/// PostgreSQL refuses U+0000 in text and jsonb ("invalid byte sequence for encoding UTF8:
+/// 0x00"), which answered 500 there (found by tests/schemathesis): every NUL is now a
+/// client error before any query, on both backends alike.
+async fn nul_is_refused_before_the_database(app: &TestApp) {
+    let admin = app.admin().await;
+    let (s, v) = app
+        .post_json("/api/v1/transactions:batch", &batch(), Some(&admin))
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    // Search and cursor: 422 naming the parameter.
+    let (s, v) = app.get("/api/v1/customers?q=a%00b", Some(&admin)).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(invalid_field(&v), "q");
+    let (s, v) = app.get("/api/v1/customers?cursor=c%00", Some(&admin)).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(invalid_field(&v), "cursor");
+
+    // An external id with a control character cannot exist: 404 like an unknown one.
+    for path in [
+        "/api/v1/customers/00%00018",
+        "/api/v1/customers/00%00021/export",
+        "/api/v1/customers/c2%01",
+    ] {
+        let (s, v) = app.get(path, Some(&admin)).await;
+        assert_eq!(s, 404, "{path}: {v}");
+        assert_eq!(v["error"]["code"], "not_found", "{path}: {v}");
+    }
+    let (s, v) = app
+        .post_raw(
+            "/api/v1/customers/00%00018/erase",
+            "application/json",
+            Vec::new(),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 404, "{v}");
+
+    // JSON bodies: 422 naming the field; nothing created.
+    let (s, v) = app
+        .post_json(
+            "/api/v1/tokens",
+            &json!({"name": "MBG\u{0}/NBD"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(invalid_field(&v), "name");
+    let (s, v) = app
+        .post_json(
+            "/api/v1/users",
+            &json!({"email": "c00004@ex\u{0}ample.com", "role": "admin"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(invalid_field(&v), "email");
+    // A body that is not a JSON object is refused too (serde would read a struct from an
+    // array).
+    let (s, v) = app
+        .post_json("/api/v1/tokens", &json!(["x"]), Some(&admin))
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(invalid_field(&v), "body");
+
+    // Batches: a per-row error naming the row and the field; nothing stored.
+    let before = customer_count(app, &admin).await;
+    let (s, v) = app
+        .post_json(
+            "/api/v1/customers:batch",
+            &json!({"customers": [
+                {"external_id": "x0", "name": "fine"},
+                {"external_id": "x1", "name": "a\u{0}b"},
+                {"external_id": "x2", "attributes": {"note": ["ok", "n\u{0}"]}},
+            ]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["error"]["code"], "batch_rejected", "{v}");
+    let rows: Vec<(u64, &str)> = v["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["row"].as_u64().unwrap(), r["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, [(1, "name"), (2, "attributes.note[1]")], "{v}");
+    let (s, v) = app
+        .post_json(
+            "/api/v1/transactions:batch",
+            &json!({"transactions": [
+                {"external_id": "t9", "customer": "c9", "date": "2024-03-01",
+                 "amount": "1", "currency": "EUR", "channel": "st\u{0}re"},
+            ]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["error"]["rows"][0]["row"], 0, "{v}");
+    assert_eq!(v["error"]["rows"][0]["field"], "channel", "{v}");
+    assert_eq!(customer_count(app, &admin).await, before);
+
+    // The database connection is fine afterwards.
+    let (s, v) = app.get("/api/v1/customers?q=c", Some(&admin)).await;
+    assert_eq!(s, 200, "{v}");
+}
+server_test!(nul_refused, nul_is_refused_before_the_database);
+
+/// The OpenAPI document lists the statuses the extractors answer (400, 415, 422) and a
+/// nullable interval bound (found by tests/schemathesis).
+async fn document_covers_extractor_errors(app: &TestApp) {
+    let (s, doc) = app.get("/api/openapi.json", None).await;
+    assert_eq!(s, 200);
+    let op = |path: &str, method: &str| doc["paths"][path][method]["responses"].clone();
+    let tokens = op("/api/v1/tokens", "post");
+    for code in ["400", "415", "422"] {
+        assert!(
+            tokens.get(code).is_some(),
+            "tokens post lacks {code}: {tokens}"
+        );
+    }
+    let detail = op("/api/v1/customers/{external_id}", "get");
+    assert!(detail.get("400").is_some(), "{detail}");
+    assert!(detail.get("415").is_none(), "{detail}");
+    let health = op("/health", "get");
+    assert!(health.get("400").is_none(), "{health}");
+    let actions = &doc["paths"]["/api/v1/actions/{list}"]["get"]["parameters"];
+    let limit = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(limit["schema"]["minimum"], 1, "{limit}");
+    assert_eq!(limit["schema"]["maximum"], 10000, "{limit}");
+    let ci = doc["components"]["schemas"]["IntervalOut"]["properties"]["ci_low"].to_string();
+    assert!(ci.contains("null"), "{ci}");
+}
+server_test!(document_extractor_errors, document_covers_extractor_errors);
