@@ -172,7 +172,9 @@ pub fn read_table<R: Read>(
 
 /// The crate's detection on the first lines; when that finds no delimiter that splits every
 /// line alike (a short or long row among them) but the header holds `,` `;` or tabs, the
-/// one the header holds most often, so that the bad row is reported by line.
+/// one the header holds most often, so that the bad row is reported by line. A header
+/// without `,` `;` tab or space is one column, read with CSV rules (tab-delimited) so that
+/// `"9"` reads as `9` however the lines were detected.
 fn detect(data: &[u8]) -> std::io::Result<Delimiter> {
     let (_, found) = Source::open(data, Delimiter::Auto)?;
     if found != Delimiter::Whitespace {
@@ -182,6 +184,14 @@ fn detect(data: &[u8]) -> std::io::Result<Delimiter> {
         .split(|&b| b == b'\n')
         .find(|l| !l.trim_ascii().is_empty());
     let header = header.unwrap_or_default();
+    if !header
+        .iter()
+        .any(|&b| matches!(b, b',' | b';' | b'\t' | b' '))
+    {
+        // One column: read it with CSV rules (a byte no field of it holds) so that RFC 4180
+        // quotes are stripped, as they would be with a comma.
+        return Ok(Delimiter::Byte(b'\t'));
+    }
     let best = [b',', b';', b'\t']
         .into_iter()
         .map(|d| (header.iter().filter(|&&b| b == d).count(), d))
@@ -286,15 +296,30 @@ impl Table {
                 &owned
             }
         };
-        // Only plain decimal notation: no "inf", "nan", hex or exponent surprises.
-        let ok = !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
-            && s.bytes().any(|b| b.is_ascii_digit());
+        // Only plain decimal notation: an optional leading `-`, digits and at most one
+        // decimal mark; no "+", "inf", "nan", hex or exponent ("1e1") surprises.
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        let ok = digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && digits.bytes().filter(|&b| b == b'.').count() <= 1
+            && digits.bytes().any(|b| b.is_ascii_digit());
         if !ok {
             return None;
         }
         s.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    /// `"not a plain decimal number; "` when `s` looks like a number in another notation
+    /// (exponent `1e1`, leading `+`), else `""`: the prefix of an error's expectation.
+    fn notation_hint(s: &str) -> &'static str {
+        let numeric = s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b'-' | b'+' | b'e' | b'E'))
+            && s.bytes().any(|b| b.is_ascii_digit());
+        if numeric && s.bytes().any(|b| matches!(b, b'e' | b'E' | b'+')) {
+            "not a plain decimal number; "
+        } else {
+            ""
+        }
     }
 
     /// A number in column `col` of `row`: `None` when the field is blank.
@@ -313,7 +338,11 @@ impl Table {
                 RowProblem::Unparseable {
                     value: s.to_string(),
                     what: "a number",
-                    expected: format!("decimal mark {:?}", self.decimal_char()),
+                    expected: format!(
+                        "{}decimal mark {:?}",
+                        Self::notation_hint(s),
+                        self.decimal_char()
+                    ),
                 },
             )
         })
@@ -362,7 +391,7 @@ impl Table {
                 },
             )
         };
-        let v = self.number(s).ok_or_else(|| bad(""))?;
+        let v = self.number(s).ok_or_else(|| bad(Self::notation_hint(s)))?;
         if integer && v.fract() != 0.0 {
             return Err(bad("not an integer score; "));
         }

@@ -203,3 +203,53 @@ proptest! {
         prop_assert_eq!(t.parse_score(&t.rows[0], 1, lo as f64, hi as f64, true).unwrap(), None);
     }
 }
+
+#[test]
+fn numbers_and_scores_are_plain_decimals() {
+    let t = table("score\n1e1\n1E0\n.5e1\n+9\n9.\n-0.5\n1.2.3\n");
+    let s = t.column("score").unwrap();
+    let score = |i: usize| t.parse_score(&t.rows[i], s, 0.0, 10.0, true);
+    assert_eq!(
+        err(score(0)),
+        r#"responses.csv:2: column "score": cannot parse "1e1" as a score (not a plain decimal number; expected a whole number from 0 to 10)"#
+    );
+    assert!(err(score(1)).contains("\"1E0\" as a score (not a plain decimal number;"));
+    assert!(err(score(2)).contains("\".5e1\" as a score (not a plain decimal number;"));
+    assert!(err(score(3)).contains("\"+9\" as a score (not a plain decimal number;"));
+    assert_eq!(score(4).unwrap(), Some(9.0), "9. is plain decimal notation");
+    let number = |i: usize| t.parse_number(&t.rows[i], s);
+    assert_eq!(
+        err(number(0)),
+        r#"responses.csv:2: column "score": cannot parse "1e1" as a number (not a plain decimal number; decimal mark '.')"#
+    );
+    assert!(number(3).is_err());
+    assert_eq!(number(5).unwrap(), Some(-0.5));
+    assert_eq!(
+        err(number(6)),
+        r#"responses.csv:8: column "score": cannot parse "1.2.3" as a number (decimal mark '.')"#
+    );
+}
+
+#[test]
+fn one_column_files_strip_quotes() {
+    for data in [
+        "score\n\"9\"\n",
+        "\"score\"\n\"9\"\n",
+        "\"score\"\r\n9\r\n\r\n\"10\"\r\n",
+    ] {
+        let t = table(data);
+        let s = t.column("score").unwrap();
+        assert_eq!(t.headers, ["score"], "{data:?}");
+        assert_eq!(
+            t.parse_score(&t.rows[0], s, 0.0, 10.0, true).unwrap(),
+            Some(9.0),
+            "{data:?}"
+        );
+    }
+    let t = table("\"comment\"\n\"very good, thanks\"\nok\n");
+    assert_eq!(t.rows[0].get(0), "very good, thanks");
+    assert_eq!(t.rows[1].line, 3);
+    // Two whitespace-separated columns keep whitespace splitting.
+    let t = table("id score\na 9\n");
+    assert_eq!(t.headers, ["id", "score"]);
+}
