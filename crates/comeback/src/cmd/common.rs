@@ -44,6 +44,40 @@ pub fn parse_params(flag: &str, text: &str, names: &[&str]) -> Result<Vec<f64>> 
         .collect()
 }
 
+/// Whether `a` and `b` name the same file: their canonical paths when both exist (so
+/// `./x.csv`, `x.csv` and a symbolic link to it are one file), else the paths as given.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Refuses output files that would overwrite an input file or each other, before anything
+/// is read or written. `inputs` are paths (`-`, standard input, is skipped); `outputs` are
+/// `(flag, path)` pairs such as `("--html", page.html)`.
+///
+/// # Errors
+/// `one.csv (--html) is the input; choose another output file`, or
+/// `--out and --html name the same file`.
+pub fn check_outputs(inputs: &[&Path], outputs: &[(&str, &Path)]) -> Result<()> {
+    for (i, (flag, out)) in outputs.iter().enumerate() {
+        if inputs
+            .iter()
+            .any(|input| *input != Path::new("-") && same_file(out, input))
+        {
+            bail!(
+                "{} ({flag}) is the input; choose another output file",
+                out.display()
+            );
+        }
+        if let Some((other, _)) = outputs[..i].iter().find(|(_, b)| same_file(out, b)) {
+            bail!("{other} and {flag} name the same file");
+        }
+    }
+    Ok(())
+}
+
 /// Writes a file atomically: `write` fills a temporary file in the same directory, which is
 /// renamed over `path` only when `write` succeeds, so a failure never leaves a partial or
 /// half-replaced file.
@@ -81,9 +115,18 @@ pub fn write_atomically(
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
+    // Errors name the target, not the temporary file (whose name tempfile puts in its
+    // messages): the OS error alone, after `cannot write PATH`.
+    let plain = |e: &std::io::Error| {
+        e.raw_os_error().map_or_else(
+            || std::io::Error::from(e.kind()),
+            std::io::Error::from_raw_os_error,
+        )
+    };
     let tmp = builder
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+        .map_err(|e| plain(&e))
+        .with_context(|| format!("cannot write {}", path.display()))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
     write(&mut w)?;
     let tmp = w
@@ -92,6 +135,7 @@ pub fn write_atomically(
         .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.as_file().sync_all().ok();
     tmp.persist(path)
+        .map_err(|e| plain(&e.error))
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
@@ -150,6 +194,37 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = write_atomically(dir.path(), |w| Ok(w.write_all(b"x")?)).unwrap_err();
         assert!(e.to_string().contains("is a directory"), "{e}");
+    }
+
+    #[test]
+    fn outputs_that_name_an_input_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("one.csv");
+        std::fs::write(&input, "score\n9\n").unwrap();
+        let dotted = dir.path().join(".").join("one.csv");
+        let e = check_outputs(&[&input], &[("--html", &dotted)]).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("(--html) is the input; choose another output file"),
+            "{e}"
+        );
+        let page = dir.path().join("page.html");
+        let e =
+            check_outputs(&[Path::new("-")], &[("--out", &page), ("--html", &page)]).unwrap_err();
+        assert_eq!(e.to_string(), "--out and --html name the same file");
+        check_outputs(&[&input, Path::new("-")], &[("--html", &page)]).unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_target_not_the_temporary_file() {
+        let e = write_atomically(Path::new("/nonexistent/x.html"), |w| Ok(w.write_all(b"x")?))
+            .unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.starts_with("cannot write /nonexistent/x.html: "),
+            "{msg}"
+        );
+        assert!(!msg.contains(".comeback-"), "{msg}");
     }
 
     #[test]

@@ -180,10 +180,7 @@ impl IngestArgs {
     /// # Errors
     /// When two of them name the same file.
     pub fn check_outputs(&self, outputs: &[&Path]) -> Result<()> {
-        let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-            (Ok(x), Ok(y)) => x == y,
-            _ => a == b,
-        };
+        let same = super::common::same_file;
         let mut all: Vec<&Path> = outputs.to_vec();
         let rejects = self.rejects_path();
         if self.skip_invalid {

@@ -181,6 +181,9 @@ impl Metric for Nps {
 pub fn run(args: Args) -> Result<()> {
     let s = &args.survey;
     survey::check_confidence(s.confidence)?;
+    if let Some(html) = &args.html {
+        super::common::check_outputs(&[&s.input], &[("--html", html)])?;
+    }
     if let Some(b) = args.benchmark
         && !(-100.0..=100.0).contains(&b)
     {

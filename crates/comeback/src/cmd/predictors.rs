@@ -389,8 +389,14 @@ pub fn run(args: Args) -> Result<()> {
     if args.window_days == 0 {
         bail!("--window-days must be at least 1");
     }
+    let ingest = args.ingest();
+    ingest.check_outputs(&[])?;
+    if args.tx.tx_skip_invalid {
+        let rejects = ingest.rejects_path();
+        super::common::check_outputs(&[&args.responses], &[("--tx-rejects", &rejects)])?;
+    }
     let read = read_responses(&args)?;
-    let loaded = args.ingest().load()?;
+    let loaded = ingest.load()?;
     let log = &loaded.log;
     let alive = if args.no_p_alive { None } else { p_alive(log)? };
     let opts = PredictOptions {

@@ -140,14 +140,11 @@ pub fn run(args: Args) -> Result<()> {
     let Some(input) = &args.input else {
         bail!("no answers file given");
     };
-    for out in [&args.out, &args.html].into_iter().flatten() {
-        if out == input {
-            bail!("{} is the input; choose another output file", out.display());
-        }
-    }
-    if args.out.is_some() && args.out == args.html {
-        bail!("--out and --html name the same file");
-    }
+    let outputs: Vec<(&str, &Path)> = [("--out", &args.out), ("--html", &args.html)]
+        .into_iter()
+        .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+        .collect();
+    super::common::check_outputs(&[input], &outputs)?;
     let name = input.display().to_string();
     let data = if input.as_os_str() == "-" {
         let mut buf = Vec::new();

@@ -585,3 +585,25 @@ fn reads_standard_input() {
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     close(&v[0], "nps", 100.0 / 3.0);
 }
+
+#[test]
+fn html_output_that_names_the_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("one.csv");
+    std::fs::write(&input, "score\n9\n10\n3\n").unwrap();
+    assert_fails(
+        dir.path(),
+        &["nps", "one.csv", "--html", "./one.csv"],
+        "./one.csv (--html) is the input; choose another output file",
+    );
+    assert_eq!(
+        std::fs::read_to_string(&input).unwrap(),
+        "score\n9\n10\n3\n",
+        "the input is untouched"
+    );
+    assert_fails(
+        dir.path(),
+        &["nps", "one.csv", "--html", "/nonexistent/x.html"],
+        "cannot write /nonexistent/x.html: ",
+    );
+}
