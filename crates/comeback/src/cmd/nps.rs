@@ -15,6 +15,7 @@ use super::survey::{
 };
 use anyhow::{Result, bail};
 use comeback_report::{Lang, NpsPageComparison, NpsPageGroup, NpsPageInput, NpsPageMonth};
+use comeback_voice::VoiceError;
 use comeback_voice::nps::{self, IntervalMethod, NpsCounts};
 use comeback_voice::stats::Difference;
 use serde_json::{Value, json};
@@ -227,8 +228,16 @@ pub fn run(args: Args) -> Result<()> {
     for g in &groups {
         benchmarks.push(match args.benchmark {
             Some(b) if g.n > 0 => Some(
-                nps::against_benchmark(counts(&g.scores), b, metric.method, s.confidence)
-                    .map_err(|e| e.to_string()),
+                nps::against_benchmark(counts(&g.scores), b, metric.method, s.confidence).map_err(
+                    |e| match e {
+                        // One sample: the library's message speaks of two.
+                        VoiceError::ZeroVariance => "the standard error is 0 (every answer in \
+                                                     one class under the Wald method): the \
+                                                     test statistic is undefined"
+                            .to_string(),
+                        e => e.to_string(),
+                    },
+                ),
             ),
             _ => None,
         });

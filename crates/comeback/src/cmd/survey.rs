@@ -395,9 +395,18 @@ pub struct Comparison {
 }
 
 /// Splits `A,B`.
+///
+/// # Errors
+/// Not two non-empty values, or the same value twice (`A,A`: compare two different groups).
 pub fn parse_pair(s: &str) -> Result<(String, String)> {
     match s.split_once(',') {
         Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() && !b.contains(',') => {
+            if a.trim() == b.trim() {
+                bail!(
+                    "--compare: {:?} twice: compare two different groups",
+                    a.trim()
+                );
+            }
             Ok((a.trim().to_string(), b.trim().to_string()))
         }
         _ => bail!("--compare: expected two values A,B, got {s:?}"),

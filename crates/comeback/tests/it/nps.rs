@@ -607,3 +607,36 @@ fn html_output_that_names_the_input_is_refused() {
         "cannot write /nonexistent/x.html: ",
     );
 }
+
+/// A one-sample benchmark test with a Wald standard error of 0 (every answer a promoter)
+/// says so without speaking of two samples.
+#[test]
+fn benchmark_note_for_zero_standard_error_speaks_of_one_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path(), "all.csv", &[("x", 10, 0, 0, 0)]);
+    let args = ["nps", "all.csv", "--method", "wald", "--benchmark", "10"];
+    let t = text(dir.path(), &args);
+    assert!(
+        t.contains("no benchmark test: the standard error is 0 (every answer in one class under the Wald method)"),
+        "{t}"
+    );
+    assert!(!t.contains("both samples"), "{t}");
+    let g = &json(dir.path(), &[&args[..], &["--json"]].concat())[0];
+    let e = g["benchmark_test"]["error"].as_str().unwrap();
+    assert!(e.starts_with("the standard error is 0"), "{e}");
+}
+
+#[test]
+fn compare_a_group_with_itself_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(
+        dir.path(),
+        "ab.csv",
+        &[("A", 5, 3, 2, 0), ("B", 2, 3, 5, 0)],
+    );
+    assert_fails(
+        dir.path(),
+        &["nps", "ab.csv", "--by", "group", "--compare", "A, A"],
+        r#"--compare: "A" twice: compare two different groups"#,
+    );
+}
