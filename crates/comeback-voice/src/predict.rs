@@ -40,7 +40,8 @@
 //! # NPS classes
 //!
 //! For the NPS metric (0–10, promoters 9–10, passives 7–8, detractors 0–6): each class's
-//! retention with a Wilson interval and n, its mean spend in the window with a t interval,
+//! retention with a Wilson interval and n, its mean spend in the window with a t interval
+//! (its lower bound clipped at 0 when no spend is negative),
 //! and the spend ratio of promoters to passives ("promoters spend +x %", the claim of
 //! source 004 that emotionally engaged customers spend 46 % more) with a delta-method
 //! interval on the log ratio.
@@ -574,7 +575,8 @@ pub struct ClassOutcome {
     /// Share retained with its Wilson interval (`None` when n = 0); `n` is the class size.
     pub retention: Option<ProportionEstimate>,
     /// Mean spend in the window (currency units, 0 for defected customers) with a t
-    /// interval; `None` below 2 customers.
+    /// interval; `None` below 2 customers. The lower bound is clipped at 0 when no spend is
+    /// negative (no net refunds): the t interval is symmetric, the mean cannot be below 0.
     pub spend: Option<MeanEstimate>,
     /// Mean P(alive) at the observation end with a t interval (latest responses, censored
     /// included; `None` without P(alive) or below 2 customers).
@@ -988,7 +990,12 @@ pub fn predictors(
                     None
                 };
                 let spend = if n >= 2 {
-                    Some(mean_interval(&spend, conf)?)
+                    let mut m = mean_interval(&spend, conf)?;
+                    // A mean of amounts none of which is negative cannot be below 0.
+                    if spend.iter().all(|&x| x >= 0.0) {
+                        m.ci_low = m.ci_low.max(0.0);
+                    }
+                    Some(m)
                 } else {
                     None
                 };

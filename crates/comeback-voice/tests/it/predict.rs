@@ -320,6 +320,10 @@ fn outcome_window_censoring_and_latest_response() {
     assert_eq!((pro.class, pro.n), (NpsClass::Promoter, 2));
     assert_eq!(pro.retention.unwrap().successes, 2);
     assert_eq!(pro.spend.unwrap().mean, 4.75);
+    // t interval 4.75 ± t(0.975, 1) · 2.75, t with 1 df being Cauchy: tan(0.475π) = 12.7062047:
+    // the lower bound −30.19 is clipped at 0, spends being non-negative.
+    assert_eq!(pro.spend.unwrap().ci_low, 0.0);
+    assert!((pro.spend.unwrap().ci_high - 39.692063).abs() < 1e-5);
     assert_eq!((pas.n, pas.retention, pas.spend), (0, None, None));
     assert_eq!((det.n, det.retention.unwrap().successes), (2, 0));
     assert_eq!(det.spend.unwrap().mean, 0.0);
