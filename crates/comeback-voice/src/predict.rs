@@ -182,10 +182,12 @@ pub struct AucEstimate {
     pub auc: f64,
     /// DeLong standard error √(S₁₀/m + S₀₁/n).
     pub se: f64,
-    /// Lower bound: expit(logit Â − z·se/(Â(1 − Â))); Â itself when se = 0 or Â ∈ {0, 1}.
-    pub ci_low: f64,
-    /// Upper bound: expit(logit Â + z·se/(Â(1 − Â))).
-    pub ci_high: f64,
+    /// Lower bound: expit(logit Â − z·se/(Â(1 − Â))); Â itself for perfect separation
+    /// (Â ∈ {0, 1}, se = 0); `None` when se = 0 with 0 < Â < 1 (no variation in the scores:
+    /// every retained and defected customer tied), where no interval exists.
+    pub ci_low: Option<f64>,
+    /// Upper bound: expit(logit Â + z·se/(Â(1 − Â))); as `ci_low`.
+    pub ci_high: Option<f64>,
     /// Confidence level.
     pub confidence: f64,
     /// m: positives (retained customers).
@@ -268,7 +270,8 @@ fn logistic(x: f64) -> f64 {
 /// var(Â) = S₁₀/m + S₀₁/n with S₁₀, S₀₁ the sample variances (m − 1 and n − 1 denominators)
 /// of the structural components (DeLong et al. 1988), in O((m + n) log(m + n)) via
 /// midranks (Sun & Xu 2014). Interval: logit Â ± z·se/(Â(1 − Â)), transformed back (Pepe
-/// 2003, ch. 5); when se = 0 (perfect separation or all scores equal) it collapses to Â.
+/// 2003, ch. 5); with perfect separation (Â ∈ {0, 1}, se = 0) it collapses to Â; with
+/// se = 0 and 0 < Â < 1 (all scores equal) there is none (`None`).
 ///
 /// # Errors
 /// [`VoiceError::InsufficientData`] with fewer than 2 positives or 2 negatives (the
@@ -299,12 +302,14 @@ pub fn auc(pos: &[f64], neg: &[f64], confidence: f64) -> Result<AucEstimate, Pre
     let a = mean(&v10);
     let var = covariance(&v10, &v10) / pos.len() as f64 + covariance(&v01, &v01) / neg.len() as f64;
     let se = var.max(0.0).sqrt();
-    let (ci_low, ci_high) = if se > 0.0 && a > 0.0 && a < 1.0 {
+    let (ci_low, ci_high) = if a <= 0.0 || a >= 1.0 {
+        (Some(a), Some(a))
+    } else if se > 0.0 {
         let l = (a / (1.0 - a)).ln();
         let h = z * se / (a * (1.0 - a));
-        (logistic(l - h), logistic(l + h))
+        (Some(logistic(l - h)), Some(logistic(l + h)))
     } else {
-        (a, a)
+        (None, None)
     };
     Ok(AucEstimate {
         auc: a,
@@ -524,8 +529,10 @@ impl Verdict {
     pub fn of(a: Option<&AucEstimate>) -> Verdict {
         match a {
             None => Verdict::TooFewCustomers,
-            Some(a) if a.ci_low > 0.5 => Verdict::Predicts(Strength::of(a.auc)),
-            Some(a) if a.ci_high < 0.5 => Verdict::Reversed(Strength::of(1.0 - a.auc)),
+            Some(a) if a.ci_low.is_some_and(|l| l > 0.5) => Verdict::Predicts(Strength::of(a.auc)),
+            Some(a) if a.ci_high.is_some_and(|h| h < 0.5) => {
+                Verdict::Reversed(Strength::of(1.0 - a.auc))
+            }
             Some(_) => Verdict::CoinToss,
         }
     }

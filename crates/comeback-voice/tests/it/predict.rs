@@ -52,8 +52,18 @@ fn auc_and_delong_variance_match_the_pairwise_reference() {
         let a = auc(&reals(&r[3]), &reals(&r[4]), conf).unwrap();
         close(a.auc, want[0], 1e-12, &format!("{} auc", r[1]));
         close(a.se, want[1], 1e-12, &format!("{} se", r[1]));
-        close(a.ci_low, want[2], 1e-12, &format!("{} ci_low", r[1]));
-        close(a.ci_high, want[3], 1e-12, &format!("{} ci_high", r[1]));
+        close(
+            a.ci_low.unwrap(),
+            want[2],
+            1e-12,
+            &format!("{} ci_low", r[1]),
+        );
+        close(
+            a.ci_high.unwrap(),
+            want[3],
+            1e-12,
+            &format!("{} ci_high", r[1]),
+        );
         assert_eq!(a.confidence, conf);
     }
 }
@@ -107,10 +117,13 @@ fn hand_computed_auc() {
     assert_eq!((a.n_positive, a.n_negative), (2, 2));
     // Perfect separation: variance 0, the interval collapses to 1.
     let p = auc(&[5.0, 6.0], &[1.0, 2.0, 3.0], 0.95).unwrap();
-    assert_eq!((p.auc, p.se, p.ci_low, p.ci_high), (1.0, 0.0, 1.0, 1.0));
-    // All equal: ½, no information.
+    assert_eq!(
+        (p.auc, p.se, p.ci_low, p.ci_high),
+        (1.0, 0.0, Some(1.0), Some(1.0))
+    );
+    // All equal: ½, no information, and no interval (not a zero-width one at ½).
     let t = auc(&[4.0, 4.0], &[4.0, 4.0], 0.95).unwrap();
-    assert_eq!((t.auc, t.ci_low, t.ci_high), (0.5, 0.5, 0.5));
+    assert_eq!((t.auc, t.se, t.ci_low, t.ci_high), (0.5, 0.0, None, None));
     assert_eq!(Verdict::of(Some(&t)), Verdict::CoinToss);
 }
 
@@ -149,7 +162,7 @@ fn strength_and_verdict() {
     let a = auc(&[1.0, 2.0, 1.0, 2.0], &[7.0, 8.0, 9.0, 3.0], 0.95).unwrap();
     assert_eq!(a.auc, 0.0);
     let b = auc(&[1.0, 2.0, 1.0, 4.0, 1.0], &[7.0, 8.0, 9.0, 3.0], 0.95).unwrap();
-    assert!(b.ci_high < 0.5, "{b:?}");
+    assert!(b.ci_high.unwrap() < 0.5, "{b:?}");
     assert_eq!(
         Verdict::of(Some(&b)),
         Verdict::Reversed(Strength::Outstanding)
@@ -207,8 +220,12 @@ proptest! {
         prop_assert!((c.auc - (1.0 - a.auc)).abs() < 1e-12);
         prop_assert!((c.se - a.se).abs() < 1e-12);
         prop_assert!((0.0..=1.0).contains(&a.auc));
-        prop_assert!(a.ci_low <= a.auc && a.auc <= a.ci_high);
-        prop_assert!(a.ci_low >= 0.0 && a.ci_high <= 1.0);
+        if let (Some(lo), Some(hi)) = (a.ci_low, a.ci_high) {
+            prop_assert!(lo <= a.auc && a.auc <= hi);
+            prop_assert!(lo >= 0.0 && hi <= 1.0);
+        } else {
+            prop_assert!(a.se == 0.0 && a.auc > 0.0 && a.auc < 1.0, "{a:?}");
+        }
         // Â is the Mann–Whitney U over m·n.
         let mut u = 0.0;
         for x in &p {
@@ -532,11 +549,15 @@ fn simulated_nps_drives_retention_and_noise_does_not() {
     let best = &r.metrics[0];
     assert_eq!(best.metric, "score");
     let a = best.auc.unwrap();
-    assert!(a.ci_low > 0.5, "{a:?}");
+    assert!(a.ci_low.unwrap() > 0.5, "{a:?}");
     assert!(matches!(best.verdict, Verdict::Predicts(_)));
     for m in &r.metrics[1..] {
         let e = m.auc.unwrap();
-        assert!(e.ci_low < 0.5 && 0.5 < e.ci_high, "{}: {e:?}", m.metric);
+        assert!(
+            e.ci_low.unwrap() < 0.5 && 0.5 < e.ci_high.unwrap(),
+            "{}: {e:?}",
+            m.metric
+        );
         assert_eq!(m.verdict, Verdict::CoinToss);
         assert_eq!(m.n, 1500);
     }
@@ -585,9 +606,9 @@ fn intervals_cover_the_truth_in_repeated_worlds() {
                 .unwrap()
         };
         let a = get("score");
-        score_hits += usize::from(a.ci_low < truth && truth < a.ci_high);
+        score_hits += usize::from(a.ci_low.unwrap() < truth && truth < a.ci_high.unwrap());
         let b = get("noise");
-        noise_hits += usize::from(b.ci_low < 0.5 && 0.5 < b.ci_high);
+        noise_hits += usize::from(b.ci_low.unwrap() < 0.5 && 0.5 < b.ci_high.unwrap());
     }
     let cover = |h: usize| h as f64 / worlds as f64;
     assert!(

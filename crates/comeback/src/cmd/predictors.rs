@@ -534,8 +534,8 @@ fn to_json(args: &Args, r: &PredictorReport, model: Option<&str>, skipped: &[Str
                 "defected": m.defected,
                 "auc": a.map(|a| num(a.auc)),
                 "se": a.map(|a| num(a.se)),
-                "ci_low": a.map(|a| num(a.ci_low)),
-                "ci_high": a.map(|a| num(a.ci_high)),
+                "ci_low": a.and_then(|a| a.ci_low).map(num),
+                "ci_high": a.and_then(|a| a.ci_high).map(num),
                 "verdict": m.verdict.key(),
                 "strength": match m.verdict {
                     Verdict::Predicts(s) | Verdict::Reversed(s) => json!(s.as_str()),
@@ -714,7 +714,10 @@ fn print_text(
         match m.auc {
             Some(a) => {
                 row.push(format!("{:.3}", a.auc));
-                row.push(interval(a.ci_low, a.ci_high, 3));
+                row.push(match (a.ci_low, a.ci_high) {
+                    (Some(lo), Some(hi)) => interval(lo, hi, 3),
+                    _ => "—".into(),
+                });
             }
             None => {
                 row.push("—".into());
@@ -740,10 +743,18 @@ fn print_text(
     for m in &r.metrics {
         if let Some(a) = m.auc
             && a.se == 0.0
-            && a.auc != 0.5
+            && (a.auc == 0.0 || a.auc == 1.0)
         {
             out.push_str(&format!(
                 "Note: {} separates stayers from leavers perfectly on {} customers; the DeLong interval has zero width there and understates the uncertainty of so small a sample.\n",
+                m.metric, m.n
+            ));
+        }
+        if let Some(a) = m.auc
+            && a.ci_low.is_none()
+        {
+            out.push_str(&format!(
+                "Note: no variation in {}: every one of its {} customers has the same value, so it cannot tell stayers from leavers and has no interval.\n",
                 m.metric, m.n
             ));
         }

@@ -279,3 +279,59 @@ fn answers_too_recent_for_the_window_are_explained() {
         "{h}"
     );
 }
+
+/// Four customers, all buying on 2024-01-01 and answering on 01-02; a and b buy again
+/// within the 10-day window (retained), c and d do not. `flag` is 5 for everyone.
+fn constant_fixture(d: &Path) {
+    std::fs::write(
+        d.join("r.csv"),
+        "customer,date,score,flag\na,2024-01-02,9,5\nb,2024-01-02,10,5\nc,2024-01-02,3,5\nd,2024-01-02,6,5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("t.csv"),
+        "customer_id,date,amount\na,2024-01-01,5\nb,2024-01-01,5\nc,2024-01-01,5\nd,2024-01-01,5\na,2024-01-05,10\nb,2024-01-06,20\na,2024-03-01,1\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_constant_metric_has_no_interval_and_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    constant_fixture(d);
+    let args = [
+        "predictors",
+        "r.csv",
+        "--transactions",
+        "t.csv",
+        "-q",
+        "--no-p-alive",
+        "--window-days",
+        "10",
+    ];
+    let o = comeback(d, &[&args[..], &["--json"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let flag = metric(&v, "flag");
+    assert_eq!((f(&flag["auc"]), f(&flag["se"])), (0.5, 0.0));
+    assert_eq!(flag["ci_low"], Value::Null);
+    assert_eq!(flag["ci_high"], Value::Null);
+    assert_eq!(flag["verdict"], "coin_toss");
+    // score separates perfectly: its collapsed interval and note stay.
+    let score = metric(&v, "score");
+    assert_eq!((f(&score["ci_low"]), f(&score["ci_high"])), (1.0, 1.0));
+    let o = comeback(d, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = String::from_utf8(o.stdout).unwrap();
+    assert!(t.contains("Note: no variation in flag"), "{t}");
+    assert!(
+        t.contains("score separates stayers from leavers perfectly"),
+        "{t}"
+    );
+    let row = t.lines().find(|l| l.starts_with("flag ")).unwrap();
+    assert!(
+        row.contains("0.500") && row.contains('—') && !row.contains('['),
+        "{row}"
+    );
+}
