@@ -13,7 +13,11 @@
 //! default), and **defected** otherwise. The **spend** of the window is the exact net amount
 //! of the occasions in it (0 for a defected customer). A response whose window ends after the
 //! observation end is **censored**: its outcome is not known yet, and it is counted, not used.
-//! Responses dated after the observation end are counted apart.
+//! Responses dated after the observation end are counted apart, and so are responses dated
+//! before the customer's first purchase (a prospect's or sign-up survey): retention asks
+//! whether a customer bought *again*, so an answer must follow at least one purchase (on
+//! its day or earlier); these are counted as `before_first_purchase` and not used, for
+//! P(alive) neither.
 //!
 //! # One observation per customer
 //!
@@ -655,6 +659,9 @@ pub struct ResponseCounts {
     pub unknown_customers: u64,
     /// Responses dated after the observation end (not used).
     pub after_end: u64,
+    /// Responses dated before the customer's first purchase (not used: a later purchase
+    /// would be a first one, not a return).
+    pub before_first_purchase: u64,
     /// Responses whose follow-up window ends after the observation end (outcome unknown).
     pub censored: u64,
     /// Responses with a complete window.
@@ -870,6 +877,12 @@ pub fn predictors(
         };
         if r.day > end {
             counts.after_end += 1;
+            continue;
+        }
+        // "Did they buy again?" needs a purchase on or before the answer's day.
+        let days = &log.customers()[customer].days;
+        if !days.iter().any(|d| d.has_purchase && d.day <= r.day) {
+            counts.before_first_purchase += 1;
             continue;
         }
         let done = r.day.0 as i64 + window as i64 <= end.0 as i64;

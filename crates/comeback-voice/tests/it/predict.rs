@@ -283,7 +283,7 @@ fn outcome_window_censoring_and_latest_response() {
             ("c", "2024-01-01", 1_000_000),
             ("c", "2024-01-13", 3_000_000),
             // d: answers twice; the latest (2024-01-05) decides: defected.
-            ("d", "2024-01-02", 1_000_000),
+            ("d", "2024-01-01", 1_000_000),
             ("d", "2024-01-04", 1_000_000),
             // e: answers on 2024-01-25: window ends 2024-02-04 > end → censored.
             ("e", "2024-01-01", 1_000_000),
@@ -650,8 +650,8 @@ fn a_shorter_window_censors_recent_answers() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// Every response is counted exactly once (unknown customer, after the end, censored or
-    /// with an outcome), each metric's n splits into retained and defected, and the report
+    /// Every response is counted exactly once (unknown customer, after the end, before the
+    /// first purchase, censored or with an outcome), each metric's n splits into retained and defected, and the report
     /// does not depend on the order of the responses (no customer answers twice on a day).
     #[test]
     fn counts_add_up_and_order_does_not_matter(
@@ -685,7 +685,11 @@ proptest! {
         let c = r.counts;
         prop_assert_eq!(
             c.responses,
-            c.unknown_customer_responses + c.after_end + c.censored + c.with_outcome
+            c.unknown_customer_responses
+                + c.after_end
+                + c.before_first_purchase
+                + c.censored
+                + c.with_outcome
         );
         prop_assert!(c.customers_retained <= c.customers_with_outcome);
         for m in &r.metrics {
@@ -702,4 +706,38 @@ proptest! {
         let again = predictors(&responses, &l, &opts, None).unwrap();
         prop_assert_eq!(r, again);
     }
+}
+
+/// An answer before the customer's first purchase is not a retention observation: f answers
+/// on 2024-01-01 and first buys on 01-05, inside the window, which is not buying *again*.
+#[test]
+fn answers_before_the_first_purchase_are_counted_apart() {
+    let l = log(
+        &[
+            ("a", "2024-01-01", 1_000_000),
+            ("a", "2024-01-03", 1_000_000),
+            ("f", "2024-01-05", 9_000_000),
+            ("f", "2024-01-06", 9_000_000),
+            ("z", "2024-02-01", 1_000_000),
+        ],
+        "2024-02-01",
+    );
+    let responses = Responses {
+        metrics: vec!["score".into()],
+        rows: vec![
+            resp("a", "2024-01-01", &[Some(9.0)]),
+            resp("f", "2024-01-01", &[Some(10.0)]),
+            // On the day of a first purchase the answer follows it: used.
+            resp("f", "2024-01-05", &[Some(8.0)]),
+        ],
+    };
+    let opts = PredictOptions {
+        window_days: 10,
+        ..PredictOptions::default()
+    };
+    let c = predictors(&responses, &l, &opts, None).unwrap().counts;
+    assert_eq!(c.responses, 3);
+    assert_eq!(c.before_first_purchase, 1);
+    assert_eq!(c.with_outcome, 2);
+    assert_eq!((c.customers_with_outcome, c.customers_retained), (2, 2));
 }

@@ -13,7 +13,7 @@
 //!
 //! JSON (`--json`): an object with `responses_file, transactions_file, window_days,
 //! observation_end, confidence, counts {responses, unknown_customer_responses,
-//! unknown_customers, after_end, censored, with_outcome, customers_with_outcome,
+//! unknown_customers, after_end, before_first_purchase, censored, with_outcome, customers_with_outcome,
 //! customers_retained}, metrics [{rank, metric, n, retained, defected, auc, se, ci_low,
 //! ci_high, verdict, strength, p_alive_spearman {n, rho, ci_low, ci_high} | null}],
 //! best_vs_runner_up {best, runner_up, n, difference, se, ci_low, ci_high, p_value} | null,
@@ -594,6 +594,7 @@ fn to_json(args: &Args, r: &PredictorReport, model: Option<&str>, skipped: &[Str
             "unknown_customer_responses": c.unknown_customer_responses,
             "unknown_customers": c.unknown_customers,
             "after_end": c.after_end,
+            "before_first_purchase": c.before_first_purchase,
             "censored": c.censored,
             "with_outcome": c.with_outcome,
             "customers_with_outcome": c.customers_with_outcome,
@@ -681,6 +682,12 @@ fn print_text(
         r.observation_end,
         c.after_end
     ));
+    if c.before_first_purchase > 0 {
+        out.push_str(&format!(
+            "Note: {} responses dated before the customer's first purchase were left out (retention asks whether a customer bought again).\n",
+            c.before_first_purchase
+        ));
+    }
     if c.unknown_customers > 0 {
         out.push_str(&format!(
             "Note: {} responses of {} customers not in the transaction file were left out (check that both files use the same customer ids).\n",

@@ -335,3 +335,43 @@ fn a_constant_metric_has_no_interval_and_a_note() {
         "{row}"
     );
 }
+
+#[test]
+fn answers_before_the_first_purchase_are_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    constant_fixture(d);
+    // e answers on 2024-01-02, before buying for the first time on 01-05: not a return.
+    let mut r = std::fs::read_to_string(d.join("r.csv")).unwrap();
+    r.push_str("e,2024-01-02,10,5\n");
+    std::fs::write(d.join("r.csv"), r).unwrap();
+    let mut t = std::fs::read_to_string(d.join("t.csv")).unwrap();
+    t.push_str("e,2024-01-05,50\n");
+    std::fs::write(d.join("t.csv"), t).unwrap();
+    let args = [
+        "predictors",
+        "r.csv",
+        "--transactions",
+        "t.csv",
+        "-q",
+        "--no-p-alive",
+        "--window-days",
+        "10",
+    ];
+    let o = comeback(d, &[&args[..], &["--json"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let c = &v["counts"];
+    assert_eq!(c["responses"], 5);
+    assert_eq!(c["before_first_purchase"], 1);
+    assert_eq!(c["with_outcome"], 4);
+    assert_eq!(
+        (&c["customers_with_outcome"], &c["customers_retained"]),
+        (&4.into(), &2.into())
+    );
+    let t = String::from_utf8(comeback(d, &args).stdout).unwrap();
+    assert!(
+        t.contains("Note: 1 responses dated before the customer's first purchase were left out"),
+        "{t}"
+    );
+}
