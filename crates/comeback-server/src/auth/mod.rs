@@ -7,13 +7,13 @@
 //!   without its CSRF token with 403, a wrong role with 403 — all before any body is read
 //!   (they must come first in a handler's arguments). [`can_see_location`] scopes managers
 //!   and staff to their locations.
-//! - [`routes`]: the HTML pages and form posts (`/login`, `/password`, `/logout`,
+//! - [`routes()`]: the HTML pages and form posts (`/login`, `/password`, `/logout`,
 //!   `/setup`); [`api_routes`]: the JSON routes under `/api/v1` (`me`, `tokens`, `users`),
 //!   registered through `OpenApiRouter` so they appear in the OpenAPI document.
 //! - [`AuthSettings`]: flags of `comeback serve`; [`AuthState`]: shared state inside
 //!   [`AppState`].
 //! - [`csrf::csrf_form_field`]: middleware that lets HTML forms send the CSRF token as a
-//!   form field (applied to [`routes`]; add it to other form routes).
+//!   form field (applied to [`routes()`]; add it to other form routes).
 //!
 //! # Credentials
 //! - **Session** (browsers): `POST /login` with e-mail and password sets the cookie
