@@ -169,20 +169,38 @@ impl Ctx<'_> {
 
 /// Renders the page; on an (unexpected) template error, a minimal valid page naming it.
 pub fn render(input: &ReportInput, lang: Lang) -> String {
-    let view = build(&Ctx { lang, input });
+    render_template(
+        "report.html",
+        TEMPLATE,
+        &build(&Ctx { lang, input }),
+        lang,
+        "report",
+    )
+}
+
+/// Renders `template` (registered as `name`) with `view`, HTML auto-escaping on and undefined
+/// variables an error; on an (unexpected) template error, a minimal valid page naming it
+/// (`what` says which page, e.g. "report"). Shared by every page of this crate.
+pub(crate) fn render_template(
+    name: &str,
+    template: &str,
+    view: &impl serde::Serialize,
+    lang: Lang,
+    what: &str,
+) -> String {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let result = env
-        .add_template("report.html", TEMPLATE)
-        .and_then(|_| env.get_template("report.html"))
-        .and_then(|t| t.render(&view));
+        .add_template(name, template)
+        .and_then(|_| env.get_template(name))
+        .and_then(|t| t.render(view));
     match result {
         Ok(s) => s,
         Err(e) => format!(
             "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>Comeback</title></head><body><h1>Comeback</h1><p>{}</p></body></html>",
             lang.code(),
-            chart::escape(&format!("report template error: {e}"))
+            chart::escape(&format!("{what} template error: {e}"))
         ),
     }
 }

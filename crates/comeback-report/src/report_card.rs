@@ -11,11 +11,9 @@
 //! `comeback_voice::report_cards`), and every text comes from the message catalogue
 //! (keys starting with `rc_`).
 
-use crate::chart::escape;
 use crate::format::{self as fmt, usable};
 use crate::lang::fill;
 use crate::{Lang, catalog};
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -234,22 +232,13 @@ impl Ctx<'_> {
 /// assert!(html.contains("1 of 4 (shared)"));
 /// ```
 pub fn render_report_card(input: &ReportCardInput, lang: Lang) -> String {
-    let view = build(&Ctx { lang, input });
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    let result = env
-        .add_template("report_card.html", TEMPLATE)
-        .and_then(|_| env.get_template("report_card.html"))
-        .and_then(|t| t.render(&view));
-    match result {
-        Ok(s) => s,
-        Err(e) => format!(
-            "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>Comeback</title></head><body><h1>Comeback</h1><p>{}</p></body></html>",
-            lang.code(),
-            escape(&format!("report card template error: {e}"))
-        ),
-    }
+    crate::page::render_template(
+        "report_card.html",
+        TEMPLATE,
+        &build(&Ctx { lang, input }),
+        lang,
+        "report card",
+    )
 }
 
 fn build(c: &Ctx) -> View {

@@ -12,7 +12,6 @@ use crate::chart::{COLORS, WIDTH, escape, nice_ticks};
 use crate::format::{self as fmt, usable};
 use crate::lang::fill;
 use crate::{Lang, catalog};
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -206,22 +205,13 @@ impl Ctx<'_> {
 /// assert!(html.contains("14.1 to 44.2"));
 /// ```
 pub fn render_nps_page(input: &NpsPageInput, lang: Lang) -> String {
-    let view = build(&Ctx { lang, input });
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    let result = env
-        .add_template("voice.html", TEMPLATE)
-        .and_then(|_| env.get_template("voice.html"))
-        .and_then(|t| t.render(&view));
-    match result {
-        Ok(s) => s,
-        Err(e) => format!(
-            "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>Comeback</title></head><body><h1>Comeback</h1><p>{}</p></body></html>",
-            lang.code(),
-            escape(&format!("nps page template error: {e}"))
-        ),
-    }
+    crate::page::render_template(
+        "voice.html",
+        TEMPLATE,
+        &build(&Ctx { lang, input }),
+        lang,
+        "nps page",
+    )
 }
 
 fn build(c: &Ctx) -> View {
