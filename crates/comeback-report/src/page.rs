@@ -211,11 +211,7 @@ fn build(c: &Ctx) -> View {
         Some(t) if !t.trim().is_empty() => t.clone(),
         _ => c.t("report_title"),
     };
-    let en = catalog::messages(Lang::En);
-    let mut t: BTreeMap<&'static str, &'static str> = en.iter().copied().collect();
-    for (k, v) in catalog::messages(c.lang) {
-        t.insert(k, v);
-    }
+    let t = catalog::table(c.lang);
     let meta_line = c.tf(
         "meta_line",
         &[

@@ -243,11 +243,7 @@ pub fn render_report_card(input: &ReportCardInput, lang: Lang) -> String {
 
 fn build(c: &Ctx) -> View {
     let i = c.input;
-    let en = catalog::messages(Lang::En);
-    let mut t: BTreeMap<&'static str, &'static str> = en.iter().copied().collect();
-    for (k, v) in catalog::messages(c.lang) {
-        t.insert(k, v);
-    }
+    let t = catalog::table(c.lang);
     let month = fmt::month(i.year, i.month, c.lang);
     let confidence = c.confidence();
     let ratings = i

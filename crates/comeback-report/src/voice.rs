@@ -216,11 +216,7 @@ pub fn render_nps_page(input: &NpsPageInput, lang: Lang) -> String {
 
 fn build(c: &Ctx) -> View {
     let i = c.input;
-    let en = catalog::messages(Lang::En);
-    let mut t: BTreeMap<&'static str, &'static str> = en.iter().copied().collect();
-    for (k, v) in catalog::messages(c.lang) {
-        t.insert(k, v);
-    }
+    let t = catalog::table(c.lang);
     let confidence = c.confidence();
     let n: u64 = i.groups.iter().map(|g| g.n).sum();
     let summary = c.tf(

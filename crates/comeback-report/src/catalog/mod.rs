@@ -25,3 +25,11 @@ pub fn messages(lang: Lang) -> &'static [(&'static str, &'static str)] {
         Lang::Fr => fr::MESSAGES,
     }
 }
+
+/// Every message key → its text in `lang`, English where `lang` lacks a key (the table a
+/// page template reads as `t`).
+pub(crate) fn table(lang: Lang) -> std::collections::BTreeMap<&'static str, &'static str> {
+    let mut t: std::collections::BTreeMap<_, _> = messages(Lang::En).iter().copied().collect();
+    t.extend(messages(lang).iter().copied());
+    t
+}
