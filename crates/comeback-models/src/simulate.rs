@@ -15,6 +15,16 @@
 //!
 //! Every customer's first purchase is at an acquisition time uniform on
 //! `[0, acquisition_days)`; purchases at or after `observation_days` are not observed.
+//!
+//! **Loyalty membership** ([`Membership`], added with [`Simulator::with_membership`]): a
+//! programme opens on day `launch_day`. At a customer's first purchase on or after it
+//! (while the customer is alive) the customer is offered membership and joins with
+//! probability π(k) = 1 / (1 + exp(−(`intercept` + `slope` · k))), where k is the number of
+//! distinct earlier purchase days in [d − `pre_days`, d) and d the day of the offer: joining
+//! rises with pre-enrolment frequency (self-selection), and depends on nothing else. A
+//! member's purchase rate is λ · (1 + `effect`) from the enrolment purchase on (the true
+//! effect); dropout is unchanged. Without membership no extra random numbers are drawn, so
+//! existing seeds give the same logs.
 
 use comeback_core::{Amount, Day, TimeUnit};
 use rand::Rng;
@@ -75,6 +85,30 @@ pub struct SimulationSpec {
     pub observation_days: u32,
 }
 
+/// The loyalty-membership process (see the module docs): self-selection rising with
+/// pre-enrolment frequency and a known effect on the purchase rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Membership {
+    /// Day (from the simulation start) the programme opens.
+    pub launch_day: u32,
+    /// Length in days of the window whose purchase days k drive the decision (≥ 1).
+    pub pre_days: u32,
+    /// Log-odds of joining at k = 0.
+    pub intercept: f64,
+    /// Change of the log-odds per purchase day in the window (> 0: frequent buyers join
+    /// more often).
+    pub slope: f64,
+    /// The true effect δ: a member's purchase rate is λ · (1 + δ) after enrolment (> −1).
+    pub effect: f64,
+}
+
+impl Membership {
+    /// P(join | k) = 1 / (1 + exp(−(intercept + slope · k))).
+    pub fn join_probability(&self, k: u32) -> f64 {
+        1.0 / (1.0 + (-(self.intercept + self.slope * f64::from(k))).exp())
+    }
+}
+
 /// An invalid simulation parameter.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("invalid simulation parameter {name} = {value}: {expected}")]
@@ -105,6 +139,7 @@ pub struct Simulator {
     spend: Option<(Gamma<f64>, f64)>,
     acquisition: Uniform<f64>,
     days_per_unit: f64,
+    membership: Option<Membership>,
 }
 
 #[derive(Debug, Clone)]
@@ -201,7 +236,41 @@ impl Simulator {
             spend,
             acquisition,
             days_per_unit,
+            membership: None,
         })
+    }
+
+    /// The simulator with the loyalty-membership process `m` (module docs).
+    ///
+    /// # Errors
+    /// A [`SimulationError`] when `pre_days` is 0, `intercept` or `slope` is not finite, or
+    /// `effect` is not a finite number > −1.
+    pub fn with_membership(mut self, m: Membership) -> Result<Simulator, SimulationError> {
+        let bad = |name, value, expected| {
+            Err(SimulationError {
+                name,
+                value,
+                expected,
+            })
+        };
+        if m.pre_days == 0 {
+            return bad("pre_days", 0.0, "at least 1");
+        }
+        for (name, v) in [("intercept", m.intercept), ("slope", m.slope)] {
+            if !v.is_finite() {
+                return bad(name, v, "a finite number");
+            }
+        }
+        if !(m.effect.is_finite() && m.effect > -1.0) {
+            return bad("effect", m.effect, "a finite number > -1");
+        }
+        self.membership = Some(m);
+        Ok(self)
+    }
+
+    /// The membership process, if any.
+    pub fn membership(&self) -> Option<&Membership> {
+        self.membership.as_ref()
     }
 
     /// The specification.
@@ -212,10 +281,23 @@ impl Simulator {
     /// Draws one customer's observed purchases into `out` (cleared first), in time order.
     /// The first element is the first purchase; several purchases can share a day.
     pub fn customer<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut Vec<SimulatedPurchase>) {
+        self.customer_with_membership(rng, out);
+    }
+
+    /// [`Simulator::customer`], returning the enrolment day when the customer joined the
+    /// loyalty programme (always `None` without [`Simulator::with_membership`]).
+    pub fn customer_with_membership<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        out: &mut Vec<SimulatedPurchase>,
+    ) -> Option<Day> {
         out.clear();
+        let mut offered = false;
+        let mut enrolled = None;
         let end_days = self.spec.observation_days as f64;
         let lambda = self.rate.sample(rng).max(f64::MIN_POSITIVE);
-        let inter = Exp::new(lambda).unwrap_or_else(|_| Exp::new(1.0).expect("Exp(1) is valid"));
+        let mut inter =
+            Exp::new(lambda).unwrap_or_else(|_| Exp::new(1.0).expect("Exp(1) is valid"));
         let value = self.spend.map(|(g, p)| {
             let nu = g.sample(rng).max(f64::MIN_POSITIVE);
             Gamma::new(p, 1.0 / nu).unwrap_or_else(|_| unreachable_gamma())
@@ -238,10 +320,27 @@ impl Simulator {
                 }
                 None => Amount::default(),
             };
-            out.push(SimulatedPurchase {
-                day: Day(self.spec.start.0 + t_days.floor() as i32),
-                amount,
-            });
+            let day = Day(self.spec.start.0 + t_days.floor() as i32);
+            out.push(SimulatedPurchase { day, amount });
+            if let Some(m) = &self.membership
+                && !offered
+                && t_days >= f64::from(m.launch_day)
+            {
+                offered = true;
+                let from = day.0 - m.pre_days as i32;
+                let mut k = 0u32;
+                let mut last = None;
+                for p in &out[..out.len() - 1] {
+                    if p.day.0 >= from && p.day < day && last != Some(p.day) {
+                        k += 1;
+                        last = Some(p.day);
+                    }
+                }
+                if rng.random_bool_compat(m.join_probability(k)) {
+                    enrolled = Some(day);
+                    inter = Exp::new(lambda * (1.0 + m.effect)).unwrap_or(inter);
+                }
+            }
             // BG/NBD: a dropout can follow each *repeat* purchase, not the first one (the
             // likelihood of FHL 2005 eq. 3 gives P(alive) = 1 at x = 0).
             if p_drop > 0.0 && out.len() > 1 && rng.random_bool_compat(p_drop) {
@@ -252,6 +351,7 @@ impl Simulator {
                 break;
             }
         }
+        enrolled
     }
 }
 
