@@ -35,7 +35,11 @@
 //! # }
 //! ```
 
+pub mod advocates;
+pub mod contractual;
 pub mod distinct;
+pub mod economics;
+pub mod loyalty;
 pub mod models;
 mod pipeline;
 

@@ -4,6 +4,7 @@
 mod cdnow;
 mod fixtures;
 mod invariants;
+mod loyalty;
 
 use comeback_core::{Amount, Day, TransactionLog, TransactionLogBuilder};
 use std::path::{Path, PathBuf};
