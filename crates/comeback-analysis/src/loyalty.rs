@@ -20,7 +20,7 @@
 //! - **NPS** (when each customer's latest 0–10 answer is given): Rocks (2016) adjusted-Wald
 //!   interval (`comeback_voice::nps`).
 //!
-//! # The matched comparison ([`MatchedEstimate`])
+//! # The matched comparison ([`LoyaltyComparison::matched`], a [`RatioEstimate`])
 //!
 //! Each customer gets a **reference day** r: a member's enrolment day; for a non-member
 //! their first purchase on or after the programme's **launch** (the day they could have
