@@ -67,6 +67,9 @@ enum Command {
     /// Open answers and exit reasons in six languages: reason Pareto table, quotes,
     /// classified CSV, HTML page; --evaluate on labelled sets.
     Reasons(cmd::reasons::Args),
+    /// Survival analysis: Kaplan–Meier curves with the log-rank test (`km`), Cox
+    /// proportional hazards (`cox`), and time to "lost" from a transaction file (`lost`).
+    Survival(cmd::survival::Args),
     /// The HTTP server: JSON API under /api/v1, OpenAPI document at /api/openapi.json,
     /// accounts. Every flag also reads its environment variable (COMEBACK_DATABASE_URL,
     /// COMEBACK_BIND, ...).
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Predictors(a) => cmd::predictors::run(a),
         Command::ReportCard(a) => cmd::report_card::run(a),
         Command::Reasons(a) => cmd::reasons::run(a),
+        Command::Survival(a) => cmd::survival::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Backup(a) => cmd::backup::run(a),
         Command::BenchFit(a) => cmd::bench_fit::run(a),

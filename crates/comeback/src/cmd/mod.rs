@@ -19,3 +19,4 @@ pub mod simulate;
 pub mod summarize;
 pub mod summary_input;
 pub mod survey;
+pub mod survival;

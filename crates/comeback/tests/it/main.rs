@@ -8,6 +8,7 @@ mod reasons;
 mod report_card;
 mod scales;
 mod summarize;
+mod survival;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
