@@ -89,6 +89,74 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// Which customers [`Store::search_customers`] keeps: every condition given holds; `None`
+/// restricts nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerQuery {
+    /// Keep customers whose external id, name or e-mail contains this, ignoring ASCII case
+    /// (empty: no restriction).
+    pub search: Option<String>,
+    /// The viewer's locations (a manager's or staff member's view): at least one
+    /// transaction at one of these codes; an empty list keeps nobody.
+    pub scope: Option<Vec<String>>,
+    /// The location filter: at least one transaction at this location code.
+    pub location: Option<String>,
+    /// Only these external ids, at most [`MAX_AMONG`](Self::MAX_AMONG): how a caller
+    /// restricts the list by facts that live outside the database, such as the RFM
+    /// segment or lifecycle stage of the server's score snapshot. Empty keeps nobody.
+    pub among: Option<Vec<String>>,
+}
+
+impl CustomerQuery {
+    /// Most ids in [`among`](Self::among).
+    pub const MAX_AMONG: usize = 1000;
+}
+
+/// What happened to a customer, for their timeline ([`Store::customer_timeline`]).
+///
+/// Today only purchases are stored. **Extension point:** the survey, complaint and staff
+/// flag issues add a variant each (`Survey`, `Complaint`, `Flag`, ...), read the
+/// customer's rows in [`Store::customer_timeline`] where it says so, and give the variant
+/// a [`kind`](Self::kind) key; the timeline's sort puts the new entries in place.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TimelineEvent {
+    /// A stored transaction (a refund when its amount is negative).
+    Purchase(TransactionRecord),
+}
+
+impl TimelineEvent {
+    /// The stable key of the event's kind (`purchase`), for templates and translation keys.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TimelineEvent::Purchase(_) => "purchase",
+        }
+    }
+}
+
+/// One entry of a customer's timeline.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TimelineEntry {
+    /// The local day it happened, serialised `YYYY-MM-DD`.
+    #[serde(serialize_with = "ser_day")]
+    pub day: Day,
+    /// The instant (UTC), when known (a row known by its day only has none).
+    pub at: Option<DateTime<Utc>>,
+    /// What happened.
+    pub event: TimelineEvent,
+}
+
+/// A customer and everything that happened to them, newest first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CustomerTimeline {
+    /// The customer.
+    pub customer: Customer,
+    /// Entries by local day, then instant (day-only entries after timed ones of the same
+    /// day), newest first.
+    pub entries: Vec<TimelineEntry>,
+}
+
 /// Which transactions go into [`Store::transaction_log`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LogQuery {
@@ -101,11 +169,19 @@ pub struct LogQuery {
     pub location: Option<String>,
 }
 
-fn encode_cursor(external_id: &str) -> String {
+/// The opaque cursor of a customer page that ends with `external_id`: the next page starts
+/// after it. Lets a caller that filters customers outside the database (by score, say)
+/// page on with [`Store::search_customers`] where its own walk stopped.
+pub fn customer_cursor(external_id: &str) -> String {
     format!("c1{}", hex(external_id.as_bytes()))
 }
 
-fn decode_cursor(cursor: &str) -> Result<String, StoreError> {
+/// The external id a cursor of [`customer_cursor`] (or of a page's `next_cursor`) points
+/// after.
+///
+/// # Errors
+/// [`StoreError::Invalid`] (field `cursor`) for anything else.
+pub fn parse_customer_cursor(cursor: &str) -> Result<String, StoreError> {
     let bad = || StoreError::Invalid {
         field: "cursor",
         value: cursor.to_owned(),
@@ -219,6 +295,29 @@ impl Store {
         limit: u32,
         search: Option<&str>,
     ) -> Result<Page<Customer>, StoreError> {
+        let query = CustomerQuery {
+            search: search.map(str::to_owned),
+            scope: locations.map(<[String]>::to_vec),
+            ..CustomerQuery::default()
+        };
+        self.search_customers(&query, cursor, limit).await
+    }
+
+    /// One page of the customers that `query` keeps, ordered by external id (byte order on
+    /// both backends), after `cursor` (from the previous page's `next_cursor`, or
+    /// [`customer_cursor`]; `None` for the first page), at most `limit` (1–1000) items.
+    /// Keyset pagination as in [`list_customers`](Self::list_customers); erased customers
+    /// are not listed.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a foreign cursor, a limit outside 1–1000 or more than
+    /// [`CustomerQuery::MAX_AMONG`] ids in `among`; [`StoreError::Database`].
+    pub async fn search_customers(
+        &self,
+        query: &CustomerQuery,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Customer>, StoreError> {
         if !(1..=1000).contains(&limit) {
             return Err(StoreError::Invalid {
                 field: "limit",
@@ -226,8 +325,25 @@ impl Store {
                 reason: "must be 1-1000",
             });
         }
-        let after = cursor.map(decode_cursor).transpose()?;
-        let pattern = search
+        if let Some(ids) = &query.among
+            && ids.len() > CustomerQuery::MAX_AMONG
+        {
+            return Err(StoreError::Invalid {
+                field: "among",
+                value: ids.len().to_string(),
+                reason: "more than 1000 ids",
+            });
+        }
+        if query.among.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let after = cursor.map(parse_customer_cursor).transpose()?;
+        let pattern = query
+            .search
+            .as_deref()
             .filter(|s| !s.is_empty())
             .map(|s| format!("%{}%", like_escape(&s.to_lowercase())));
         let mut items = on_pool!(self, p => {
@@ -236,6 +352,14 @@ impl Store {
             ));
             if let Some(a) = &after {
                 qb.push(" AND external_id > ").push_bind(a.as_str());
+            }
+            if let Some(ids) = &query.among {
+                qb.push(" AND external_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in ids {
+                    sep.push_bind(id.as_str());
+                }
+                qb.push(")");
             }
             if let Some(pat) = &pattern {
                 qb.push(" AND (LOWER(external_id) LIKE ")
@@ -246,7 +370,10 @@ impl Store {
                     .push_bind(pat.as_str())
                     .push(" ESCAPE '\\')");
             }
-            if let Some(codes) = locations {
+            for codes in [query.scope.as_deref(), query.location.as_ref().map(std::slice::from_ref)]
+                .into_iter()
+                .flatten()
+            {
                 qb.push(
                     " AND EXISTS (SELECT 1 FROM transactions t JOIN locations l \
                      ON l.id = t.location_id WHERE t.customer_id = customers.id AND l.code IN ",
@@ -269,7 +396,7 @@ impl Store {
         });
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items.last().map(|c| encode_cursor(&c.external_id))
+            items.last().map(|c| customer_cursor(&c.external_id))
         } else {
             None
         };
@@ -303,6 +430,38 @@ impl Store {
                 customer,
                 transactions,
             })
+        })
+    }
+
+    /// A customer's timeline: every stored event of theirs (today: purchases; see
+    /// [`TimelineEvent`] for how surveys, complaints and flags join), newest first.
+    ///
+    /// # Errors
+    /// As [`customer_detail`](Self::customer_detail).
+    pub async fn customer_timeline(
+        &self,
+        external_id: &str,
+    ) -> Result<CustomerTimeline, StoreError> {
+        let d = self.customer_detail(external_id).await?;
+        let mut entries: Vec<TimelineEntry> = d
+            .transactions
+            .into_iter()
+            .map(|t| TimelineEntry {
+                day: t.local_day,
+                at: t.occurred_at,
+                event: TimelineEvent::Purchase(t),
+            })
+            .collect();
+        // Extension point: read the customer's survey answers, complaints and staff flags
+        // here and push one entry each (see `TimelineEvent`).
+        //
+        // Oldest first is (day, day-only before timed, instant); reversed: newest first.
+        // The sort is stable, so equal keys keep their source order (reversed).
+        entries.sort_by_key(|e| (e.day, e.at.is_some(), e.at));
+        entries.reverse();
+        Ok(CustomerTimeline {
+            customer: d.customer,
+            entries,
         })
     }
 

@@ -61,7 +61,10 @@ pub use accounts::{
     ApiToken, AuditEntry, LockoutPolicy, NewApiToken, NewSession, NewUser, Role, Session, Subject,
     SubjectKind, TokenOwner, User, UserId,
 };
-pub use customers::{Customer, CustomerDetail, CustomerExport, LogQuery, Page, TransactionRecord};
+pub use customers::{
+    Customer, CustomerDetail, CustomerExport, CustomerQuery, CustomerTimeline, LogQuery, Page,
+    TimelineEntry, TimelineEvent, TransactionRecord, customer_cursor, parse_customer_cursor,
+};
 pub use error::{RowError, StoreError};
 pub use ingest::{CustomerInput, IngestOutcome, TransactionInput, TransactionTime, UpsertOutcome};
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, MigrationFile};

@@ -8,3 +8,4 @@ mod crash;
 mod customers;
 mod ingest;
 mod migrations;
+mod search;
