@@ -146,6 +146,72 @@ def analyze_table(name, r):
     return out
 
 
+def ms(x):
+    return "–" if x is None else (f"{x:.1f} ms" if x < 100 else f"{x:.0f} ms")
+
+
+def dashboard_table(name, r):
+    """Dashboard reads at 1 M customers: every run of `cargo bench -p comeback-server --bench
+    dashboard`, p50/p95/p99 per endpoint idle and while a batch is ingested and refitted."""
+    runs = r.get("runs", [])
+    t = r.get("targets", {})
+    tp, tw = t.get("pages_p99_ms"), t.get("pages_p99_under_write_ms")
+    out = [f"### Dashboard reads (`{r.get('bench', name)}`)", ""]
+    if not runs:
+        return out + ["No runs recorded.", ""]
+    last = runs[-1]
+    ld = last.get("load") or {}
+    if ld:
+        out.append(
+            f"Data: {ld.get('customers', 0):,} customers and {ld.get('transactions', 0):,} transactions "
+            f"(simulated: {ld.get('simulate_flags', '?')}) in SQLite, "
+            f"{last.get('database_bytes', 0) / 1e9:.1f} GB. Loaded through `Store::ingest_transactions` "
+            f"in batches of 10,000: customers {ld.get('customers_s', 0):.0f} s, transactions "
+            f"{ld.get('transactions_s', 0):.0f} s ({ld.get('transactions_per_s', 0):,.0f}/s) at commit "
+            f"`{ld.get('commit', '?')}`.")
+        out.append("")
+    out.append(
+        f"Each run: the real server on loopback, {last.get('concurrency', '?')} clients in a closed loop "
+        f"(in the same process, sharing the 2 CPUs), {last.get('requests_per_endpoint', '?'):,} requests per "
+        "endpoint after a warm-up, random customers; then the same clients read every endpoint in turn "
+        "while a batch of 10,000 transactions is posted and the refit after it runs to its end. "
+        f"Targets (issue 6): p99 ≤ {tp:.0f} ms, ≤ {tw:.0f} ms under the write. Latency from sending the "
+        "request to the last byte of the answer.")
+    out.append("")
+    out.append("| run | endpoint | p50 | p95 | p99 | target | p99 under write (n) | target |")
+    out.append("|---|---|---:|---:|---:|---|---:|---|")
+    for i, run in enumerate(runs, 1):
+        lb = run.get("load_average_before") or [float("nan")]
+        uw = run.get("under_write", {})
+        label = (f"{i}: {run.get('date', '?')[:16]}Z `{run.get('commit', '?')}`"
+                 f"{'+dirty' if run.get('dirty') else ''}, load {lb[0]:.1f}"
+                 + (f", {run['label']}" if run.get("label") else ""))
+        for ep, d in run.get("reads", {}).items():
+            s = d.get("stats", {})
+            w = uw.get("reads", {}).get(ep, {}).get("stats", {})
+            tgt = s.get("target_p99_ms")
+            verdict = ("**met**" if s.get("met") else "**MISSED**") if tgt else "(no target)"
+            wt = w.get("target_p99_ms")
+            wverdict = ("**met**" if w.get("met") else "**MISSED**") if wt else "(no target)"
+            err = f", {s['errors']} errors" if s.get("errors") else ""
+            werr = f", {w['errors']} errors" if w.get("errors") else ""
+            out.append(f"| {label} | {ep} | {ms(s.get('p50_ms'))} | {ms(s.get('p95_ms'))} | "
+                       f"{ms(s.get('p99_ms'))}{err} | {verdict} | {ms(w.get('p99_ms'))} ({w.get('n', 0)}{werr}) | {wverdict} |")
+            label = ""
+    out.append("")
+    out.append("| run | first refit at start-up | batch of 10,000 over HTTP | batch + refit (the write window) | load average before / after |")
+    out.append("|---|---:|---:|---:|---|")
+    for i, run in enumerate(runs, 1):
+        uw = run.get("under_write", {})
+        lb, la = run.get("load_average_before") or [], run.get("load_average_after") or []
+        fmt = lambda l: " ".join(f"{x:.2f}" for x in l)
+        ok = "" if uw.get("refit_ok", True) else " (refit failed)"
+        out.append(f"| {i} | {secs(run.get('first_refit_s'))} | {secs(uw.get('batch_s'))} | "
+                   f"{secs(uw.get('window_s'))}{ok} | {fmt(lb)} / {fmt(la)} |")
+    out.append("")
+    return out
+
+
 def generic_table(name, r):
     out = [f"### {name} (`bench/results/{name}.json`)", "", provenance(r), ""]
     rows = []
@@ -192,6 +258,8 @@ def render():
                 lines += fits_table(name, r)
             elif name == "analyze" and "cases" in r:
                 lines += analyze_table(name, r)
+            elif name == "dashboard" and "runs" in r:
+                lines += dashboard_table(name, r)
             else:
                 lines += generic_table(name, r)
         except (KeyError, TypeError, ValueError) as e:
