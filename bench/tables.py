@@ -165,10 +165,10 @@ def dashboard_table(name, r):
         out.append(
             f"Data: {ld.get('customers', 0):,} customers and {ld.get('transactions', 0):,} transactions "
             f"(simulated: {ld.get('simulate_flags', '?')}) in SQLite, "
-            f"{last.get('database_bytes', 0) / 1e9:.1f} GB. Loaded through `Store::ingest_transactions` "
-            f"in batches of 10,000: customers {ld.get('customers_s', 0):.0f} s, transactions "
-            f"{ld.get('transactions_s', 0):.0f} s ({ld.get('transactions_per_s', 0):,.0f}/s) at commit "
-            f"`{ld.get('commit', '?')}`.")
+            f"{last.get('database_bytes', 0) / 1e9:.1f} GB. Loaded by {ld.get('method', '?')}: "
+            f"customers {ld.get('customers_s', 0):.0f} s, transactions "
+            f"{ld.get('transactions_s', 0):.0f} s ({ld.get('transactions_per_s', 0):,.0f}/s, index included) "
+            f"at commit `{ld.get('commit', '?')}`.")
         out.append("")
     out.append(
         f"Each run: the real server on loopback, {last.get('concurrency', '?')} clients in a closed loop "

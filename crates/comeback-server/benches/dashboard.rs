@@ -181,7 +181,9 @@ async fn load(url: &str, customers: u64) -> Value {
         .pragma("synchronous", "OFF")
         .pragma("cache_size", "-1048576")
         .pragma("temp_store", "memory");
-    let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.expect("connection");
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts)
+        .await
+        .expect("connection");
     let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
     let instant = |n: usize, day: Day| {
         // Opening hours 09:00-19:00 UTC, spread by row number.
@@ -267,7 +269,10 @@ async fn load(url: &str, customers: u64) -> Value {
         .execute(&mut conn)
         .await
         .expect("create index");
-    sqlx::query("ANALYZE").execute(&mut conn).await.expect("analyze");
+    sqlx::query("ANALYZE")
+        .execute(&mut conn)
+        .await
+        .expect("analyze");
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&mut conn)
         .await
@@ -401,7 +406,12 @@ fn stats(s: &Samples, seconds: f64, target: Option<f64>) -> Value {
 }
 
 /// `requests` GETs of `path` by `concurrency` clients in a closed loop.
-async fn measure(client: &Client, path: &'static str, requests: usize, concurrency: usize) -> (Samples, f64) {
+async fn measure(
+    client: &Client,
+    path: &'static str,
+    requests: usize,
+    concurrency: usize,
+) -> (Samples, f64) {
     let t = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..concurrency {
@@ -436,7 +446,10 @@ fn refit_finished_after(state: &RefitState, t: chrono::DateTime<chrono::Utc>) ->
     }
 }
 
-async fn wait_refit(app_state: &comeback_server::AppState, after: chrono::DateTime<chrono::Utc>) -> bool {
+async fn wait_refit(
+    app_state: &comeback_server::AppState,
+    after: chrono::DateTime<chrono::Utc>,
+) -> bool {
     loop {
         if let Some(ok) = refit_finished_after(&app_state.scores.state(), after) {
             return ok;
@@ -467,9 +480,14 @@ async fn run(cfg: Config) {
     }
     let store = Store::connect(&url).await.expect("store");
     if fresh {
-        eprintln!("loading {} customers into {}", cfg.customers, cfg.db.display());
+        eprintln!(
+            "loading {} customers into {}",
+            cfg.customers,
+            cfg.db.display()
+        );
         let info = load(&url, cfg.customers).await;
-        std::fs::write(&info_path, serde_json::to_vec_pretty(&info).expect("json")).expect("load info");
+        std::fs::write(&info_path, serde_json::to_vec_pretty(&info).expect("json"))
+            .expect("load info");
     }
     let load_info: Value = std::fs::read(&info_path)
         .ok()
@@ -571,7 +589,11 @@ async fn run(cfg: Config) {
         .current()
         .map(|s| s.analysis.observation_end)
         .expect("a snapshot");
-    let day = end_day.date().expect("a date").succ_opt().expect("a next day");
+    let day = end_day
+        .date()
+        .expect("a date")
+        .succ_opt()
+        .expect("a next day");
     let rows: Vec<Value> = (0..WRITE_BATCH)
         .map(|i| {
             json!({
@@ -630,7 +652,9 @@ async fn run(cfg: Config) {
         eprintln!("under write, {}: {}", e.name, st);
         under_write.insert(e.name, json!({"path": e.path, "stats": st}));
     }
-    eprintln!("batch {batch_s:.2} s, window {window_s:.1} s, refit ok {refit_ok}, auto {auto_refit}");
+    eprintln!(
+        "batch {batch_s:.2} s, window {window_s:.1} s, refit ok {refit_ok}, auto {auto_refit}"
+    );
 
     let run = json!({
         "date": chrono::Utc::now().to_rfc3339(),
@@ -674,8 +698,11 @@ async fn run(cfg: Config) {
             doc["runs"] = json!([]);
         }
         doc["runs"].as_array_mut().expect("array").push(run);
-        std::fs::write(&cfg.out, serde_json::to_string_pretty(&doc).expect("json") + "\n")
-            .expect("results file");
+        std::fs::write(
+            &cfg.out,
+            serde_json::to_string_pretty(&doc).expect("json") + "\n",
+        )
+        .expect("results file");
         eprintln!("appended to {}", cfg.out.display());
     } else {
         println!("{}", serde_json::to_string_pretty(&run).expect("json"));
