@@ -100,7 +100,7 @@ fn config() -> Config {
 struct Pick(u64);
 
 impl Pick {
-    fn next(&mut self) -> u64 {
+    fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -108,7 +108,7 @@ impl Pick {
         z ^ (z >> 31)
     }
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
 }
 
@@ -554,7 +554,7 @@ async fn run(cfg: Config) {
     for e in &eps {
         let (s, secs) = measure(&client, e.path, cfg.requests, cfg.concurrency).await;
         let st = stats(&s, secs, e.targeted.then_some(TARGET_P99_MS));
-        eprintln!("{}: {}", e.name, st);
+        eprintln!("{}: {st}", e.name);
         reads.insert(e.name, json!({"path": e.path, "stats": st}));
     }
 
@@ -649,7 +649,7 @@ async fn run(cfg: Config) {
     let mut under_write = BTreeMap::new();
     for (e, s) in eps.iter().zip(&under) {
         let st = stats(s, window_s, e.targeted.then_some(TARGET_P99_UNDER_WRITE_MS));
-        eprintln!("under write, {}: {}", e.name, st);
+        eprintln!("under write, {}: {st}", e.name);
         under_write.insert(e.name, json!({"path": e.path, "stats": st}));
     }
     eprintln!(
