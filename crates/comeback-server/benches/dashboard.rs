@@ -214,7 +214,7 @@ async fn load(url: &str, customers: u64) -> Value {
                 .push_bind(format!("customer{i}@example.com"))
                 .push_bind(LANGS[(i % 6) as usize])
                 .push_bind(first_seen[i as usize])
-                .push_bind(i % 3 == 0)
+                .push_bind(i.is_multiple_of(3))
                 .push("'{}'");
         });
         qb.build().execute(&mut *tx).await.expect("customers");
@@ -252,7 +252,7 @@ async fn load(url: &str, customers: u64) -> Value {
                     .push_bind(i64::from(p.day.0))
                     .push_bind(p.amount.micros())
                     .push("'EUR'")
-                    .push_bind(if n % 3 == 0 { "web" } else { "store" });
+                    .push_bind(if n.is_multiple_of(3) { "web" } else { "store" });
             });
             qb.build().execute(&mut *tx).await.expect("transactions");
         }
