@@ -4,5 +4,8 @@
 mod api;
 mod auth;
 mod authz;
+// Helpers for the dashboard pages land before the pages do.
+#[allow(dead_code)]
+mod browser;
 mod helpers;
 mod openapi;
