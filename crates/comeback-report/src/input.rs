@@ -45,6 +45,112 @@ pub struct ReportInput {
     pub parameters: Vec<ParameterSet>,
     /// Literature behind the methods, as plain text (no links).
     pub citations: Vec<String>,
+    /// Retention economics (profit and acquisition cost beside the naive figures); `None`
+    /// hides the section.
+    pub economics: Option<Economics>,
+    /// Kaplan–Meier survival of time to "lost" by segment with the log-rank test; `None`
+    /// hides the figure.
+    pub survival: Option<Survival>,
+    /// Loyalty members vs non-members (only when a members file was given); `None` hides
+    /// the section.
+    pub loyalty: Option<Loyalty>,
+}
+
+/// Retention economics (definitions in `comeback_analysis::economics`). Money in the
+/// report's currency; NaN where the inputs leave a figure undefined (shown as "—").
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Economics {
+    /// Margin as a share of revenue (1.0 = revenue).
+    pub margin: f64,
+    /// Cost of acquiring one customer; `None` hides the rows that need it.
+    pub acquisition_cost: Option<f64>,
+    /// Margin × revenue lost over the last 12 months.
+    pub profit_lost_12m: f64,
+    /// Acquisition cost × customers lost over the last 12 months.
+    pub replacement_cost_12m: f64,
+    /// Margin of the next 12 months per expected active customer.
+    pub annual_margin_per_alive_customer: f64,
+    /// Acquisition cost ÷ (annual margin per active customer ÷ 12), in months.
+    pub payback_months: f64,
+    /// 1 ÷ the 12-month defection rate, in years (naive constant-churn lifetime).
+    pub naive_lifetime_years: f64,
+    /// Annual margin per active customer ÷ defection rate (naive, undiscounted).
+    pub naive_clv_per_customer: f64,
+    /// Customers kept over a year by the retention what-if.
+    pub what_if_customers_kept: f64,
+    /// Acquisition cost × customers kept.
+    pub what_if_acquisition_cost_saved: f64,
+}
+
+/// Kaplan–Meier curves of time to "lost" per group, and the log-rank test between them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Survival {
+    /// k of the lost rule: lost after k × the customer's own median gap between purchase
+    /// days without a purchase.
+    pub lost_rule_k: f64,
+    /// The groups, in display order (keys in [`SURVIVAL_GROUP_KEYS`]).
+    pub groups: Vec<SurvivalGroup>,
+    /// Log-rank chi-square statistic.
+    pub logrank_statistic: f64,
+    /// Its degrees of freedom (groups − 1).
+    pub logrank_df: u64,
+    /// Its p-value.
+    pub logrank_p: f64,
+}
+
+/// The survival group keys the catalogue translates (terciles of the first purchase's
+/// value), in display order.
+pub const SURVIVAL_GROUP_KEYS: [&str; 3] = ["low", "middle", "high"];
+
+/// One Kaplan–Meier curve.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SurvivalGroup {
+    /// Key from [`SURVIVAL_GROUP_KEYS`] (unknown keys are shown as they are).
+    pub key: String,
+    /// Customers in the group.
+    pub customers: u64,
+    /// Of them lost under the rule (events).
+    pub lost: u64,
+    /// Median months from the first purchase to lost; NaN when not reached.
+    pub median_months: f64,
+    /// (months since the first purchase, share not yet lost) at 0 and at each event time,
+    /// in order; the chart draws them as steps.
+    pub curve: Vec<(f64, f64)>,
+}
+
+/// Loyalty members vs non-members (definitions in `comeback_analysis::loyalty`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Loyalty {
+    /// Members.
+    pub members: LoyaltyGroup,
+    /// Non-members.
+    pub non_members: LoyaltyGroup,
+    /// Raw ratio of visits after the reference day, members ÷ all non-members, as R − 1;
+    /// `None` when it cannot be computed.
+    pub raw: Option<Interval>,
+    /// The matched estimate (effect on the members), as R − 1.
+    pub matched: Option<Interval>,
+    /// Members used by the matched estimate.
+    pub matched_members: u64,
+    /// Non-members used by the matched estimate.
+    pub matched_non_members: u64,
+    /// Length of the outcome window in days.
+    pub post_days: u32,
+}
+
+/// The metrics of one group, with 95 % intervals (NaN bounds when unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LoyaltyGroup {
+    /// Customers with purchases.
+    pub customers: u64,
+    /// Share of last year's active customers active this year.
+    pub retention: Interval,
+    /// Visits in the last 12 months.
+    pub visits_per_year: Interval,
+    /// Mean days between visits.
+    pub inter_visit_days: Interval,
+    /// Net amount per visit (currency).
+    pub spend_per_visit: Interval,
 }
 
 /// Title, run metadata and settings.

@@ -28,6 +28,9 @@ struct View {
     lists: Vec<ListView>,
     customer_figures: Vec<Figure>,
     cohort_figure: Figure,
+    economics: Option<EconomicsView>,
+    survival: Option<SurvivalView>,
+    loyalty: Option<LoyaltyView>,
     forecast_intro: String,
     forecast_figures: Vec<Figure>,
     models: ModelsView,
@@ -56,6 +59,29 @@ struct WhatIfView {
     naive_value: String,
     naive: String,
     why: String,
+}
+
+#[derive(Serialize)]
+struct EconomicsView {
+    intro: String,
+    /// (key, label, value, explanation)
+    rows: Vec<(&'static str, String, String, String)>,
+}
+
+#[derive(Serialize)]
+struct SurvivalView {
+    intro: String,
+    figure: Figure,
+    test: String,
+    verdict: String,
+}
+
+#[derive(Serialize)]
+struct LoyaltyView {
+    table: Table,
+    raw: String,
+    matched: String,
+    assumptions: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -237,6 +263,9 @@ fn build(c: &Ctx) -> View {
             lifecycle_figure(c),
         ],
         cohort_figure: cohort_figure(c),
+        economics: economics(c),
+        survival: survival(c),
+        loyalty: loyalty(c),
         forecast_intro: c.tf(
             "forecast_intro",
             &[
@@ -803,6 +832,235 @@ fn cohort_figure(c: &Ctx) -> Figure {
         )
     });
     figure(c, "cohorts", title, "fig_cohort_caption", svg, table)
+}
+
+/// The retention economics rows (rows needing the acquisition cost only when it is given).
+fn economics(c: &Ctx) -> Option<EconomicsView> {
+    let e = c.input.economics?;
+    let mut rows = Vec::new();
+    let mut row = |key: &'static str, value: String, args: &[(&str, &str)]| {
+        rows.push((
+            key,
+            c.t(&format!("econ_{key}")),
+            value,
+            c.tf(&format!("econ_{key}_explain"), args),
+        ));
+    };
+    let cost = e.acquisition_cost.map(|v| c.money(v));
+    let num_or_dash = |v: f64, d: usize| if usable(v) { c.num(v, d) } else { "—".into() };
+    row("profit_lost", c.money(e.profit_lost_12m), &[]);
+    if let Some(cost) = &cost {
+        row(
+            "replacement_cost",
+            c.money(e.replacement_cost_12m),
+            &[("cost", cost)],
+        );
+    }
+    row(
+        "margin_per_alive",
+        c.money(e.annual_margin_per_alive_customer),
+        &[],
+    );
+    if e.acquisition_cost.is_some() {
+        row(
+            "payback",
+            c.tf("econ_months", &[("n", &num_or_dash(e.payback_months, 1))]),
+            &[],
+        );
+    }
+    row(
+        "naive_lifetime",
+        c.tf(
+            "econ_years",
+            &[("n", &num_or_dash(e.naive_lifetime_years, 1))],
+        ),
+        &[],
+    );
+    row("naive_clv", c.money(e.naive_clv_per_customer), &[]);
+    row("kept", num_or_dash(e.what_if_customers_kept, 0), &[]);
+    if e.acquisition_cost.is_some() {
+        row("cost_saved", c.money(e.what_if_acquisition_cost_saved), &[]);
+    }
+    Some(EconomicsView {
+        intro: c.tf("economics_intro", &[("margin", &c.pct(e.margin, 0))]),
+        rows,
+    })
+}
+
+/// The Kaplan–Meier figure of time to lost by group, with the log-rank test.
+fn survival(c: &Ctx) -> Option<SurvivalView> {
+    let sv = c.input.survival.as_ref()?;
+    let title = c.t("fig_survival_title");
+    let name = |key: &str| c.group_name("surv_group", key);
+    let table = Table {
+        headers: vec![
+            c.t("col_group"),
+            c.t("col_customers"),
+            c.t("col_lost"),
+            c.t("col_median_months"),
+        ],
+        numeric: vec![1, 2, 3],
+        rows: sv
+            .groups
+            .iter()
+            .map(|g| {
+                vec![
+                    name(&g.key),
+                    c.count(g.customers),
+                    c.count(g.lost),
+                    if usable(g.median_months) {
+                        c.num(g.median_months, 1)
+                    } else {
+                        c.t("not_reached")
+                    },
+                ]
+            })
+            .collect(),
+    };
+    let has_points = sv.groups.iter().any(|g| g.curve.len() > 1);
+    let svg = has_points.then(|| {
+        let series: Vec<LineSeries> = sv
+            .groups
+            .iter()
+            .map(|g| LineSeries {
+                key: g.key.as_str(),
+                label: name(&g.key),
+                points: g.curve.clone(),
+                dashed: false,
+            })
+            .collect();
+        chart::line_chart(
+            &text(
+                "fig-survival",
+                &title,
+                c.t("desc_survival"),
+                c.t("axis_months_since_first"),
+                c.t("axis_not_lost"),
+            ),
+            &series,
+            None,
+            &|v| c.num(v, 0),
+            &|v| c.pct(v, 0),
+        )
+    });
+    let p = if sv.logrank_p < 0.001 {
+        "< 0.001".to_string()
+    } else {
+        c.num(sv.logrank_p, 3)
+    };
+    Some(SurvivalView {
+        intro: c.tf(
+            "survival_intro",
+            &[("k", &fmt::auto(sv.lost_rule_k, c.lang))],
+        ),
+        figure: figure(c, "survival", title, "fig_survival_caption", svg, table),
+        test: c.tf(
+            "survival_test",
+            &[
+                ("chi2", &c.num(sv.logrank_statistic, 2)),
+                ("df", &c.count(sv.logrank_df)),
+                ("p", &p),
+            ],
+        ),
+        verdict: c.t(if sv.logrank_p < 0.05 {
+            "survival_differs"
+        } else {
+            "survival_similar"
+        }),
+    })
+}
+
+/// Members vs non-members with intervals, the raw gap and the matched estimate.
+fn loyalty(c: &Ctx) -> Option<LoyaltyView> {
+    let l = c.input.loyalty?;
+    let with_ci = |i: &Interval, f: &dyn Fn(f64) -> String| {
+        if !usable(i.estimate) {
+            return "—".to_string();
+        }
+        match interval(c, i, f) {
+            Some(ci) => format!("{} ({ci})", f(i.estimate)),
+            None => f(i.estimate),
+        }
+    };
+    let pct = |v: f64| c.pct(v, 1);
+    let one = |v: f64| c.num(v, 1);
+    let money = |v: f64| c.money(v);
+    let (m, n) = (&l.members, &l.non_members);
+    let table = Table {
+        headers: vec![String::new(), c.t("col_members"), c.t("col_non_members")],
+        numeric: vec![1, 2],
+        rows: vec![
+            vec![
+                c.t("loyalty_customers"),
+                c.count(m.customers),
+                c.count(n.customers),
+            ],
+            vec![
+                c.t("loyalty_retention"),
+                with_ci(&m.retention, &pct),
+                with_ci(&n.retention, &pct),
+            ],
+            vec![
+                c.t("loyalty_visits"),
+                with_ci(&m.visits_per_year, &one),
+                with_ci(&n.visits_per_year, &one),
+            ],
+            vec![
+                c.t("loyalty_gap"),
+                with_ci(&m.inter_visit_days, &one),
+                with_ci(&n.inter_visit_days, &one),
+            ],
+            vec![
+                c.t("loyalty_spend"),
+                with_ci(&m.spend_per_visit, &money),
+                with_ci(&n.spend_per_visit, &money),
+            ],
+        ],
+    };
+    let days = c.count(u64::from(l.post_days));
+    let effect = |i: &Interval| {
+        let signed = |v: f64| {
+            let s = c.pct(v, 0);
+            if v > 0.0 { format!("+{s}") } else { s }
+        };
+        (
+            signed(i.estimate),
+            interval(c, i, &signed).unwrap_or_else(|| "—".into()),
+        )
+    };
+    let raw = match &l.raw {
+        Some(i) => {
+            let (e, ci) = effect(i);
+            c.tf(
+                "loyalty_raw",
+                &[("effect", &e), ("interval", &ci), ("days", &days)],
+            )
+        }
+        None => c.tf("loyalty_no_estimate", &[("days", &days)]),
+    };
+    let matched = match &l.matched {
+        Some(i) => {
+            let (e, ci) = effect(i);
+            c.tf(
+                "loyalty_matched",
+                &[
+                    ("effect", &e),
+                    ("interval", &ci),
+                    ("members", &c.count(l.matched_members)),
+                    ("non_members", &c.count(l.matched_non_members)),
+                ],
+            )
+        }
+        None => c.tf("loyalty_no_estimate", &[("days", &days)]),
+    };
+    Some(LoyaltyView {
+        table,
+        raw,
+        matched,
+        assumptions: (1..=3)
+            .map(|i| c.t(&format!("loyalty_assumption_{i}")))
+            .collect(),
+    })
 }
 
 fn tracking_figure(c: &Ctx) -> Figure {

@@ -387,5 +387,8 @@ pub fn sample_input() -> ReportInput {
         frequency,
         parameters,
         citations: standard_citations(),
+        economics: None,
+        survival: None,
+        loyalty: None,
     }
 }

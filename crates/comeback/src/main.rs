@@ -47,6 +47,17 @@ enum Command {
     Predict(cmd::predict::Args),
     /// The main job: from a transaction file to a retention report.
     Analyze(cmd::analyze::Args),
+    /// Retention economics: defection, customers, revenue and profit lost, replacement cost,
+    /// payback, the retention what-if, beside the naive constant-churn figures (the same
+    /// analysis and flags as `analyze`, plus --acquisition-cost).
+    Economics(cmd::economics::Args),
+    /// Loyalty-programme members vs non-members: retention, visits, inter-visit time and
+    /// spend per visit with intervals, the raw gap and the matched estimate of the
+    /// programme's effect, with its assumptions.
+    Loyalty(cmd::loyalty::Args),
+    /// Subscription cohorts: logo retention, NRR and GRR per month, and the sBG per cohort
+    /// (projected retention, expected lifetime, DEL, DERL, residual value).
+    Cohorts(cmd::cohorts::Args),
     /// Net Promoter Score of a responses file: promoters, passives, detractors, NPS with
     /// intervals (adjusted Wald), breakdowns, monthly trends, comparisons, benchmark tests.
     Nps(cmd::nps::Args),
@@ -92,6 +103,9 @@ fn main() -> ExitCode {
         Command::Fit(a) => cmd::fit::run(a),
         Command::Predict(a) => cmd::predict::run(a),
         Command::Analyze(a) => cmd::analyze::run(a),
+        Command::Economics(a) => cmd::economics::run(a),
+        Command::Loyalty(a) => cmd::loyalty::run(a),
+        Command::Cohorts(a) => cmd::cohorts::run(a),
         Command::Nps(a) => cmd::nps::run(a),
         Command::Csat(a) => cmd::scales::run_csat(a),
         Command::Ces(a) => cmd::scales::run_ces(a),

@@ -631,4 +631,140 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("reason_praise_quality", "Lob: Qualität"),
     ("reason_praise_value", "Lob: Preis-Leistung"),
     ("reason_praise_speed", "Lob: Schnelligkeit"),
+    // Retention economics, survival by segment, loyalty members (issue 10)
+    ("section_economics", "Wirtschaftlichkeit der Kundenbindung"),
+    (
+        "economics_intro",
+        "Was der Verlust von Kunden an Gewinn und an Neukundengewinnung kostet, neben den naiven Zahlen, die annehmen, dass alle Kunden gleich schnell gehen. Marge: {margin} des Umsatzes.",
+    ),
+    ("econ_profit_lost", "Verlorener Gewinn, letzte 12 Monate"),
+    (
+        "econ_profit_lost_explain",
+        "Marge × Umsatz der verlorenen Kunden.",
+    ),
+    ("econ_replacement_cost", "Kosten, sie zu ersetzen"),
+    (
+        "econ_replacement_cost_explain",
+        "Akquisitionskosten {cost} × verlorene Kunden.",
+    ),
+    ("econ_margin_per_alive", "Jahresmarge je aktivem Kunden"),
+    (
+        "econ_margin_per_alive_explain",
+        "Erwartete Marge der nächsten 12 Monate ÷ erwartete Zahl aktiver Kunden.",
+    ),
+    (
+        "econ_payback",
+        "Zeit bis die Akquisitionskosten verdient sind",
+    ),
+    (
+        "econ_payback_explain",
+        "Akquisitionskosten ÷ Monatsmarge eines durchschnittlichen aktiven Kunden.",
+    ),
+    ("econ_naive_lifetime", "Naive Kundenlebensdauer"),
+    (
+        "econ_naive_lifetime_explain",
+        "1 ÷ Abwanderungsrate: nimmt an, dass alle gleich schnell gehen.",
+    ),
+    ("econ_naive_clv", "Naiver CLV je Kunde"),
+    (
+        "econ_naive_clv_explain",
+        "Jahresmarge je aktivem Kunden ÷ Abwanderungsrate, nicht abgezinst.",
+    ),
+    ("econ_kept", "Im Szenario gehaltene Kunden"),
+    (
+        "econ_kept_explain",
+        "Erwartete aktive Kunden × zusätzlicher Anteil, der in einem Jahr noch kauft.",
+    ),
+    ("econ_cost_saved", "Im Szenario gesparte Akquisitionskosten"),
+    (
+        "econ_cost_saved_explain",
+        "Akquisitionskosten × gehaltene Kunden: was ihr Ersatz kosten würde.",
+    ),
+    ("econ_years", "{n} Jahre"),
+    ("econ_months", "{n} Monate"),
+    ("section_survival", "Wie lange Kunden bleiben"),
+    (
+        "survival_intro",
+        "Anteil der noch nicht verlorenen Kunden nach Monaten seit dem ersten Kauf (Kaplan–Meier), in drei Gruppen nach dem Wert des ersten Kaufs. Ein Kunde gilt als verloren, wenn er {k}-mal so lange wie sein üblicher Abstand zwischen Käufen nichts gekauft hat.",
+    ),
+    (
+        "fig_survival_title",
+        "Noch nicht verlorene Kunden nach Wert des ersten Kaufs",
+    ),
+    (
+        "fig_survival_caption",
+        "Kaplan–Meier-Schätzung, abgelesen an jedem vollen Monat. Die Tabelle nennt je Gruppe die Kunden, die Verlorenen und den Median der Monate bis zum Verlust.",
+    ),
+    ("surv_group_low", "Unterstes Drittel"),
+    ("surv_group_middle", "Mittleres Drittel"),
+    ("surv_group_high", "Oberstes Drittel"),
+    ("col_group", "Gruppe"),
+    ("col_lost", "Verloren"),
+    ("col_median_months", "Median Monate bis verloren"),
+    ("not_reached", "nicht erreicht"),
+    (
+        "survival_test",
+        "Log-Rank-Test auf gleiches Überleben: χ² = {chi2} mit {df} Freiheitsgraden, p = {p}.",
+    ),
+    (
+        "survival_differs",
+        "Die Gruppen unterscheiden sich stärker, als der Zufall erklären würde (p unter 0,05).",
+    ),
+    (
+        "survival_similar",
+        "Der Unterschied zwischen den Gruppen kann Zufall sein (p ≥ 0,05).",
+    ),
+    ("axis_months_since_first", "Monate seit dem ersten Kauf"),
+    ("axis_not_lost", "Anteil noch nicht verloren"),
+    (
+        "desc_survival",
+        "Linien des Anteils noch nicht verlorener Kunden je Gruppe, Monat für Monat.",
+    ),
+    (
+        "section_loyalty",
+        "Mitglieder des Treueprogramms und andere Kunden",
+    ),
+    (
+        "loyalty_intro",
+        "Mitglieder im Vergleich zu den anderen Kunden, mit 95-%-Intervallen.",
+    ),
+    ("col_members", "Mitglieder"),
+    ("col_non_members", "Nichtmitglieder"),
+    ("loyalty_customers", "Kunden mit Käufen"),
+    ("loyalty_retention", "Gehalten seit letztem Jahr"),
+    ("loyalty_visits", "Besuche in den letzten 12 Monaten"),
+    ("loyalty_gap", "Tage zwischen Besuchen"),
+    ("loyalty_spend", "Ausgaben je Besuch"),
+    (
+        "loyalty_raw",
+        "Rohe Differenz: Mitglieder machten in den {days} Tagen nach dem Beitritt {effect} Besuche im Vergleich zu allen Nichtmitgliedern ({interval}).",
+    ),
+    (
+        "loyalty_matched",
+        "Gematchte Schätzung der Programmwirkung: {effect} Besuche im Vergleich zu Nichtmitgliedern, die vorher genauso oft kamen ({interval}; {members} Mitglieder, {non_members} Nichtmitglieder).",
+    ),
+    (
+        "loyalty_no_estimate",
+        "Noch nicht genug Mitglieder mit {days} Tagen nach dem Beitritt für diesen Vergleich.",
+    ),
+    (
+        "loyalty_assumptions",
+        "Die gematchte Schätzung ist nur dann die Wirkung des Programms, wenn:",
+    ),
+    (
+        "loyalty_assumption_1",
+        "bei Kunden, die vorher gleich oft kamen, hängt der Beitritt nicht davon ab, wie oft sie ohnehin gekommen wären;",
+    ),
+    (
+        "loyalty_assumption_2",
+        "der erste Kauf eines Nichtmitglieds nach dem Start steht für den Tag, an dem es hätte beitreten können;",
+    ),
+    (
+        "loyalty_assumption_3",
+        "Kunden beeinflussen einander nicht.",
+    ),
+    (
+        "loyalty_raw_warning",
+        "Die rohe Differenz ist keine Wirkung: Es treten gerade die bei, die ohnehin oft kommen.",
+    ),
 ];

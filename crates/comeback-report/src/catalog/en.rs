@@ -601,4 +601,134 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("reason_praise_quality", "Praise: quality"),
     ("reason_praise_value", "Praise: value for money"),
     ("reason_praise_speed", "Praise: speed"),
+    // Retention economics, survival by segment, loyalty members (issue 10)
+    ("section_economics", "Retention economics"),
+    (
+        "economics_intro",
+        "What losing customers costs in profit and in acquiring new ones, beside the naive figures that assume every customer leaves at the same rate. Margin: {margin} of revenue.",
+    ),
+    ("econ_profit_lost", "Profit lost, last 12 months"),
+    (
+        "econ_profit_lost_explain",
+        "Margin × the revenue of the customers lost.",
+    ),
+    ("econ_replacement_cost", "Cost of replacing them"),
+    (
+        "econ_replacement_cost_explain",
+        "Acquisition cost {cost} × the customers lost.",
+    ),
+    ("econ_margin_per_alive", "Yearly margin per active customer"),
+    (
+        "econ_margin_per_alive_explain",
+        "Expected margin of the next 12 months ÷ the expected number of active customers.",
+    ),
+    ("econ_payback", "Time to earn back the acquisition cost"),
+    (
+        "econ_payback_explain",
+        "Acquisition cost ÷ the monthly margin of an average active customer.",
+    ),
+    ("econ_naive_lifetime", "Naive customer lifetime"),
+    (
+        "econ_naive_lifetime_explain",
+        "1 ÷ the defection rate: assumes every customer leaves at the same rate.",
+    ),
+    ("econ_naive_clv", "Naive CLV per customer"),
+    (
+        "econ_naive_clv_explain",
+        "Yearly margin per active customer ÷ the defection rate, undiscounted.",
+    ),
+    ("econ_kept", "Customers kept by the what-if"),
+    (
+        "econ_kept_explain",
+        "Expected active customers × the added share still buying in a year.",
+    ),
+    ("econ_cost_saved", "Acquisition cost saved by the what-if"),
+    (
+        "econ_cost_saved_explain",
+        "Acquisition cost × the customers kept: what replacing them would cost.",
+    ),
+    ("econ_years", "{n} years"),
+    ("econ_months", "{n} months"),
+    ("section_survival", "How long customers stay"),
+    (
+        "survival_intro",
+        "Share of customers not yet lost by months since their first purchase (Kaplan–Meier), for three groups by the value of the first purchase. A customer counts as lost after going {k} times their own usual gap between purchases without buying.",
+    ),
+    (
+        "fig_survival_title",
+        "Customers not yet lost, by value of the first purchase",
+    ),
+    (
+        "fig_survival_caption",
+        "Kaplan–Meier estimate, read at each whole month. The table gives each group's customers, how many were lost and the median months until lost.",
+    ),
+    ("surv_group_low", "Lowest third"),
+    ("surv_group_middle", "Middle third"),
+    ("surv_group_high", "Highest third"),
+    ("col_group", "Group"),
+    ("col_lost", "Lost"),
+    ("col_median_months", "Median months until lost"),
+    ("not_reached", "not reached"),
+    (
+        "survival_test",
+        "Log-rank test of equal survival: χ² = {chi2} with {df} degrees of freedom, p = {p}.",
+    ),
+    (
+        "survival_differs",
+        "The groups differ by more than chance would explain (p under 0.05).",
+    ),
+    (
+        "survival_similar",
+        "The difference between the groups could be chance (p ≥ 0.05).",
+    ),
+    ("axis_months_since_first", "Months since the first purchase"),
+    ("axis_not_lost", "Share not yet lost"),
+    (
+        "desc_survival",
+        "Lines of the share of customers not yet lost in each group, month by month.",
+    ),
+    ("section_loyalty", "Loyalty members and other customers"),
+    (
+        "loyalty_intro",
+        "Members compared with the other customers, with 95 % intervals.",
+    ),
+    ("col_members", "Members"),
+    ("col_non_members", "Non-members"),
+    ("loyalty_customers", "Customers with purchases"),
+    ("loyalty_retention", "Retained from last year"),
+    ("loyalty_visits", "Visits in the last 12 months"),
+    ("loyalty_gap", "Days between visits"),
+    ("loyalty_spend", "Spend per visit"),
+    (
+        "loyalty_raw",
+        "Raw gap: members made {effect} visits in the {days} days after joining compared with all non-members ({interval}).",
+    ),
+    (
+        "loyalty_matched",
+        "Matched estimate of the programme's effect: {effect} visits compared with non-members who visited as often before ({interval}; {members} members, {non_members} non-members).",
+    ),
+    (
+        "loyalty_no_estimate",
+        "Not enough members with {days} days after joining for this comparison yet.",
+    ),
+    (
+        "loyalty_assumptions",
+        "The matched estimate is the programme's effect only if:",
+    ),
+    (
+        "loyalty_assumption_1",
+        "among customers who visited equally often before, joining is unrelated to how often they would have visited anyway;",
+    ),
+    (
+        "loyalty_assumption_2",
+        "a non-member's first purchase after the launch stands in for the day they could have joined;",
+    ),
+    (
+        "loyalty_assumption_3",
+        "customers do not affect each other.",
+    ),
+    (
+        "loyalty_raw_warning",
+        "The raw gap is not an effect: customers who already visit often are the ones who join.",
+    ),
 ];

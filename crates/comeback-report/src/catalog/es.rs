@@ -619,4 +619,143 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("reason_praise_quality", "Elogio: calidad"),
     ("reason_praise_value", "Elogio: relación calidad-precio"),
     ("reason_praise_speed", "Elogio: rapidez"),
+    // Retention economics, survival by segment, loyalty members (issue 10)
+    ("section_economics", "Economía de la retención"),
+    (
+        "economics_intro",
+        "Lo que cuesta perder clientes en beneficio y en captar otros nuevos, junto a las cifras ingenuas que suponen que todos los clientes se van al mismo ritmo. Margen: {margin} de los ingresos.",
+    ),
+    ("econ_profit_lost", "Beneficio perdido, últimos 12 meses"),
+    (
+        "econ_profit_lost_explain",
+        "Margen × los ingresos de los clientes perdidos.",
+    ),
+    ("econ_replacement_cost", "Coste de reemplazarlos"),
+    (
+        "econ_replacement_cost_explain",
+        "Coste de captación {cost} × los clientes perdidos.",
+    ),
+    ("econ_margin_per_alive", "Margen anual por cliente activo"),
+    (
+        "econ_margin_per_alive_explain",
+        "Margen esperado de los próximos 12 meses ÷ el número esperado de clientes activos.",
+    ),
+    (
+        "econ_payback",
+        "Tiempo para recuperar el coste de captación",
+    ),
+    (
+        "econ_payback_explain",
+        "Coste de captación ÷ el margen mensual de un cliente activo medio.",
+    ),
+    ("econ_naive_lifetime", "Vida del cliente ingenua"),
+    (
+        "econ_naive_lifetime_explain",
+        "1 ÷ la tasa de abandono: supone que todos se van al mismo ritmo.",
+    ),
+    ("econ_naive_clv", "CLV ingenuo por cliente"),
+    (
+        "econ_naive_clv_explain",
+        "Margen anual por cliente activo ÷ la tasa de abandono, sin descontar.",
+    ),
+    ("econ_kept", "Clientes conservados en el escenario"),
+    (
+        "econ_kept_explain",
+        "Clientes activos esperados × la parte añadida que sigue comprando dentro de un año.",
+    ),
+    (
+        "econ_cost_saved",
+        "Coste de captación ahorrado en el escenario",
+    ),
+    (
+        "econ_cost_saved_explain",
+        "Coste de captación × los clientes conservados: lo que costaría reemplazarlos.",
+    ),
+    ("econ_years", "{n} años"),
+    ("econ_months", "{n} meses"),
+    ("section_survival", "Cuánto tiempo se quedan los clientes"),
+    (
+        "survival_intro",
+        "Parte de los clientes aún no perdidos según los meses desde su primera compra (Kaplan–Meier), en tres grupos según el valor de la primera compra. Un cliente cuenta como perdido tras pasar {k} veces su intervalo habitual entre compras sin comprar.",
+    ),
+    (
+        "fig_survival_title",
+        "Clientes aún no perdidos, según el valor de la primera compra",
+    ),
+    (
+        "fig_survival_caption",
+        "Estimación de Kaplan–Meier, leída en cada mes entero. La tabla da los clientes de cada grupo, cuántos se perdieron y la mediana de meses hasta perderse.",
+    ),
+    ("surv_group_low", "Tercio más bajo"),
+    ("surv_group_middle", "Tercio medio"),
+    ("surv_group_high", "Tercio más alto"),
+    ("col_group", "Grupo"),
+    ("col_lost", "Perdidos"),
+    ("col_median_months", "Mediana de meses hasta perderse"),
+    ("not_reached", "no alcanzada"),
+    (
+        "survival_test",
+        "Prueba log-rank de igual supervivencia: χ² = {chi2} con {df} grados de libertad, p = {p}.",
+    ),
+    (
+        "survival_differs",
+        "Los grupos difieren más de lo que explicaría el azar (p inferior a 0,05).",
+    ),
+    (
+        "survival_similar",
+        "La diferencia entre los grupos podría ser azar (p ≥ 0,05).",
+    ),
+    ("axis_months_since_first", "Meses desde la primera compra"),
+    ("axis_not_lost", "Parte aún no perdida"),
+    (
+        "desc_survival",
+        "Líneas de la parte de clientes aún no perdidos en cada grupo, mes a mes.",
+    ),
+    (
+        "section_loyalty",
+        "Socios del programa de fidelidad y otros clientes",
+    ),
+    (
+        "loyalty_intro",
+        "Socios comparados con los demás clientes, con intervalos del 95 %.",
+    ),
+    ("col_members", "Socios"),
+    ("col_non_members", "No socios"),
+    ("loyalty_customers", "Clientes con compras"),
+    ("loyalty_retention", "Retenidos desde el año pasado"),
+    ("loyalty_visits", "Visitas en los últimos 12 meses"),
+    ("loyalty_gap", "Días entre visitas"),
+    ("loyalty_spend", "Gasto por visita"),
+    (
+        "loyalty_raw",
+        "Diferencia bruta: los socios hicieron {effect} visitas en los {days} días tras unirse frente a todos los no socios ({interval}).",
+    ),
+    (
+        "loyalty_matched",
+        "Estimación emparejada del efecto del programa: {effect} visitas frente a no socios que visitaban igual de a menudo antes ({interval}; {members} socios, {non_members} no socios).",
+    ),
+    (
+        "loyalty_no_estimate",
+        "Aún no hay suficientes socios con {days} días tras unirse para esta comparación.",
+    ),
+    (
+        "loyalty_assumptions",
+        "La estimación emparejada es el efecto del programa solo si:",
+    ),
+    (
+        "loyalty_assumption_1",
+        "entre clientes que visitaban igual de a menudo, unirse no tiene relación con cuántas veces habrían visitado de todos modos;",
+    ),
+    (
+        "loyalty_assumption_2",
+        "la primera compra de un no socio tras el lanzamiento representa el día en que pudo unirse;",
+    ),
+    (
+        "loyalty_assumption_3",
+        "los clientes no se influyen entre sí.",
+    ),
+    (
+        "loyalty_raw_warning",
+        "La diferencia bruta no es un efecto: quienes ya visitan a menudo son los que se unen.",
+    ),
 ];

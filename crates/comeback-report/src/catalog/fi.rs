@@ -616,4 +616,134 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("reason_praise_quality", "Kehu: laatu"),
     ("reason_praise_value", "Kehu: hinta-laatusuhde"),
     ("reason_praise_speed", "Kehu: nopeus"),
+    // Retention economics, survival by segment, loyalty members (issue 10)
+    ("section_economics", "Asiakaspysyvyyden talous"),
+    (
+        "economics_intro",
+        "Mitä asiakkaiden menetys maksaa katteena ja uusien asiakkaiden hankintana, rinnalla naiivit luvut, joissa jokaisen asiakkaan oletetaan lähtevän samaa tahtia. Kate: {margin} myynnistä.",
+    ),
+    ("econ_profit_lost", "Menetetty kate, viimeiset 12 kk"),
+    (
+        "econ_profit_lost_explain",
+        "Kate × menetettyjen asiakkaiden myynti.",
+    ),
+    ("econ_replacement_cost", "Korvaamisen hinta"),
+    (
+        "econ_replacement_cost_explain",
+        "Hankintakustannus {cost} × menetetyt asiakkaat.",
+    ),
+    (
+        "econ_margin_per_alive",
+        "Vuosikate aktiivista asiakasta kohden",
+    ),
+    (
+        "econ_margin_per_alive_explain",
+        "Seuraavan 12 kuukauden odotettu kate ÷ aktiivisten asiakkaiden odotettu määrä.",
+    ),
+    ("econ_payback", "Hankintakustannuksen takaisinmaksuaika"),
+    (
+        "econ_payback_explain",
+        "Hankintakustannus ÷ keskimääräisen aktiivisen asiakkaan kuukausikate.",
+    ),
+    ("econ_naive_lifetime", "Naiivi asiakkuuden kesto"),
+    (
+        "econ_naive_lifetime_explain",
+        "1 ÷ poistuma: olettaa kaikkien lähtevän samaa tahtia.",
+    ),
+    ("econ_naive_clv", "Naiivi CLV asiakasta kohden"),
+    (
+        "econ_naive_clv_explain",
+        "Vuosikate aktiivista asiakasta kohden ÷ poistuma, diskonttaamatta.",
+    ),
+    ("econ_kept", "Skenaarion säilyttämät asiakkaat"),
+    (
+        "econ_kept_explain",
+        "Odotetut aktiiviset asiakkaat × lisäosuus, joka ostaa vielä vuoden päästä.",
+    ),
+    ("econ_cost_saved", "Skenaarion säästämä hankintakustannus"),
+    (
+        "econ_cost_saved_explain",
+        "Hankintakustannus × säilytetyt asiakkaat: mitä heidän korvaamisensa maksaisi.",
+    ),
+    ("econ_years", "{n} vuotta"),
+    ("econ_months", "{n} kuukautta"),
+    ("section_survival", "Kuinka kauan asiakkaat pysyvät"),
+    (
+        "survival_intro",
+        "Menettämättömien asiakkaiden osuus kuukausina ensimmäisestä ostosta (Kaplan–Meier) kolmessa ryhmässä ensimmäisen oston arvon mukaan. Asiakas lasketaan menetetyksi, kun hän on ollut ostamatta {k} kertaa oman tavallisen ostovälinsä verran.",
+    ),
+    (
+        "fig_survival_title",
+        "Menettämättömät asiakkaat ensimmäisen oston arvon mukaan",
+    ),
+    (
+        "fig_survival_caption",
+        "Kaplan–Meier-estimaatti jokaisen täyden kuukauden kohdalla. Taulukossa kunkin ryhmän asiakkaat, menetettyjen määrä ja mediaanikuukaudet menetykseen.",
+    ),
+    ("surv_group_low", "Alin kolmannes"),
+    ("surv_group_middle", "Keskimmäinen kolmannes"),
+    ("surv_group_high", "Ylin kolmannes"),
+    ("col_group", "Ryhmä"),
+    ("col_lost", "Menetetty"),
+    ("col_median_months", "Mediaanikuukaudet menetykseen"),
+    ("not_reached", "ei saavutettu"),
+    (
+        "survival_test",
+        "Log-rank-testi samasta elinajasta: χ² = {chi2}, {df} vapausastetta, p = {p}.",
+    ),
+    (
+        "survival_differs",
+        "Ryhmät eroavat enemmän kuin sattuma selittäisi (p alle 0,05).",
+    ),
+    (
+        "survival_similar",
+        "Ryhmien ero voi olla sattumaa (p ≥ 0,05).",
+    ),
+    ("axis_months_since_first", "Kuukautta ensimmäisestä ostosta"),
+    ("axis_not_lost", "Menettämättömien osuus"),
+    (
+        "desc_survival",
+        "Viivat kunkin ryhmän menettämättömien asiakkaiden osuudesta kuukausittain.",
+    ),
+    ("section_loyalty", "Kanta-asiakkaat ja muut asiakkaat"),
+    (
+        "loyalty_intro",
+        "Kanta-asiakkaat verrattuna muihin asiakkaisiin, 95 %:n luottamusvälein.",
+    ),
+    ("col_members", "Kanta-asiakkaat"),
+    ("col_non_members", "Muut asiakkaat"),
+    ("loyalty_customers", "Ostaneet asiakkaat"),
+    ("loyalty_retention", "Pysyneet viime vuodesta"),
+    ("loyalty_visits", "Käynnit viimeisten 12 kk aikana"),
+    ("loyalty_gap", "Päiviä käyntien välillä"),
+    ("loyalty_spend", "Ostot käyntiä kohden"),
+    (
+        "loyalty_raw",
+        "Raaka ero: kanta-asiakkaat kävivät {effect} liittymistä seuranneiden {days} päivän aikana verrattuna kaikkiin muihin ({interval}).",
+    ),
+    (
+        "loyalty_matched",
+        "Kaltaistettu arvio ohjelman vaikutuksesta: {effect} käyntejä verrattuna muihin, jotka kävivät aiemmin yhtä usein ({interval}; {members} kanta-asiakasta, {non_members} muuta).",
+    ),
+    (
+        "loyalty_no_estimate",
+        "Vertailuun ei vielä ole tarpeeksi kanta-asiakkaita, joiden liittymisestä on {days} päivää.",
+    ),
+    (
+        "loyalty_assumptions",
+        "Kaltaistettu arvio on ohjelman vaikutus vain, jos:",
+    ),
+    (
+        "loyalty_assumption_1",
+        "aiemmin yhtä usein käyneillä liittyminen ei riipu siitä, kuinka usein he olisivat käyneet muutenkin;",
+    ),
+    (
+        "loyalty_assumption_2",
+        "muun asiakkaan ensimmäinen osto ohjelman alkamisen jälkeen edustaa päivää, jona hän olisi voinut liittyä;",
+    ),
+    ("loyalty_assumption_3", "asiakkaat eivät vaikuta toisiinsa."),
+    (
+        "loyalty_raw_warning",
+        "Raaka ero ei ole vaikutus: liittyjät ovat niitä, jotka jo käyvät usein.",
+    ),
 ];

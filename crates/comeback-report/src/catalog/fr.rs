@@ -625,4 +625,140 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("reason_praise_quality", "Éloge : qualité"),
     ("reason_praise_value", "Éloge : rapport qualité-prix"),
     ("reason_praise_speed", "Éloge : rapidité"),
+    // Retention economics, survival by segment, loyalty members (issue 10)
+    ("section_economics", "Économie de la fidélisation"),
+    (
+        "economics_intro",
+        "Ce que coûte la perte de clients en marge et en acquisition de nouveaux clients, à côté des chiffres naïfs qui supposent que tous les clients partent au même rythme. Marge : {margin} du chiffre d’affaires.",
+    ),
+    ("econ_profit_lost", "Marge perdue, 12 derniers mois"),
+    (
+        "econ_profit_lost_explain",
+        "Marge × chiffre d’affaires des clients perdus.",
+    ),
+    ("econ_replacement_cost", "Coût de leur remplacement"),
+    (
+        "econ_replacement_cost_explain",
+        "Coût d’acquisition {cost} × clients perdus.",
+    ),
+    ("econ_margin_per_alive", "Marge annuelle par client actif"),
+    (
+        "econ_margin_per_alive_explain",
+        "Marge attendue des 12 prochains mois ÷ nombre attendu de clients actifs.",
+    ),
+    ("econ_payback", "Délai pour amortir le coût d’acquisition"),
+    (
+        "econ_payback_explain",
+        "Coût d’acquisition ÷ marge mensuelle d’un client actif moyen.",
+    ),
+    ("econ_naive_lifetime", "Durée de vie naïve du client"),
+    (
+        "econ_naive_lifetime_explain",
+        "1 ÷ taux de défection : suppose que tous partent au même rythme.",
+    ),
+    ("econ_naive_clv", "CLV naïve par client"),
+    (
+        "econ_naive_clv_explain",
+        "Marge annuelle par client actif ÷ taux de défection, non actualisée.",
+    ),
+    ("econ_kept", "Clients conservés par le scénario"),
+    (
+        "econ_kept_explain",
+        "Clients actifs attendus × part supplémentaire qui achète encore dans un an.",
+    ),
+    (
+        "econ_cost_saved",
+        "Coût d’acquisition économisé par le scénario",
+    ),
+    (
+        "econ_cost_saved_explain",
+        "Coût d’acquisition × clients conservés : ce que coûterait leur remplacement.",
+    ),
+    ("econ_years", "{n} ans"),
+    ("econ_months", "{n} mois"),
+    ("section_survival", "Combien de temps les clients restent"),
+    (
+        "survival_intro",
+        "Part des clients pas encore perdus selon les mois depuis leur premier achat (Kaplan–Meier), en trois groupes selon la valeur du premier achat. Un client compte comme perdu après {k} fois son intervalle habituel entre achats sans acheter.",
+    ),
+    (
+        "fig_survival_title",
+        "Clients pas encore perdus, selon la valeur du premier achat",
+    ),
+    (
+        "fig_survival_caption",
+        "Estimation de Kaplan–Meier, lue à chaque mois entier. Le tableau donne pour chaque groupe les clients, le nombre de perdus et la médiane des mois avant la perte.",
+    ),
+    ("surv_group_low", "Tiers le plus bas"),
+    ("surv_group_middle", "Tiers du milieu"),
+    ("surv_group_high", "Tiers le plus haut"),
+    ("col_group", "Groupe"),
+    ("col_lost", "Perdus"),
+    ("col_median_months", "Médiane des mois avant la perte"),
+    ("not_reached", "non atteinte"),
+    (
+        "survival_test",
+        "Test du log-rank d’égalité des survies : χ² = {chi2} avec {df} degrés de liberté, p = {p}.",
+    ),
+    (
+        "survival_differs",
+        "Les groupes diffèrent plus que le hasard ne l’expliquerait (p inférieur à 0,05).",
+    ),
+    (
+        "survival_similar",
+        "La différence entre les groupes peut être due au hasard (p ≥ 0,05).",
+    ),
+    ("axis_months_since_first", "Mois depuis le premier achat"),
+    ("axis_not_lost", "Part pas encore perdue"),
+    (
+        "desc_survival",
+        "Lignes de la part des clients pas encore perdus dans chaque groupe, mois par mois.",
+    ),
+    (
+        "section_loyalty",
+        "Membres du programme de fidélité et autres clients",
+    ),
+    (
+        "loyalty_intro",
+        "Membres comparés aux autres clients, avec des intervalles à 95 %.",
+    ),
+    ("col_members", "Membres"),
+    ("col_non_members", "Non-membres"),
+    ("loyalty_customers", "Clients ayant acheté"),
+    ("loyalty_retention", "Conservés depuis l’an dernier"),
+    ("loyalty_visits", "Visites sur les 12 derniers mois"),
+    ("loyalty_gap", "Jours entre visites"),
+    ("loyalty_spend", "Dépense par visite"),
+    (
+        "loyalty_raw",
+        "Écart brut : les membres ont fait {effect} visites dans les {days} jours suivant l’adhésion par rapport à tous les non-membres ({interval}).",
+    ),
+    (
+        "loyalty_matched",
+        "Estimation appariée de l’effet du programme : {effect} visites par rapport aux non-membres qui venaient aussi souvent avant ({interval} ; {members} membres, {non_members} non-membres).",
+    ),
+    (
+        "loyalty_no_estimate",
+        "Pas encore assez de membres avec {days} jours après l’adhésion pour cette comparaison.",
+    ),
+    (
+        "loyalty_assumptions",
+        "L’estimation appariée n’est l’effet du programme que si :",
+    ),
+    (
+        "loyalty_assumption_1",
+        "parmi les clients venus aussi souvent avant, adhérer est sans lien avec la fréquence à laquelle ils seraient venus de toute façon ;",
+    ),
+    (
+        "loyalty_assumption_2",
+        "le premier achat d’un non-membre après le lancement représente le jour où il aurait pu adhérer ;",
+    ),
+    (
+        "loyalty_assumption_3",
+        "les clients ne s’influencent pas les uns les autres.",
+    ),
+    (
+        "loyalty_raw_warning",
+        "L’écart brut n’est pas un effet : ce sont les clients déjà assidus qui adhèrent.",
+    ),
 ];

@@ -616,4 +616,137 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("reason_praise_quality", "Elogio: qualidade"),
     ("reason_praise_value", "Elogio: custo-benefício"),
     ("reason_praise_speed", "Elogio: rapidez"),
+    // Retention economics, survival by segment, loyalty members (issue 10)
+    ("section_economics", "Economia da retenção"),
+    (
+        "economics_intro",
+        "O que custa perder clientes em lucro e em conquistar novos, ao lado dos números ingénuos que supõem que todos os clientes saem ao mesmo ritmo. Margem: {margin} da receita.",
+    ),
+    ("econ_profit_lost", "Lucro perdido, últimos 12 meses"),
+    (
+        "econ_profit_lost_explain",
+        "Margem × a receita dos clientes perdidos.",
+    ),
+    ("econ_replacement_cost", "Custo de os substituir"),
+    (
+        "econ_replacement_cost_explain",
+        "Custo de aquisição {cost} × os clientes perdidos.",
+    ),
+    ("econ_margin_per_alive", "Margem anual por cliente ativo"),
+    (
+        "econ_margin_per_alive_explain",
+        "Margem esperada dos próximos 12 meses ÷ o número esperado de clientes ativos.",
+    ),
+    ("econ_payback", "Tempo para recuperar o custo de aquisição"),
+    (
+        "econ_payback_explain",
+        "Custo de aquisição ÷ a margem mensal de um cliente ativo médio.",
+    ),
+    ("econ_naive_lifetime", "Vida do cliente ingénua"),
+    (
+        "econ_naive_lifetime_explain",
+        "1 ÷ a taxa de abandono: supõe que todos saem ao mesmo ritmo.",
+    ),
+    ("econ_naive_clv", "CLV ingénuo por cliente"),
+    (
+        "econ_naive_clv_explain",
+        "Margem anual por cliente ativo ÷ a taxa de abandono, sem desconto.",
+    ),
+    ("econ_kept", "Clientes mantidos no cenário"),
+    (
+        "econ_kept_explain",
+        "Clientes ativos esperados × a parte adicional que continua a comprar daqui a um ano.",
+    ),
+    ("econ_cost_saved", "Custo de aquisição poupado no cenário"),
+    (
+        "econ_cost_saved_explain",
+        "Custo de aquisição × os clientes mantidos: o que custaria substituí-los.",
+    ),
+    ("econ_years", "{n} anos"),
+    ("econ_months", "{n} meses"),
+    ("section_survival", "Quanto tempo os clientes ficam"),
+    (
+        "survival_intro",
+        "Parte dos clientes ainda não perdidos por meses desde a primeira compra (Kaplan–Meier), em três grupos pelo valor da primeira compra. Um cliente conta como perdido depois de passar {k} vezes o seu intervalo habitual entre compras sem comprar.",
+    ),
+    (
+        "fig_survival_title",
+        "Clientes ainda não perdidos, pelo valor da primeira compra",
+    ),
+    (
+        "fig_survival_caption",
+        "Estimativa de Kaplan–Meier, lida em cada mês inteiro. A tabela dá os clientes de cada grupo, quantos se perderam e a mediana de meses até se perderem.",
+    ),
+    ("surv_group_low", "Terço mais baixo"),
+    ("surv_group_middle", "Terço do meio"),
+    ("surv_group_high", "Terço mais alto"),
+    ("col_group", "Grupo"),
+    ("col_lost", "Perdidos"),
+    ("col_median_months", "Mediana de meses até se perder"),
+    ("not_reached", "não atingida"),
+    (
+        "survival_test",
+        "Teste log-rank de igual sobrevivência: χ² = {chi2} com {df} graus de liberdade, p = {p}.",
+    ),
+    (
+        "survival_differs",
+        "Os grupos diferem mais do que o acaso explicaria (p inferior a 0,05).",
+    ),
+    (
+        "survival_similar",
+        "A diferença entre os grupos pode ser acaso (p ≥ 0,05).",
+    ),
+    ("axis_months_since_first", "Meses desde a primeira compra"),
+    ("axis_not_lost", "Parte ainda não perdida"),
+    (
+        "desc_survival",
+        "Linhas da parte de clientes ainda não perdidos em cada grupo, mês a mês.",
+    ),
+    (
+        "section_loyalty",
+        "Membros do programa de fidelidade e outros clientes",
+    ),
+    (
+        "loyalty_intro",
+        "Membros comparados com os outros clientes, com intervalos de 95 %.",
+    ),
+    ("col_members", "Membros"),
+    ("col_non_members", "Não membros"),
+    ("loyalty_customers", "Clientes com compras"),
+    ("loyalty_retention", "Retidos desde o ano passado"),
+    ("loyalty_visits", "Visitas nos últimos 12 meses"),
+    ("loyalty_gap", "Dias entre visitas"),
+    ("loyalty_spend", "Gasto por visita"),
+    (
+        "loyalty_raw",
+        "Diferença bruta: os membros fizeram {effect} visitas nos {days} dias após a adesão face a todos os não membros ({interval}).",
+    ),
+    (
+        "loyalty_matched",
+        "Estimativa emparelhada do efeito do programa: {effect} visitas face a não membros que visitavam com a mesma frequência antes ({interval}; {members} membros, {non_members} não membros).",
+    ),
+    (
+        "loyalty_no_estimate",
+        "Ainda não há membros suficientes com {days} dias após a adesão para esta comparação.",
+    ),
+    (
+        "loyalty_assumptions",
+        "A estimativa emparelhada é o efeito do programa apenas se:",
+    ),
+    (
+        "loyalty_assumption_1",
+        "entre clientes que visitavam com a mesma frequência, aderir não tem relação com quantas vezes teriam visitado de qualquer forma;",
+    ),
+    (
+        "loyalty_assumption_2",
+        "a primeira compra de um não membro após o lançamento representa o dia em que podia ter aderido;",
+    ),
+    (
+        "loyalty_assumption_3",
+        "os clientes não se influenciam uns aos outros.",
+    ),
+    (
+        "loyalty_raw_warning",
+        "A diferença bruta não é um efeito: quem já visita com frequência é quem adere.",
+    ),
 ];

@@ -39,45 +39,16 @@ pub struct Args {
     /// purchase.
     #[arg(long, value_name = "CUSTOMERS.csv")]
     pub(super) customers: Option<PathBuf>,
-    /// Unit of recency, T, horizon and holdout: days, weeks or months.
-    #[arg(long, default_value = "weeks")]
-    pub(super) unit: TimeUnit,
-    /// Forecast horizon for expected purchases and revenue, in `--unit`s.
-    #[arg(long, default_value_t = 52.0)]
-    pub(super) horizon: f64,
-    /// Holdout period for the model comparison, in `--unit`s (the last part of the data is
-    /// held out); default: a third of the observed span; 0 compares on all data by BIC.
-    #[arg(long)]
-    pub(super) holdout: Option<f64>,
-    /// CLV: discount rate per discount period (0.01 = 1 % per month by default).
-    #[arg(long, default_value_t = 0.01)]
-    pub(super) discount_rate: f64,
-    /// CLV: length of a discount period in `--unit`s; default one month (365.25/12 days).
-    #[arg(long)]
-    pub(super) discount_period: Option<f64>,
-    /// CLV: number of discount periods summed; default: the forecast horizon in discount
-    /// periods (52 weeks = 12 months), so CLV and the expected revenue cover the same time.
-    #[arg(long)]
-    pub(super) clv_periods: Option<usize>,
-    /// CLV: profit margin as a share of revenue (1 = revenue CLV).
-    #[arg(long, default_value_t = 1.0)]
-    pub(super) margin: f64,
-    /// What-if: percentage points of 12-month survival added to the alive base.
-    #[arg(long, default_value_t = 5.0)]
-    pub(super) what_if_retention: f64,
-    /// Lifecycle: `lost` below this P(alive).
-    #[arg(long, default_value_t = 0.2)]
-    pub(super) lost_below: f64,
-    /// Lifecycle: `at_risk` below this P(alive) (and at least `--lost-below`).
-    #[arg(long, default_value_t = 0.6)]
-    pub(super) at_risk_below: f64,
-    /// Parametric-bootstrap draws for the 95 % intervals of the forecasts (0 = none); lowered
-    /// (to at least 50) when draws × distinct (x, tₓ, T) rows would exceed 2 × 10⁷.
-    #[arg(long, default_value_t = 200)]
-    pub(super) bootstrap: usize,
-    /// Random seed of the bootstrap.
-    #[arg(long, default_value_t = 42)]
-    pub(super) seed: u64,
+    #[command(flatten)]
+    pub(super) model: ModelArgs,
+    /// Cost of acquiring one new customer (currency of the amounts): adds the replacement
+    /// cost, payback and acquisition cost saved to the economics section.
+    #[arg(long, value_name = "COST")]
+    pub(super) acquisition_cost: Option<f64>,
+    /// Loyalty members file (`customer_id,enrolled_at`; blank day = unknown; see
+    /// `comeback loyalty`): adds the members vs non-members section.
+    #[arg(long, value_name = "MEMBERS.csv")]
+    pub(super) members: Option<PathBuf>,
     /// Report language: en, es, pt, fi, de or fr.
     #[arg(long, default_value = "en")]
     pub(super) lang: Lang,
@@ -86,19 +57,101 @@ pub struct Args {
     pub(super) output: PathBuf,
 }
 
+/// The analysis flags shared by `analyze` and `economics`: the same options with the same
+/// defaults, so both commands compute the same numbers from the same file.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// Unit of recency, T, horizon and holdout: days, weeks or months.
+    #[arg(long, default_value = "weeks")]
+    pub unit: TimeUnit,
+    /// Forecast horizon for expected purchases and revenue, in `--unit`s.
+    #[arg(long, default_value_t = 52.0)]
+    pub horizon: f64,
+    /// Holdout period for the model comparison, in `--unit`s (the last part of the data is
+    /// held out); default: a third of the observed span; 0 compares on all data by BIC.
+    #[arg(long)]
+    pub holdout: Option<f64>,
+    /// CLV: discount rate per discount period (0.01 = 1 % per month by default).
+    #[arg(long, default_value_t = 0.01)]
+    pub discount_rate: f64,
+    /// CLV: length of a discount period in `--unit`s; default one month (365.25/12 days).
+    #[arg(long)]
+    pub discount_period: Option<f64>,
+    /// CLV: number of discount periods summed; default: the forecast horizon in discount
+    /// periods (52 weeks = 12 months), so CLV and the expected revenue cover the same time.
+    #[arg(long)]
+    pub clv_periods: Option<usize>,
+    /// CLV: profit margin as a share of revenue (1 = revenue CLV).
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// What-if: percentage points of 12-month survival added to the alive base.
+    #[arg(long, default_value_t = 5.0)]
+    pub what_if_retention: f64,
+    /// Lifecycle: `lost` below this P(alive).
+    #[arg(long, default_value_t = 0.2)]
+    pub lost_below: f64,
+    /// Lifecycle: `at_risk` below this P(alive) (and at least `--lost-below`).
+    #[arg(long, default_value_t = 0.6)]
+    pub at_risk_below: f64,
+    /// Parametric-bootstrap draws for the 95 % intervals of the forecasts (0 = none); lowered
+    /// (to at least 50) when draws × distinct (x, tₓ, T) rows would exceed 2 × 10⁷.
+    #[arg(long, default_value_t = 200)]
+    pub bootstrap: usize,
+    /// Random seed of the bootstrap.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+impl ModelArgs {
+    /// Checks the ranges the library does not (a clear message naming the flag).
+    ///
+    /// # Errors
+    /// A flag out of range.
+    pub fn check(&self) -> Result<()> {
+        check_args(self)
+    }
+
+    /// The options of the analysis.
+    pub fn options(&self) -> AnalysisOptions {
+        options(self)
+    }
+}
+
 /// Runs `comeback analyze`.
 pub fn run(args: Args) -> Result<()> {
     args.ingest.check_outputs(&[&args.output])?;
-    check_args(&args)?;
+    check_args(&args.model)?;
+    if let Some(c) = args.acquisition_cost
+        && !(c.is_finite() && c >= 0.0)
+    {
+        bail!("--acquisition-cost must be a number ≥ 0, got {c}");
+    }
+    let members = match &args.members {
+        Some(path) => Some(super::loyalty::read_members_file(
+            path,
+            &super::loyalty::MembersFormat {
+                member_col: "customer_id",
+                enrolled_col: "enrolled_at",
+                date_format: comeback_ingest::DateFormat::default(),
+                delimiter: args.ingest.delimiter,
+                timezone: args.ingest.timezone,
+            },
+        )?),
+        None => None,
+    };
     let loaded = args.ingest.load()?;
     let attributes = match &args.customers {
         Some(path) => Some(read_attributes(path, &args.ingest)?),
         None => None,
     };
     let pb = progress_bar(args.ingest.quiet, None, "summarising");
-    let result = analyze(&args, &loaded, attributes.as_ref(), &mut |m: &str| {
-        pb.set_message(m.to_string())
-    });
+    let result = analyze(
+        &args,
+        &loaded,
+        attributes.as_ref(),
+        members.as_ref(),
+        &mut |m: &str| pb.set_message(m.to_string()),
+    );
     pb.finish_and_clear();
     let files = result?;
     write_outputs(&args.output, &files)?;
@@ -111,7 +164,7 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn check_args(a: &Args) -> Result<()> {
+fn check_args(a: &ModelArgs) -> Result<()> {
     for (flag, v) in [
         ("--horizon", a.horizon),
         ("--margin", a.margin),
@@ -137,7 +190,7 @@ fn check_args(a: &Args) -> Result<()> {
 }
 
 /// The options of the analysis from the flags.
-fn options(a: &Args) -> AnalysisOptions {
+fn options(a: &ModelArgs) -> AnalysisOptions {
     AnalysisOptions {
         unit: a.unit,
         horizon: a.horizon,
@@ -159,7 +212,7 @@ fn options(a: &Args) -> AnalysisOptions {
 }
 
 /// The library's errors, worded for the command line (file name, flags).
-fn cli_error(e: AnalysisError, file: &str) -> anyhow::Error {
+pub(super) fn cli_error(e: AnalysisError, file: &str) -> anyhow::Error {
     match e {
         AnalysisError::NoRepeatCustomers => anyhow!(
             "no customer bought twice (on two different days) in {file}: the models need repeat purchases to learn \
@@ -191,16 +244,33 @@ fn cli_error(e: AnalysisError, file: &str) -> anyhow::Error {
     }
 }
 
+/// The analysis' notes on stderr, worded for the command line.
+pub(super) fn print_notes(analysis: &Analysis) {
+    for n in &analysis.notes {
+        match n {
+            AnalysisNote::HoldoutTooLong {
+                holdout,
+                span,
+                unit,
+            } => note!(
+                "note: --holdout {holdout} {unit} is as long as the data or longer ({span:.1} {unit}); \
+             the models are compared on all data by BIC instead"
+            ),
+            n => note!("note: {n}"),
+        }
+    }
+}
+
 /// The computation (in `comeback_analysis`) and the output files; returns (file name,
 /// contents) pairs.
 fn analyze(
     args: &Args,
     loaded: &Loaded,
     attributes: Option<&Attributes>,
+    members: Option<&super::loyalty::MembersFile>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<(&'static str, Vec<u8>)>> {
     let log = &loaded.log;
-    let unit = args.unit;
     let end = log.observation_end().context("no purchases")?;
     // The core reads no clock; the CLI can warn when the data end after today.
     let today = Day::from_date(chrono::Utc::now().date_naive());
@@ -211,21 +281,9 @@ fn analyze(
             loaded.report.file
         );
     }
-    let analysis = analyze_with_progress(log, &options(args), &mut *progress)
+    let analysis = analyze_with_progress(log, &options(&args.model), &mut *progress)
         .map_err(|e| cli_error(e, &loaded.report.file))?;
-    for n in &analysis.notes {
-        match n {
-            AnalysisNote::HoldoutTooLong {
-                holdout,
-                span,
-                unit,
-            } => note!(
-                "note: --holdout {holdout} {unit} is as long as the data or longer ({span:.1} {unit}); \
-                 the models are compared on all data by BIC instead"
-            ),
-            n => note!("note: {n}"),
-        }
-    }
+    print_notes(&analysis);
     let Analysis {
         summary: full,
         comparison,
@@ -237,11 +295,7 @@ fn analyze(
         value_at_risk: var,
         historical_revenue: history,
         lists,
-        defection: defect,
-        headline: h,
-        what_if: w,
         holdout,
-        clv,
         spend_model,
         ..
     } = &analysis;
@@ -282,50 +336,17 @@ fn analyze(
             a.by_id.len()
         );
     }
-    let currency = loaded
-        .report
-        .currency
-        .clone()
-        .or_else(|| loaded.report.currency_symbol.clone());
-    let summary = json!({
+    let mut summary = json!({
         "comeback_version": env!("CARGO_PKG_VERSION"),
-        "unit": unit.as_str(),
-        "currency": currency,
-        "observation_end": end.to_string(),
-        "horizon": args.horizon,
         "model": model_json(comparison, report, cal_summary.as_ref().map(|c| c.calibration_end), holdout),
         "spend_model": match &spend_model.fit {
             Ok((gg, corr)) => json!({"model": "gamma-gamma", "params": params_json(&gg.report), "log_likelihood": gg.report.log_likelihood,
                                      "frequency_spend_correlation": corr, "note": spend_model.note}),
             Err(e) => json!({"model": null, "error": e, "note": spend_model.note}),
         },
-        "customers": n,
-        "repeat_customers": h.repeat_customers,
-        "expected_alive_now": h.expected_alive_now,
-        "defection_rate_12m": defect.rate,
-        "customers_lost_12m": defect.customers_lost,
-        "revenue_lost_12m": defect.revenue_lost.to_f64(),
-        "customers_active_previous_12m": defect.active_previous,
-        "expected_purchases": {"estimate": h.expected_purchases.estimate, "ci_low": h.expected_purchases.ci_low, "ci_high": h.expected_purchases.ci_high},
-        "expected_revenue": {"estimate": h.expected_revenue.estimate, "ci_low": h.expected_revenue.ci_low, "ci_high": h.expected_revenue.ci_high},
-        "bootstrap_draws": h.bootstrap_draws,
-        "clv_total": h.clv_total,
-        "revenue_at_risk": h.revenue_at_risk,
-        "value_at_risk_total": h.value_at_risk_total,
         "lists": {"at_risk": at_risk.len(), "win_back": win_back.len(), "advocates": advocates.len()},
         "lifecycle": LifecycleStage::ALL.iter().map(|s| (s.key().to_string(), json!(lifecycle.stages.iter().filter(|x| *x == s).count()))).collect::<serde_json::Map<_, _>>(),
-        "what_if": {
-            "retention_points": w.retention_points,
-            "dropout_scale_k": w.result.k,
-            "survival_12m_before": w.result.survival_before,
-            "survival_12m_after": w.result.survival_after,
-            "capped": w.result.capped,
-            "model_clv_gain": w.model_clv_gain,
-            "naive_clv_gain": finite_or_null(w.naive_clv_gain),
-            "annual_revenue_alive_base": w.annual_revenue_alive_base,
-        },
-        "clv": {"margin": clv.margin, "discount_rate": clv.discount_rate, "discount_period": clv.discount_period, "periods": clv.periods, "horizon": clv.periods as f64 * clv.discount_period},
-        "thresholds": {"lost_below": args.lost_below, "at_risk_below": args.at_risk_below, "advocate_min_p_alive": 0.9, "advocate_min_fm_score": 4},
+        "thresholds": {"lost_below": args.model.lost_below, "at_risk_below": args.model.at_risk_below, "advocate_min_p_alive": 0.9, "advocate_min_fm_score": 4},
         "input": {"file": loaded.report.file, "sha256": loaded.sha256, "rows_read": loaded.report.rows_read, "rows_used": log.rows_kept()},
         "customers_file": attributes.map(|a| json!({
             "file": a.file,
@@ -335,14 +356,46 @@ fn analyze(
             "loyalty_members_with_transactions": full.customers.iter().filter(|c| a.by_id.get(&*c.customer_id).is_some_and(|r| r.loyalty == Some(true))).count(),
         })),
         "flags": flags_json(args, holdout),
-        "seed": args.seed,
+        "seed": args.model.seed,
     });
+    let economics = super::analyze_extra::economics_of(&analysis, args.acquisition_cost)?;
+    let survival = super::analyze_extra::survival(log);
+    if let Err(e) = &survival {
+        note!("note: no survival section: {e}");
+    }
+    let loyalty = match members {
+        Some(m) => Some(super::analyze_extra::loyalty(log, m)?),
+        None => None,
+    };
+    if let (Value::Object(m), Value::Object(h)) =
+        (&mut summary, headline_json(&analysis, &args.model, loaded))
+    {
+        m.extend(h);
+        m.insert(
+            "economics".into(),
+            super::analyze_extra::economics_json(&economics),
+        );
+        m.insert(
+            "survival".into(),
+            super::analyze_extra::survival_json(&survival),
+        );
+        m.insert(
+            "loyalty".into(),
+            match (&loyalty, members) {
+                (Some(c), Some(f)) => super::analyze_extra::loyalty_summary(c, f, log),
+                _ => Value::Null,
+            },
+        );
+    }
 
     let report_input = super::analyze_report::report_input(&super::analyze_report::ReportParts {
         args,
         loaded,
         analysis: &analysis,
         summary: &summary,
+        economics: &economics,
+        survival: survival.as_ref().ok(),
+        loyalty: loyalty.as_ref(),
     });
     let html = comeback_report::render(&report_input, args.lang);
 
@@ -356,6 +409,56 @@ fn analyze(
         ("summary.json", summary_bytes),
         ("report.html", html.into_bytes()),
     ])
+}
+
+/// The keys of summary.json that `economics --json` prints too (the same function, so the
+/// same values): headline counts, defection, CLV and value at risk totals, the what-if and
+/// the CLV settings.
+pub(super) fn headline_json(analysis: &Analysis, model: &ModelArgs, loaded: &Loaded) -> Value {
+    let Analysis {
+        summary: full,
+        defection: defect,
+        headline: h,
+        what_if: w,
+        clv,
+        ..
+    } = analysis;
+    let currency = loaded
+        .report
+        .currency
+        .clone()
+        .or_else(|| loaded.report.currency_symbol.clone());
+    let end = loaded.log.observation_end().map(|d| d.to_string());
+    json!({
+        "unit": model.unit.as_str(),
+        "currency": currency,
+        "observation_end": end,
+        "horizon": model.horizon,
+        "customers": full.customers.len(),
+        "repeat_customers": h.repeat_customers,
+        "expected_alive_now": h.expected_alive_now,
+        "defection_rate_12m": defect.rate,
+        "customers_lost_12m": defect.customers_lost,
+        "revenue_lost_12m": defect.revenue_lost.to_f64(),
+        "customers_active_previous_12m": defect.active_previous,
+        "expected_purchases": {"estimate": h.expected_purchases.estimate, "ci_low": h.expected_purchases.ci_low, "ci_high": h.expected_purchases.ci_high},
+        "expected_revenue": {"estimate": h.expected_revenue.estimate, "ci_low": h.expected_revenue.ci_low, "ci_high": h.expected_revenue.ci_high},
+        "bootstrap_draws": h.bootstrap_draws,
+        "clv_total": h.clv_total,
+        "revenue_at_risk": h.revenue_at_risk,
+        "value_at_risk_total": h.value_at_risk_total,
+        "what_if": {
+            "retention_points": w.retention_points,
+            "dropout_scale_k": w.result.k,
+            "survival_12m_before": w.result.survival_before,
+            "survival_12m_after": w.result.survival_after,
+            "capped": w.result.capped,
+            "model_clv_gain": w.model_clv_gain,
+            "naive_clv_gain": finite_or_null(w.naive_clv_gain),
+            "annual_revenue_alive_base": w.annual_revenue_alive_base,
+        },
+        "clv": {"margin": clv.margin, "discount_rate": clv.discount_rate, "discount_period": clv.discount_period, "periods": clv.periods, "horizon": clv.periods as f64 * clv.discount_period},
+    })
 }
 
 fn finite_or_null(v: f64) -> Value {
@@ -406,10 +509,11 @@ fn model_json(
 
 fn flags_json(a: &Args, holdout: f64) -> Value {
     json!({
-        "unit": a.unit.as_str(), "horizon": a.horizon, "holdout": holdout,
-        "discount_rate": a.discount_rate, "discount_period": a.discount_period, "clv_periods": a.clv_periods,
-        "margin": a.margin, "what_if_retention": a.what_if_retention, "lost_below": a.lost_below,
-        "at_risk_below": a.at_risk_below, "bootstrap": a.bootstrap, "seed": a.seed, "lang": a.lang.to_string(),
+        "unit": a.model.unit.as_str(), "horizon": a.model.horizon, "holdout": holdout,
+        "discount_rate": a.model.discount_rate, "discount_period": a.model.discount_period, "clv_periods": a.model.clv_periods,
+        "margin": a.model.margin, "what_if_retention": a.model.what_if_retention, "lost_below": a.model.lost_below,
+        "at_risk_below": a.model.at_risk_below, "acquisition_cost": a.acquisition_cost,
+        "members": a.members.as_ref().map(|p| p.display().to_string()), "bootstrap": a.model.bootstrap, "seed": a.model.seed, "lang": a.lang.to_string(),
         "observation_end": a.ingest.observation_end.map(|d| d.to_string()), "refunds": a.ingest.refunds.to_string(),
         "timezone": a.ingest.timezone.map(|t| t.name().to_string()), "currency": a.ingest.currency,
     })

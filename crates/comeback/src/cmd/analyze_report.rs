@@ -21,6 +21,9 @@ pub(super) struct ReportParts<'a> {
     pub loaded: &'a Loaded,
     pub analysis: &'a Analysis,
     pub summary: &'a Value,
+    pub economics: &'a comeback_analysis::economics::Economics,
+    pub survival: Option<&'a comeback_report::Survival>,
+    pub loyalty: Option<&'a comeback_analysis::loyalty::LoyaltyComparison>,
 }
 
 fn f(v: &Value) -> f64 {
@@ -41,8 +44,8 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
     let s = p.summary;
     let an = p.analysis;
     let full = &an.summary;
-    let periods_per_year = 365.25 / (an.clv.discount_period * a.unit.days());
-    let annual_discount = (1.0 + a.discount_rate).powf(periods_per_year) - 1.0;
+    let periods_per_year = 365.25 / (an.clv.discount_period * a.model.unit.days());
+    let annual_discount = (1.0 + a.model.discount_rate).powf(periods_per_year) - 1.0;
     let meta = Metadata {
         title: None,
         generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -53,22 +56,22 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
             .clone()
             .or_else(|| p.loaded.report.currency_symbol.clone())
             .unwrap_or_default(),
-        unit: a.unit,
+        unit: a.model.unit,
         observation_end: full.observation_end,
-        horizon: a.horizon,
+        horizon: a.model.horizon,
         holdout: an.holdout,
         discount_rate: annual_discount,
-        margin: a.margin,
+        margin: a.model.margin,
         thresholds: Thresholds {
-            lost_below: a.lost_below,
-            at_risk_below: a.at_risk_below,
+            lost_below: a.model.lost_below,
+            at_risk_below: a.model.at_risk_below,
             ..Thresholds::default()
         },
         input_file: p.loaded.report.file.clone(),
         input_checksum: format!("sha256:{}", p.loaded.sha256),
         version: env!("CARGO_PKG_VERSION").to_string(),
         flags: flags(&s["flags"]),
-        seed: Some(a.seed),
+        seed: Some(a.model.seed),
     };
     let w = &s["what_if"];
     let headline = Headline {
@@ -218,7 +221,20 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
         .flatten()
         .map(|(name, r)| parameter_set(name, r))
         .collect(),
-        citations: standard_citations(),
+        citations: {
+            let mut c = standard_citations();
+            if p.survival.is_some() {
+                c.push("Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from incomplete observations. Journal of the American Statistical Association 53(282), 457–481.".into());
+                c.push("Mantel, N. (1966). Evaluation of survival data and two new rank order statistics arising in its consideration. Cancer Chemotherapy Reports 50(3), 163–170.".into());
+            }
+            if p.loyalty.is_some() {
+                c.push("Iacus, S. M., King, G. & Porro, G. (2012). Causal inference without balance checking: coarsened exact matching. Political Analysis 20(1), 1–24.".into());
+            }
+            c
+        },
+        economics: Some(super::analyze_extra::economics_report(p.economics)),
+        survival: p.survival.cloned(),
+        loyalty: p.loyalty.map(super::analyze_extra::loyalty_report),
     }
 }
 

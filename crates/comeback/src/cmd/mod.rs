@@ -1,13 +1,17 @@
 //! One module per subcommand.
 
 pub mod analyze;
+pub mod analyze_extra;
 pub mod analyze_report;
 pub mod backup;
 pub mod bench_fit;
 pub mod bench_groupby;
+pub mod cohorts;
 pub mod common;
+pub mod economics;
 pub mod fit;
 pub mod ingest_args;
+pub mod loyalty;
 pub mod nps;
 pub mod predict;
 pub mod predictors;

@@ -3,7 +3,9 @@
 use super::common::{parse_params, write_atomically};
 use anyhow::{Result, bail};
 use comeback_core::{Day, TimeUnit};
-use comeback_models::simulate::{Process, SimulatedPurchase, SimulationSpec, Simulator, Spend};
+use comeback_models::simulate::{
+    Membership, Process, SimulatedPurchase, SimulationSpec, Simulator, Spend,
+};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -53,6 +55,18 @@ pub struct Args {
     /// Output file (written atomically); default standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Loyalty-programme membership process (`comeback_models::simulate::Membership`):
+    /// `launch_day=..,pre_days=..,intercept=..,slope=..,effect=..`. The programme opens
+    /// `launch_day` days after `--start`; a customer is offered it at their first purchase
+    /// on or after the launch and joins with probability 1 / (1 + exp(−(intercept + slope ·
+    /// k))), k = their purchase days in the `pre_days` before; a member's purchase rate is
+    /// multiplied by 1 + effect after enrolment. Needs `--members-output`.
+    #[arg(long, value_name = "PARAMS", requires = "members_output")]
+    membership: Option<String>,
+    /// Members file of `--membership` (`customer_id,enrolled_at`, one row per member, the
+    /// input of `comeback loyalty --members`), written atomically.
+    #[arg(long, value_name = "FILE", requires = "membership")]
+    members_output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -117,7 +131,7 @@ pub fn run(args: Args) -> Result<()> {
             args.start
         );
     };
-    let sim = Simulator::new(SimulationSpec {
+    let mut sim = Simulator::new(SimulationSpec {
         process,
         spend,
         rate_unit: args.unit,
@@ -125,7 +139,35 @@ pub fn run(args: Args) -> Result<()> {
         acquisition_days: args.acquisition_days,
         observation_days: args.observation_days,
     })?;
+    if let Some(m) = &args.membership {
+        let v = parse_params(
+            "--membership",
+            m,
+            &["launch_day", "pre_days", "intercept", "slope", "effect"],
+        )?;
+        let day = |name: &str, x: f64| -> Result<u32> {
+            if x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x) {
+                Ok(x as u32)
+            } else {
+                bail!("--membership: {name} must be a whole number of days ≥ 0, got {x}")
+            }
+        };
+        sim = sim.with_membership(Membership {
+            launch_day: day("launch_day", v[0])?,
+            pre_days: day("pre_days", v[1])?,
+            intercept: v[2],
+            slope: v[3],
+            effect: v[4],
+        })?;
+    }
+    if let (Some(out), Some(members)) = (&args.output, &args.members_output)
+        && super::common::same_file(out, members)
+    {
+        bail!("--members-output is the same file as --output");
+    }
     let mut rng = StdRng::seed_from_u64(args.seed);
+    // Enrolment days of the members, in customer order (only with --membership).
+    let mut enrolled: Vec<(u64, comeback_core::Day)> = Vec::new();
     let mut write = |w: &mut dyn Write| -> Result<()> {
         w.write_all(b"customer_id,date,amount\n")?;
         let mut line = Vec::with_capacity(64);
@@ -133,7 +175,9 @@ pub fn run(args: Args) -> Result<()> {
         match args.order {
             Order::Customer => {
                 for id in 0..args.customers {
-                    sim.customer(&mut rng, &mut buf);
+                    if let Some(d) = sim.customer_with_membership(&mut rng, &mut buf) {
+                        enrolled.push((id, d));
+                    }
                     for p in &buf {
                         line.clear();
                         format_row(&mut line, id, p);
@@ -144,7 +188,9 @@ pub fn run(args: Args) -> Result<()> {
             Order::Random => {
                 let mut rows: Vec<(u64, SimulatedPurchase)> = Vec::new();
                 for id in 0..args.customers {
-                    sim.customer(&mut rng, &mut buf);
+                    if let Some(d) = sim.customer_with_membership(&mut rng, &mut buf) {
+                        enrolled.push((id, d));
+                    }
                     rows.extend(buf.iter().map(|p| (id, *p)));
                 }
                 rows.shuffle(&mut rng);
@@ -159,13 +205,24 @@ pub fn run(args: Args) -> Result<()> {
         Ok(())
     };
     match &args.output {
-        Some(path) => write_atomically(path, write),
+        Some(path) => write_atomically(path, &mut write)?,
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            write(&mut w)
+            write(&mut w)?
         }
     }
+    if let Some(path) = &args.members_output {
+        write_atomically(path, |w: &mut dyn Write| -> Result<()> {
+            w.write_all(b"customer_id,enrolled_at\n")?;
+            for (id, d) in &enrolled {
+                writeln!(w, "{id},{d}")?;
+            }
+            w.flush()?;
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 fn format_row(line: &mut Vec<u8>, id: u64, p: &SimulatedPurchase) {

@@ -280,11 +280,9 @@ fn model_choice_on_simulated_data() {
     );
 }
 
-/// PRODUCT R8: 700 customers spending $300 in year 1, 560 of whom buy again in year 2 →
-/// 140 customers and $42,000 lost, a defection rate of 20 %.
-#[test]
-fn defection_fixture_700_customers() {
-    let dir = tempfile::tempdir().unwrap();
+/// The PRODUCT R8 fixture: 700 customers spending $300 in 2023, 560 of whom buy again in
+/// 2024 (CSV `customer,date,amount`).
+pub fn r8_fixture() -> String {
     // Year 1: one to three purchases adding up to $300; year 2: one to four purchases of
     // $250 for the 560 who come back.
     let mut csv = String::from("customer,date,amount\n");
@@ -308,7 +306,15 @@ fn defection_fixture_700_customers() {
             }
         }
     }
-    std::fs::write(dir.path().join("sales.csv"), csv).unwrap();
+    csv
+}
+
+/// PRODUCT R8: 700 customers spending $300 in year 1, 560 of whom buy again in year 2 →
+/// 140 customers and $42,000 lost, a defection rate of 20 %.
+#[test]
+fn defection_fixture_700_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sales.csv"), r8_fixture()).unwrap();
     // A customers file in Finnish: members are the even ids; one customer has no purchases.
     let mut people = String::from("asiakas;kanta_asiakas;kaupunki\n");
     for i in 0..701 {
@@ -512,4 +518,89 @@ fn report_in_a_real_browser() {
         "screenshot at {}",
         shots.display()
     );
+}
+
+/// The issue 10 sections of the report: retention economics (with an acquisition cost),
+/// survival of time to lost by first-purchase value tercile, and loyalty members (with
+/// `--members`). summary.json and report.html show the same numbers.
+#[test]
+fn economics_survival_and_loyalty_sections() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sales.csv"), r8_fixture()).unwrap();
+    // Members: every fifth customer, enrolled on 2023-06-01; c000 with an unknown day.
+    let mut members = String::from("customer_id,enrolled_at\nc000,\n");
+    for i in (5..700).step_by(5) {
+        members += &format!("c{i:03},2023-06-01\n");
+    }
+    std::fs::write(dir.path().join("members.csv"), members).unwrap();
+    let s = run_analyze(
+        dir.path(),
+        &dir.path().join("sales.csv"),
+        &[
+            "--members",
+            "members.csv",
+            "--acquisition-cost",
+            "50",
+            "--margin",
+            "0.3",
+            "--observation-end",
+            "2024-12-31",
+            "--holdout",
+            "0",
+            "--bootstrap",
+            "0",
+            "-q",
+        ],
+    );
+    // Economics by hand: 0.3 × 42,000 and 50 × 140.
+    assert_eq!(s["economics"]["profit_lost_12m"], 12600.0);
+    assert_eq!(s["economics"]["replacement_cost_12m"], 7000.0);
+    // Survival: first purchases are 100, 150 or 300 (k = 3, 2, 1 purchases in 2023), for
+    // the customers with i % 3 = 2, 1 and 0 (233, 233 and 234 customers); their mid-ranks
+    // 117, 350 and 583.5 put them in the low, middle and high thirds of 700.
+    let groups = s["survival"]["groups"].as_array().unwrap();
+    let n: Vec<u64> = groups
+        .iter()
+        .map(|g| g["customers"].as_u64().unwrap())
+        .collect();
+    assert_eq!(n, [233, 233, 234]);
+    let p = s["survival"]["logrank"]["p_value"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    // Loyalty: 140 members with purchases (c000 and 139 others), 560 non-members.
+    assert_eq!(s["loyalty"]["members"]["customers"], 140);
+    assert_eq!(s["loyalty"]["non_members"]["customers"], 560);
+    assert_eq!(s["loyalty"]["counts"]["members_without_date"], 1);
+    let html = std::fs::read_to_string(dir.path().join("rep/report.html")).unwrap();
+    for want in [
+        "id=\"economics\"",
+        "data-econ=\"replacement_cost\"",
+        "7,000",
+        "id=\"fig-survival\"",
+        "Log-rank test of equal survival",
+        "id=\"loyalty\"",
+        "The matched estimate is the programme",
+        "Lowest third",
+    ] {
+        assert!(html.contains(want), "{want} not in the report");
+    }
+    // Without --members and --acquisition-cost: no loyalty section, no cost rows.
+    let s = run_analyze(
+        dir.path(),
+        &dir.path().join("sales.csv"),
+        &[
+            "--observation-end",
+            "2024-12-31",
+            "--holdout",
+            "0",
+            "--bootstrap",
+            "0",
+            "-q",
+        ],
+    );
+    assert_eq!(s["loyalty"], Value::Null);
+    assert_eq!(s["economics"]["replacement_cost_12m"], Value::Null);
+    let html = std::fs::read_to_string(dir.path().join("rep/report.html")).unwrap();
+    assert!(!html.contains("id=\"loyalty\""));
+    assert!(!html.contains("data-econ=\"replacement_cost\""));
+    assert!(html.contains("data-econ=\"profit_lost\""));
 }

@@ -1,7 +1,10 @@
 //! End-to-end tests of the `comeback` binary: one test binary, one module per subcommand.
 
 mod analyze;
+mod cohorts;
+mod economics;
 mod fit_predict;
+mod loyalty;
 mod nps;
 mod predictors;
 mod reasons;
