@@ -1,5 +1,5 @@
 //! What the latest analysis says: action lists (`/api/v1/actions/{list}`), the headline
-//! metrics (`/api/v1/metrics`), the model status (`/api/v1/model`) and the background
+//! metrics (`/api/v1/metrics`), retention economics (`/api/v1/economics`), the model status (`/api/v1/model`) and the background
 //! refit (`POST /api/v1/model/refit`). All from one cached
 //! [`comeback_analysis::Analysis`], the same values `comeback analyze` writes.
 
@@ -206,6 +206,124 @@ pub struct MetricsOut {
     pub model: String,
     /// When the analysis finished (UTC).
     pub computed_at: DateTime<Utc>,
+}
+
+/// Query of the retention economics.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EconomicsParams {
+    /// Margin as a share of revenue (≥ 0) for the profit figures; default the analysis'
+    /// margin (the CLV and what-if gains of the analysis keep the margin of the refit).
+    #[param(minimum = 0)]
+    pub margin: Option<f64>,
+    /// Cost of acquiring one customer (currency unit, ≥ 0); without it the figures that
+    /// need it are null.
+    #[param(minimum = 0)]
+    pub acquisition_cost: Option<f64>,
+}
+
+/// Retention economics of the latest analysis (definitions in
+/// `comeback_analysis::economics`; the same numbers as `comeback economics --json`'s
+/// `economics` object). Money in the currency unit; `null` where undefined.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EconomicsOut {
+    /// Margin used, as a share of revenue.
+    pub margin: f64,
+    /// Acquisition cost per customer, if given.
+    pub acquisition_cost: Option<f64>,
+    /// The 12-month defection rate (null when nobody was active in the previous window).
+    pub defection_rate_12m: Option<f64>,
+    /// Customers lost over the last 12 months.
+    pub customers_lost_12m: usize,
+    /// Their revenue in the 12 months before, exact decimal.
+    pub revenue_lost_12m: String,
+    /// margin × revenue lost.
+    pub profit_lost_12m: f64,
+    /// acquisition cost × customers lost.
+    pub replacement_cost_12m: Option<f64>,
+    /// Expected revenue of the next 12 months per expected alive customer.
+    pub annual_revenue_per_alive_customer: Option<f64>,
+    /// margin × annual revenue per alive customer.
+    pub annual_margin_per_alive_customer: Option<f64>,
+    /// Months of an average alive customer's margin that pay for acquiring one.
+    pub payback_months: Option<f64>,
+    /// 1 ÷ defection rate, in years (naive constant-churn lifetime).
+    pub naive_lifetime_years: Option<f64>,
+    /// Annual margin per alive customer ÷ defection rate (naive, undiscounted).
+    pub naive_clv_per_customer: Option<f64>,
+    /// Naive CLV ÷ acquisition cost.
+    pub naive_clv_to_acquisition_cost: Option<f64>,
+    /// Percentage points of 12-month survival added by the what-if.
+    pub what_if_retention_points: f64,
+    /// Model-based CLV gain of the what-if.
+    pub what_if_model_clv_gain: f64,
+    /// Naive constant-churn CLV gain of the what-if (null when not finite).
+    pub what_if_naive_clv_gain: Option<f64>,
+    /// Customers kept over a year by the what-if.
+    pub what_if_customers_kept: f64,
+    /// acquisition cost × customers kept.
+    pub what_if_acquisition_cost_saved: Option<f64>,
+    /// When the analysis finished (UTC).
+    pub computed_at: DateTime<Utc>,
+}
+
+/// Retention economics of the latest analysis.
+#[utoipa::path(get, path = "/api/v1/economics", tag = "analytics",
+    params(EconomicsParams),
+    responses(
+        (status = 200, description = "the economics", body = EconomicsOut),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "role is not manager or admin", body = ErrorBody),
+        (status = 422, description = "margin or acquisition_cost negative", body = ErrorBody),
+        (status = 503, description = "scores not computed yet", body = ErrorBody)))]
+pub async fn economics(
+    _user: RequireManager,
+    State(state): State<AppState>,
+    Query(q): Query<EconomicsParams>,
+) -> Result<Json<EconomicsOut>, ApiError> {
+    for (field, v) in [
+        ("margin", q.margin),
+        ("acquisition_cost", q.acquisition_cost),
+    ] {
+        if let Some(v) = v
+            && !(v.is_finite() && v >= 0.0)
+        {
+            return Err(ApiError::invalid_field(
+                field,
+                format!("must be a number ≥ 0, got {v}"),
+            ));
+        }
+    }
+    let s = snapshot(&state)?;
+    let a = &s.analysis;
+    let mut inputs = comeback_analysis::economics::EconomicsInputs::of(a);
+    if let Some(m) = q.margin {
+        inputs.margin = m;
+    }
+    let e = comeback_analysis::economics::economics_of(&inputs, q.acquisition_cost)
+        .map_err(|e| ApiError::invalid_field("acquisition_cost", e.to_string()))?;
+    let w = &a.what_if;
+    Ok(Json(EconomicsOut {
+        margin: e.margin,
+        acquisition_cost: e.acquisition_cost,
+        defection_rate_12m: a.defection.rate,
+        customers_lost_12m: a.defection.customers_lost,
+        revenue_lost_12m: a.defection.revenue_lost.to_string(),
+        profit_lost_12m: e.profit_lost_12m,
+        replacement_cost_12m: e.replacement_cost_12m,
+        annual_revenue_per_alive_customer: e.annual_revenue_per_alive_customer,
+        annual_margin_per_alive_customer: e.annual_margin_per_alive_customer,
+        payback_months: e.payback_months,
+        naive_lifetime_years: e.naive_lifetime_years,
+        naive_clv_per_customer: e.naive_clv_per_customer,
+        naive_clv_to_acquisition_cost: e.naive_clv_to_acquisition_cost,
+        what_if_retention_points: w.retention_points,
+        what_if_model_clv_gain: w.model_clv_gain,
+        what_if_naive_clv_gain: w.naive_clv_gain.is_finite().then_some(w.naive_clv_gain),
+        what_if_customers_kept: e.what_if_customers_kept,
+        what_if_acquisition_cost_saved: e.what_if_acquisition_cost_saved,
+        computed_at: s.computed_at,
+    }))
 }
 
 /// The headline metrics of the latest analysis.

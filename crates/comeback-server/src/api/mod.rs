@@ -40,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::erase))
         .routes(routes!(analytics::actions))
         .routes(routes!(analytics::metrics))
+        .routes(routes!(analytics::economics))
         .routes(routes!(analytics::model))
         .routes(routes!(analytics::refit))
         .merge(crate::auth::api_routes())

@@ -522,6 +522,51 @@ async fn csv_upload_matches_cli(app: &TestApp) {
         l["total"].as_u64().unwrap() as usize,
         direct.lists.at_risk.len()
     );
+    // Retention economics: the library's figures on the same analysis, margin override and
+    // acquisition cost applied (PRODUCT R8).
+    let (s, e) = app
+        .get(
+            "/api/v1/economics?margin=0.3&acquisition_cost=25",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{e}");
+    let mut inputs = comeback_analysis::economics::EconomicsInputs::of(&direct);
+    inputs.margin = 0.3;
+    let want = comeback_analysis::economics::economics_of(&inputs, Some(25.0)).unwrap();
+    let f = |k: &str| e[k].as_f64().unwrap();
+    assert!(close(f("profit_lost_12m"), want.profit_lost_12m), "{e}");
+    assert!(
+        close(
+            f("profit_lost_12m"),
+            0.3 * direct.defection.revenue_lost.to_f64()
+        ),
+        "{e}"
+    );
+    assert!(close(
+        f("replacement_cost_12m"),
+        25.0 * direct.defection.customers_lost as f64
+    ));
+    assert!(
+        close(f("payback_months"), want.payback_months.unwrap()),
+        "{e}"
+    );
+    assert!(close(
+        f("naive_clv_per_customer"),
+        want.naive_clv_per_customer.unwrap()
+    ));
+    assert!(close(
+        f("what_if_customers_kept"),
+        want.what_if_customers_kept
+    ));
+    let (s, e) = app.get("/api/v1/economics", Some(&admin)).await;
+    assert_eq!(s, 200, "{e}");
+    assert_eq!(e["acquisition_cost"], serde_json::Value::Null);
+    assert_eq!(e["payback_months"], serde_json::Value::Null);
+    let (s, e) = app
+        .get("/api/v1/economics?acquisition_cost=-1", Some(&admin))
+        .await;
+    assert_eq!(s, 422, "{e}");
     if let Some(first) = direct.lists.at_risk.first() {
         let id = direct
             .customer(*first)
