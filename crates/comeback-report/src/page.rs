@@ -939,7 +939,14 @@ fn survival(c: &Ctx) -> Option<SurvivalView> {
             ),
             &series,
             None,
-            &|v| c.num(v, 0),
+            // Ticks can fall between whole months (2.5, 7.5): no rounding to a wrong month.
+            &|v| {
+                if (v - v.round()).abs() < 1e-9 {
+                    c.num(v, 0)
+                } else {
+                    c.num(v, 1)
+                }
+            },
             &|v| c.pct(v, 0),
         )
     });
