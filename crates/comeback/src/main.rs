@@ -41,6 +41,9 @@ enum Command {
     /// Write a synthetic transaction log from a BG/NBD (or Pareto/NBD) process with
     /// Gamma-Gamma spend.
     Simulate(cmd::simulate::Args),
+    /// Print one SQL query (PostgreSQL, SQLite, Spark SQL or DuckDB) that computes the
+    /// summary of `summarize` where the transactions live.
+    Sql(cmd::sql::Args),
     /// Fit a customer-base model to a summary.
     Fit(cmd::fit::Args),
     /// Per-customer predictions (P(alive), expected purchases, spend, CLV) from a summary.
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Summarize(a) => cmd::summarize::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Sql(a) => cmd::sql::run(a),
         Command::Fit(a) => cmd::fit::run(a),
         Command::Predict(a) => cmd::predict::run(a),
         Command::Analyze(a) => cmd::analyze::run(a),

@@ -7,7 +7,7 @@
 //! `comeback predict --model-file` reads.
 
 use super::common::write_atomically;
-use super::summary_input::{ColumnFlags, SummaryTable, read_summary};
+use super::summary_input::{ColumnFlags, DatabaseSource, SummaryTable, load_summary};
 use anyhow::{Context, Result, bail};
 use comeback_models::bgbb::{self, BgBb};
 use comeback_models::bgnbd::{BgNbd, MbgNbd};
@@ -95,6 +95,9 @@ pub struct Args {
     /// Explicit column names.
     #[command(flatten)]
     pub cols: ColumnFlags,
+    /// The summary from a PostgreSQL query instead of a file.
+    #[command(flatten)]
+    pub db: DatabaseSource,
 }
 
 /// Reads the RFM part of a table into validated, compressed data.
@@ -183,8 +186,8 @@ pub fn run(args: Args) -> Result<()> {
             .survivors
             .as_ref()
             .context("sbg needs --survivors N0,N1,... (the cohort size first)")?;
-        if args.summary.is_some() {
-            bail!("sbg is fitted from --survivors; do not pass a summary file");
+        if args.summary.is_some() || args.db.database_url.is_some() {
+            bail!("sbg is fitted from --survivors; do not pass a summary file or query");
         }
         let s = Survivors::new(counts).context("--survivors")?;
         (Sbg::fit(&s, &opts)?.report, json!("periods"))
@@ -192,15 +195,17 @@ pub fn run(args: Args) -> Result<()> {
         if args.survivors.is_some() {
             bail!("--survivors is only for --model sbg");
         }
-        let path = args
-            .summary
-            .as_ref()
-            .with_context(|| format!("{} needs a summary file", args.model.name()))?;
-        let table = read_summary(path, &args.cols)?;
+        if args.summary.is_none() && args.db.database_url.is_none() {
+            bail!(
+                "{} needs a summary file (or --database-url with --query)",
+                args.model.name()
+            );
+        }
+        let table = load_summary(args.summary.as_deref(), &args.db, &args.cols)?;
         if table.calibration && !args.json {
             outln!(
                 "{}: calibration/holdout summary, fitted on the _cal columns",
-                path.display()
+                table.path.display()
             )?;
         }
         let report = fit_table(args.model, &table, &opts)?;

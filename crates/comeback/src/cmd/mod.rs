@@ -20,6 +20,7 @@ pub mod report_card;
 pub mod scales;
 pub mod serve;
 pub mod simulate;
+pub mod sql;
 pub mod summarize;
 pub mod summary_input;
 pub mod survey;

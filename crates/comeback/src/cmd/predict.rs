@@ -9,7 +9,7 @@
 
 use super::common::{parse_params, write_atomically};
 use super::fit::{ModelArg, bgbb_data, fit_table, rfm_data, spend_data};
-use super::summary_input::{ColumnFlags, SummaryTable, read_summary};
+use super::summary_input::{ColumnFlags, DatabaseSource, SummaryTable, load_summary};
 use anyhow::{Context, Result, bail};
 use comeback_models::bgbb::BgBb;
 use comeback_models::bgnbd::{BgNbd, MbgNbd};
@@ -23,8 +23,9 @@ use std::path::{Path, PathBuf};
 /// Flags of `comeback predict`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Summary CSV (output of `comeback summarize`, or BTYD column names).
-    pub summary: PathBuf,
+    /// Summary CSV (output of `comeback summarize`, or BTYD column names); or use
+    /// --database-url with --query.
+    pub summary: Option<PathBuf>,
     /// Transaction model (bgnbd, mbgnbd, pareto-nbd, bgbb) or gamma-gamma for spend only.
     #[arg(long, value_enum)]
     pub model: ModelArg,
@@ -58,6 +59,9 @@ pub struct Args {
     /// Explicit column names.
     #[command(flatten)]
     pub cols: ColumnFlags,
+    /// The summary from a PostgreSQL query instead of a file.
+    #[command(flatten)]
+    pub db: DatabaseSource,
 }
 
 /// Parameters from `--params` or `--model-file`, if given.
@@ -152,7 +156,7 @@ fn fmt(x: f64) -> String {
 
 /// Runs `comeback predict`.
 pub fn run(args: Args) -> Result<()> {
-    let table = read_summary(&args.summary, &args.cols)?;
+    let table = load_summary(args.summary.as_deref(), &args.db, &args.cols)?;
     let given = given_params(args.model, &args.params, &args.model_file)?;
     if args.model == ModelArg::Sbg {
         bail!(

@@ -111,10 +111,22 @@ fn find(header: &[String], explicit: &Option<String>, names: &[&str]) -> Result<
 
 /// Reads a summary CSV (`require_t`: BG/BB may name its T column `periods`).
 pub fn read_summary(path: &Path, cols: &ColumnFlags) -> Result<SummaryTable> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    read_summary_from(file, path, read_unit(path)?, cols)
+}
+
+/// Reads a summary in CSV form from `input`; `path` names it in errors, `unit` is its time
+/// unit when known.
+pub fn read_summary_from(
+    input: impl std::io::Read,
+    path: &Path,
+    unit: Option<String>,
+    cols: &ColumnFlags,
+) -> Result<SummaryTable> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_path(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+        .from_reader(input);
     let header: Vec<String> = rdr
         .headers()
         .with_context(|| format!("{}: cannot read the header", path.display()))?
@@ -158,7 +170,7 @@ pub fn read_summary(path: &Path, cols: &ColumnFlags) -> Result<SummaryTable> {
 
     let mut t = SummaryTable {
         path: path.to_path_buf(),
-        unit: read_unit(path)?,
+        unit,
         calibration,
         ids: Vec::new(),
         frequency: Vec::new(),
@@ -246,4 +258,92 @@ impl SummaryTable {
             serde_json::Value::String(u.clone())
         })
     }
+}
+
+/// Where `fit`, `predict` and `analyze --summary` read a summary from besides a file: the
+/// result of a query in PostgreSQL (for example the query of `comeback sql --dialect
+/// postgres`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DatabaseSource {
+    /// PostgreSQL URL (postgres://user@host:port/db) to read the summary from with --query,
+    /// instead of a file.
+    #[arg(long, requires = "query")]
+    pub database_url: Option<String>,
+    /// SQL query whose result is the summary (the columns of `comeback summarize`); `@FILE`
+    /// reads it from a file.
+    #[arg(long, requires = "database_url")]
+    pub query: Option<String>,
+    /// Time unit of the query's recency and T (days, weeks, months), recorded in outputs.
+    #[arg(long = "query-unit", requires = "query")]
+    pub unit: Option<comeback_core::TimeUnit>,
+}
+
+/// The summary from a file, or from the database query when one is given (not both).
+pub fn load_summary(
+    file: Option<&Path>,
+    db: &DatabaseSource,
+    cols: &ColumnFlags,
+) -> Result<SummaryTable> {
+    match (file, &db.database_url, &db.query) {
+        (Some(_), Some(_), _) => {
+            bail!("give a summary file or --database-url with --query, not both")
+        }
+        (Some(path), None, _) => read_summary(path, cols),
+        (None, Some(url), Some(query)) => {
+            let query = match query.strip_prefix('@') {
+                Some(f) => std::fs::read_to_string(f)
+                    .with_context(|| format!("--query: cannot read {f}"))?,
+                None => query.clone(),
+            };
+            read_summary_postgres(url, &query, db.unit.map(|u| u.as_str().to_string()), cols)
+        }
+        _ => bail!("no summary: give a summary file, or --database-url with --query"),
+    }
+}
+
+/// Runs `query` in PostgreSQL and reads its result as a summary table.
+///
+/// The result travels as CSV (`COPY (query) TO STDOUT WITH (FORMAT csv, HEADER)`), so every
+/// column type PostgreSQL can print is accepted and read with the same column names and
+/// checks as a summary file; reals arrive in PostgreSQL's shortest round-trip form
+/// (`extra_float_digits` ≥ 1, the default since PostgreSQL 12). Errors name the query as
+/// `postgres query` with the data row.
+pub fn read_summary_postgres(
+    url: &str,
+    query: &str,
+    unit: Option<String>,
+    cols: &ColumnFlags,
+) -> Result<SummaryTable> {
+    use futures_util::StreamExt;
+    use sqlx::Connection;
+    // COPY takes one SELECT in parentheses: without a trailing `;`.
+    let q = query.trim().trim_end_matches(';').trim_end();
+    if q.is_empty() {
+        bail!("--query is empty");
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let bytes = rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(url)
+            .await
+            .context("--database-url: cannot connect")?;
+        sqlx::query("SET extra_float_digits = 1")
+            .execute(&mut conn)
+            .await
+            .context("--database-url")?;
+        let mut out = Vec::new();
+        {
+            let mut stream = conn
+                .copy_out_raw(&format!("COPY ({q}\n) TO STDOUT WITH (FORMAT csv, HEADER)"))
+                .await
+                .context("--query")?;
+            while let Some(chunk) = stream.next().await {
+                out.extend_from_slice(&chunk.context("--query")?);
+            }
+        }
+        conn.close().await.ok();
+        anyhow::Ok(out)
+    })?;
+    read_summary_from(bytes.as_slice(), Path::new("postgres query"), unit, cols)
 }

@@ -10,6 +10,7 @@ mod predictors;
 mod reasons;
 mod report_card;
 mod scales;
+mod sql;
 mod summarize;
 mod survival;
 
