@@ -61,6 +61,11 @@
 //! may be a dotted path `schema.table`; a part that itself contains a dot is written in
 //! double quotes (`"my.schema".table`).
 //!
+//! # Names
+//! The query's own common table expressions are named `comeback_rows`,
+//! `comeback_occasions`, `comeback_observation`, `comeback_ranked` and `comeback_customers`;
+//! a transactions table of one of these names must be given with its schema.
+//!
 //! # Empty results
 //! Where `summarize` stops with an error, the query returns no rows: no customer bought on or
 //! before the calibration end, or the calibration end lies after the last date in the data.
@@ -422,7 +427,7 @@ pub fn summary_sql(q: &SummaryQuery) -> Result<String, SqlError> {
             Refunds::Net => "netted",
         }
     );
-    let _ = writeln!(s, "WITH tx AS (");
+    let _ = writeln!(s, "WITH comeback_rows AS (");
     let _ = writeln!(
         s,
         "  SELECT TRIM(CAST({c} AS {text})) AS customer_id,\n         {} AS day,\n         CAST({a} AS {real}) AS amount,\n         CASE WHEN {a} >= 0 THEN 1 ELSE 0 END AS is_purchase",
@@ -438,10 +443,10 @@ pub fn summary_sql(q: &SummaryQuery) -> Result<String, SqlError> {
     }
     let _ = writeln!(s, "\n),");
     // One occasion per customer and local day.
-    let _ = writeln!(s, "occasions AS (");
+    let _ = writeln!(s, "comeback_occasions AS (");
     let _ = writeln!(
         s,
-        "  SELECT customer_id, day, SUM(amount) AS amount\n  FROM tx\n  WHERE day IS NOT NULL"
+        "  SELECT customer_id, day, SUM(amount) AS amount\n  FROM comeback_rows\n  WHERE day IS NOT NULL"
     );
     if let Some(e) = q.observation_end {
         let _ = writeln!(s, "    AND day <= {}", day_lit(e));
@@ -451,19 +456,19 @@ pub fn summary_sql(q: &SummaryQuery) -> Result<String, SqlError> {
         let _ = write!(s, "\n  HAVING MAX(is_purchase) = 1");
     }
     let _ = writeln!(s, "\n),");
-    let _ = writeln!(s, "observation AS (");
+    let _ = writeln!(s, "comeback_observation AS (");
     match q.observation_end {
         Some(e) => {
             let _ = writeln!(s, "  SELECT {} AS end_day", day_lit(e));
         }
         None => {
-            let _ = writeln!(s, "  SELECT MAX(day) AS end_day FROM occasions");
+            let _ = writeln!(s, "  SELECT MAX(day) AS end_day FROM comeback_occasions");
         }
     }
     let _ = writeln!(s, "),");
     let _ = writeln!(
         s,
-        "ranked AS (\n  SELECT customer_id, day, amount,\n         MIN(day) OVER (PARTITION BY customer_id) AS first_day\n  FROM occasions\n),"
+        "comeback_ranked AS (\n  SELECT customer_id, day, amount,\n         MIN(day) OVER (PARTITION BY customer_id) AS first_day\n  FROM comeback_occasions\n),"
     );
     let order = match dl {
         Dialect::Postgres => "customer_id COLLATE \"C\"",
@@ -474,7 +479,7 @@ pub fn summary_sql(q: &SummaryQuery) -> Result<String, SqlError> {
         None => {
             let _ = writeln!(
                 s,
-                "per_customer AS (\n  SELECT customer_id, first_day,\n         COUNT(*) - 1 AS frequency,\n         MAX(day) AS last_day,\n         SUM(CASE WHEN day > first_day THEN amount ELSE 0 END) AS repeat_total\n  FROM ranked\n  GROUP BY customer_id, first_day\n)"
+                "comeback_customers AS (\n  SELECT customer_id, first_day,\n         COUNT(*) - 1 AS frequency,\n         MAX(day) AS last_day,\n         SUM(CASE WHEN day > first_day THEN amount ELSE 0 END) AS repeat_total\n  FROM comeback_ranked\n  GROUP BY customer_id, first_day\n)"
             );
             let _ = writeln!(
                 s,
@@ -486,13 +491,13 @@ pub fn summary_sql(q: &SummaryQuery) -> Result<String, SqlError> {
                 ident("T"),
                 ident("monetary_value"),
             );
-            let _ = writeln!(s, "FROM per_customer CROSS JOIN observation");
+            let _ = writeln!(s, "FROM comeback_customers CROSS JOIN comeback_observation");
         }
         Some(cal) => {
             let c = day_lit(cal);
             let _ = writeln!(
                 s,
-                "per_customer AS (\n  SELECT customer_id, first_day,\n         SUM(CASE WHEN day <= {c} THEN 1 ELSE 0 END) - 1 AS frequency_cal,\n         MAX(CASE WHEN day <= {c} THEN day END) AS last_cal,\n         SUM(CASE WHEN day <= {c} AND day > first_day THEN amount ELSE 0 END) AS repeat_total_cal,\n         SUM(CASE WHEN day > {c} THEN 1 ELSE 0 END) AS frequency_holdout,\n         SUM(CASE WHEN day > {c} THEN amount ELSE 0 END) AS total_holdout\n  FROM ranked\n  GROUP BY customer_id, first_day\n)"
+                "comeback_customers AS (\n  SELECT customer_id, first_day,\n         SUM(CASE WHEN day <= {c} THEN 1 ELSE 0 END) - 1 AS frequency_cal,\n         MAX(CASE WHEN day <= {c} THEN day END) AS last_cal,\n         SUM(CASE WHEN day <= {c} AND day > first_day THEN amount ELSE 0 END) AS repeat_total_cal,\n         SUM(CASE WHEN day > {c} THEN 1 ELSE 0 END) AS frequency_holdout,\n         SUM(CASE WHEN day > {c} THEN amount ELSE 0 END) AS total_holdout\n  FROM comeback_ranked\n  GROUP BY customer_id, first_day\n)"
             );
             let _ = writeln!(
                 s,
@@ -510,7 +515,7 @@ pub fn summary_sql(q: &SummaryQuery) -> Result<String, SqlError> {
             );
             let _ = writeln!(
                 s,
-                "FROM per_customer CROSS JOIN observation\nWHERE first_day <= {c} AND {c} <= end_day"
+                "FROM comeback_customers CROSS JOIN comeback_observation\nWHERE first_day <= {c} AND {c} <= end_day"
             );
         }
     }

@@ -1,12 +1,14 @@
 """Runs `comeback sql` queries on Spark SQL (local pyspark) or DuckDB for the tests in
 tests/it/sql.rs.
 
-usage: python sql_engines.py spark|duckdb TRANSACTIONS.csv QUERY.sql=OUT.csv [...]
+usage: python sql_engines.py spark|duckdb dates|instants TRANSACTIONS.csv QUERY.sql=OUT.csv [...]
 
-TRANSACTIONS.csv has the header customer_id,date,amount (text, ISO date, decimal). It is
-loaded as the table `transactions` (Spark: a temporary view) with the types
-STRING, DATE, DECIMAL(12,2); each query runs once and its result is written to OUT.csv with
-a header, reals in Python's shortest round-trip form (repr).
+`dates`: TRANSACTIONS.csv has the header customer_id,date,amount (text, ISO date, decimal)
+and is loaded as the table `transactions` (Spark: a temporary view) with the types STRING,
+DATE, DECIMAL(12,2). `instants`: the header is customer,ts,amount (ts an ISO 8601 timestamp
+with offset), loaded as the table `tx` with ts a TIMESTAMPTZ (DuckDB) or TIMESTAMP (Spark,
+session time zone UTC). Each query runs once and its result is written to OUT.csv with a
+header, reals in Python's shortest round-trip form (repr).
 """
 
 import csv
@@ -22,8 +24,15 @@ def write(path, columns, rows):
 
 
 def main():
-    engine, data, jobs = sys.argv[1], sys.argv[2], sys.argv[3:]
+    engine, layout, data, jobs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
     jobs = [j.split("=", 1) for j in jobs]
+    if layout == "dates":
+        table, cols = "transactions", [("customer_id", "STRING"), ("date", "DATE")]
+    elif layout == "instants":
+        table, cols = "tx", [("customer", "STRING"), ("ts", "TIMESTAMP")]
+    else:
+        sys.exit(f"unknown layout {layout!r} (expected dates or instants)")
+    cols.append(("amount", "DECIMAL(12,2)"))
     if engine == "spark":
         from pyspark.sql import SparkSession
 
@@ -36,10 +45,8 @@ def main():
             .getOrCreate()
         )
         spark.sparkContext.setLogLevel("ERROR")
-        df = spark.read.csv(
-            data, header=True, schema="customer_id STRING, date DATE, amount DECIMAL(12,2)"
-        )
-        df.createOrReplaceTempView("transactions")
+        df = spark.read.csv(data, header=True, schema=", ".join(f"{c} {t}" for c, t in cols))
+        df.createOrReplaceTempView(table)
         for query, out in jobs:
             result = spark.sql(open(query).read())
             write(out, result.columns, (tuple(r) for r in result.collect()))
@@ -48,9 +55,11 @@ def main():
         import duckdb
 
         con = duckdb.connect()
+        types = {"STRING": "VARCHAR", "TIMESTAMP": "TIMESTAMPTZ"}
+        columns = ", ".join(f"'{c}': '{types.get(t, t)}'" for c, t in cols)
         con.execute(
-            "CREATE TABLE transactions AS SELECT * FROM read_csv(?, header = true, "
-            "columns = {'customer_id': 'VARCHAR', 'date': 'DATE', 'amount': 'DECIMAL(12,2)'})",
+            f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, header = true, "
+            f"columns = {{{columns}}})",
             [data],
         )
         for query, out in jobs:

@@ -402,6 +402,7 @@ fn python_engine(engine: &str, python: &str) {
     let o = std::process::Command::new(python)
         .arg(&script)
         .arg(engine)
+        .arg("dates")
         .arg(&data)
         .args(
             jobs.iter()
@@ -493,39 +494,9 @@ fn postgres_timezone_matches_summarize() {
     let Some(url) = env_or_skip("COMEBACK_TEST_POSTGRES_URL", test) else {
         return;
     };
-    let rows = [
-        ("a", "2024-01-01T21:30:00Z", "10"),
-        ("a", "2024-01-01T22:30:00Z", "5"),
-        ("a", "2024-01-02T10:00:00+02:00", "7"),
-        ("b", "2024-06-30T21:30:00Z", "3"),
-        ("b", "2024-06-30T20:30:00Z", "4"),
-    ];
     let dir = tempfile::tempdir().unwrap();
-    let mut csv = String::from("customer,ts,amount\n");
-    for (c, t, a) in rows {
-        csv.push_str(&format!("{c},{t},{a}\n"));
-    }
-    std::fs::write(dir.path().join("tx.csv"), csv).unwrap();
-    let o = comeback(
-        dir.path(),
-        &[
-            "summarize",
-            "tx.csv",
-            "--customer-col",
-            "customer",
-            "--date-col",
-            "ts",
-            "--amount-col",
-            "amount",
-            "--timezone",
-            "Europe/Helsinki",
-            "-q",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let want = parse_csv(&String::from_utf8(o.stdout).unwrap());
-    let by_hand = [["a", "1", "1", "182", "12"], ["b", "1", "1", "1", "3"]];
-    assert_eq!(want.rows, by_hand.map(|r| r.map(str::to_string)));
+    let want = helsinki_summary(dir.path());
+    let rows = HELSINKI;
     let schema = format!("comeback_sql_tz_{}", std::process::id());
     runtime().block_on(async {
         use sqlx::Connection;
@@ -551,24 +522,7 @@ fn postgres_timezone_matches_summarize() {
             .await
             .unwrap();
         }
-        let mut args = vec![
-            "sql",
-            "--dialect",
-            "postgres",
-            "--customer-col",
-            "customer",
-            "--date-col",
-            "ts",
-            "--amount-col",
-            "amount",
-            "--timezone",
-            "Europe/Helsinki",
-        ];
-        let table = format!("{schema}.tx");
-        args.extend_from_slice(&["--table", &table]);
-        let o = comeback(dir.path(), &args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let q = String::from_utf8(o.stdout).unwrap();
+        let q = helsinki_sql(dir.path(), "postgres", &format!("{schema}.tx"));
         let got = sqlx::query(AssertSqlSafe(q.as_str()))
             .fetch_all(&mut db)
             .await;
@@ -579,4 +533,107 @@ fn postgres_timezone_matches_summarize() {
         let got = rows_as_text(&got.unwrap(), &want.header);
         assert_same(&["--timezone", "Europe/Helsinki"], "postgres", &want, &got);
     });
+}
+
+/// Purchases as instants around midnight in Helsinki (see the tests that use them).
+const HELSINKI: [(&str, &str, &str); 5] = [
+    ("a", "2024-01-01T21:30:00Z", "10"),
+    ("a", "2024-01-01T22:30:00Z", "5"),
+    ("a", "2024-01-02T10:00:00+02:00", "7"),
+    ("b", "2024-06-30T21:30:00Z", "3"),
+    ("b", "2024-06-30T20:30:00Z", "4"),
+];
+
+/// Writes [`HELSINKI`] to `dir/tx.csv` (header customer,ts,amount) and returns `comeback
+/// summarize --timezone Europe/Helsinki` of it, after checking it against the hand values.
+fn helsinki_summary(dir: &Path) -> Table {
+    let mut csv = String::from("customer,ts,amount\n");
+    for (c, t, a) in HELSINKI {
+        csv.push_str(&format!("{c},{t},{a}\n"));
+    }
+    std::fs::write(dir.join("tx.csv"), csv).unwrap();
+    let o = comeback(
+        dir,
+        &[
+            "summarize",
+            "tx.csv",
+            "--customer-col",
+            "customer",
+            "--date-col",
+            "ts",
+            "--amount-col",
+            "amount",
+            "--timezone",
+            "Europe/Helsinki",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = parse_csv(&String::from_utf8(o.stdout).unwrap());
+    let by_hand = [["a", "1", "1", "182", "12"], ["b", "1", "1", "1", "3"]];
+    assert_eq!(want.rows, by_hand.map(|r| r.map(str::to_string)));
+    want
+}
+
+/// `comeback sql --timezone Europe/Helsinki` for the table `tx(customer, ts, amount)`.
+fn helsinki_sql(dir: &Path, dialect: &str, table: &str) -> String {
+    let o = comeback(
+        dir,
+        &[
+            "sql",
+            "--dialect",
+            dialect,
+            "--table",
+            table,
+            "--customer-col",
+            "customer",
+            "--date-col",
+            "ts",
+            "--amount-col",
+            "amount",
+            "--timezone",
+            "Europe/Helsinki",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// `--timezone` on Spark SQL (session time zone UTC) and DuckDB (`TIMESTAMPTZ`): the
+/// [`HELSINKI`] instants, in a table named `tx` (so the query's own CTE names must not
+/// shadow it), give `summarize --timezone Europe/Helsinki`'s days.
+fn python_engine_timezone(engine: &str, python: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let want = helsinki_summary(dir.path());
+    let q = dir.path().join("q.sql");
+    std::fs::write(&q, helsinki_sql(dir.path(), engine, "tx")).unwrap();
+    let out = dir.path().join("out.csv");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql_engines.py");
+    let o = std::process::Command::new(python)
+        .arg(&script)
+        .arg(engine)
+        .arg("instants")
+        .arg(dir.path().join("tx.csv"))
+        .arg(format!("{}={}", q.display(), out.display()))
+        .output()
+        .expect("run the Python engine driver");
+    assert!(o.status.success(), "{engine}: {}", stderr(&o));
+    let got = parse_csv(&std::fs::read_to_string(out).unwrap());
+    assert_same(&["--timezone", "Europe/Helsinki"], engine, &want, &got);
+}
+
+#[test]
+fn spark_timezone_matches_summarize() {
+    let test = "spark_timezone_matches_summarize";
+    if let Some(python) = env_or_skip("COMEBACK_TEST_SPARK_PYTHON", test) {
+        python_engine_timezone("spark", &python);
+    }
+}
+
+#[test]
+fn duckdb_timezone_matches_summarize() {
+    let test = "duckdb_timezone_matches_summarize";
+    if let Some(python) = env_or_skip("COMEBACK_TEST_SPARK_PYTHON", test) {
+        python_engine_timezone("duckdb", &python);
+    }
 }
