@@ -186,6 +186,7 @@ pub fn router(state: AppState) -> (Router, OpenApi) {
     let router = Router::new()
         .merge(api)
         .merge(auth::routes())
+        .merge(crate::dashboard::routes())
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {

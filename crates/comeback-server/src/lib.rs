@@ -27,6 +27,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod scores;

@@ -22,6 +22,9 @@ pub struct Snapshot {
     pub started_at: DateTime<Utc>,
     /// The analysis.
     pub analysis: Analysis,
+    /// The ISO 4217 code of the analysed amounts (all stored transactions share one);
+    /// `None` when it could not be read.
+    pub currency: Option<String>,
 }
 
 /// The state of the latest refit.
@@ -173,6 +176,7 @@ impl Scores {
                 return Err(e.to_string());
             }
         };
+        let currency = currency_of(store, &log).await;
         let options = self.inner.options.clone();
         let analysis = tokio::task::spawn_blocking(move || {
             comeback_analysis::analyze(&log, &options).map_err(|e| e.to_string())
@@ -184,11 +188,25 @@ impl Scores {
                 computed_at: Utc::now(),
                 started_at,
                 analysis,
+                currency,
             }),
             Err(e) => {
                 self.mark_stale();
                 Err(e)
             }
+        }
+    }
+}
+
+/// The currency of the log's amounts: that of the first customer's first stored
+/// transaction (the log refuses mixed currencies, so one tells all).
+async fn currency_of(store: &Store, log: &comeback_core::TransactionLog) -> Option<String> {
+    let id = log.ids().first()?.to_string();
+    match store.customer_detail(&id).await {
+        Ok(d) => d.transactions.into_iter().next().map(|t| t.currency),
+        Err(e) => {
+            tracing::warn!(error = %e, "currency of the scores not read");
+            None
         }
     }
 }

@@ -214,7 +214,7 @@ pub async fn list(
 
 /// The locations a user's customer views are limited to: `None` (all) for an admin; the
 /// user's own locations for a manager or staff member.
-fn scope(user: &AuthUser) -> Option<&[String]> {
+pub(crate) fn scope(user: &AuthUser) -> Option<&[String]> {
     (user.role != Role::Admin).then_some(user.locations.as_slice())
 }
 
@@ -234,7 +234,7 @@ fn check_external_id(external_id: &str) -> Result<(), ApiError> {
 /// 404 (as for an unknown customer, so that existence does not leak) when the customer
 /// has no transaction at the user's locations, or when the id cannot exist
 /// ([`check_external_id`]).
-async fn check_visible(
+pub(crate) async fn check_visible(
     state: &AppState,
     user: &AuthUser,
     external_id: &str,

@@ -7,5 +7,6 @@ mod authz;
 // Helpers for the dashboard pages land before the pages do.
 #[allow(dead_code)]
 mod browser;
+mod dashboard;
 mod helpers;
 mod openapi;

@@ -1,0 +1,195 @@
+//! The dashboard's message catalogue: per language, per page, `(key, text)`.
+//!
+//! A page template sees the texts of its own page and of `layout` as `t` (`{{ t.title }}`).
+//! Texts are plain (the templates escape them) and may hold `{name}` placeholders that
+//! every translation keeps; templates fill them with minijinja's `replace` filter.
+//! English is the reference; the tests below fail when a language lacks a page or key,
+//! has one English lacks, drops a placeholder, or when a template reads a key its page
+//! does not have.
+//!
+//! Names of RFM segments, lifecycle stages and units come from the report's catalogue
+//! (`comeback_report::Lang::message`), so the dashboard and the report say the same.
+
+mod de;
+mod en;
+mod es;
+mod fi;
+mod fr;
+mod pt;
+
+use std::collections::BTreeMap;
+
+use comeback_report::Lang;
+
+/// The pages that have messages (besides `layout`, which every page gets).
+pub const PAGES: [&str; 6] = [
+    "overview",
+    "model",
+    "customers",
+    "customer",
+    "lists",
+    "error",
+];
+
+fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
+    match lang {
+        Lang::En => en::PAGES,
+        Lang::Es => es::PAGES,
+        Lang::Pt => pt::PAGES,
+        Lang::Fi => fi::PAGES,
+        Lang::De => de::PAGES,
+        Lang::Fr => fr::PAGES,
+    }
+}
+
+/// The messages of `page` in `lang` (empty for an unknown page).
+pub fn page_messages(lang: Lang, page: &str) -> &'static [(&'static str, &'static str)] {
+    pages(lang)
+        .iter()
+        .find(|(p, _)| *p == page)
+        .map_or(&[], |(_, m)| m)
+}
+
+/// The table a template of `page` reads as `t`: `layout`'s messages and the page's (the
+/// page's win on a shared key).
+pub fn table(lang: Lang, page: &str) -> BTreeMap<&'static str, &'static str> {
+    let mut t: BTreeMap<_, _> = page_messages(lang, "layout").iter().copied().collect();
+    t.extend(page_messages(lang, page).iter().copied());
+    t
+}
+
+/// One message of `page` in `lang`, `{name}` placeholders filled from `args`; the key
+/// itself when missing (the tests make that impossible).
+pub fn message(lang: Lang, page: &str, key: &str, args: &[(&str, &str)]) -> String {
+    let text = page_messages(lang, page)
+        .iter()
+        .chain(page_messages(lang, "layout"))
+        .find(|(k, _)| *k == key)
+        .map_or(key, |(_, v)| *v);
+    let mut out = text.to_owned();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn placeholders(s: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut rest = s;
+        while let Some(i) = rest.find('{') {
+            match rest[i..].find('}') {
+                Some(j) => {
+                    out.insert(rest[i + 1..i + j].to_owned());
+                    rest = &rest[i + j + 1..];
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_language_has_every_page_and_key_with_the_same_placeholders() {
+        let mut problems = Vec::new();
+        for lang in Lang::ALL {
+            for page in std::iter::once("layout").chain(PAGES) {
+                let en: BTreeMap<_, _> = page_messages(Lang::En, page).iter().copied().collect();
+                let other: BTreeMap<_, _> = page_messages(lang, page).iter().copied().collect();
+                assert!(!en.is_empty(), "page {page} has no English messages");
+                if other.len() != page_messages(lang, page).len() {
+                    problems.push(format!("{lang}/{page}: a key appears twice"));
+                }
+                for (k, v) in &en {
+                    match other.get(k) {
+                        None => problems.push(format!("{lang}/{page}: missing key {k}")),
+                        Some(o) if placeholders(o) != placeholders(v) => {
+                            problems.push(format!("{lang}/{page}/{k}: placeholders differ"));
+                        }
+                        Some(o) if o.trim().is_empty() => {
+                            problems.push(format!("{lang}/{page}/{k}: empty"));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                for k in other.keys() {
+                    if !en.contains_key(k) {
+                        problems.push(format!("{lang}/{page}: key {k} unknown in English"));
+                    }
+                }
+            }
+            for (page, _) in pages(lang) {
+                if *page != "layout" && !PAGES.contains(page) {
+                    problems.push(format!("{lang}: unknown page {page}"));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    /// Texts that are the same as English in some language on purpose (abbreviations,
+    /// names, words shared by the languages).
+    const SAME_AS_ENGLISH: &[&str] = &[
+        "aic",
+        "bic",
+        "col_clv",
+        "col_segment",
+        "col_parameter",
+        "col_model",
+        "col_date",
+        "col_channel",
+        "title",
+        "nav_model",
+        "nav_customers",
+        "customers",
+        "axis_customers",
+        "col_id",
+        "scores",
+        "col_name",
+        "name",
+        "no",
+        "email",
+        "series_model",
+        "footer",
+        "chart_stages",
+        "col_stage",
+        "segment",
+    ];
+
+    #[test]
+    fn other_languages_are_translated() {
+        let mut same = Vec::new();
+        for lang in Lang::ALL.into_iter().skip(1) {
+            for page in std::iter::once("layout").chain(PAGES) {
+                for (k, v) in page_messages(Lang::En, page) {
+                    let o = message(lang, page, k, &[]);
+                    if o == *v && !SAME_AS_ENGLISH.contains(k) {
+                        same.push(format!("{lang}/{page}/{k}: {v}"));
+                    }
+                }
+            }
+        }
+        assert!(same.is_empty(), "untranslated: {same:#?}");
+    }
+
+    #[test]
+    fn message_fills_placeholders() {
+        assert_eq!(
+            message(
+                Lang::De,
+                "lists",
+                "shown",
+                &[("shown", "3"), ("total", "10")]
+            ),
+            "Die ersten 3 von 10 Kunden werden gezeigt."
+        );
+        assert_eq!(message(Lang::En, "customer", "nope", &[]), "nope");
+        // Layout keys are found from any page.
+        assert_eq!(message(Lang::Fi, "model", "logout", &[]), "Kirjaudu ulos");
+    }
+}

@@ -1,0 +1,367 @@
+//! The dashboard pages over HTTP (no browser): access, languages, and that the numbers
+//! on the pages are the API's numbers for the CDNOW sample.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, server_test};
+
+/// GET of a page: (status, headers, body with `&#x2f;` read as `/`).
+async fn page(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut r = client.get(app.url(path));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    let resp = r.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let h = resp.headers().clone();
+    // minijinja's HTML escaping writes `/` as `&#x2f;`; the checks read it back.
+    (status, h, resp.text().await.unwrap().replace("&#x2f;", "/"))
+}
+
+/// How `data/CDNOW_sample.txt` is read.
+const CDNOW_QUERY: &str =
+    "header=false&customer_col=2&date_col=3&amount_col=5&date_format=%25Y%25m%25d&currency=USD";
+
+/// Uploads the CDNOW sample, refits and waits for fresh scores.
+async fn load_sample(app: &TestApp, admin: &str) {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/CDNOW_sample.txt"
+    ))
+    .unwrap();
+    let path = format!("/api/v1/uploads/transactions?{CDNOW_QUERY}");
+    let (s, v) = app.post_raw(&path, "text/plain", bytes, Some(admin)).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app
+        .post_json("/api/v1/model/refit", &json!({}), Some(admin))
+        .await;
+    assert!(s < 300, "{s} {v}");
+    for _ in 0..1200 {
+        let (_, v) = app.get("/api/v1/model", Some(admin)).await;
+        if v["refit"] == "succeeded" && v["stale"] == false {
+            return;
+        }
+        assert_ne!(v["refit"], "failed", "{v}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no scores within 120 s");
+}
+
+/// The text of the first element with `attr` in `html` (tags stripped).
+fn inner_after(html: &str, attr: &str) -> String {
+    let start = html
+        .find(attr)
+        .unwrap_or_else(|| panic!("{attr} not in page"));
+    let rest = &html[start..];
+    let end = rest.find("</li>").unwrap();
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in rest[..end].chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Ids of the customer links of a `/customers` page and the href of its next page.
+fn customer_rows(html: &str) -> (Vec<String>, Option<String>) {
+    let mut ids = Vec::new();
+    for part in html
+        .split("<th scope=\"row\" class=\"id\"><a href=\"/customers/")
+        .skip(1)
+    {
+        let end = part.find('"').unwrap();
+        ids.push(part[..end].to_owned());
+    }
+    let next = html.split("rel=\"next\" href=\"").nth(1).map(|p| {
+        let end = p.find('"').unwrap();
+        p[..end].replace("&amp;", "&")
+    });
+    (ids, next)
+}
+
+async fn pages_need_login_and_role(app: &TestApp) {
+    // A guest is sent to the login form.
+    for path in [
+        "/",
+        "/model",
+        "/customers",
+        "/customers/x",
+        "/lists/at-risk",
+        "/lists/at-risk/csv",
+    ] {
+        let (s, h, _) = page(app, path, None, &[]).await;
+        assert_eq!(s, 303, "{path}");
+        assert_eq!(h["location"], "/login", "{path}");
+    }
+    // Staff may look customers up, nothing else: an HTML 403 in their language.
+    let staff = app.token(comeback_store::Role::Staff).await;
+    for path in ["/", "/model", "/lists/win-back", "/lists/advocates/csv"] {
+        let (s, h, body) = page(
+            app,
+            path,
+            Some(&staff),
+            &[("accept-language", "de-DE,de;q=0.9")],
+        )
+        .await;
+        assert_eq!(s, 403, "{path}");
+        assert!(
+            h["content-type"].to_str().unwrap().starts_with("text/html"),
+            "{path}"
+        );
+        assert!(body.contains("<html lang=\"de\">"), "{path}");
+        assert!(body.contains("Zugriff verweigert"), "{path}: {body}");
+    }
+    let (s, _, body) = page(app, "/customers", Some(&staff), &[]).await;
+    assert_eq!(s, 200, "{body}");
+    // Before any refit the pages say so instead of failing.
+    let admin = app.admin().await;
+    let (s, h, body) = page(app, "/", Some(&admin), &[]).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("Scores are not computed yet"), "{body}");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let (s, _, body) = page(app, "/lists/at-risk/csv", Some(&admin), &[]).await;
+    assert_eq!(s, 503, "{body}");
+    let (s, _, _) = page(app, "/lists/nope", Some(&admin), &[]).await;
+    assert_eq!(s, 404);
+    let (s, _, _) = page(app, "/customers/unknown-id", Some(&admin), &[]).await;
+    assert_eq!(s, 404);
+    // Bad filters are named, not a 500.
+    let (s, _, body) = page(app, "/customers?segment=nope", Some(&admin), &[]).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("segment"), "{body}");
+    let (s, _, body) = page(app, "/customers?cursor=zz", Some(&admin), &[]).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("cursor"), "{body}");
+    let (s, _, _) = page(app, "/assets/dashboard.css", None, &[]).await;
+    assert_eq!(s, 200);
+}
+
+server_test!(access, pages_need_login_and_role);
+
+async fn pages_show_the_api_numbers(app: &TestApp) {
+    let admin = app.admin().await;
+    load_sample(app, &admin).await;
+    let (_, metrics) = app.get("/api/v1/metrics", Some(&admin)).await;
+    assert_eq!(metrics["customers"], 2357, "{metrics}");
+
+    // Overview: the cards are the API's headline, formatted for the language.
+    let (s, _, html) = page(app, "/", Some(&admin), &[]).await;
+    assert_eq!(s, 200);
+    assert!(inner_after(&html, "data-kpi=\"customers\"").contains("2,357"));
+    let lc = &metrics["lifecycle"];
+    let n = |k: &str| lc[k].as_u64().unwrap();
+    let active = n("new") + n("active") + n("won_back");
+    let grouped = |x: u64| {
+        let s = x.to_string();
+        if s.len() > 3 {
+            format!("{},{}", &s[..s.len() - 3], &s[s.len() - 3..])
+        } else {
+            s
+        }
+    };
+    assert!(inner_after(&html, "data-kpi=\"active\"").contains(&grouped(active)));
+    assert!(inner_after(&html, "data-kpi=\"lost\"").contains(&grouped(n("lost"))));
+    assert!(inner_after(&html, "data-kpi=\"at_risk\"").contains(&grouped(n("at_risk"))));
+    let rate = metrics["defection"]["rate"].as_f64().unwrap();
+    assert!(
+        inner_after(&html, "data-kpi=\"defection\"").contains(&format!("{:.1}%", rate * 100.0)),
+        "{}",
+        inner_after(&html, "data-kpi=\"defection\"")
+    );
+    // One bar per lifecycle stage, the line chart with both series.
+    assert_eq!(
+        html.matches("class=\"mark\" data-series=\"customers\"")
+            .count(),
+        5
+    );
+    assert!(html.contains("data-series=\"actual\"") && html.contains("data-series=\"model\""));
+
+    // Model page: the API's model and its parameters.
+    let (_, model) = app.get("/api/v1/model", Some(&admin)).await;
+    let (s, _, html) = page(app, "/model", Some(&admin), &[]).await;
+    assert_eq!(s, 200);
+    let name = model["model"]["name"].as_str().unwrap();
+    assert!(html.contains(&format!("Model in use: {name}")), "{name}");
+    for p in model["model"]["params"].as_object().unwrap().keys() {
+        assert!(html.contains(&format!("<th scope=\"row\">{p}</th>")), "{p}");
+    }
+
+    // The at-risk CSV is the whole API list, in order.
+    let (_, list) = app
+        .get("/api/v1/actions/at-risk?limit=10000", Some(&admin))
+        .await;
+    let total = list["total"].as_u64().unwrap() as usize;
+    assert!(total > 0);
+    let (s, h, csv) = page(app, "/lists/at-risk/csv", Some(&admin), &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(h["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        h["content-disposition"],
+        "attachment; filename=\"at-risk-1998-06-30.csv\""
+    );
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header[1], "external_id");
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), total);
+    for (row, item) in rows.iter().zip(list["items"].as_array().unwrap()) {
+        assert_eq!(row[1], *item["external_id"].as_str().unwrap());
+        let p: f64 = row[2].parse().unwrap();
+        assert!((p - item["p_alive"].as_f64().unwrap()).abs() < 1e-6);
+        assert_eq!(row[9], *"USD");
+    }
+    // The list page shows the first 100 and links the CSV.
+    let (_, _, html) = page(app, "/lists/at-risk", Some(&admin), &[]).await;
+    assert!(html.contains("href=\"/lists/at-risk/csv\""));
+    let first = list["items"][0]["external_id"].as_str().unwrap();
+    assert!(html.contains(&format!("<a href=\"/customers/{first}\">{first}</a>")));
+
+    // Filtering by stage and walking every page finds exactly the API's count; the
+    // largest stage has more than 1,000 customers, so the store is asked in several
+    // chunks of ids.
+    let (big, count) = lc
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap() as usize))
+        .max_by_key(|(_, n)| *n)
+        .unwrap();
+    assert!(count > 1000, "{lc}");
+    let mut path = format!("/customers?stage={big}");
+    let mut seen = Vec::new();
+    loop {
+        let (s, _, html) = page(app, &path, Some(&admin), &[]).await;
+        assert_eq!(s, 200, "{path}");
+        let (ids, next) = customer_rows(&html);
+        assert!(ids.len() <= 50);
+        seen.extend(ids);
+        match next {
+            Some(n) => path = n,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), count);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, seen, "ids ascending, no repeats");
+
+    // The customer page: scores and one timeline entry per stored transaction.
+    let id = seen[0].clone();
+    let (_, detail) = app
+        .get(&format!("/api/v1/customers/{id}"), Some(&admin))
+        .await;
+    let (s, _, html) = page(app, &format!("/customers/{id}"), Some(&admin), &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        html.matches("data-kind=\"purchase\"").count(),
+        detail["transactions"].as_array().unwrap().len()
+    );
+    let key = format!("stage_{big}");
+    let stage_name = comeback_report::Lang::En.message(&key);
+    assert!(
+        html.contains(&format!("Lifecycle stage</dt><dd>{stage_name}</dd>")),
+        "{html}"
+    );
+
+    // Search by id.
+    let (_, _, html) = page(app, &format!("/customers?q={id}"), Some(&admin), &[]).await;
+    assert!(customer_rows(&html).0.contains(&id));
+}
+
+server_test!(numbers, pages_show_the_api_numbers);
+
+/// Every page renders in every language (a missing catalogue key fails the render:
+/// templates run with strict undefined values), and `?lang=` is remembered in a cookie.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_in_every_language() {
+    let app = TestApp::sqlite().await;
+    let admin = app.admin().await;
+    load_sample(&app, &admin).await;
+    let id = {
+        let (_, v) = app
+            .get("/api/v1/actions/at-risk?limit=1", Some(&admin))
+            .await;
+        v["items"][0]["external_id"].as_str().unwrap().to_owned()
+    };
+    let paths = [
+        "/".to_owned(),
+        "/model".to_owned(),
+        "/customers".to_owned(),
+        "/customers?segment=champions&stage=active".to_owned(),
+        format!("/customers/{id}"),
+        "/lists/at-risk".to_owned(),
+        "/lists/win-back".to_owned(),
+        "/lists/advocates".to_owned(),
+        "/lists/unknown".to_owned(),
+    ];
+    for lang in ["en", "es", "pt", "fi", "de", "fr"] {
+        for p in &paths {
+            let sep = if p.contains('?') { '&' } else { '?' };
+            let (s, h, html) = page(&app, &format!("{p}{sep}lang={lang}"), Some(&admin), &[]).await;
+            assert!(
+                s == 200 || (s == 404 && p.ends_with("unknown")),
+                "{p} {lang}: {s}"
+            );
+            assert!(
+                html.contains(&format!("<html lang=\"{lang}\">")),
+                "{p} {lang}"
+            );
+            if s == 200 {
+                assert_eq!(
+                    h["set-cookie"].to_str().unwrap(),
+                    format!("comeback_lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax")
+                );
+            }
+        }
+    }
+    // The cookie beats Accept-Language; ?lang= beats the cookie.
+    let (_, _, html) = page(
+        &app,
+        "/",
+        Some(&admin),
+        &[("cookie", "comeback_lang=fi"), ("accept-language", "fr")],
+    )
+    .await;
+    assert!(html.contains("<html lang=\"fi\">"));
+    assert!(html.contains("Yleiskuva"));
+    let (_, _, html) = page(
+        &app,
+        "/?lang=pt",
+        Some(&admin),
+        &[("cookie", "comeback_lang=fi")],
+    )
+    .await;
+    assert!(html.contains("<html lang=\"pt\">"));
+    let (_, _, html) = page(
+        &app,
+        "/",
+        Some(&admin),
+        &[("accept-language", "es-MX,es;q=0.9,en;q=0.5")],
+    )
+    .await;
+    assert!(html.contains("<html lang=\"es\">"));
+    app.cleanup().await;
+}
