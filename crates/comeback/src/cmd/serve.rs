@@ -15,7 +15,17 @@ pub struct Args {
     /// `comeback_server=debug,tower_http=info`).
     #[arg(long, env = "COMEBACK_LOG", default_value = "info")]
     pub log: String,
+    /// Demo mode: a fresh SQLite database in a temporary directory (deleted when the
+    /// server stops; the configured database is never touched) filled with the shipped
+    /// CDNOW sample (2,357 customers, 6,919 purchases of 1997–1998 in US dollars), a demo
+    /// admin login with a random password, printed at start, and the scores computed
+    /// before the first request, so the dashboard is populated at once.
+    #[arg(long)]
+    pub demo: bool,
 }
+
+/// Longest wait for the demo's first refit.
+const DEMO_REFIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(900);
 
 /// Runs the server until Ctrl-C or SIGTERM. On a database without users it prints the
 /// one-time admin set-up link first.
@@ -25,12 +35,37 @@ pub fn run(args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let mut settings = args.settings;
+    // Kept alive until the server stops; its drop deletes the demo database.
+    let demo_dir = if args.demo {
+        let dir = tempfile::Builder::new()
+            .prefix("comeback-demo-")
+            .tempdir()
+            .context("cannot create the demo's temporary directory")?;
+        settings.database_url = format!("sqlite://{}", dir.path().join("demo.db").display());
+        Some(dir)
+    } else {
+        None
+    };
     runtime.block_on(async move {
-        let url = args.settings.database_url.clone();
-        let app = Application::build(args.settings)
+        let url = settings.database_url.clone();
+        let app = Application::build(settings)
             .await
             .with_context(|| format!("cannot start the server on {}", redact(&url)))?;
-        if let Some(link) = app.admin_setup_link().await? {
+        if demo_dir.is_some() {
+            outln!("Demo: loading the CDNOW sample and computing the scores...")?;
+            let demo = comeback_server::demo::load(app.state(), DEMO_REFIT_TIMEOUT)
+                .await
+                .context("cannot set up the demo")?;
+            outln!(
+                "Demo ready: {} purchases of {} customers. Log in at {}/login",
+                demo.transactions,
+                demo.customers,
+                app.public_url()
+            )?;
+            outln!("  e-mail:   {}", demo.email)?;
+            outln!("  password: {}", demo.password.expose())?;
+        } else if let Some(link) = app.admin_setup_link().await? {
             outln!("No users yet. Create the first admin account (link works once):")?;
             outln!("  {link}")?;
         }
@@ -40,6 +75,7 @@ pub fn run(args: Args) -> Result<()> {
             app.state().store.backend().as_str()
         )?;
         app.run_until_stopped().await.context("server failed")?;
+        drop(demo_dir);
         Ok(())
     })
 }
