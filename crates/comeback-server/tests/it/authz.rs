@@ -25,9 +25,13 @@ enum Expect {
     Unauth,
     /// 403 (wrong role).
     Forbid,
+    /// A dashboard page for a guest: 303 to `/login`.
+    Login,
+    /// A dashboard page for a wrong role: the HTML 403 page.
+    ForbidPage,
 }
 
-use Expect::{Forbid as F, Pass as P, Unauth as U};
+use Expect::{Forbid as F, ForbidPage as FP, Login as L, Pass as P, Unauth as U};
 
 /// (method, path) → [anonymous, staff, manager, admin].
 const TABLE: &[(&str, &str, [Expect; 4])] = &[
@@ -39,6 +43,14 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("POST", "/password", [P, P, P, P]),
     ("GET", "/setup", [P, P, P, P]),
     ("POST", "/setup", [P, P, P, P]),
+    ("GET", "/assets/dashboard.css", [P, P, P, P]),
+    // Dashboard pages: guests are sent to the login form.
+    ("GET", "/customers", [L, P, P, P]),
+    ("GET", "/customers/{id}", [L, P, P, P]),
+    ("GET", "/", [L, FP, P, P]),
+    ("GET", "/model", [L, FP, P, P]),
+    ("GET", "/lists/{list}", [L, FP, P, P]),
+    ("GET", "/lists/{list}/csv", [L, FP, P, P]),
     // Any logged-in user.
     ("POST", "/logout", [U, P, P, P]),
     ("GET", "/api/v1/me", [U, P, P, P]),
@@ -187,11 +199,13 @@ async fn authorisation_table(app: &TestApp) {
                 // Not even JSON: authentication must answer first.
                 _ => Some(("application/json", b"{not json".to_vec())),
             };
-            let (s, _, text) = send(app, m, &concrete(path), &headers, body).await;
+            let (s, h, text) = send(app, m, &concrete(path), &headers, body).await;
             let ok = match expect[k] {
                 P => s != 401 && s != 403 && s != 500,
                 U => s == 401 && text.contains("\"code\":\"unauthorized\""),
                 F => s == 403 && text.contains("\"code\":\"forbidden\""),
+                L => s == 303 && h.get("location").is_some_and(|l| l == "/login"),
+                FP => s == 403 && text.starts_with("<!DOCTYPE html>"),
             };
             if !ok {
                 failures.push(format!(
