@@ -221,7 +221,7 @@ fn decode_batch<T: serde::de::DeserializeOwned>(
     Ok(decode_rows(raw.rows, errors))
 }
 
-fn check_size(state: &AppState, n: usize) -> Result<(), ApiError> {
+pub(crate) fn check_size(state: &AppState, n: usize) -> Result<(), ApiError> {
     let max = state.settings.max_batch_rows;
     if n > max {
         return Err(ApiError::invalid_field(
@@ -496,13 +496,13 @@ pub async fn upload_transactions(
 }
 
 /// A parsed upload.
-struct ParsedUpload {
-    rows: Vec<TransactionInput>,
-    customers: u64,
-    mapping: Vec<String>,
+pub(crate) struct ParsedUpload {
+    pub(crate) rows: Vec<TransactionInput>,
+    pub(crate) customers: u64,
+    pub(crate) mapping: Vec<String>,
 }
 
-fn parse_upload(body: &[u8], options: &IngestOptions) -> Result<ParsedUpload, ApiError> {
+pub(crate) fn parse_upload(body: &[u8], options: &IngestOptions) -> Result<ParsedUpload, ApiError> {
     let mut rows = Vec::new();
     let mut seen: HashMap<(String, Day, Amount), u32> = HashMap::new();
     let mut customers = std::collections::HashSet::new();

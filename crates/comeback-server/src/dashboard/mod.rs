@@ -16,6 +16,7 @@
 
 pub mod catalog;
 mod pages;
+mod upload;
 
 use std::sync::OnceLock;
 
@@ -46,6 +47,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("customer.html", include_str!("templates/customer.html")),
     ("lists.html", include_str!("templates/lists.html")),
     ("error.html", include_str!("templates/error.html")),
+    ("upload.html", include_str!("templates/upload.html")),
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
@@ -142,7 +144,7 @@ pub struct Ctx {
     pub lang: Lang,
     /// The user.
     pub user: AuthUser,
-    csrf: Option<String>,
+    pub(crate) csrf: Option<String>,
     set_lang_cookie: bool,
     path: String,
 }
@@ -344,6 +346,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(pages::customer))
         .route("/lists/{list}", get(pages::list))
         .route("/lists/{list}/csv", get(pages::list_csv))
+        .route("/upload", get(upload::form).post(upload::submit))
         .route(
             "/assets/dashboard.css",
             get(|| async {

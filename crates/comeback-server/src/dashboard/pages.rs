@@ -84,7 +84,7 @@ fn segment_name(ctx: &Ctx, key: &str) -> String {
     ctx.lang.message(&format!("segment_{key}")).to_owned()
 }
 
-fn page(
+pub(super) fn page(
     ctx: &Ctx,
     state: &AppState,
     s: Option<&Snapshot>,

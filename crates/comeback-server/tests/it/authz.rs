@@ -51,6 +51,8 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/model", [L, FP, P, P]),
     ("GET", "/lists/{list}", [L, FP, P, P]),
     ("GET", "/lists/{list}/csv", [L, FP, P, P]),
+    ("GET", "/upload", [L, FP, P, P]),
+    ("POST", "/upload", [L, FP, P, P]),
     // Any logged-in user.
     ("POST", "/logout", [U, P, P, P]),
     ("GET", "/api/v1/me", [U, P, P, P]),

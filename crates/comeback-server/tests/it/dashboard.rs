@@ -365,3 +365,167 @@ async fn every_page_in_every_language() {
     assert!(html.contains("<html lang=\"es\">"));
     app.cleanup().await;
 }
+
+/// A multipart body with the text fields `fields` and the file `file` (name, bytes).
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----comeback-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_upload(
+    app: &TestApp,
+    token: Option<&str>,
+    cookie: Option<&str>,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> (u16, String) {
+    let (ct, body) = multipart(fields, file);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut r = client
+        .post(app.url("/upload"))
+        .header("content-type", ct)
+        .body(body);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    if let Some(c) = cookie {
+        r = r.header("cookie", c);
+    }
+    let resp = r.send().await.unwrap();
+    let s = resp.status().as_u16();
+    (s, resp.text().await.unwrap().replace("&#x2f;", "/"))
+}
+
+async fn upload_form_stores_or_lists_problems(app: &TestApp) {
+    let admin = app.admin().await;
+    let cdnow_fields = [
+        ("customer_col", "2"),
+        ("date_col", "3"),
+        ("amount_col", "5"),
+        ("header", "no"),
+        ("date_format", "%Y%m%d"),
+        ("currency", "USD"),
+    ];
+    // A bad row: nothing stored, the problem named by line and column.
+    let bad = b"customer,date,amount\nc1,2024-01-05,10.00\nc2,2024-13-40,5.00\n";
+    let (s, html) = post_upload(app, Some(&admin), None, &[], Some(("bad.csv", bad))).await;
+    assert_eq!(s, 422, "{html}");
+    assert!(html.contains("id=\"upload-problems\""), "{html}");
+    assert!(
+        html.contains("<td class=\"num\">3</td><td>column &quot;date&quot;</td>"),
+        "{html}"
+    );
+    let (_, list) = app.get("/api/v1/customers", Some(&admin)).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
+    // No file: a named problem, no 500.
+    let (s, html) = post_upload(app, Some(&admin), None, &cdnow_fields, None).await;
+    assert_eq!(s, 422, "{html}");
+    assert!(html.contains("<td>file</td>"), "{html}");
+    // A guest is sent to the login form before the body is read; staff get a 403 page.
+    let (s, _) = post_upload(app, None, None, &[], Some(("bad.csv", bad))).await;
+    assert_eq!(s, 303);
+    let staff = app.token(comeback_store::Role::Staff).await;
+    let (s, _) = post_upload(app, Some(&staff), None, &[], Some(("bad.csv", bad))).await;
+    assert_eq!(s, 403);
+    // The CDNOW sample: all 6,919 rows of 2,357 customers stored, a refit started.
+    let sample = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/CDNOW_sample.txt"
+    ))
+    .unwrap();
+    let (s, html) = post_upload(
+        app,
+        Some(&admin),
+        None,
+        &cdnow_fields,
+        Some(("CDNOW_sample.txt", &sample)),
+    )
+    .await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.contains(
+            "CDNOW_sample.txt: 6,919 rows read, 6,919 stored, 0 already stored, 2,357 customers."
+        ),
+        "{html}"
+    );
+    // Again: nothing new.
+    let (s, html) = post_upload(
+        app,
+        Some(&admin),
+        None,
+        &cdnow_fields,
+        Some(("CDNOW_sample.txt", &sample)),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("6,919 rows read, 0 stored, 6,919 already stored"),
+        "{html}"
+    );
+}
+
+server_test!(upload, upload_form_stores_or_lists_problems);
+
+/// A session must send its CSRF token in the multipart form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_form_needs_the_csrf_token_of_a_session() {
+    let app = TestApp::sqlite_with(crate::auth::cheap).await;
+    let (email, password) = ("csrf@example.com", "a long enough pass phrase");
+    let hash = comeback_server::auth::AuthState::new(&app.settings.auth)
+        .hasher
+        .hash(&comeback_server::auth::password::Password::new(password))
+        .unwrap();
+    app.store
+        .create_user(&comeback_store::NewUser {
+            email: email.to_owned(),
+            role: comeback_store::Role::Admin,
+            password_hash: Some(hash),
+        })
+        .await
+        .unwrap();
+    let b = crate::auth::login(&app, email, password).await;
+    let file = b"customer,date,amount\nc1,2024-01-05,10.00\n";
+    let (s, html) = post_upload(&app, None, Some(&b.cookie), &[], Some(("a.csv", file))).await;
+    assert_eq!(s, 403, "{html}");
+    let (s, _) = post_upload(
+        &app,
+        None,
+        Some(&b.cookie),
+        &[("csrf_token", "0".repeat(64).as_str())],
+        Some(("a.csv", file)),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, html) = post_upload(
+        &app,
+        None,
+        Some(&b.cookie),
+        &[("csrf_token", b.csrf.as_str())],
+        Some(("a.csv", file)),
+    )
+    .await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("1 rows read, 1 stored"), "{html}");
+    app.cleanup().await;
+}

@@ -13,6 +13,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_at_risk", "Gefährdet"),
             ("nav_win_back", "Rückgewinnung"),
             ("nav_advocates", "Fürsprecher"),
+            ("nav_upload", "Hochladen"),
             ("logout", "Abmelden"),
             ("language", "Sprache"),
             (
@@ -290,6 +291,48 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
                 "Die Anfrage konnte nicht ausgeführt werden: {message}",
             ),
             ("home", "Zurück zur Übersicht"),
+        ],
+    ),
+    (
+        "upload",
+        &[
+            ("title", "Transaktionen hochladen"),
+            (
+                "intro",
+                "Eine CSV-, TSV-, semikolon- oder leerzeichengetrennte Datei mit einer Zeile pro Kauf; die ganze Datei wird gespeichert oder nichts. Mit einer Kopfzeile werden die Spalten über ihren Namen gefunden, sonst geben Sie ihre Position an (1 ist die erste Spalte).",
+            ),
+            ("file", "Datei"),
+            (
+                "customer_col",
+                "Spalte der Kundenkennung (Name oder Position)",
+            ),
+            ("date_col", "Datumsspalte (Name oder Position)"),
+            ("amount_col", "Betragsspalte (Name oder Position)"),
+            (
+                "transaction_id_col",
+                "Spalte der Transaktionskennung (optional)",
+            ),
+            ("header", "Erste Zeile"),
+            ("header_auto", "erkennen"),
+            ("header_yes", "ist eine Kopfzeile"),
+            ("header_no", "sind Daten"),
+            ("date_format", "Datumsformat, z. B. %Y%m%d (leer: erkennen)"),
+            ("currency", "Währung, ISO-4217-Code (z. B. EUR)"),
+            ("decimal_comma", "Beträge mit Dezimalkomma"),
+            ("submit", "Hochladen"),
+            (
+                "stored",
+                "{file}: {rows} Zeilen gelesen, {inserted} gespeichert, {duplicates} bereits gespeichert, {customers} Kunden.",
+            ),
+            (
+                "refit",
+                "Die Kennzahlen werden neu berechnet; die Übersicht aktualisiert sich, sobald sie fertig sind.",
+            ),
+            ("mapping", "Verwendete Spalten"),
+            ("problems", "Die Datei wurde nicht gespeichert. Probleme:"),
+            ("col_line", "Zeile"),
+            ("col_column", "Spalte"),
+            ("col_message", "Problem"),
         ],
     ),
 ];

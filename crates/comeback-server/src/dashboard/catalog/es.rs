@@ -13,6 +13,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_at_risk", "En riesgo"),
             ("nav_win_back", "Recuperar"),
             ("nav_advocates", "Embajadores"),
+            ("nav_upload", "Cargar"),
             ("logout", "Cerrar sesión"),
             ("language", "Idioma"),
             (
@@ -281,6 +282,51 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("error_title", "Algo salió mal"),
             ("error", "No se pudo completar la solicitud: {message}"),
             ("home", "Volver al resumen"),
+        ],
+    ),
+    (
+        "upload",
+        &[
+            ("title", "Cargar transacciones"),
+            (
+                "intro",
+                "Un archivo CSV, TSV o separado por punto y coma o espacios, con una fila por compra; se guarda el archivo entero o nada. Con una línea de encabezado las columnas se encuentran por su nombre; si no, indique su posición (1 es la primera columna).",
+            ),
+            ("file", "Archivo"),
+            (
+                "customer_col",
+                "Columna del id de cliente (nombre o posición)",
+            ),
+            ("date_col", "Columna de fecha (nombre o posición)"),
+            ("amount_col", "Columna de importe (nombre o posición)"),
+            (
+                "transaction_id_col",
+                "Columna del id de transacción (opcional)",
+            ),
+            ("header", "Primera línea"),
+            ("header_auto", "detectar"),
+            ("header_yes", "es un encabezado"),
+            ("header_no", "son datos"),
+            (
+                "date_format",
+                "Formato de fecha, p. ej. %Y%m%d (vacío: detectar)",
+            ),
+            ("currency", "Moneda, código ISO 4217 (p. ej. EUR)"),
+            ("decimal_comma", "Los importes usan coma decimal"),
+            ("submit", "Cargar"),
+            (
+                "stored",
+                "{file}: {rows} filas leídas, {inserted} guardadas, {duplicates} ya guardadas, {customers} clientes.",
+            ),
+            (
+                "refit",
+                "Las puntuaciones se están recalculando; el resumen se actualiza cuando estén listas.",
+            ),
+            ("mapping", "Columnas usadas"),
+            ("problems", "El archivo no se guardó. Problemas:"),
+            ("col_line", "Línea"),
+            ("col_column", "Columna"),
+            ("col_message", "Problema"),
         ],
     ),
 ];

@@ -13,6 +13,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_at_risk", "Riskissä"),
             ("nav_win_back", "Takaisin voitettavat"),
             ("nav_advocates", "Suosittelijat"),
+            ("nav_upload", "Lataa"),
             ("logout", "Kirjaudu ulos"),
             ("language", "Kieli"),
             (
@@ -281,6 +282,51 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("error_title", "Jokin meni vikaan"),
             ("error", "Pyyntöä ei voitu suorittaa: {message}"),
             ("home", "Takaisin yleiskuvaan"),
+        ],
+    ),
+    (
+        "upload",
+        &[
+            ("title", "Lataa tapahtumat"),
+            (
+                "intro",
+                "CSV-, TSV-, puolipiste- tai välilyöntierotteinen tiedosto, yksi rivi ostoa kohden; koko tiedosto tallennetaan tai ei mitään. Otsikkorivin kanssa sarakkeet löytyvät nimen perusteella; muuten anna niiden sijainnit (1 on ensimmäinen sarake).",
+            ),
+            ("file", "Tiedosto"),
+            (
+                "customer_col",
+                "Asiakastunnuksen sarake (nimi tai sijainti)",
+            ),
+            ("date_col", "Päivämäärän sarake (nimi tai sijainti)"),
+            ("amount_col", "Summan sarake (nimi tai sijainti)"),
+            (
+                "transaction_id_col",
+                "Tapahtumatunnuksen sarake (valinnainen)",
+            ),
+            ("header", "Ensimmäinen rivi"),
+            ("header_auto", "tunnista"),
+            ("header_yes", "on otsikko"),
+            ("header_no", "on tietoa"),
+            (
+                "date_format",
+                "Päivämäärän muoto, esim. %Y%m%d (tyhjä: tunnista)",
+            ),
+            ("currency", "Valuutta, ISO 4217 -koodi (esim. EUR)"),
+            ("decimal_comma", "Summissa on desimaalipilkku"),
+            ("submit", "Lataa"),
+            (
+                "stored",
+                "{file}: {rows} riviä luettu, {inserted} tallennettu, {duplicates} jo tallennettu, {customers} asiakasta.",
+            ),
+            (
+                "refit",
+                "Pisteitä lasketaan uudelleen; yleiskuva päivittyy, kun ne ovat valmiit.",
+            ),
+            ("mapping", "Käytetyt sarakkeet"),
+            ("problems", "Tiedostoa ei tallennettu. Ongelmat:"),
+            ("col_line", "Rivi"),
+            ("col_column", "Sarake"),
+            ("col_message", "Ongelma"),
         ],
     ),
 ];

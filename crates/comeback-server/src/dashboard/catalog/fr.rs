@@ -13,6 +13,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_at_risk", "À risque"),
             ("nav_win_back", "Reconquête"),
             ("nav_advocates", "Ambassadeurs"),
+            ("nav_upload", "Importer"),
             ("logout", "Se déconnecter"),
             ("language", "Langue"),
             (
@@ -290,6 +291,54 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("error_title", "Une erreur s’est produite"),
             ("error", "La demande n’a pas pu aboutir : {message}"),
             ("home", "Retour à la vue d’ensemble"),
+        ],
+    ),
+    (
+        "upload",
+        &[
+            ("title", "Importer des transactions"),
+            (
+                "intro",
+                "Un fichier CSV, TSV ou séparé par des points-virgules ou des espaces, une ligne par achat ; le fichier entier est enregistré ou rien. Avec une ligne d’en-tête, les colonnes sont trouvées par leur nom ; sinon indiquez leur position (1 est la première colonne).",
+            ),
+            ("file", "Fichier"),
+            (
+                "customer_col",
+                "Colonne de l’identifiant client (nom ou position)",
+            ),
+            ("date_col", "Colonne de la date (nom ou position)"),
+            ("amount_col", "Colonne du montant (nom ou position)"),
+            (
+                "transaction_id_col",
+                "Colonne de l’identifiant de transaction (facultatif)",
+            ),
+            ("header", "Première ligne"),
+            ("header_auto", "détecter"),
+            ("header_yes", "est un en-tête"),
+            ("header_no", "contient des données"),
+            (
+                "date_format",
+                "Format de date, p. ex. %d/%m/%Y (vide : détecter)",
+            ),
+            ("currency", "Devise, code ISO 4217 (p. ex. EUR)"),
+            (
+                "decimal_comma",
+                "Les montants utilisent une virgule décimale",
+            ),
+            ("submit", "Importer"),
+            (
+                "stored",
+                "{file} : {rows} lignes lues, {inserted} enregistrées, {duplicates} déjà enregistrées, {customers} clients.",
+            ),
+            (
+                "refit",
+                "Les scores sont en cours de recalcul ; la vue d’ensemble se met à jour dès qu’ils sont prêts.",
+            ),
+            ("mapping", "Colonnes utilisées"),
+            ("problems", "Le fichier n’a pas été enregistré. Problèmes :"),
+            ("col_line", "Ligne"),
+            ("col_column", "Colonne"),
+            ("col_message", "Problème"),
         ],
     ),
 ];

@@ -22,13 +22,14 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 6] = [
+pub const PAGES: [&str; 7] = [
     "overview",
     "model",
     "customers",
     "customer",
     "lists",
     "error",
+    "upload",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -159,6 +160,7 @@ mod tests {
         "chart_stages",
         "col_stage",
         "segment",
+        "col_message",
     ];
 
     #[test]

@@ -13,6 +13,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_at_risk", "Em risco"),
             ("nav_win_back", "Reconquistar"),
             ("nav_advocates", "Promotores"),
+            ("nav_upload", "Enviar"),
             ("logout", "Sair"),
             ("language", "Idioma"),
             (
@@ -272,6 +273,45 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("error_title", "Algo deu errado"),
             ("error", "Não foi possível concluir o pedido: {message}"),
             ("home", "Voltar à visão geral"),
+        ],
+    ),
+    (
+        "upload",
+        &[
+            ("title", "Enviar transações"),
+            (
+                "intro",
+                "Um arquivo CSV, TSV ou separado por ponto e vírgula ou espaços, com uma linha por compra; o arquivo inteiro é armazenado ou nada. Com uma linha de cabeçalho as colunas são encontradas pelo nome; caso contrário, indique as posições (1 é a primeira coluna).",
+            ),
+            ("file", "Arquivo"),
+            ("customer_col", "Coluna do id do cliente (nome ou posição)"),
+            ("date_col", "Coluna da data (nome ou posição)"),
+            ("amount_col", "Coluna do valor (nome ou posição)"),
+            ("transaction_id_col", "Coluna do id da transação (opcional)"),
+            ("header", "Primeira linha"),
+            ("header_auto", "detectar"),
+            ("header_yes", "é um cabeçalho"),
+            ("header_no", "são dados"),
+            (
+                "date_format",
+                "Formato da data, p. ex. %Y%m%d (vazio: detectar)",
+            ),
+            ("currency", "Moeda, código ISO 4217 (p. ex. BRL)"),
+            ("decimal_comma", "Os valores usam vírgula decimal"),
+            ("submit", "Enviar"),
+            (
+                "stored",
+                "{file}: {rows} linhas lidas, {inserted} armazenadas, {duplicates} já armazenadas, {customers} clientes.",
+            ),
+            (
+                "refit",
+                "As pontuações estão sendo recalculadas; a visão geral é atualizada quando estiverem prontas.",
+            ),
+            ("mapping", "Colunas usadas"),
+            ("problems", "O arquivo não foi armazenado. Problemas:"),
+            ("col_line", "Linha"),
+            ("col_column", "Coluna"),
+            ("col_message", "Problema"),
         ],
     ),
 ];
