@@ -1,0 +1,3 @@
+//! Integration tests of comeback-complaints.
+
+mod sla;
