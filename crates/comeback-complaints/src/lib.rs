@@ -1,10 +1,39 @@
-//! Complaints, as plain data. This first part is the business-hours SLA clock.
+//! Complaints, as plain data: the business-hours SLA clock, the complaint measures and
+//! (in `recovery`) the ISO 10002 record with the five-step recovery.
 //!
 //! - [`sla`]: [`BusinessCalendar`](sla::BusinessCalendar) (time zone, [`WeeklyHours`](sla::WeeklyHours)
 //!   with overnight shifts, holidays) and [`Pauses`](sla::Pauses);
 //!   `business_duration(start, end)` is correct across daylight-saving changes.
+//! - [`measures`]: [`measure`](measures::measure) turns [`ComplaintRow`](measures::ComplaintRow)s
+//!   into volumes, first-response and resolution times (type-7 percentiles), SLA shares,
+//!   compensation, reopen rate, satisfaction and the iceberg estimate.
+//! - [`parse`]: field parsers (ISO 8601 timestamps, SLA targets, compensation values).
 //!
-//! **Design.** No I/O and no clock: "now" is always an argument. Instants are
-//! `DateTime<Utc>`; wall times belong to a calendar's time zone.
+//! ```
+//! use comeback_complaints::measures::{Calendars, ComplaintRow, MeasureOptions, measure};
+//! use comeback_complaints::sla::BusinessCalendar;
+//! use chrono::{TimeZone, Utc};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let at = |h| Utc.with_ymd_and_hms(2026, 3, 2, h, 0, 0).unwrap();
+//! let rows = vec![ComplaintRow {
+//!     complaint_id: "C1".into(),
+//!     customer_id: "A".into(),
+//!     received_at: at(9),
+//!     first_response_at: Some(at(11)),
+//!     category: "quality".into(),
+//!     ..ComplaintRow::default()
+//! }];
+//! let cal = Calendars::single(BusinessCalendar::always());
+//! let m = measure(&rows, &cal, &MeasureOptions::default())?;
+//! assert_eq!(m.first_response_hours.median, Some(2.0));
+//! assert_eq!(m.open, 1);
+//! # Ok(()) }
+//! ```
+//!
+//! **Design.** No I/O and no clock: "now" is always an argument (`as_of`). Instants are
+//! `DateTime<Utc>`; wall times belong to a calendar's time zone; money is exact
+//! ([`comeback_core::Amount`], millionths of the business currency).
 
+pub mod measures;
+pub mod parse;
 pub mod sla;

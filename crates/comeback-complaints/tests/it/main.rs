@@ -1,3 +1,4 @@
 //! Integration tests of comeback-complaints.
 
+mod measures;
 mod sla;
