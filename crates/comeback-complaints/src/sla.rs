@@ -226,20 +226,31 @@ impl WeeklyHours {
 }
 
 impl fmt::Display for WeeklyHours {
+    /// The specification syntax, consecutive days with the same shifts joined:
+    /// `Mon-Fri 09:00-17:00; Sat 10:00-14:00`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        for (i, shifts) in self.days.iter().enumerate() {
-            if shifts.is_empty() {
-                continue;
+        let mut i = 0;
+        while i < 7 {
+            let shifts = &self.days[i];
+            let mut j = i;
+            while j + 1 < 7 && self.days[j + 1] == *shifts {
+                j += 1;
             }
-            if !first {
-                f.write_str("; ")?;
+            if !shifts.is_empty() {
+                if !first {
+                    f.write_str("; ")?;
+                }
+                first = false;
+                write!(f, "{}", weekday(i as u8))?;
+                if j > i {
+                    write!(f, "-{}", weekday(j as u8))?;
+                }
+                for s in shifts {
+                    write!(f, " {s}")?;
+                }
             }
-            first = false;
-            write!(f, "{}", weekday(i as u8))?;
-            for s in shifts {
-                write!(f, " {s}")?;
-            }
+            i = j + 1;
         }
         Ok(())
     }

@@ -84,6 +84,10 @@ enum Command {
     /// Survival analysis: Kaplan–Meier curves with the log-rank test (`km`), Cox
     /// proportional hazards (`cox`), and time to "lost" from a transaction file (`lost`).
     Survival(cmd::survival::Args),
+    /// Complaint measures: first-response and resolution times in business hours against
+    /// SLA targets, volumes by category, location, employee and month, compensation,
+    /// reopen rate, satisfaction with the handling, and the iceberg of silent customers.
+    Complaints(cmd::complaints::Args),
     /// The HTTP server: JSON API under /api/v1, OpenAPI document at /api/openapi.json,
     /// accounts. Every flag also reads its environment variable (COMEBACK_DATABASE_URL,
     /// COMEBACK_BIND, ...).
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
         Command::ReportCard(a) => cmd::report_card::run(a),
         Command::Reasons(a) => cmd::reasons::run(a),
         Command::Survival(a) => cmd::survival::run(a),
+        Command::Complaints(a) => cmd::complaints::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Backup(a) => cmd::backup::run(a),
         Command::BenchFit(a) => cmd::bench_fit::run(a),

@@ -34,10 +34,13 @@ fn h(x: i64) -> TimeDelta {
 #[test]
 fn parse_specifications() {
     let w = WeeklyHours::parse("Mon-Fri 09:00-17:00; Sat 10:00-14:00").unwrap();
+    assert_eq!(w.to_string(), "Mon-Fri 09:00-17:00; Sat 10:00-14:00");
+    let w = WeeklyHours::parse("Sun 10:00-12:00; Mon-Wed 09:00-17:00; Fri 09:00-17:00").unwrap();
     assert_eq!(
         w.to_string(),
-        "Mon 09:00-17:00; Tue 09:00-17:00; Wed 09:00-17:00; Thu 09:00-17:00; Fri 09:00-17:00; Sat 10:00-14:00"
+        "Mon-Wed 09:00-17:00; Fri 09:00-17:00; Sun 10:00-12:00"
     );
+    assert_eq!(WeeklyHours::always().to_string(), "Mon-Sun 00:00-24:00");
     let w = WeeklyHours::parse("Mon,Wed 08:00-12:00 13:00-17:00").unwrap();
     assert_eq!(w.shifts(Weekday::Wed).len(), 2);
     assert!(w.shifts(Weekday::Tue).is_empty());

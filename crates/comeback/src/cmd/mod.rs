@@ -9,6 +9,7 @@ pub mod bench_groupby;
 pub mod cohorts;
 pub mod common;
 pub mod economics;
+pub mod complaints;
 pub mod fit;
 pub mod ingest_args;
 pub mod loyalty;

@@ -3,6 +3,7 @@
 mod analyze;
 mod cohorts;
 mod economics;
+mod complaints;
 mod fit_predict;
 mod loyalty;
 mod nps;

@@ -1,0 +1,628 @@
+//! `comeback complaints`: responsiveness and volume measures of a complaints file
+//! (PRODUCT R7; issue 9 item 5). The measures are `comeback_complaints::measures`; this
+//! module reads, checks and prints.
+//!
+//! Input: a delimited file with a header and the columns `complaint_id, customer_id,
+//! received_at, first_response_at, resolved_at, category, compensation` (blank = not yet),
+//! optionally `location, employee, severity, channel, reopened_at, satisfied,
+//! compensation_type`. Timestamps are ISO 8601; naive ones are wall times in `--timezone`.
+//! Every bad value is an error naming the file, line and column; nothing is printed then.
+//!
+//! JSON keys: `n, open, as_of, by_category, first_response_hours {median, p90, n},
+//! resolution_hours {median, p90, n}, first_response_sla_met, resolution_sla_met,
+//! compensation_total` (the issue's), and `first_response_sla` / `resolution_sla` (the
+//! counts behind the shares and the target in hours), `first_response_missing`,
+//! `compensated`, `compensation_by_type`, `by_location, by_employee, by_severity,
+//! by_channel, by_month`, `reopened, reopen_rate`, `satisfaction {answered, satisfied,
+//! share, ci_low, ci_high, confidence}` (Wilson 95 % interval), `iceberg {ratio,
+//! silent_dissatisfied, tarp_ratio, tarp_silent_dissatisfied}` and `clock {business_hours,
+//! timezone, holidays}`.
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use comeback_complaints::measures::{
+    Calendars, ComplaintMeasures, ComplaintRow, HoursSummary, MeasureError, MeasureOptions,
+    SlaShare, TARP_RATIO, measure,
+};
+use comeback_complaints::parse::{
+    FieldError, parse_compensation, parse_target, parse_timestamp, parse_yes_no,
+};
+use comeback_complaints::sla::{BusinessCalendar, WeeklyHours};
+use comeback_ingest::Tz;
+use comeback_ingest::{Delimiter, IngestError, RowProblem, Table, TableOptions, TableRow};
+use comeback_voice::stats::wilson;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Flags of `comeback complaints`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Complaints file: one complaint per row, with a header (see `comeback complaints
+    /// --help` and the README for the columns).
+    pub input: PathBuf,
+    /// First-response target, in business time when --business-hours is set: 4h, 90m,
+    /// 1h30m.
+    #[arg(long, default_value = "4h", value_parser = target, value_name = "DURATION")]
+    pub first_response_target: TimeDelta,
+    /// Resolution target, in business time when --business-hours is set.
+    #[arg(long, default_value = "72h", value_parser = target, value_name = "DURATION")]
+    pub resolution_target: TimeDelta,
+    /// The moment of the measurement (ISO 8601; naive = --timezone): complaints still
+    /// waiting whose target passed before it count as missed. Default: the latest
+    /// timestamp in the file.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
+    /// Opening hours, e.g. "Mon-Fri 09:00-17:00; Sat 10:00-14:00" or "22:00-06:00"
+    /// (overnight). Without it the clock runs 24/7.
+    #[arg(long, value_name = "SPEC")]
+    pub business_hours: Option<String>,
+    /// IANA time zone of naive timestamps, of the business hours and of the months.
+    #[arg(long, default_value = "UTC", value_name = "TZ")]
+    pub timezone: Tz,
+    /// Holidays: a file with one date (YYYY-MM-DD) per line, optionally followed by
+    /// `,name`; a header `date` and lines starting with `#` are skipped. Needs
+    /// --business-hours.
+    #[arg(long, value_name = "FILE", requires = "business_hours")]
+    pub holidays: Option<PathBuf>,
+    /// Silent dissatisfied customers estimated per complaint (the iceberg; 10 in source
+    /// 004; TARP's 26 is shown beside it).
+    #[arg(long, default_value_t = 10.0, value_name = "RATIO")]
+    pub iceberg_ratio: f64,
+    /// Field separator: auto, comma, semicolon, tab, whitespace, or one character.
+    #[arg(long, default_value = "auto")]
+    pub delimiter: Delimiter,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn target(s: &str) -> Result<TimeDelta, String> {
+    parse_target(s).map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// Required and optional columns, in the issue's order.
+const REQUIRED: [&str; 7] = [
+    "complaint_id",
+    "customer_id",
+    "received_at",
+    "first_response_at",
+    "resolved_at",
+    "category",
+    "compensation",
+];
+const OPTIONAL: [&str; 7] = [
+    "location",
+    "employee",
+    "severity",
+    "channel",
+    "reopened_at",
+    "satisfied",
+    "compensation_type",
+];
+
+/// Column indices of a complaints file.
+struct Columns {
+    req: [usize; 7],
+    opt: [Option<usize>; 7],
+}
+
+/// Reads the holidays file (see [`Args::holidays`]).
+fn read_holidays(path: &Path) -> Result<Vec<NaiveDate>> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("{name}: cannot read"))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let field = line
+            .split([',', ';', '\t'])
+            .next()
+            .unwrap_or_default()
+            .trim();
+        if out.is_empty() && field.eq_ignore_ascii_case("date") {
+            continue;
+        }
+        let d = NaiveDate::parse_from_str(field, "%Y-%m-%d").map_err(|_| {
+            anyhow::anyhow!(
+                "{name}:{}: column 1: cannot parse {field:?} as a date (expected YYYY-MM-DD)",
+                i + 1
+            )
+        })?;
+        out.push(d);
+    }
+    Ok(out)
+}
+
+fn field_err(
+    t: &Table,
+    row: &TableRow,
+    col: usize,
+    value: &str,
+    what: &'static str,
+    e: FieldError,
+) -> IngestError {
+    t.row_error(
+        row,
+        col,
+        RowProblem::Unparseable {
+            value: value.to_string(),
+            what,
+            expected: e.expected,
+        },
+    )
+}
+
+fn optional_text(row: &TableRow, col: Option<usize>) -> Option<String> {
+    col.map(|c| row.get(c))
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+fn read_rows(t: &Table, c: &Columns, tz: Tz) -> Result<Vec<ComplaintRow>> {
+    let mut rows = Vec::with_capacity(t.rows.len());
+    let mut seen: HashMap<&str, u64> = HashMap::new();
+    for row in &t.rows {
+        let ts = |col: usize| -> Result<Option<DateTime<Utc>>, IngestError> {
+            let s = row.get(col);
+            if s.is_empty() {
+                return Ok(None);
+            }
+            parse_timestamp(s, tz)
+                .map(Some)
+                .map_err(|e| field_err(t, row, col, s, "a timestamp", e))
+        };
+        let required = |col: usize, what: &'static str, expected: &str| {
+            let s = row.get(col);
+            if s.is_empty() {
+                Err(t.row_error(
+                    row,
+                    col,
+                    RowProblem::Missing {
+                        what,
+                        expected: expected.to_string(),
+                    },
+                ))
+            } else {
+                Ok(s.to_string())
+            }
+        };
+        let [id_c, cust_c, rec_c, fr_c, res_c, cat_c, comp_c] = c.req;
+        let complaint_id = required(id_c, "a complaint id", "every complaint has a unique id")?;
+        if let Some(first) = seen.insert(row.get(id_c), row.line) {
+            return Err(t
+                .row_error(
+                    row,
+                    id_c,
+                    RowProblem::Unparseable {
+                        value: complaint_id,
+                        what: "a complaint id",
+                        expected: format!("a unique id; line {first} has the same"),
+                    },
+                )
+                .into());
+        }
+        let customer_id = required(cust_c, "a customer id", "the customer who complained")?;
+        let received_at = ts(rec_c)?.ok_or_else(|| {
+            t.row_error(
+                row,
+                rec_c,
+                RowProblem::Missing {
+                    what: "a timestamp",
+                    expected: "when the complaint was received".into(),
+                },
+            )
+        })?;
+        let category = required(
+            cat_c,
+            "a category",
+            "e.g. price, quality, inadequate response",
+        )?;
+        let compensation = {
+            let s = row.get(comp_c);
+            if s.is_empty() {
+                None
+            } else {
+                Some(
+                    parse_compensation(s)
+                        .map_err(|e| field_err(t, row, comp_c, s, "an amount", e))?,
+                )
+            }
+        };
+        let [loc_c, emp_c, sev_c, chan_c, reo_c, sat_c, type_c] = c.opt;
+        let satisfied = match sat_c {
+            Some(col) if !row.get(col).is_empty() => Some(
+                parse_yes_no(row.get(col))
+                    .map_err(|e| field_err(t, row, col, row.get(col), "an answer", e))?,
+            ),
+            _ => None,
+        };
+        let r = ComplaintRow {
+            complaint_id,
+            customer_id,
+            received_at,
+            first_response_at: ts(fr_c)?,
+            resolved_at: ts(res_c)?,
+            category,
+            compensation,
+            location: optional_text(row, loc_c),
+            employee: optional_text(row, emp_c),
+            severity: optional_text(row, sev_c),
+            channel: optional_text(row, chan_c),
+            reopened_at: reo_c.map(ts).transpose()?.flatten(),
+            satisfied,
+            compensation_type: optional_text(row, type_c),
+        };
+        // Order checks here, where the line is known.
+        for (col, at, what) in [
+            (Some(fr_c), r.first_response_at, "first response"),
+            (Some(res_c), r.resolved_at, "resolution"),
+            (reo_c, r.reopened_at, "reopening"),
+        ] {
+            if let (Some(col), Some(at)) = (col, at)
+                && at < r.received_at
+            {
+                bail!(
+                    "{}:{}: {}: {what} {} is before receipt {} (column {:?})",
+                    t.name,
+                    row.line,
+                    t.label(col),
+                    at.to_rfc3339(),
+                    r.received_at.to_rfc3339(),
+                    t.headers[rec_c]
+                );
+            }
+        }
+        if let (Some(col), Some(_), None) = (reo_c, r.reopened_at, r.resolved_at) {
+            bail!(
+                "{}:{}: {}: reopened but {:?} is empty (a complaint is reopened after its resolution)",
+                t.name,
+                row.line,
+                t.label(col),
+                t.headers[res_c]
+            );
+        }
+        rows.push(r);
+    }
+    Ok(rows)
+}
+
+/// Runs `comeback complaints`.
+pub fn run(a: Args) -> Result<()> {
+    let tz = a.timezone;
+    if !(a.iceberg_ratio.is_finite() && a.iceberg_ratio >= 0.0) {
+        bail!(
+            "--iceberg-ratio must be a number ≥ 0, got {}",
+            a.iceberg_ratio
+        );
+    }
+    let as_of = a
+        .as_of
+        .as_deref()
+        .map(|s| parse_timestamp(s, tz).map_err(|e| anyhow::anyhow!("--as-of {s:?}: {e}")))
+        .transpose()?;
+    let calendar = match &a.business_hours {
+        None => BusinessCalendar::always(),
+        Some(spec) => {
+            let hours = WeeklyHours::parse(spec).context("--business-hours")?;
+            let holidays = a.holidays.as_deref().map(read_holidays).transpose()?;
+            BusinessCalendar::new(tz, hours, holidays.unwrap_or_default())
+        }
+    };
+    let table = comeback_ingest::read_table_path(
+        &a.input,
+        &TableOptions {
+            delimiter: a.delimiter,
+            ..TableOptions::default()
+        },
+    )?;
+    let mut req = [0; 7];
+    for (slot, name) in req.iter_mut().zip(REQUIRED) {
+        *slot = table.column(name)?;
+    }
+    let mut opt = [None; 7];
+    for (slot, name) in opt.iter_mut().zip(OPTIONAL) {
+        *slot = table.optional_column(name)?;
+    }
+    let rows = read_rows(&table, &Columns { req, opt }, tz)?;
+    let options = MeasureOptions {
+        first_response_target: a.first_response_target,
+        resolution_target: a.resolution_target,
+        as_of,
+        iceberg_ratio: a.iceberg_ratio,
+        month_timezone: tz,
+    };
+    let m = measure(&rows, &Calendars::single(calendar.clone()), &options).map_err(|e| {
+        let line = |i: usize| table.rows.get(i).map_or(0, |r| r.line);
+        match &e {
+            MeasureError::AsOfTooEarly { index, latest, .. } => anyhow::anyhow!(
+                "--as-of {} is before {}:{}'s latest timestamp {latest}",
+                a.as_of.as_deref().unwrap_or_default(),
+                table.name,
+                line(*index)
+            ),
+            MeasureError::BeforeReceipt { index, .. }
+            | MeasureError::ReopenedUnresolved { index, .. } => {
+                anyhow::anyhow!("{}:{}: {e}", table.name, line(*index))
+            }
+            _ => anyhow::anyhow!("{e}"),
+        }
+    })?;
+    let clock = Clock {
+        hours: a
+            .business_hours
+            .as_ref()
+            .map(|_| calendar.hours().to_string()),
+        tz,
+        holidays: calendar.holidays().count(),
+    };
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let v = to_json(&m, &options, &clock)?;
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        write_text(&mut out, &m, &options, &clock)?;
+    }
+    Ok(())
+}
+
+struct Clock {
+    hours: Option<String>,
+    tz: Tz,
+    holidays: usize,
+}
+
+fn opt(v: Option<f64>) -> Value {
+    v.map_or(Value::Null, |x| json!(x))
+}
+
+fn hours_json(h: &HoursSummary) -> Value {
+    json!({"median": opt(h.median), "p90": opt(h.p90), "n": h.n})
+}
+
+fn target_hours(d: TimeDelta) -> f64 {
+    d.num_milliseconds() as f64 / 3.6e6
+}
+
+fn sla_json(s: &SlaShare, target: TimeDelta) -> Value {
+    json!({
+        "target_hours": target_hours(target),
+        "met": s.met,
+        "missed": s.missed,
+        "waiting_breached": s.waiting_breached,
+        "waiting_within": s.waiting_within,
+        "share": opt(s.share),
+    })
+}
+
+fn counts(m: &BTreeMap<String, u64>) -> Value {
+    Value::Object(
+        m.iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// Wilson 95 % interval of the satisfied share: (low, high), `None` without answers.
+fn satisfaction_interval(m: &ComplaintMeasures) -> Result<Option<(f64, f64)>> {
+    let s = m.satisfaction;
+    if s.answered == 0 {
+        return Ok(None);
+    }
+    let e = wilson(s.satisfied, s.answered, 0.95)?;
+    Ok(Some((e.ci_low, e.ci_high)))
+}
+
+fn to_json(m: &ComplaintMeasures, o: &MeasureOptions, clock: &Clock) -> Result<Value> {
+    let ci = satisfaction_interval(m)?;
+    let by_type: Map<String, Value> = m
+        .compensation_by_type
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                json!({"count": v.count, "total": v.total.to_f64()}),
+            )
+        })
+        .collect();
+    Ok(json!({
+        "n": m.n,
+        "open": m.open,
+        "as_of": m.as_of.to_rfc3339(),
+        "by_category": counts(&m.by_category),
+        "first_response_hours": hours_json(&m.first_response_hours),
+        "resolution_hours": hours_json(&m.resolution_hours),
+        "first_response_sla_met": opt(m.first_response_sla.share),
+        "resolution_sla_met": opt(m.resolution_sla.share),
+        "compensation_total": m.compensation_total.to_f64(),
+        "first_response_sla": sla_json(&m.first_response_sla, o.first_response_target),
+        "resolution_sla": sla_json(&m.resolution_sla, o.resolution_target),
+        "first_response_missing": m.first_response_missing,
+        "compensated": m.compensated,
+        "compensation_by_type": by_type,
+        "by_location": counts(&m.by_location),
+        "by_employee": counts(&m.by_employee),
+        "by_severity": counts(&m.by_severity),
+        "by_channel": counts(&m.by_channel),
+        "by_month": counts(&m.by_month),
+        "reopened": m.reopened,
+        "reopen_rate": opt(m.reopen_rate),
+        "satisfaction": {
+            "answered": m.satisfaction.answered,
+            "satisfied": m.satisfaction.satisfied,
+            "share": opt(m.satisfaction.share),
+            "ci_low": opt(ci.map(|c| c.0)),
+            "ci_high": opt(ci.map(|c| c.1)),
+            "confidence": 0.95,
+        },
+        "iceberg": {
+            "ratio": m.iceberg.ratio,
+            "silent_dissatisfied": m.iceberg.silent_dissatisfied,
+            "tarp_ratio": m.iceberg.tarp_ratio,
+            "tarp_silent_dissatisfied": m.iceberg.tarp_silent_dissatisfied,
+        },
+        "clock": {
+            "business_hours": clock.hours,
+            "timezone": clock.tz.name(),
+            "holidays": clock.holidays,
+        },
+    }))
+}
+
+fn num(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "–".to_string(), |x| format!("{x:.decimals$}"))
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_string(), |x| format!("{:.1} %", 100.0 * x))
+}
+
+fn duration_label(d: TimeDelta) -> String {
+    let m = d.num_minutes();
+    match (m / 60, m % 60) {
+        (h, 0) => format!("{h}h"),
+        (0, mm) => format!("{mm}m"),
+        (h, mm) => format!("{h}h{mm}m"),
+    }
+}
+
+fn write_text(
+    out: &mut impl Write,
+    m: &ComplaintMeasures,
+    o: &MeasureOptions,
+    clock: &Clock,
+) -> Result<()> {
+    writeln!(
+        out,
+        "Complaints: {} ({} open) as of {}",
+        m.n,
+        m.open,
+        m.as_of.with_timezone(&clock.tz).format("%Y-%m-%d %H:%M %Z")
+    )?;
+    match &clock.hours {
+        None => writeln!(out, "Clock: 24/7 (no business hours)")?,
+        Some(h) => writeln!(
+            out,
+            "Clock: business hours {h} ({}), {} holiday{}",
+            clock.tz.name(),
+            clock.holidays,
+            if clock.holidays == 1 { "" } else { "s" }
+        )?,
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<16} {:>5} {:>8} {:>8} {:>7} {:>5} {:>7} {:>9} {:>8}",
+        "hours", "n", "median", "p90", "target", "met", "missed", "breached", "SLA met"
+    )?;
+    for (name, h, s, t) in [
+        (
+            "first response",
+            &m.first_response_hours,
+            &m.first_response_sla,
+            o.first_response_target,
+        ),
+        (
+            "resolution",
+            &m.resolution_hours,
+            &m.resolution_sla,
+            o.resolution_target,
+        ),
+    ] {
+        writeln!(
+            out,
+            "{:<16} {:>5} {:>8} {:>8} {:>7} {:>5} {:>7} {:>9} {:>8}",
+            name,
+            h.n,
+            num(h.median, 2),
+            num(h.p90, 2),
+            duration_label(t),
+            s.met,
+            s.missed,
+            s.waiting_breached,
+            pct(s.share)
+        )?;
+    }
+    writeln!(
+        out,
+        "(breached = still waiting past the target; SLA met = met ÷ (met + missed + breached))"
+    )?;
+    if m.first_response_missing > 0 {
+        writeln!(
+            out,
+            "{} resolved complaint(s) without a recorded first response are left out of the first-response figures",
+            m.first_response_missing
+        )?;
+    }
+    writeln!(out)?;
+    let s = m.satisfaction;
+    let ci = satisfaction_interval(m)?;
+    writeln!(
+        out,
+        "Compensation total: {} over {} complaint(s)",
+        m.compensation_total, m.compensated
+    )?;
+    for (k, v) in &m.compensation_by_type {
+        writeln!(out, "  {k:<20} {:>5}  {}", v.count, v.total)?;
+    }
+    writeln!(
+        out,
+        "Reopened: {} of {} resolved ({})",
+        m.reopened,
+        m.n - m.open,
+        pct(m.reopen_rate)
+    )?;
+    match ci {
+        Some((lo, hi)) => writeln!(
+            out,
+            "Satisfied with the handling: {} of {} answers ({}; 95 % Wilson interval {:.1}–{:.1} %)",
+            s.satisfied,
+            s.answered,
+            pct(s.share),
+            100.0 * lo,
+            100.0 * hi
+        )?,
+        None => writeln!(out, "Satisfied with the handling: no answers")?,
+    }
+    writeln!(
+        out,
+        "Iceberg: about {} silent dissatisfied customers ({} per complaint; TARP's {}: {})",
+        m.iceberg.silent_dissatisfied,
+        m.iceberg.ratio,
+        TARP_RATIO,
+        m.iceberg.tarp_silent_dissatisfied
+    )?;
+    for (title, map) in [
+        ("category", &m.by_category),
+        ("location", &m.by_location),
+        ("employee", &m.by_employee),
+        ("severity", &m.by_severity),
+        ("channel", &m.by_channel),
+        ("month", &m.by_month),
+    ] {
+        if map.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:<24} {:>6} {:>7}",
+            format!("by {title}"),
+            "n",
+            "share"
+        )?;
+        for (k, v) in map {
+            writeln!(
+                out,
+                "{:<24} {:>6} {:>7}",
+                k,
+                v,
+                pct(Some(*v as f64 / m.n as f64))
+            )?;
+        }
+    }
+    Ok(())
+}

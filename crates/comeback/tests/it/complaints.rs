@@ -1,0 +1,350 @@
+//! `comeback complaints` through the real CLI, on the hand-computed fixture
+//! `tests/data/complaints/complaints.csv` (six complaints; arithmetic in the comments).
+//! The Wilson interval of 2 satisfied of 3 answers was computed with Python's standard
+//! library (`statistics.NormalDist`): 0.20765960080204782–0.9385080552796038.
+
+use crate::{assert_fails, comeback, stderr};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/complaints")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn run_json(dir: &Path, extra: &[&str]) -> Value {
+    let file = fixture("complaints.csv");
+    let mut args = vec!["complaints", file.as_str(), "--json"];
+    args.extend_from_slice(extra);
+    let o = comeback(dir, &args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("JSON")
+}
+
+fn close(v: &Value, want: f64) {
+    let got = v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"));
+    assert!((got - want).abs() < 1e-9, "got {got}, want {want}");
+}
+
+/// Every key of the default run (24/7 clock, targets 4 h and 72 h, as-of = the latest
+/// timestamp, 2026-02-12T06:00 = C6's receipt).
+#[test]
+fn every_key_of_the_default_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = run_json(dir.path(), &[]);
+    let obj = v.as_object().unwrap();
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "as_of",
+            "by_category",
+            "by_channel",
+            "by_employee",
+            "by_location",
+            "by_month",
+            "by_severity",
+            "clock",
+            "compensated",
+            "compensation_by_type",
+            "compensation_total",
+            "first_response_hours",
+            "first_response_missing",
+            "first_response_sla",
+            "first_response_sla_met",
+            "iceberg",
+            "n",
+            "open",
+            "reopen_rate",
+            "reopened",
+            "resolution_hours",
+            "resolution_sla",
+            "resolution_sla_met",
+            "satisfaction"
+        ]
+    );
+    assert_eq!(v["n"], 6);
+    // Open: C3, C4, C6 have no resolved_at.
+    assert_eq!(v["open"], 3);
+    assert_eq!(v["as_of"], "2026-02-12T06:00:00+00:00");
+    // Keys as written, trimmed: C4's " Quality " is "Quality", apart from "quality".
+    assert_eq!(
+        v["by_category"],
+        json!({"Quality": 1, "price": 1, "quality": 2, "service": 2})
+    );
+    // First response: C1 1 h, C2 6 h, C3 2.5 h, C5 3 h → sorted [1, 2.5, 3, 6];
+    // median h = 3 × 0.5 = 1.5 → 2.5 + 0.5 × 0.5 = 2.75; p90 h = 2.7 → 3 + 0.7 × 3 = 5.1.
+    close(&v["first_response_hours"]["median"], 2.75);
+    close(&v["first_response_hours"]["p90"], 5.1);
+    assert_eq!(v["first_response_hours"]["n"], 4);
+    // Resolution: C1 24 h, C2 96 h, C5 24 h → [24, 24, 96]; median 24;
+    // p90 h = 1.8 → 24 + 0.8 × 72 = 81.6.
+    close(&v["resolution_hours"]["median"], 24.0);
+    close(&v["resolution_hours"]["p90"], 81.6);
+    // First-response SLA (4 h): met C1, C3, C5; missed C2; C4 waited 213 h (breached),
+    // C6 0 h (within) → 3 ÷ (4 + 1) = 0.6.
+    close(&v["first_response_sla_met"], 0.6);
+    assert_eq!(
+        v["first_response_sla"],
+        json!({"target_hours": 4.0, "met": 3, "missed": 1, "waiting_breached": 1,
+               "waiting_within": 1, "share": 0.6})
+    );
+    // Resolution SLA (72 h): met C1, C5; missed C2; C3 waited 238 h and C4 213 h
+    // (breached), C6 0 h → 2 ÷ (3 + 2) = 0.4.
+    close(&v["resolution_sla_met"], 0.4);
+    assert_eq!(v["resolution_sla"]["waiting_breached"], 2);
+    assert_eq!(v["resolution_sla"]["waiting_within"], 1);
+    // 10.00 + 0 + 25.50.
+    close(&v["compensation_total"], 35.5);
+    assert_eq!(v["compensated"], 3);
+    assert_eq!(
+        v["compensation_by_type"],
+        json!({"discount": {"count": 1, "total": 25.5}, "none": {"count": 1, "total": 0.0},
+               "refund": {"count": 1, "total": 10.0}})
+    );
+    assert_eq!(v["first_response_missing"], 0);
+    assert_eq!(v["by_location"], json!({"North": 3, "South": 2}));
+    assert_eq!(v["by_employee"], json!({"ann": 2, "bob": 1, "carl": 1}));
+    assert_eq!(v["by_severity"], json!({"high": 3, "low": 2}));
+    assert_eq!(v["by_channel"], json!({"email": 2, "phone": 2, "web": 2}));
+    assert_eq!(v["by_month"], json!({"2026-01": 2, "2026-02": 4}));
+    // Reopened: C2, of 3 resolved.
+    assert_eq!(v["reopened"], 1);
+    close(&v["reopen_rate"], 1.0 / 3.0);
+    // Satisfied: C1, C5 yes; C2 no.
+    let s = &v["satisfaction"];
+    assert_eq!(
+        (s["answered"].clone(), s["satisfied"].clone()),
+        (json!(3), json!(2))
+    );
+    close(&s["share"], 2.0 / 3.0);
+    close(&s["ci_low"], 0.20765960080204782);
+    close(&s["ci_high"], 0.9385080552796038);
+    // Iceberg: 6 × 10 = 60; TARP 6 × 26 = 156.
+    assert_eq!(
+        v["iceberg"],
+        json!({"ratio": 10.0, "silent_dissatisfied": 60.0, "tarp_ratio": 26.0,
+               "tarp_silent_dissatisfied": 156.0})
+    );
+    assert_eq!(
+        v["clock"],
+        json!({"business_hours": null, "timezone": "UTC", "holidays": 0})
+    );
+}
+
+#[test]
+fn as_of_and_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    // As of 12:00: C6 has waited 6 h > 4 h → first response 3 ÷ 6 = 0.5; resolution
+    // unchanged (6 h < 72 h).
+    let v = run_json(dir.path(), &["--as-of", "2026-02-12T12:00"]);
+    close(&v["first_response_sla_met"], 0.5);
+    close(&v["resolution_sla_met"], 0.4);
+    // Targets of 2h30m and 100h: first response met C1 (1), C3 (2.5, equal = met);
+    // missed C2, C5; C4 breached → 2 ÷ 5; resolution met C1, C2 (96), C5; C3 238 and
+    // C4 213 breached → 3 ÷ 5.
+    let v = run_json(
+        dir.path(),
+        &[
+            "--first-response-target",
+            "2h30m",
+            "--resolution-target",
+            "100h",
+        ],
+    );
+    close(&v["first_response_sla_met"], 0.4);
+    close(&v["resolution_sla_met"], 0.6);
+    close(&v["first_response_sla"]["target_hours"], 2.5);
+    // Iceberg ratio.
+    let v = run_json(dir.path(), &["--iceberg-ratio", "26"]);
+    close(&v["iceberg"]["silent_dissatisfied"], 156.0);
+}
+
+/// Mon–Fri 09:00–17:00 in Helsinki (naive timestamps are Helsinki wall times; 2026-01-05
+/// and 2026-02-02 are Mondays).
+#[test]
+fn business_hours_and_holidays() {
+    let dir = tempfile::tempdir().unwrap();
+    let hours = [
+        "--business-hours",
+        "Mon-Fri 09:00-17:00",
+        "--timezone",
+        "Europe/Helsinki",
+    ];
+    let v = run_json(dir.path(), &hours);
+    // First response: C1 09→10 = 1; C2 Mon 12→18 = 5 (12–17); C3 08:00→10:30 = 1.5
+    // (from 09:00); C5 3 → [1, 1.5, 3, 5]: median 1.5 + 0.5 × 1.5 = 2.25,
+    // p90 3 + 0.7 × 2 = 4.4.
+    close(&v["first_response_hours"]["median"], 2.25);
+    close(&v["first_response_hours"]["p90"], 4.4);
+    // Resolution: C1 Mon 09 → Tue 09 = 8; C2 Mon 12 → Fri 12 = 5 + 8 + 8 + 8 + 3 = 32;
+    // C5 Tue 09 → Wed 09 = 8 → [8, 8, 32]: median 8, p90 8 + 0.8 × 24 = 27.2.
+    close(&v["resolution_hours"]["median"], 8.0);
+    close(&v["resolution_hours"]["p90"], 27.2);
+    // Still open at Thu 2026-02-12 06:00: C3 (from Mon Feb 2 08:00) has 5 × 8 + 3 × 8 =
+    // 64 business hours ≤ 72, C4 (Tue Feb 3) 56, C6 0: none breached → 3 ÷ 3 = 1.
+    close(&v["resolution_sla_met"], 1.0);
+    assert_eq!(v["resolution_sla"]["waiting_within"], 3);
+    // First response: C4 56 h > 4 breached → 3 ÷ 5.
+    close(&v["first_response_sla_met"], 0.6);
+    assert_eq!(v["as_of"], "2026-02-12T04:00:00+00:00");
+    assert_eq!(v["clock"]["business_hours"], "Mon-Fri 09:00-17:00");
+    // As of Thu 17:00: C6 has 8 h > 4 (breached) → 3 ÷ 6 = 0.5; C3 reaches exactly
+    // 64 + 8 = 72 h, which is not past the target → resolution still 1.
+    let mut args = hours.to_vec();
+    args.extend(["--as-of", "2026-02-12T17:00"]);
+    let v = run_json(dir.path(), &args);
+    close(&v["first_response_sla_met"], 0.5);
+    close(&v["resolution_sla_met"], 1.0);
+    // With Tue 2026-01-06 a holiday: C2 = 5 + 0 + 8 + 8 + 3 = 24; C1 still 8 (Monday) →
+    // [8, 8, 24]: p90 8 + 0.8 × 16 = 20.8.
+    let holidays = fixture("holidays.csv");
+    let mut args = hours.to_vec();
+    args.extend(["--holidays", holidays.as_str()]);
+    let v = run_json(dir.path(), &args);
+    close(&v["resolution_hours"]["p90"], 20.8);
+    assert_eq!(v["clock"]["holidays"], 1);
+}
+
+#[test]
+fn text_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = comeback(dir.path(), &["complaints", &fixture("complaints.csv")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    for want in [
+        "Complaints: 6 (3 open) as of 2026-02-12 06:00 UTC",
+        "Clock: 24/7",
+        "first response       4     2.75     5.10      4h     3       1         1   60.0 %",
+        "resolution           3    24.00    81.60     72h     2       1         2   40.0 %",
+        "Compensation total: 35.50 over 3 complaint(s)",
+        "Reopened: 1 of 3 resolved (33.3 %)",
+        "Satisfied with the handling: 2 of 3 answers (66.7 %; 95 % Wilson interval 20.8–93.9 %)",
+        "Iceberg: about 60 silent dissatisfied customers (10 per complaint; TARP's 26: 156)",
+        "Quality                       1  16.7 %",
+        "2026-02                       4  66.7 %",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+const HEADER: &str =
+    "complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation\n";
+
+#[test]
+fn errors_name_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let before = write(
+        d,
+        "before.csv",
+        &format!(
+            "{HEADER}C1,A,2026-01-05T09:00,2026-01-05T10:00,,quality,\nC2,B,2026-01-05T09:00,2026-01-05T08:59,,price,\n"
+        ),
+    );
+    assert_fails(
+        d,
+        &["complaints", &before],
+        "before.csv:3: column \"first_response_at\": first response 2026-01-05T08:59:00+00:00 is before receipt 2026-01-05T09:00:00+00:00",
+    );
+    let bad_ts = write(
+        d,
+        "ts.csv",
+        &format!("{HEADER}C1,A,2026-02-30T09:00,,,quality,\n"),
+    );
+    assert_fails(
+        d,
+        &["complaints", &bad_ts],
+        "ts.csv:2: column \"received_at\": cannot parse \"2026-02-30T09:00\" as a timestamp (expected an ISO 8601 timestamp",
+    );
+    let gap = write(
+        d,
+        "gap.csv",
+        &format!("{HEADER}C1,A,2026-03-29T03:30,,,quality,\n"),
+    );
+    assert_fails(
+        d,
+        &["complaints", &gap, "--timezone", "Europe/Helsinki"],
+        "gap.csv:2: column \"received_at\": cannot parse \"2026-03-29T03:30\" as a timestamp (the wall time does not exist in Europe/Helsinki",
+    );
+    let comp = write(
+        d,
+        "comp.csv",
+        &format!("{HEADER}C1,A,2026-01-05T09:00,,,quality,€5\n"),
+    );
+    assert_fails(
+        d,
+        &["complaints", &comp],
+        "comp.csv:2: column \"compensation\": cannot parse \"€5\" as an amount",
+    );
+    let dup = write(
+        d,
+        "dup.csv",
+        &format!("{HEADER}C1,A,2026-01-05T09:00,,,quality,\nC1,B,2026-01-05T10:00,,,quality,\n"),
+    );
+    assert_fails(
+        d,
+        &["complaints", &dup],
+        "dup.csv:3: column \"complaint_id\": cannot parse \"C1\" as a complaint id (a unique id; line 2 has the same)",
+    );
+    let missing = write(
+        d,
+        "missing.csv",
+        "complaint_id,customer_id,received_at\nC1,A,2026-01-05T09:00\n",
+    );
+    assert_fails(d, &["complaints", &missing], "first_response_at");
+    let reopened = write(
+        d,
+        "reopened.csv",
+        "complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation,reopened_at\nC1,A,2026-01-05T09:00,,,quality,,2026-01-06T09:00\n",
+    );
+    assert_fails(
+        d,
+        &["complaints", &reopened],
+        "reopened.csv:2: column \"reopened_at\": reopened but \"resolved_at\" is empty",
+    );
+    let file = fixture("complaints.csv");
+    assert_fails(
+        d,
+        &["complaints", &file, "--as-of", "2026-02-01T00:00"],
+        "--as-of 2026-02-01T00:00 is before",
+    );
+    assert_fails(
+        d,
+        &[
+            "complaints",
+            &file,
+            "--business-hours",
+            "Mon-Fry 09:00-17:00",
+        ],
+        "unknown day \"Fry\"",
+    );
+    let hol = write(d, "hol.csv", "2026-01-01\n2026-13-01\n");
+    assert_fails(
+        d,
+        &[
+            "complaints",
+            &file,
+            "--business-hours",
+            "Mon-Fri 09:00-17:00",
+            "--holidays",
+            &hol,
+        ],
+        "hol.csv:2: column 1: cannot parse \"2026-13-01\" as a date (expected YYYY-MM-DD)",
+    );
+    // A bad target is a usage error (exit 2) from the flag parser.
+    let o = comeback(d, &["complaints", &file, "--first-response-target", "4"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("expected a duration in hours and minutes"));
+}
