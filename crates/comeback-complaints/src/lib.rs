@@ -1,5 +1,5 @@
-//! Complaints, as plain data: the business-hours SLA clock, the complaint measures and
-//! (in `recovery`) the ISO 10002 record with the five-step recovery.
+//! Complaints, as plain data: the business-hours SLA clock, the complaint measures, and
+//! the ISO 10002 record with the five-step recovery.
 //!
 //! - [`sla`]: [`BusinessCalendar`](sla::BusinessCalendar) (time zone, [`WeeklyHours`](sla::WeeklyHours)
 //!   with overnight shifts, holidays) and [`Pauses`](sla::Pauses);
@@ -7,6 +7,10 @@
 //! - [`measures`]: [`measure`](measures::measure) turns [`ComplaintRow`](measures::ComplaintRow)s
 //!   into volumes, first-response and resolution times (type-7 percentiles), SLA shares,
 //!   compensation, reopen rate, satisfaction and the iceberg estimate.
+//! - [`recovery`]: [`ComplaintRecord`](recovery::ComplaintRecord) (the ISO 10002 §7 record
+//!   with an append-only history) and the five-step recovery as a state machine
+//!   (acknowledged → action taken → empathy shown → compensated → followed up → closed,
+//!   escalation and reopening; invalid transitions refused).
 //! - [`parse`]: field parsers (ISO 8601 timestamps, SLA targets, compensation values).
 //!
 //! ```
@@ -36,4 +40,5 @@
 
 pub mod measures;
 pub mod parse;
+pub mod recovery;
 pub mod sla;

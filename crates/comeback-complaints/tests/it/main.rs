@@ -1,4 +1,5 @@
 //! Integration tests of comeback-complaints.
 
 mod measures;
+mod recovery;
 mod sla;

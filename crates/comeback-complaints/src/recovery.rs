@@ -1,0 +1,654 @@
+//! The complaint record (ISO 10002:2018 §7, "Operation of the complaints-handling
+//! process") and the five-step service recovery as a state machine.
+//!
+//! The five steps are those of the founding articles (PRODUCT R7, source 002): apologise
+//! and acknowledge, act urgently, show empathy, compensate (not necessarily money), follow
+//! up. As states:
+//!
+//! ```text
+//! Received ─acknowledge→ Acknowledged ─take action→ ActionTaken ─show empathy→ EmpathyShown
+//!   ─compensate→ Compensated ─follow up→ FollowedUp ─close→ Closed
+//! FollowedUp, Closed ─reopen→ Reopened ─take action→ ActionTaken → … (the steps again)
+//! escalate: in every state but Closed, without changing it (a new owner)
+//! ```
+//!
+//! Every transition records who ([`Actor`]) and when; the history is append-only (no method
+//! edits or removes an event; [`ComplaintRecord::replay`] rebuilds a record from stored
+//! events by applying them again, so a stored history that breaks the rules is refused).
+//! Events must not go back in time. Actors are internal ids, so erasing a customer's
+//! personal data leaves the audit trail intact.
+
+use chrono::{DateTime, Utc};
+use comeback_core::Amount;
+use std::fmt;
+
+/// The reference shown to the customer (ISO 10002 §7.2: each complaint gets a unique
+/// identifier the complainant can quote).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Reference(String);
+
+impl Reference {
+    /// A reference of 4–40 ASCII letters, digits and `-` (printable on a receipt, safe in a
+    /// URL).
+    ///
+    /// # Errors
+    /// [`RecordError::Reference`] otherwise.
+    pub fn parse(s: &str) -> Result<Reference, RecordError> {
+        let ok = (4..=40).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if ok {
+            Ok(Reference(s.to_string()))
+        } else {
+            Err(RecordError::Reference(s.to_string()))
+        }
+    }
+
+    /// The reference as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who did something: an internal id (an employee's user id, or `customer`/`system`
+/// for the complainant and automatic steps) — never a name or an e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// A staff member, by internal user id.
+    Staff(i64),
+    /// The complainant.
+    Customer,
+    /// An automatic step (an import, a rule).
+    System,
+}
+
+/// How the complaint arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// In person at a location.
+    InPerson,
+    /// Telephone.
+    Phone,
+    /// E-mail.
+    Email,
+    /// The public complaint page.
+    Web,
+    /// Letter.
+    Letter,
+    /// Social media.
+    Social,
+    /// An employee flagged the customer as unhappy.
+    StaffFlag,
+    /// A detractor's survey answer.
+    Survey,
+    /// Anything else, as written.
+    Other(String),
+}
+
+/// Complaint category: the seven reasons customers leave (PRODUCT R6, source 002), extensible.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// Price.
+    Price,
+    /// Quality of the product or service.
+    Quality,
+    /// A better offer from a competitor.
+    CompetitorOffer,
+    /// Inadequate response (service, attention).
+    InadequateResponse,
+    /// Broken promises.
+    BrokenPromise,
+    /// An earlier complaint left unresolved.
+    UnresolvedComplaint,
+    /// General dissatisfaction.
+    GeneralDissatisfaction,
+    /// A business-specific category.
+    Other(String),
+}
+
+/// Severity (drives the SLA targets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical (safety, legal).
+    Critical,
+}
+
+/// Kind of compensation (step 4: "compensate, not necessarily with money").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompensationKind {
+    /// Money back.
+    Refund,
+    /// A discount on a purchase.
+    Discount,
+    /// A gift.
+    Gift,
+    /// A service free of charge.
+    FreeService,
+    /// No compensation (an apology was the remedy).
+    None,
+}
+
+/// The compensation given: its kind, its value in the business currency when it has one
+/// (`None` for a non-monetary gesture) and a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compensation {
+    kind: CompensationKind,
+    value: Option<Amount>,
+    note: String,
+}
+
+impl Compensation {
+    /// A compensation. A [`CompensationKind::Refund`] needs a positive value; any value is
+    /// ≥ 0; [`CompensationKind::None`] has no value (or zero).
+    ///
+    /// # Errors
+    /// [`RecordError::Compensation`] naming the rule broken.
+    pub fn new(
+        kind: CompensationKind,
+        value: Option<Amount>,
+        note: impl Into<String>,
+    ) -> Result<Compensation, RecordError> {
+        let bad = |why: &str| Err(RecordError::Compensation(why.to_string()));
+        if value.is_some_and(Amount::is_negative) {
+            return bad("a compensation value cannot be negative");
+        }
+        match (kind, value) {
+            (CompensationKind::Refund, None) => return bad("a refund needs its value"),
+            (CompensationKind::Refund, Some(v)) if v.micros() == 0 => {
+                return bad("a refund of zero is no refund (use kind none)");
+            }
+            (CompensationKind::None, Some(v)) if v.micros() != 0 => {
+                return bad("no compensation cannot have a value");
+            }
+            _ => {}
+        }
+        Ok(Compensation {
+            kind,
+            value,
+            note: note.into(),
+        })
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> CompensationKind {
+        self.kind
+    }
+
+    /// The value in the business currency (`None`: non-monetary).
+    pub fn value(&self) -> Option<Amount> {
+        self.value
+    }
+
+    /// The note (what was given).
+    pub fn note(&self) -> &str {
+        &self.note
+    }
+}
+
+/// Where a complaint stands in the five-step recovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// Recorded, nothing done yet.
+    Received,
+    /// Step 1: acknowledged, with an apology.
+    Acknowledged,
+    /// Step 2: action taken.
+    ActionTaken,
+    /// Step 3: empathy shown (a conversation noted).
+    EmpathyShown,
+    /// Step 4: compensation decided (possibly none).
+    Compensated,
+    /// Step 5: followed up; the answer to "are you satisfied?" recorded.
+    FollowedUp,
+    /// Closed.
+    Closed,
+    /// Reopened after a follow-up or a closure; action is due again.
+    Reopened,
+}
+
+impl Status {
+    /// Every status, in the order of the steps.
+    pub const ALL: [Status; 8] = [
+        Status::Received,
+        Status::Acknowledged,
+        Status::ActionTaken,
+        Status::EmpathyShown,
+        Status::Compensated,
+        Status::FollowedUp,
+        Status::Closed,
+        Status::Reopened,
+    ];
+
+    /// Snake-case name (`action_taken`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Acknowledged => "acknowledged",
+            Status::ActionTaken => "action_taken",
+            Status::EmpathyShown => "empathy_shown",
+            Status::Compensated => "compensated",
+            Status::FollowedUp => "followed_up",
+            Status::Closed => "closed",
+            Status::Reopened => "reopened",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened to a complaint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Step 1: acknowledge and apologise (the apology as said or sent).
+    Acknowledge {
+        /// The apology.
+        apology: String,
+    },
+    /// Step 2: act (what was done).
+    TakeAction {
+        /// What was done.
+        description: String,
+    },
+    /// Step 3: show empathy (a note of the conversation).
+    ShowEmpathy {
+        /// The note.
+        note: String,
+    },
+    /// Step 4: compensate (possibly [`CompensationKind::None`]).
+    Compensate {
+        /// The compensation.
+        compensation: Compensation,
+    },
+    /// Step 5: follow up and record whether the customer is satisfied.
+    FollowUp {
+        /// The customer's answer: satisfied?
+        satisfied: bool,
+        /// Their words, if any.
+        comment: String,
+    },
+    /// Close the complaint.
+    Close {
+        /// A closing note.
+        note: String,
+    },
+    /// Hand the complaint to someone with more authority (state unchanged).
+    Escalate {
+        /// The new owner (an internal user id).
+        to: i64,
+        /// Why.
+        reason: String,
+    },
+    /// Reopen after a follow-up or a closure.
+    Reopen {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Action {
+    /// Snake-case name (`take_action`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Acknowledge { .. } => "acknowledge",
+            Action::TakeAction { .. } => "take_action",
+            Action::ShowEmpathy { .. } => "show_empathy",
+            Action::Compensate { .. } => "compensate",
+            Action::FollowUp { .. } => "follow_up",
+            Action::Close { .. } => "close",
+            Action::Escalate { .. } => "escalate",
+            Action::Reopen { .. } => "reopen",
+        }
+    }
+}
+
+/// The state an action leads to from `from`, or `None` when the transition is not allowed
+/// (the table of the module documentation).
+pub fn next_status(from: Status, action: &Action) -> Option<Status> {
+    use Status as S;
+    match (from, action) {
+        (S::Received, Action::Acknowledge { .. }) => Some(S::Acknowledged),
+        (S::Acknowledged | S::Reopened, Action::TakeAction { .. }) => Some(S::ActionTaken),
+        (S::ActionTaken, Action::ShowEmpathy { .. }) => Some(S::EmpathyShown),
+        (S::EmpathyShown, Action::Compensate { .. }) => Some(S::Compensated),
+        (S::Compensated, Action::FollowUp { .. }) => Some(S::FollowedUp),
+        (S::FollowedUp, Action::Close { .. }) => Some(S::Closed),
+        (S::FollowedUp | S::Closed, Action::Reopen { .. }) => Some(S::Reopened),
+        (s, Action::Escalate { .. }) if s != S::Closed => Some(s),
+        _ => None,
+    }
+}
+
+/// The actions allowed from `from` (for a user interface), by name.
+pub fn allowed_actions(from: Status) -> Vec<&'static str> {
+    let samples = [
+        Action::Acknowledge {
+            apology: String::new(),
+        },
+        Action::TakeAction {
+            description: String::new(),
+        },
+        Action::ShowEmpathy {
+            note: String::new(),
+        },
+        Action::Compensate {
+            compensation: Compensation {
+                kind: CompensationKind::None,
+                value: None,
+                note: String::new(),
+            },
+        },
+        Action::FollowUp {
+            satisfied: true,
+            comment: String::new(),
+        },
+        Action::Close {
+            note: String::new(),
+        },
+        Action::Escalate {
+            to: 0,
+            reason: String::new(),
+        },
+        Action::Reopen {
+            reason: String::new(),
+        },
+    ];
+    samples
+        .iter()
+        .filter(|a| next_status(from, a).is_some())
+        .map(Action::name)
+        .collect()
+}
+
+/// One entry of the history: who did what, when, and the status before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// What.
+    pub action: Action,
+    /// Status before.
+    pub from: Status,
+    /// Status after.
+    pub to: Status,
+}
+
+/// Why a record or an action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// A transition the recovery does not allow.
+    #[error("cannot {action} a complaint that is {from} (allowed: {allowed})")]
+    InvalidTransition {
+        /// The action attempted.
+        action: &'static str,
+        /// The current status.
+        from: Status,
+        /// The actions allowed now, comma-separated (or `none`).
+        allowed: String,
+    },
+    /// An event dated before the previous one.
+    #[error("{action} at {at} is before the previous event at {previous}")]
+    OutOfOrder {
+        /// The action attempted.
+        action: &'static str,
+        /// Its time (RFC 3339).
+        at: String,
+        /// The previous event's time (RFC 3339).
+        previous: String,
+    },
+    /// An invalid reference.
+    #[error("invalid complaint reference {0:?} (expected 4–40 letters, digits or '-')")]
+    Reference(String),
+    /// An invalid compensation.
+    #[error("invalid compensation: {0}")]
+    Compensation(String),
+    /// A required text left empty.
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+}
+
+/// SLA deadlines of a complaint (computed with [`crate::sla::BusinessCalendar::deadline`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Deadlines {
+    /// First response due.
+    pub first_response: Option<DateTime<Utc>>,
+    /// Resolution due.
+    pub resolution: Option<DateTime<Utc>>,
+}
+
+/// What is known when a complaint is received (ISO 10002 §7.2 "receipt of complaint":
+/// the complaint, the complainant, the product or service, the remedy sought and the
+/// circumstances). Customers, locations, employees and owners are internal ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intake {
+    /// The reference shown to the customer.
+    pub reference: Reference,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+    /// How.
+    pub channel: Channel,
+    /// The customer (internal id).
+    pub customer: i64,
+    /// The location concerned (internal id).
+    pub location: Option<i64>,
+    /// The employee involved (internal id).
+    pub employee: Option<i64>,
+    /// The product or service concerned.
+    pub product: Option<String>,
+    /// The complaint in the customer's words.
+    pub description: String,
+    /// Category.
+    pub category: Category,
+    /// Severity.
+    pub severity: Severity,
+    /// The remedy the customer asks for.
+    pub remedy_requested: Option<String>,
+    /// Who handles it (internal user id).
+    pub owner: Option<i64>,
+    /// SLA deadlines.
+    pub deadlines: Deadlines,
+}
+
+/// A complaint with its append-only recovery history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintRecord {
+    intake: Intake,
+    status: Status,
+    owner: Option<i64>,
+    history: Vec<Event>,
+}
+
+impl ComplaintRecord {
+    /// A new complaint in [`Status::Received`].
+    ///
+    /// # Errors
+    /// [`RecordError::Empty`] for an empty description.
+    pub fn new(intake: Intake) -> Result<ComplaintRecord, RecordError> {
+        if intake.description.trim().is_empty() {
+            return Err(RecordError::Empty("the description"));
+        }
+        Ok(ComplaintRecord {
+            owner: intake.owner,
+            intake,
+            status: Status::Received,
+            history: Vec::new(),
+        })
+    }
+
+    /// Rebuilds a record from its intake and stored events, applying each again.
+    ///
+    /// # Errors
+    /// The first event the rules refuse, as [`ComplaintRecord::apply`] would.
+    pub fn replay(
+        intake: Intake,
+        events: impl IntoIterator<Item = (DateTime<Utc>, Actor, Action)>,
+    ) -> Result<ComplaintRecord, RecordError> {
+        let mut r = ComplaintRecord::new(intake)?;
+        for (at, actor, action) in events {
+            r.apply(at, actor, action)?;
+        }
+        Ok(r)
+    }
+
+    /// Applies `action` by `actor` at `at`: checks the transition, the time order and the
+    /// action's own fields, then appends the event.
+    ///
+    /// ```
+    /// use comeback_complaints::recovery::*;
+    /// use chrono::{TimeZone, Utc};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let t = |h| Utc.with_ymd_and_hms(2026, 3, 2, h, 0, 0).unwrap();
+    /// let mut c = ComplaintRecord::new(Intake {
+    ///     reference: Reference::parse("CB-7Q4K")?,
+    ///     received_at: t(9),
+    ///     channel: Channel::Phone,
+    ///     customer: 42,
+    ///     location: None,
+    ///     employee: None,
+    ///     product: None,
+    ///     description: "cold soup".into(),
+    ///     category: Category::Quality,
+    ///     severity: Severity::Low,
+    ///     remedy_requested: None,
+    ///     owner: Some(7),
+    ///     deadlines: Deadlines::default(),
+    /// })?;
+    /// c.apply(t(10), Actor::Staff(7), Action::Acknowledge { apology: "We are sorry.".into() })?;
+    /// let err = c.apply(t(11), Actor::Staff(7), Action::Close { note: String::new() });
+    /// assert_eq!(
+    ///     err.unwrap_err().to_string(),
+    ///     "cannot close a complaint that is acknowledged (allowed: take_action, escalate)"
+    /// );
+    /// assert_eq!(c.status(), Status::Acknowledged);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecordError::InvalidTransition`] (listing what is allowed),
+    /// [`RecordError::OutOfOrder`] for a time before the previous event (or before
+    /// receipt), [`RecordError::Empty`] for an empty apology, action description, empathy
+    /// note or reason. A refused action changes nothing.
+    pub fn apply(
+        &mut self,
+        at: DateTime<Utc>,
+        actor: Actor,
+        action: Action,
+    ) -> Result<&Event, RecordError> {
+        let name = action.name();
+        let to = next_status(self.status, &action).ok_or_else(|| {
+            let allowed = allowed_actions(self.status);
+            RecordError::InvalidTransition {
+                action: name,
+                from: self.status,
+                allowed: if allowed.is_empty() {
+                    "none".into()
+                } else {
+                    allowed.join(", ")
+                },
+            }
+        })?;
+        let previous = self
+            .history
+            .last()
+            .map_or(self.intake.received_at, |e| e.at);
+        if at < previous {
+            return Err(RecordError::OutOfOrder {
+                action: name,
+                at: at.to_rfc3339(),
+                previous: previous.to_rfc3339(),
+            });
+        }
+        let required = match &action {
+            Action::Acknowledge { apology } => Some((apology, "the apology")),
+            Action::TakeAction { description } => Some((description, "the action taken")),
+            Action::ShowEmpathy { note } => Some((note, "the empathy note")),
+            Action::Escalate { reason, .. } => Some((reason, "the escalation reason")),
+            Action::Reopen { reason } => Some((reason, "the reopening reason")),
+            _ => None,
+        };
+        if let Some((text, what)) = required
+            && text.trim().is_empty()
+        {
+            return Err(RecordError::Empty(what));
+        }
+        if let Action::Escalate { to, .. } = &action {
+            self.owner = Some(*to);
+        }
+        self.history.push(Event {
+            at,
+            actor,
+            action,
+            from: self.status,
+            to,
+        });
+        self.status = to;
+        Ok(self.history.last().unwrap_or_else(|| unreachable!()))
+    }
+
+    /// The intake.
+    pub fn intake(&self) -> &Intake {
+        &self.intake
+    }
+
+    /// The current status.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The current owner (the last escalation's, else the intake's).
+    pub fn owner(&self) -> Option<i64> {
+        self.owner
+    }
+
+    /// The history, oldest first.
+    pub fn history(&self) -> &[Event] {
+        &self.history
+    }
+
+    /// When the first response was given: the first acknowledgement.
+    pub fn first_response_at(&self) -> Option<DateTime<Utc>> {
+        self.history
+            .iter()
+            .find(|e| matches!(e.action, Action::Acknowledge { .. }))
+            .map(|e| e.at)
+    }
+
+    /// When the complaint was last closed (`None` while open or reopened).
+    pub fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        (self.status == Status::Closed)
+            .then(|| self.history.last().map(|e| e.at))
+            .flatten()
+    }
+
+    /// The answer of the last follow-up (satisfied?).
+    pub fn satisfied(&self) -> Option<bool> {
+        self.history.iter().rev().find_map(|e| match &e.action {
+            Action::FollowUp { satisfied, .. } => Some(*satisfied),
+            _ => None,
+        })
+    }
+
+    /// How many times the complaint was escalated.
+    pub fn escalations(&self) -> usize {
+        self.history
+            .iter()
+            .filter(|e| matches!(e.action, Action::Escalate { .. }))
+            .count()
+    }
+}
