@@ -2,8 +2,8 @@
 
 mod analyze;
 mod cohorts;
-mod economics;
 mod complaints;
+mod economics;
 mod fit_predict;
 mod loyalty;
 mod nps;
