@@ -212,13 +212,13 @@ pub struct MetricsOut {
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EconomicsParams {
-    /// Margin as a share of revenue (≥ 0) for the profit figures; default the analysis'
+    /// Margin as a share of revenue (0 to 1) for the profit figures; default the analysis'
     /// margin (the CLV and what-if gains of the analysis keep the margin of the refit).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 1)]
     pub margin: Option<f64>,
-    /// Cost of acquiring one customer (currency unit, ≥ 0); without it the figures that
-    /// need it are null.
-    #[param(minimum = 0)]
+    /// Cost of acquiring one customer (currency unit, 0 to 10¹²); without it the figures
+    /// that need it are null.
+    #[param(minimum = 0, maximum = 1e12)]
     pub acquisition_cost: Option<f64>,
 }
 
@@ -274,23 +274,25 @@ pub struct EconomicsOut {
         (status = 200, description = "the economics", body = EconomicsOut),
         (status = 401, description = "not logged in", body = ErrorBody),
         (status = 403, description = "role is not manager or admin", body = ErrorBody),
-        (status = 422, description = "margin or acquisition_cost negative", body = ErrorBody),
+        (status = 422, description = "margin outside [0, 1] or acquisition_cost outside [0, 10¹²]", body = ErrorBody),
         (status = 503, description = "scores not computed yet", body = ErrorBody)))]
 pub async fn economics(
     _user: RequireManager,
     State(state): State<AppState>,
     Query(q): Query<EconomicsParams>,
 ) -> Result<Json<EconomicsOut>, ApiError> {
-    for (field, v) in [
-        ("margin", q.margin),
-        ("acquisition_cost", q.acquisition_cost),
+    // Bounded so that every figure stays finite (a margin is a share of revenue; 10¹²
+    // per customer is far beyond any real acquisition cost).
+    for (field, v, max) in [
+        ("margin", q.margin, 1.0),
+        ("acquisition_cost", q.acquisition_cost, 1e12),
     ] {
         if let Some(v) = v
-            && !(v.is_finite() && v >= 0.0)
+            && !(v.is_finite() && (0.0..=max).contains(&v))
         {
             return Err(ApiError::invalid_field(
                 field,
-                format!("must be a number ≥ 0, got {v}"),
+                format!("must be a number from 0 to {max}, got {v}"),
             ));
         }
     }
