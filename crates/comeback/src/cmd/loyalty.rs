@@ -11,15 +11,31 @@
 //! descriptive metrics and left out of the matched comparison). A customer listed twice
 //! keeps the earliest enrolment day. Customers of the transaction file who are not in the
 //! members file are non-members; members without transactions are counted in a note.
+//!
+//! **CLV per group**: each customer's CLV is the one `comeback analyze` writes to
+//! customers.csv (the same flags and defaults, `ModelArgs`: the model chosen on the holdout,
+//! refitted on all data, with Gamma-Gamma spend); the group's figure is the mean over its
+//! customers with purchases and the interval the t interval of that mean over customers.
+//! The interval describes how CLV varies between customers, not the uncertainty of the
+//! model's parameters (those are in analyze's bootstrap intervals). When the data cannot
+//! support a model (too few repeat customers) the CLV is `null` and a note says why;
+//! `--no-clv` skips the fit.
+//!
+//! **NPS per group** (with `--responses`, see `super::responses`): each customer's latest
+//! answer, classed as in `comeback nps`, with the Rocks (2016) adjusted-Wald interval
+//! (`comeback_voice::nps`); `null` for a group without answers.
 
+use super::analyze::{ModelArgs, print_notes};
 use super::ingest_args::IngestArgs;
+use super::responses::ResponsesArgs;
 use anyhow::{Result, bail};
 use comeback_analysis::loyalty::{
     Estimate, Extras, GroupMetrics, LoyaltyComparison, LoyaltyOptions, Member, RatioEstimate,
     compare_members,
 };
-use comeback_core::Day;
+use comeback_core::{Day, TransactionLog};
 use comeback_ingest::{DateFormat, RowProblem, TableOptions, read_table_path};
+use comeback_voice::nps::NpsEstimate;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -54,6 +70,14 @@ pub struct Args {
     /// Confidence level of every interval, strictly between 0 and 1.
     #[arg(long, default_value_t = 0.95)]
     confidence: f64,
+    #[command(flatten)]
+    responses: ResponsesArgs,
+    /// The model flags of `analyze` (CLV per customer).
+    #[command(flatten)]
+    model: ModelArgs,
+    /// No CLV (skips the model fit).
+    #[arg(long)]
+    no_clv: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -157,7 +181,9 @@ pub fn run(args: Args) -> Result<()> {
             args.confidence
         );
     }
+    args.model.check()?;
     let members_file = read_members(&args)?;
+    let answers = args.responses.read(args.ingest.delimiter)?;
     let loaded = args.ingest.load()?;
     let log = &loaded.log;
     let members: Vec<Member> = log
@@ -183,7 +209,28 @@ pub fn run(args: Args) -> Result<()> {
         post_days: args.post_days,
         launch: args.launch,
     };
-    let c = compare_members(log, &members, &Extras::default(), &options)?;
+    let clv = if args.no_clv {
+        None
+    } else {
+        clv_per_customer(log, &args.model, &loaded.report.file)
+    };
+    let nps = answers.as_ref().map(|a| {
+        let (joined, unknown) = a.join(log.ids());
+        if unknown > 0 {
+            note!(
+                "note: {unknown} of the {} customers who answered in {} have no purchase in {} (left out)",
+                a.latest.len(),
+                a.file,
+                loaded.report.file
+            );
+        }
+        joined
+    });
+    let extras = Extras {
+        clv: clv.as_deref(),
+        nps: nps.as_deref(),
+    };
+    let c = compare_members(log, &members, &extras, &options)?;
     let currency = loaded
         .report
         .currency
@@ -196,6 +243,42 @@ pub fn run(args: Args) -> Result<()> {
         print_text(&c, currency.as_deref().unwrap_or("currency units"))?;
     }
     Ok(())
+}
+
+/// Each customer's CLV (parallel to `log.customers()`, 0 for a customer without a
+/// purchase) from the analysis `comeback analyze` runs with the same flags; `None` with a
+/// note when no model can be fitted.
+pub(super) fn clv_per_customer(
+    log: &TransactionLog,
+    model: &ModelArgs,
+    file: &str,
+) -> Option<Vec<f64>> {
+    let options = comeback_analysis::AnalysisOptions {
+        // The bootstrap only gives the intervals of the totals, not the CLV per customer.
+        bootstrap: 0,
+        ..model.options()
+    };
+    match comeback_analysis::analyze(log, &options) {
+        Ok(a) => {
+            print_notes(&a);
+            Some(clv_of(&a, log))
+        }
+        Err(e) => {
+            note!(
+                "note: no CLV per group: {}",
+                super::analyze::cli_error(e, file)
+            );
+            None
+        }
+    }
+}
+
+/// The analysis' CLV per customer of `log` (0 for customers without a purchase).
+pub(super) fn clv_of(a: &comeback_analysis::Analysis, log: &TransactionLog) -> Vec<f64> {
+    log.ids()
+        .iter()
+        .map(|id| a.customer_index(id).map_or(0.0, |i| a.scores.clv[i]))
+        .collect()
 }
 
 /// The assumptions under which the matched estimate is the programme's effect.
@@ -221,7 +304,21 @@ fn group_json(g: &GroupMetrics) -> Value {
         "visits_per_year": estimate_json(&g.visits_per_year),
         "inter_visit_days": estimate_json(&g.inter_visit_days),
         "spend_per_visit": estimate_json(&g.spend_per_visit),
+        "clv": estimate_json(&g.clv),
+        "nps": nps_json(&g.nps),
     })
+}
+
+/// An NPS estimate as the keys of `comeback nps --json` (points, −100 to 100).
+pub(super) fn nps_json(e: &Option<NpsEstimate>) -> Value {
+    match e {
+        Some(e) => json!({
+            "n": e.counts.n(), "promoters": e.counts.promoters, "passives": e.counts.passives,
+            "detractors": e.counts.detractors, "nps": e.nps, "nps_adjusted": e.nps_adjusted,
+            "se": e.se, "ci_low": e.ci_low, "ci_high": e.ci_high, "method": e.method.as_str(),
+        }),
+        None => Value::Null,
+    }
 }
 
 fn ratio_json(r: &Option<RatioEstimate>) -> Value {
@@ -280,6 +377,19 @@ fn fmt_est(e: &Option<Estimate>, scale: f64, decimals: usize, suffix: &str) -> S
     }
 }
 
+fn fmt_nps(e: &Option<NpsEstimate>) -> String {
+    match e {
+        None => "—".into(),
+        Some(e) => format!(
+            "{:.1} [{:.1}, {:.1}] n={}",
+            e.nps,
+            e.ci_low,
+            e.ci_high,
+            e.counts.n()
+        ),
+    }
+}
+
 fn fmt_ratio(r: &Option<RatioEstimate>) -> String {
     match r {
         None => "— (no eligible members or non-members)".into(),
@@ -334,6 +444,20 @@ fn print_text(c: &LoyaltyComparison, currency: &str) -> Result<()> {
         fmt_est(&c.members.spend_per_visit, 1.0, 2, ""),
         fmt_est(&c.non_members.spend_per_visit, 1.0, 2, ""),
     )?;
+    if c.members.clv.is_some() || c.non_members.clv.is_some() {
+        row(
+            "CLV (mean per customer)",
+            fmt_est(&c.members.clv, 1.0, 2, ""),
+            fmt_est(&c.non_members.clv, 1.0, 2, ""),
+        )?;
+    }
+    if c.members.nps.is_some() || c.non_members.nps.is_some() {
+        row(
+            "NPS (adjusted Wald)",
+            fmt_nps(&c.members.nps),
+            fmt_nps(&c.non_members.nps),
+        )?;
+    }
     outln!()?;
     outln!(
         "Visits in the {} days after enrolment (non-members: after their first purchase on or after the launch {}):",

@@ -18,6 +18,7 @@ pub mod predict;
 pub mod predictors;
 pub mod reasons;
 pub mod report_card;
+pub mod responses;
 pub mod scales;
 pub mod serve;
 pub mod simulate;
