@@ -54,6 +54,43 @@ pub struct ReportInput {
     /// Loyalty members vs non-members (only when a members file was given); `None` hides
     /// the section.
     pub loyalty: Option<Loyalty>,
+    /// Advocates (promoters among the high-value customers); the section says it needs
+    /// survey answers when there are none.
+    pub advocate_share: AdvocatesSection,
+}
+
+/// The advocates section: measured, or why not.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum AdvocatesSection {
+    /// No survey answers were given (the section says how to add them).
+    #[default]
+    NeedsAnswers,
+    /// Answers were given, but none of a customer with purchases.
+    NoRespondents,
+    /// The measured share.
+    Measured(Advocates),
+}
+
+/// Advocates: promoters (latest answer 9–10) among the customers in the top share by CLV
+/// (definitions in `comeback_analysis::advocates`), with 95 % intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Advocates {
+    /// Top share of customers by CLV counted as high value (0.2).
+    pub top_share: f64,
+    /// The CLV at or above which a customer is of high value (currency).
+    pub clv_threshold: f64,
+    /// Customers with purchases and an answer.
+    pub respondents: u64,
+    /// High-value respondents.
+    pub high_value: u64,
+    /// Promoters of high value.
+    pub advocates: u64,
+    /// Advocates ÷ respondents.
+    pub share: Interval,
+    /// Promoters ÷ high-value respondents (NaN without high-value respondents).
+    pub promoters_among_high_value: Interval,
+    /// Σ CLV of advocates ÷ Σ CLV of respondents (NaN when undefined).
+    pub advocate_clv_share: f64,
 }
 
 /// Retention economics (definitions in `comeback_analysis::economics`). Money in the
@@ -151,6 +188,10 @@ pub struct LoyaltyGroup {
     pub inter_visit_days: Interval,
     /// Net amount per visit (currency).
     pub spend_per_visit: Interval,
+    /// Mean CLV per customer (currency; NaN when no CLV was given).
+    pub clv: Interval,
+    /// NPS of the latest answers, points −100 to 100 (NaN without answers).
+    pub nps: Interval,
 }
 
 /// Title, run metadata and settings.

@@ -31,6 +31,7 @@ struct View {
     economics: Option<EconomicsView>,
     survival: Option<SurvivalView>,
     loyalty: Option<LoyaltyView>,
+    advocate_share: AdvocatesView,
     forecast_intro: String,
     forecast_figures: Vec<Figure>,
     models: ModelsView,
@@ -82,6 +83,13 @@ struct LoyaltyView {
     raw: String,
     matched: String,
     assumptions: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct AdvocatesView {
+    /// Paragraphs: the measured share, or why there is none.
+    lines: Vec<String>,
+    measured: bool,
 }
 
 #[derive(Serialize)]
@@ -266,6 +274,7 @@ fn build(c: &Ctx) -> View {
         economics: economics(c),
         survival: survival(c),
         loyalty: loyalty(c),
+        advocate_share: advocate_share(c),
         forecast_intro: c.tf(
             "forecast_intro",
             &[
@@ -1024,6 +1033,21 @@ fn loyalty(c: &Ctx) -> Option<LoyaltyView> {
             ],
         ],
     };
+    let mut table = table;
+    if usable(m.clv.estimate) || usable(n.clv.estimate) {
+        table.rows.push(vec![
+            c.t("loyalty_clv"),
+            with_ci(&m.clv, &money),
+            with_ci(&n.clv, &money),
+        ]);
+    }
+    if usable(m.nps.estimate) || usable(n.nps.estimate) {
+        table.rows.push(vec![
+            c.t("loyalty_nps"),
+            with_ci(&m.nps, &one),
+            with_ci(&n.nps, &one),
+        ]);
+    }
     let days = c.count(u64::from(l.post_days));
     let effect = |i: &Interval| {
         let signed = |v: f64| {
@@ -1068,6 +1092,62 @@ fn loyalty(c: &Ctx) -> Option<LoyaltyView> {
             .map(|i| c.t(&format!("loyalty_assumption_{i}")))
             .collect(),
     })
+}
+
+/// The advocates' share, or why it is not measured.
+fn advocate_share(c: &Ctx) -> AdvocatesView {
+    let a = match c.input.advocate_share {
+        AdvocatesSection::NeedsAnswers => {
+            return AdvocatesView {
+                lines: vec![c.t("advocates_needs_answers")],
+                measured: false,
+            };
+        }
+        AdvocatesSection::NoRespondents => {
+            return AdvocatesView {
+                lines: vec![c.t("advocates_no_respondents")],
+                measured: false,
+            };
+        }
+        AdvocatesSection::Measured(a) => a,
+    };
+    let pct = |v: f64| c.pct(v, 1);
+    let ci = |i: &Interval| interval(c, i, &pct).unwrap_or_else(|| "—".into());
+    let mut lines = vec![
+        c.tf(
+            "advocates_intro",
+            &[
+                ("top", &c.pct(a.top_share, 0)),
+                ("threshold", &c.money(a.clv_threshold)),
+            ],
+        ),
+        c.tf(
+            "advocates_share",
+            &[
+                ("advocates", &c.count(a.advocates)),
+                ("respondents", &c.count(a.respondents)),
+                ("share", &pct(a.share.estimate)),
+                ("interval", &ci(&a.share)),
+            ],
+        ),
+    ];
+    if usable(a.promoters_among_high_value.estimate) {
+        lines.push(c.tf(
+            "advocates_high_value",
+            &[
+                ("high_value", &c.count(a.high_value)),
+                ("share", &pct(a.promoters_among_high_value.estimate)),
+                ("interval", &ci(&a.promoters_among_high_value)),
+            ],
+        ));
+    }
+    if usable(a.advocate_clv_share) {
+        lines.push(c.tf("advocates_clv", &[("share", &pct(a.advocate_clv_share))]));
+    }
+    AdvocatesView {
+        lines,
+        measured: true,
+    }
 }
 
 fn tracking_figure(c: &Ctx) -> Figure {

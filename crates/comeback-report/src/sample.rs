@@ -390,5 +390,6 @@ pub fn sample_input() -> ReportInput {
         economics: None,
         survival: None,
         loyalty: None,
+        advocate_share: AdvocatesSection::NeedsAnswers,
     }
 }

@@ -14,6 +14,8 @@
 //!   covariates.
 //! - [`time_to_lost`]: (duration, event) per customer of a [`comeback_core::TransactionLog`]
 //!   under the stated "lost" rule for non-contractual businesses ([`LostRule`]).
+//! - [`km_by_group`] → [`GroupedSurvival`]: a curve per segment and the log-rank test;
+//!   [`first_purchase_terciles`] is the segment of the analyze report.
 //!
 //! ```
 //! use comeback_survival::{kaplan_meier, KmOptions};
@@ -42,6 +44,7 @@
 
 mod cox;
 mod error;
+mod groups;
 mod km;
 mod linalg;
 mod logrank;
@@ -53,6 +56,9 @@ pub use cox::{
     fit_cox,
 };
 pub use error::SurvivalError;
+pub use groups::{
+    GroupCurve, GroupedSurvival, TERCILE_LABELS, first_purchase_terciles, km_by_group,
+};
 pub use km::{ConfidenceType, KaplanMeier, KmOptions, KmRow, kaplan_meier};
 pub use logrank::{LogRank, LogRankGroup, logrank};
 pub use lost::{LostRecord, LostRule, LostSummary, time_to_lost};

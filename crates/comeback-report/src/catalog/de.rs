@@ -767,4 +767,31 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "loyalty_raw_warning",
         "Die rohe Differenz ist keine Wirkung: Es treten gerade die bei, die ohnehin oft kommen.",
     ),
+    ("loyalty_clv", "CLV (Mittel je Kunde)"),
+    ("loyalty_nps", "NPS (letzte Antwort)"),
+    ("section_advocates", "Fürsprecher"),
+    (
+        "advocates_intro",
+        "Fürsprecher sind Promotoren (letzte Antwort 9 oder 10 auf „Wie wahrscheinlich ist es, dass Sie uns empfehlen?“) unter den obersten {top} der Kunden nach CLV (CLV von {threshold} oder mehr). Gezählt werden nur Kunden, die geantwortet haben; der Anteil setzt voraus, dass sie denen ohne Antwort gleichen.",
+    ),
+    (
+        "advocates_share",
+        "{advocates} der {respondents} Kunden mit Antwort sind Fürsprecher: {share} ({interval}).",
+    ),
+    (
+        "advocates_high_value",
+        "Von den {high_value} wertvollen Kunden mit Antwort sind {share} Promotoren ({interval}).",
+    ),
+    (
+        "advocates_clv",
+        "Fürsprecher halten {share} des CLV der Kunden mit Antwort.",
+    ),
+    (
+        "advocates_needs_answers",
+        "Fürsprecher (Promotoren unter den wertvollsten Kunden) brauchen Umfrageantworten: Führen Sie die Analyse mit --responses und einer Datei mit Antworten von 0 bis 10 auf „Wie wahrscheinlich ist es, dass Sie uns empfehlen?“ aus.",
+    ),
+    (
+        "advocates_no_respondents",
+        "Keiner der Kunden, die die Umfrage beantwortet haben, hat Käufe in diesen Daten; Fürsprecher lassen sich nicht zählen. Prüfen Sie, ob beide Dateien dieselben Kundennummern verwenden.",
+    ),
 ];

@@ -731,4 +731,31 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "loyalty_raw_warning",
         "The raw gap is not an effect: customers who already visit often are the ones who join.",
     ),
+    ("loyalty_clv", "CLV (mean per customer)"),
+    ("loyalty_nps", "NPS (latest answer)"),
+    ("section_advocates", "Advocates"),
+    (
+        "advocates_intro",
+        "Advocates are promoters (latest answer 9 or 10 to “how likely are you to recommend us?”) among the top {top} of customers by CLV (CLV of {threshold} or more). Only customers who answered can be counted, so the share assumes they are like those who did not answer.",
+    ),
+    (
+        "advocates_share",
+        "{advocates} of the {respondents} customers who answered are advocates: {share} ({interval}).",
+    ),
+    (
+        "advocates_high_value",
+        "Of the {high_value} high-value customers who answered, {share} are promoters ({interval}).",
+    ),
+    (
+        "advocates_clv",
+        "Advocates hold {share} of the CLV of the customers who answered.",
+    ),
+    (
+        "advocates_needs_answers",
+        "Advocates (promoters among the most valuable customers) need survey answers: run the analysis with --responses and a file of 0–10 answers to “how likely are you to recommend us?”.",
+    ),
+    (
+        "advocates_no_respondents",
+        "None of the customers who answered the survey has purchases in this data, so advocates cannot be counted: check that both files use the same customer ids.",
+    ),
 ];

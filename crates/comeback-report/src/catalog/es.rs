@@ -758,4 +758,31 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "loyalty_raw_warning",
         "La diferencia bruta no es un efecto: quienes ya visitan a menudo son los que se unen.",
     ),
+    ("loyalty_clv", "CLV (media por cliente)"),
+    ("loyalty_nps", "NPS (última respuesta)"),
+    ("section_advocates", "Defensores"),
+    (
+        "advocates_intro",
+        "Los defensores son promotores (última respuesta 9 o 10 a «¿qué probabilidad hay de que nos recomiende?») entre el {top} de clientes con mayor CLV (CLV de {threshold} o más). Solo se cuentan los clientes que respondieron, así que la proporción supone que se parecen a los que no respondieron.",
+    ),
+    (
+        "advocates_share",
+        "{advocates} de los {respondents} clientes que respondieron son defensores: {share} ({interval}).",
+    ),
+    (
+        "advocates_high_value",
+        "De los {high_value} clientes de alto valor que respondieron, {share} son promotores ({interval}).",
+    ),
+    (
+        "advocates_clv",
+        "Los defensores concentran el {share} del CLV de los clientes que respondieron.",
+    ),
+    (
+        "advocates_needs_answers",
+        "Los defensores (promotores entre los clientes más valiosos) necesitan respuestas de encuesta: ejecute el análisis con --responses y un archivo de respuestas de 0 a 10 a «¿qué probabilidad hay de que nos recomiende?».",
+    ),
+    (
+        "advocates_no_respondents",
+        "Ninguno de los clientes que respondieron la encuesta tiene compras en estos datos, así que no se pueden contar defensores: compruebe que ambos archivos usan los mismos identificadores de cliente.",
+    ),
 ];

@@ -746,4 +746,31 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "loyalty_raw_warning",
         "Raaka ero ei ole vaikutus: liittyjät ovat niitä, jotka jo käyvät usein.",
     ),
+    ("loyalty_clv", "CLV (keskiarvo asiakasta kohden)"),
+    ("loyalty_nps", "NPS (viimeisin vastaus)"),
+    ("section_advocates", "Suosittelijat"),
+    (
+        "advocates_intro",
+        "Suosittelijat ovat suosittelijavastaajia (viimeisin vastaus 9 tai 10 kysymykseen ”kuinka todennäköisesti suosittelisit meitä?”) CLV:n mukaan arvokkaimman {top} asiakkaista joukossa (CLV vähintään {threshold}). Vain vastanneet voidaan laskea, joten osuus olettaa heidän olevan samanlaisia kuin vastaamatta jättäneet.",
+    ),
+    (
+        "advocates_share",
+        "{respondents} vastanneesta asiakkaasta {advocates} on suosittelijoita: {share} ({interval}).",
+    ),
+    (
+        "advocates_high_value",
+        "{high_value} vastanneesta arvokkaasta asiakkaasta {share} on suosittelijavastaajia ({interval}).",
+    ),
+    (
+        "advocates_clv",
+        "Suosittelijoilla on {share} vastanneiden asiakkaiden CLV:stä.",
+    ),
+    (
+        "advocates_needs_answers",
+        "Suosittelijat (suosittelijavastaajat arvokkaimpien asiakkaiden joukossa) vaativat kyselyvastauksia: aja analyysi valitsimella --responses ja tiedostolla, jossa on 0–10-vastaukset kysymykseen ”kuinka todennäköisesti suosittelisit meitä?”.",
+    ),
+    (
+        "advocates_no_respondents",
+        "Yhdelläkään kyselyyn vastanneella asiakkaalla ei ole ostoja näissä tiedoissa, joten suosittelijoita ei voi laskea: tarkista, että molemmissa tiedostoissa on samat asiakastunnukset.",
+    ),
 ];

@@ -761,4 +761,31 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "loyalty_raw_warning",
         "L’écart brut n’est pas un effet : ce sont les clients déjà assidus qui adhèrent.",
     ),
+    ("loyalty_clv", "CLV (moyenne par client)"),
+    ("loyalty_nps", "NPS (dernière réponse)"),
+    ("section_advocates", "Ambassadeurs"),
+    (
+        "advocates_intro",
+        "Les ambassadeurs sont les promoteurs (dernière réponse 9 ou 10 à « Quelle est la probabilité que vous nous recommandiez ? ») parmi les {top} de clients à la CLV la plus élevée (CLV d’au moins {threshold}). Seuls les clients qui ont répondu peuvent être comptés : la part suppose qu’ils ressemblent à ceux qui n’ont pas répondu.",
+    ),
+    (
+        "advocates_share",
+        "{advocates} des {respondents} clients qui ont répondu sont des ambassadeurs : {share} ({interval}).",
+    ),
+    (
+        "advocates_high_value",
+        "Parmi les {high_value} clients de forte valeur qui ont répondu, {share} sont promoteurs ({interval}).",
+    ),
+    (
+        "advocates_clv",
+        "Les ambassadeurs détiennent {share} de la CLV des clients qui ont répondu.",
+    ),
+    (
+        "advocates_needs_answers",
+        "Les ambassadeurs (promoteurs parmi les clients les plus précieux) nécessitent des réponses d’enquête : lancez l’analyse avec --responses et un fichier de réponses de 0 à 10 à « Quelle est la probabilité que vous nous recommandiez ? ».",
+    ),
+    (
+        "advocates_no_respondents",
+        "Aucun des clients qui ont répondu à l’enquête n’a d’achats dans ces données : les ambassadeurs ne peuvent pas être comptés. Vérifiez que les deux fichiers utilisent les mêmes identifiants de client.",
+    ),
 ];

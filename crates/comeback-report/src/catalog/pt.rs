@@ -749,4 +749,31 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "loyalty_raw_warning",
         "A diferença bruta não é um efeito: quem já visita com frequência é quem adere.",
     ),
+    ("loyalty_clv", "CLV (média por cliente)"),
+    ("loyalty_nps", "NPS (última resposta)"),
+    ("section_advocates", "Defensores"),
+    (
+        "advocates_intro",
+        "Defensores são promotores (última resposta 9 ou 10 a «qual a probabilidade de nos recomendar?») entre os {top} de clientes com maior CLV (CLV de {threshold} ou mais). Só contam os clientes que responderam, por isso a proporção supõe que se parecem com os que não responderam.",
+    ),
+    (
+        "advocates_share",
+        "{advocates} dos {respondents} clientes que responderam são defensores: {share} ({interval}).",
+    ),
+    (
+        "advocates_high_value",
+        "Dos {high_value} clientes de alto valor que responderam, {share} são promotores ({interval}).",
+    ),
+    (
+        "advocates_clv",
+        "Os defensores detêm {share} do CLV dos clientes que responderam.",
+    ),
+    (
+        "advocates_needs_answers",
+        "Os defensores (promotores entre os clientes mais valiosos) precisam de respostas de inquérito: execute a análise com --responses e um ficheiro de respostas de 0 a 10 a «qual a probabilidade de nos recomendar?».",
+    ),
+    (
+        "advocates_no_respondents",
+        "Nenhum dos clientes que responderam ao inquérito tem compras nestes dados, por isso não é possível contar defensores: verifique se os dois ficheiros usam os mesmos identificadores de cliente.",
+    ),
 ];

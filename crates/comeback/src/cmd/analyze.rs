@@ -49,6 +49,10 @@ pub struct Args {
     /// `comeback loyalty`): adds the members vs non-members section.
     #[arg(long, value_name = "MEMBERS.csv")]
     pub(super) members: Option<PathBuf>,
+    /// NPS answers (`--responses FILE`, see `comeback loyalty`): adds the advocates section
+    /// and, with `--members`, NPS per loyalty group.
+    #[command(flatten)]
+    pub(super) responses: super::responses::ResponsesArgs,
     /// Report language: en, es, pt, fi, de or fr.
     #[arg(long, default_value = "en")]
     pub(super) lang: Lang,
@@ -139,6 +143,7 @@ pub fn run(args: Args) -> Result<()> {
         )?),
         None => None,
     };
+    let answers = args.responses.read(args.ingest.delimiter)?;
     let loaded = args.ingest.load()?;
     let attributes = match &args.customers {
         Some(path) => Some(read_attributes(path, &args.ingest)?),
@@ -150,6 +155,7 @@ pub fn run(args: Args) -> Result<()> {
         &loaded,
         attributes.as_ref(),
         members.as_ref(),
+        answers.as_ref(),
         &mut |m: &str| pb.set_message(m.to_string()),
     );
     pb.finish_and_clear();
@@ -268,6 +274,7 @@ fn analyze(
     loaded: &Loaded,
     attributes: Option<&Attributes>,
     members: Option<&super::loyalty::MembersFile>,
+    answers: Option<&super::responses::Answers>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<(&'static str, Vec<u8>)>> {
     let log = &loaded.log;
@@ -363,8 +370,39 @@ fn analyze(
     if let Err(e) = &survival {
         note!("note: no survival section: {e}");
     }
+    // Each customer's latest NPS answer, by the summary's customers (advocates) and by the
+    // log's (loyalty groups); both are sorted by id.
+    let nps = answers.map(|a| {
+        let (by_summary, unknown) = a.join(
+            &full
+                .customers
+                .iter()
+                .map(|c| &*c.customer_id)
+                .collect::<Vec<_>>(),
+        );
+        if unknown > 0 {
+            note!(
+                "note: {unknown} of the {} customers who answered in {} have no purchase in {} (left out)",
+                a.latest.len(),
+                a.file,
+                loaded.report.file
+            );
+        }
+        (by_summary, a.join(log.ids()).0, unknown)
+    });
+    let advocates = match &nps {
+        Some((by_summary, _, _)) => super::analyze_extra::advocates(&analysis, by_summary)?,
+        None => None,
+    };
     let loyalty = match members {
-        Some(m) => Some(super::analyze_extra::loyalty(log, m)?),
+        Some(m) => {
+            let clv = super::loyalty::clv_of(&analysis, log);
+            let extras = comeback_analysis::loyalty::Extras {
+                clv: Some(&clv),
+                nps: nps.as_ref().map(|n| n.1.as_slice()),
+            };
+            Some(super::analyze_extra::loyalty(log, m, &extras)?)
+        }
         None => None,
     };
     if let (Value::Object(m), Value::Object(h)) =
@@ -386,6 +424,15 @@ fn analyze(
                 _ => Value::Null,
             },
         );
+        m.insert(
+            "advocates".into(),
+            match (answers, &nps) {
+                (Some(a), Some((_, _, unknown))) => {
+                    super::analyze_extra::advocates_json(advocates.as_ref(), a, *unknown)
+                }
+                _ => Value::Null,
+            },
+        );
     }
 
     let report_input = super::analyze_report::report_input(&super::analyze_report::ReportParts {
@@ -396,6 +443,10 @@ fn analyze(
         economics: &economics,
         survival: survival.as_ref().ok(),
         loyalty: loyalty.as_ref(),
+        advocate_share: super::analyze_extra::advocates_report(
+            advocates.as_ref(),
+            answers.is_some(),
+        ),
     });
     let html = comeback_report::render(&report_input, args.lang);
 
@@ -513,7 +564,7 @@ fn flags_json(a: &Args, holdout: f64) -> Value {
         "discount_rate": a.model.discount_rate, "discount_period": a.model.discount_period, "clv_periods": a.model.clv_periods,
         "margin": a.model.margin, "what_if_retention": a.model.what_if_retention, "lost_below": a.model.lost_below,
         "at_risk_below": a.model.at_risk_below, "acquisition_cost": a.acquisition_cost,
-        "members": a.members.as_ref().map(|p| p.display().to_string()), "bootstrap": a.model.bootstrap, "seed": a.model.seed, "lang": a.lang.to_string(),
+        "members": a.members.as_ref().map(|p| p.display().to_string()), "responses": a.responses.responses.as_ref().map(|p| p.display().to_string()), "bootstrap": a.model.bootstrap, "seed": a.model.seed, "lang": a.lang.to_string(),
         "observation_end": a.ingest.observation_end.map(|d| d.to_string()), "refunds": a.ingest.refunds.to_string(),
         "timezone": a.ingest.timezone.map(|t| t.name().to_string()), "currency": a.ingest.currency,
     })

@@ -5,22 +5,26 @@
 //! show the same numbers.
 //!
 //! **Survival segments.** Customers are split by the value of their first purchase day
-//! (its net amount) into terciles by mid-rank: with the n values sorted, a value's mid-rank
-//! is the mean of its 1-based positions (tied values share it); `low` is a mid-rank ≤ n/3,
-//! `middle` ≤ 2n/3, `high` the rest. Ties stay together, so the groups can differ in size. Time to lost is `comeback_survival::time_to_lost`
+//! (its net amount) into terciles by mid-rank (`comeback_survival::first_purchase_terciles`,
+//! shared with the server's `GET /api/v1/survival?by=tercile`). Time to lost is `comeback_survival::time_to_lost`
 //! with its default rule (k = 3); curves are Kaplan–Meier (Kaplan & Meier 1958) read at
 //! each whole month (30.4375 days), and the groups are compared by the log-rank test
 //! (Mantel 1966).
+//!
+//! **Advocates** (with `--responses`): `comeback_analysis::advocates` on the analysis' CLV
+//! per customer and each customer's latest NPS answer (top 20 % by CLV, 95 % Wilson
+//! intervals). With `--members` too, the loyalty section gains CLV and NPS per group.
 
 use super::loyalty::{MembersFile, to_json as loyalty_json};
 use anyhow::Result;
 use comeback_analysis::Analysis;
+use comeback_analysis::advocates::{AdvocateError, AdvocateShare, advocate_share};
 use comeback_analysis::economics::{Economics, economics};
 use comeback_analysis::loyalty::{
     Estimate, Extras, LoyaltyComparison, LoyaltyOptions, Member, compare_members,
 };
 use comeback_core::TransactionLog;
-use comeback_survival::{KmOptions, LostRule, kaplan_meier, logrank, time_to_lost};
+use comeback_survival::{KmOptions, LostRule, first_purchase_terciles, km_by_group, time_to_lost};
 use serde_json::{Value, json};
 
 /// Days in a month (365.25 / 12).
@@ -78,57 +82,30 @@ pub(super) fn survival(
 ) -> std::result::Result<comeback_report::Survival, String> {
     let rule = LostRule::default();
     let lost = time_to_lost(log, &rule).map_err(|e| e.to_string())?;
-    let first_value = |id: &str| -> f64 {
-        log.ids()
-            .binary_search_by(|x| (**x).cmp(id))
-            .ok()
-            .and_then(|i| log.customers()[i].days.iter().find(|d| d.has_purchase))
-            .map_or(0.0, |d| d.amount.to_f64())
-    };
-    let values: Vec<f64> = lost
-        .records
-        .iter()
-        .map(|r| first_value(&r.customer_id))
-        .collect();
-    let mut sorted = values.clone();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
+    let n = lost.records.len();
     if n < 3 {
         return Err(format!("{n} customers: too few for three groups"));
     }
-    // Mid-rank of a value among the sorted values (1-based; ties share it).
-    let mid_rank = |v: f64| {
-        let first = sorted.partition_point(|x| *x < v);
-        let last = sorted.partition_point(|x| *x <= v);
-        (first + last + 1) as f64 / 2.0
-    };
-    let third = n as f64 / 3.0;
-    let groups: Vec<&'static str> = values
-        .iter()
-        .map(|&v| {
-            let r = mid_rank(v);
-            if r <= third {
-                "low"
-            } else if r <= 2.0 * third {
-                "middle"
-            } else {
-                "high"
-            }
-        })
-        .collect();
+    let groups = first_purchase_terciles(log, &lost.records);
     let durations: Vec<f64> = lost.records.iter().map(|r| r.duration_days).collect();
     let events: Vec<bool> = lost.records.iter().map(|r| r.lost).collect();
-    let test = logrank(&durations, &events, &groups).map_err(|e| e.to_string())?;
+    let by = km_by_group(
+        &durations,
+        &events,
+        &groups,
+        &comeback_report::SURVIVAL_GROUP_KEYS,
+        &KmOptions::default(),
+    )
+    .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    for key in comeback_report::SURVIVAL_GROUP_KEYS {
-        let idx: Vec<usize> = (0..n).filter(|&i| groups[i] == key).collect();
-        if idx.is_empty() {
-            continue;
-        }
-        let d: Vec<f64> = idx.iter().map(|&i| durations[i]).collect();
-        let e: Vec<bool> = idx.iter().map(|&i| events[i]).collect();
-        let km = kaplan_meier(&d, &e, &KmOptions::default()).map_err(|e| e.to_string())?;
-        let last = d.iter().copied().fold(0.0, f64::max);
+    for g in &by.groups {
+        let km = &g.km;
+        let last = durations
+            .iter()
+            .zip(&groups)
+            .filter(|(_, l)| **l == g.label)
+            .map(|(d, _)| *d)
+            .fold(0.0, f64::max);
         let months = (last / MONTH_DAYS).floor() as usize;
         let curve = (0..=months)
             .map(|m| {
@@ -143,7 +120,7 @@ pub(super) fn survival(
             })
             .collect();
         out.push(comeback_report::SurvivalGroup {
-            key: key.to_string(),
+            key: g.label.clone(),
             customers: km.n,
             lost: km.events,
             median_months: km.median.map_or(f64::NAN, |m| m / MONTH_DAYS),
@@ -153,9 +130,9 @@ pub(super) fn survival(
     Ok(comeback_report::Survival {
         lost_rule_k: rule.k,
         groups: out,
-        logrank_statistic: test.statistic,
-        logrank_df: test.df as u64,
-        logrank_p: test.p_value,
+        logrank_statistic: by.logrank.statistic,
+        logrank_df: by.logrank.df as u64,
+        logrank_p: by.logrank.p_value,
     })
 }
 
@@ -175,8 +152,13 @@ pub(super) fn survival_json(s: &std::result::Result<comeback_report::Survival, S
     }
 }
 
-/// Members vs non-members of `log` (365-day windows, 95 % intervals).
-pub(super) fn loyalty(log: &TransactionLog, m: &MembersFile) -> Result<LoyaltyComparison> {
+/// Members vs non-members of `log` (365-day windows, 95 % intervals), with CLV and the
+/// latest NPS answers per customer (parallel to `log.customers()`) when given.
+pub(super) fn loyalty(
+    log: &TransactionLog,
+    m: &MembersFile,
+    extras: &Extras<'_>,
+) -> Result<LoyaltyComparison> {
     let members: Vec<Member> = log
         .ids()
         .iter()
@@ -188,7 +170,7 @@ pub(super) fn loyalty(log: &TransactionLog, m: &MembersFile) -> Result<LoyaltyCo
     Ok(compare_members(
         log,
         &members,
-        &Extras::default(),
+        extras,
         &LoyaltyOptions::default(),
     )?)
 }
@@ -222,6 +204,15 @@ pub(super) fn loyalty_report(c: &LoyaltyComparison) -> comeback_report::Loyalty 
         visits_per_year: iv(&g.visits_per_year),
         inter_visit_days: iv(&g.inter_visit_days),
         spend_per_visit: iv(&g.spend_per_visit),
+        clv: iv(&g.clv),
+        nps: match &g.nps {
+            Some(e) => comeback_report::Interval {
+                estimate: e.nps,
+                lower: e.ci_low,
+                upper: e.ci_high,
+            },
+            None => iv(&None),
+        },
     };
     let ratio = |r: &comeback_analysis::loyalty::RatioEstimate| comeback_report::Interval {
         estimate: r.effect,
@@ -236,5 +227,103 @@ pub(super) fn loyalty_report(c: &LoyaltyComparison) -> comeback_report::Loyalty 
         matched_members: c.matched.map_or(0, |m| m.members as u64),
         matched_non_members: c.matched.map_or(0, |m| m.non_members as u64),
         post_days: c.options.post_days,
+    }
+}
+
+/// Top share of customers by CLV counted as high value for the advocates.
+pub(super) const ADVOCATE_TOP_SHARE: f64 = 0.2;
+
+/// The advocates among the analysis' customers (`nps` parallel to
+/// `analysis.summary.customers`): `Ok(None)` when no customer with purchases answered.
+///
+/// # Errors
+/// A CLV that is not finite or an answer above 10 (neither happens for the analysis' CLV
+/// and the answers file's checked scores).
+pub(super) fn advocates(a: &Analysis, nps: &[Option<u8>]) -> Result<Option<AdvocateShare>> {
+    match advocate_share(&a.scores.clv, nps, ADVOCATE_TOP_SHARE, 0.95) {
+        Ok(s) => Ok(Some(s)),
+        Err(AdvocateError::NoRespondents) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn estimate_json(e: &Estimate) -> Value {
+    json!({"n": e.n, "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high})
+}
+
+/// The `advocates` object of summary.json (`null` without `--responses`).
+pub(super) fn advocates_json(
+    s: Option<&AdvocateShare>,
+    answers: &super::responses::Answers,
+    unknown: usize,
+) -> Value {
+    let base = json!({
+        "responses_file": answers.file,
+        "customers_answering": answers.latest.len(),
+        "answers_without_purchases": unknown,
+        "confidence": 0.95,
+    });
+    let Value::Object(mut m) = base else {
+        unreachable!("a JSON object literal")
+    };
+    match s {
+        Some(s) => {
+            let more = json!({
+                "top_share": s.top_share,
+                "clv_threshold": s.clv_threshold,
+                "respondents": s.respondents,
+                "promoters": s.promoters,
+                "high_value": s.high_value,
+                "advocates": s.advocates,
+                "share": estimate_json(&s.share),
+                "promoters_among_high_value": s.promoters_among_high_value.as_ref().map(estimate_json),
+                "advocate_clv_share": s.advocate_clv_share,
+            });
+            if let Value::Object(x) = more {
+                m.extend(x);
+            }
+        }
+        None => {
+            m.insert(
+                "error".into(),
+                json!("no customer with purchases has an NPS answer"),
+            );
+        }
+    }
+    Value::Object(m)
+}
+
+/// The advocates section of the report.
+pub(super) fn advocates_report(
+    s: Option<&AdvocateShare>,
+    given: bool,
+) -> comeback_report::AdvocatesSection {
+    let iv = |e: &Estimate| comeback_report::Interval {
+        estimate: e.estimate,
+        lower: e.ci_low.unwrap_or(f64::NAN),
+        upper: e.ci_high.unwrap_or(f64::NAN),
+    };
+    match (s, given) {
+        (_, false) => comeback_report::AdvocatesSection::NeedsAnswers,
+        (None, true) => comeback_report::AdvocatesSection::NoRespondents,
+        (Some(s), true) => {
+            comeback_report::AdvocatesSection::Measured(comeback_report::Advocates {
+                top_share: s.top_share,
+                clv_threshold: s.clv_threshold,
+                respondents: s.respondents as u64,
+                high_value: s.high_value as u64,
+                advocates: s.advocates as u64,
+                share: iv(&s.share),
+                promoters_among_high_value: s.promoters_among_high_value.as_ref().map_or(
+                    comeback_report::Interval {
+                        estimate: f64::NAN,
+                        lower: f64::NAN,
+                        upper: f64::NAN,
+                    },
+                    iv,
+                ),
+                advocate_clv_share: s.advocate_clv_share.unwrap_or(f64::NAN),
+            })
+        }
     }
 }

@@ -24,6 +24,7 @@ pub(super) struct ReportParts<'a> {
     pub economics: &'a comeback_analysis::economics::Economics,
     pub survival: Option<&'a comeback_report::Survival>,
     pub loyalty: Option<&'a comeback_analysis::loyalty::LoyaltyComparison>,
+    pub advocate_share: comeback_report::AdvocatesSection,
 }
 
 fn f(v: &Value) -> f64 {
@@ -227,6 +228,13 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
                 c.push("Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from incomplete observations. Journal of the American Statistical Association 53(282), 457–481.".into());
                 c.push("Mantel, N. (1966). Evaluation of survival data and two new rank order statistics arising in its consideration. Cancer Chemotherapy Reports 50(3), 163–170.".into());
             }
+            if matches!(
+                p.advocate_share,
+                comeback_report::AdvocatesSection::Measured(_)
+            ) {
+                c.push("Reichheld, F. F. (2003). The one number you need to grow. Harvard Business Review 81(12), 46–54.".into());
+                c.push("Rocks, B. (2016). Interval estimation for the \"net promoter score\". The American Statistician 70(4), 365–372.".into());
+            }
             if p.loyalty.is_some() {
                 c.push("Iacus, S. M., King, G. & Porro, G. (2012). Causal inference without balance checking: coarsened exact matching. Political Analysis 20(1), 1–24.".into());
             }
@@ -235,6 +243,7 @@ pub(super) fn report_input(p: &ReportParts<'_>) -> ReportInput {
         economics: Some(super::analyze_extra::economics_report(p.economics)),
         survival: p.survival.cloned(),
         loyalty: p.loyalty.map(super::analyze_extra::loyalty_report),
+        advocate_share: p.advocate_share,
     }
 }
 

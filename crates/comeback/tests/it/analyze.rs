@@ -604,3 +604,127 @@ fn economics_survival_and_loyalty_sections() {
     assert!(!html.contains("data-econ=\"replacement_cost\""));
     assert!(html.contains("data-econ=\"profit_lost\""));
 }
+
+/// `analyze --responses`: the advocates section (promoters among the top 20 % by CLV) and,
+/// with `--members`, NPS and CLV per loyalty group. The expected values are recomputed here
+/// from customers.csv (CLV) and the answers file, independently of the library.
+#[test]
+fn advocates_and_nps_by_loyalty_group() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sales.csv"), r8_fixture()).unwrap();
+    let mut members = String::from("customer_id,enrolled_at\n");
+    for i in (0..700).step_by(5) {
+        members += &format!("c{i:03},2023-06-01\n");
+    }
+    std::fs::write(dir.path().join("members.csv"), members).unwrap();
+    // Even customers answer i mod 11 (a first answer of 10 a year earlier is superseded);
+    // zz answered without buying; one blank answer is a non-response.
+    let score = |i: usize| (i % 11) as u8;
+    let mut answers = String::from("customer_id,date,score\nzz,2024-05-01,10\nc001,2024-05-01,\n");
+    for i in (0..700).step_by(2) {
+        answers += &format!("c{i:03},2023-05-01,10\nc{i:03},2024-05-01,{}\n", score(i));
+    }
+    std::fs::write(dir.path().join("answers.csv"), answers).unwrap();
+    let flags = [
+        "--observation-end",
+        "2024-12-31",
+        "--holdout",
+        "0",
+        "--bootstrap",
+        "0",
+        "--responses",
+        "answers.csv",
+        "-q",
+    ];
+    let s = run_analyze(
+        dir.path(),
+        &dir.path().join("sales.csv"),
+        &[&flags[..], &["--members", "members.csv"]].concat(),
+    );
+    let (h, rows) = read_csv(&dir.path().join("rep/customers.csv"));
+    let (id, clv) = (col(&h, "customer_id"), col(&h, "clv"));
+    let clvs: Vec<(usize, f64)> = rows
+        .iter()
+        .map(|r| (r[id][1..].parse().unwrap(), r[clv].parse().unwrap()))
+        .collect();
+    assert_eq!(clvs.len(), 700);
+    let mut sorted: Vec<f64> = clvs.iter().map(|c| c.1).collect();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let threshold = sorted[139]; // ⌈0.2 × 700⌉ = 140th highest
+    let answered = |i: usize| i.is_multiple_of(2);
+    let respondents = clvs.iter().filter(|c| answered(c.0)).count();
+    let high = |v: f64| v >= threshold && v > 0.0;
+    let high_value = clvs.iter().filter(|c| answered(c.0) && high(c.1)).count();
+    let advocates = clvs
+        .iter()
+        .filter(|c| answered(c.0) && high(c.1) && score(c.0) >= 9)
+        .count();
+    let a = &s["advocates"];
+    assert_eq!(a["respondents"].as_u64(), Some(respondents as u64));
+    assert_eq!(respondents, 350);
+    assert_eq!(a["clv_threshold"].as_f64(), Some(threshold));
+    assert_eq!(a["high_value"].as_u64(), Some(high_value as u64));
+    assert_eq!(a["advocates"].as_u64(), Some(advocates as u64));
+    assert!(advocates > 0, "the fixture must have advocates");
+    let share = a["share"]["estimate"].as_f64().unwrap();
+    assert!((share - advocates as f64 / 350.0).abs() < 1e-12);
+    assert_eq!(a["answers_without_purchases"], 1);
+    assert_eq!(a["customers_answering"], 351);
+
+    // NPS per loyalty group, from the latest answers: members are the multiples of 5.
+    for (key, member) in [("members", true), ("non_members", false)] {
+        let (mut p, mut d, mut n) = (0i64, 0i64, 0i64);
+        for i in (0..700).filter(|i| answered(*i) && i.is_multiple_of(5) == member) {
+            n += 1;
+            match score(i) {
+                9..=10 => p += 1,
+                0..=6 => d += 1,
+                _ => {}
+            }
+        }
+        let g = &s["loyalty"][key]["nps"];
+        assert_eq!(g["n"].as_i64(), Some(n), "{key}");
+        let want = 100.0 * (p - d) as f64 / n as f64;
+        assert!(
+            (g["nps"].as_f64().unwrap() - want).abs() < 1e-9,
+            "{key} {g}"
+        );
+        assert_eq!(g["method"], "adjusted-wald");
+        // Mean CLV per group equals customers.csv's.
+        let v: Vec<f64> = clvs
+            .iter()
+            .filter(|c| c.0.is_multiple_of(5) == member)
+            .map(|c| c.1)
+            .collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let got = s["loyalty"][key]["clv"]["estimate"].as_f64().unwrap();
+        assert!(
+            (got - mean).abs() < 1e-9 * mean.abs().max(1.0),
+            "{key} {got} {mean}"
+        );
+    }
+    let html = std::fs::read_to_string(dir.path().join("rep/report.html")).unwrap();
+    assert!(html.contains("data-measured=\"true\""));
+    assert!(
+        html.contains(&format!(
+            "{advocates} of the 350 customers who answered are advocates"
+        )),
+        "advocates line"
+    );
+    assert!(html.contains("NPS (latest answer)"));
+
+    // Without --responses: summary.json has no advocates and the section says why.
+    let s = run_analyze(
+        dir.path(),
+        &dir.path().join("sales.csv"),
+        &[&flags[..flags.len() - 3], &["-q"]].concat(),
+    );
+    assert_eq!(s["advocates"], Value::Null);
+    let html = std::fs::read_to_string(dir.path().join("rep/report.html")).unwrap();
+    assert!(html.contains("data-measured=\"false\""));
+    assert!(
+        html.contains(
+            "Advocates (promoters among the most valuable customers) need survey answers"
+        )
+    );
+}
