@@ -42,6 +42,7 @@ pub mod economics;
 pub mod loyalty;
 pub mod models;
 mod pipeline;
+pub mod recovery_effect;
 
 pub use pipeline::{
     ActionLists, Analysis, AnalysisNote, BOOTSTRAP_BUDGET, Charts, ClvSettings, CustomerScore,

@@ -25,6 +25,20 @@
 //! member's purchase rate is λ · (1 + `effect`) from the enrolment purchase on (the true
 //! effect); dropout is unchanged. Without membership no extra random numbers are drawn, so
 //! existing seeds give the same logs.
+//!
+//! **Complaints** ([`ComplaintProcess`], added with [`Simulator::with_complaints`]): at each
+//! purchase, a customer who has not complained yet complains with probability
+//! `probability` (so each customer complains at most once, at a purchase). The complaint is
+//! resolved quickly (after `quick_hours`) with probability `resolved_quickly`, slowly (after
+//! `slow_hours`) with probability `resolved_slowly`, and otherwise never — independently of
+//! everything else. Right after the complaint the customer **leaves at once** with the
+//! probability of its outcome (`leave_quick`, `leave_slow`, `leave_unresolved`): this is the
+//! stated true effect. A customer who stays goes on exactly as without the complaint. Hence,
+//! for any window W, P(repeat purchase within W after the complaint | outcome o) =
+//! (1 − h_o) · P(repeat within W | stayed), with the second factor the same for every
+//! outcome, so the true ratio of repeat-purchase shares between outcomes o and o′ is
+//! (1 − h_o) / (1 − h_o′) ([`ComplaintProcess::true_repeat_ratio`]). Without complaints no
+//! extra random numbers are drawn.
 
 use comeback_core::{Amount, Day, TimeUnit};
 use rand::Rng;
@@ -109,6 +123,89 @@ impl Membership {
     }
 }
 
+/// How a simulated complaint ended (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ComplaintOutcome {
+    /// Resolved after [`ComplaintProcess::quick_hours`].
+    ResolvedQuickly,
+    /// Resolved after [`ComplaintProcess::slow_hours`].
+    ResolvedSlowly,
+    /// Never resolved.
+    NotResolved,
+}
+
+/// The complaint process (module docs): at most one complaint per customer, at a purchase,
+/// with an outcome drawn independently and a stated probability of leaving at once per
+/// outcome (the true effect).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ComplaintProcess {
+    /// Probability that a purchase brings a complaint (customers who have not complained
+    /// yet), in [0, 1].
+    pub probability: f64,
+    /// Probability that a complaint is resolved quickly, in [0, 1].
+    pub resolved_quickly: f64,
+    /// Probability that it is resolved slowly; `resolved_quickly + resolved_slowly ≤ 1`,
+    /// the rest is never resolved.
+    pub resolved_slowly: f64,
+    /// Hours from the complaint to a quick resolution (≥ 0).
+    pub quick_hours: f64,
+    /// Hours from the complaint to a slow resolution (≥ `quick_hours`).
+    pub slow_hours: f64,
+    /// h_quick: probability of leaving at once after a quickly resolved complaint, in [0, 1).
+    pub leave_quick: f64,
+    /// h_slow: probability of leaving at once after a slowly resolved complaint, in [0, 1).
+    pub leave_slow: f64,
+    /// h_unresolved: probability of leaving at once after an unresolved complaint, in [0, 1).
+    pub leave_unresolved: f64,
+}
+
+impl ComplaintProcess {
+    /// h_o: the probability of leaving at once after a complaint with outcome `o`.
+    pub fn leave_probability(&self, o: ComplaintOutcome) -> f64 {
+        match o {
+            ComplaintOutcome::ResolvedQuickly => self.leave_quick,
+            ComplaintOutcome::ResolvedSlowly => self.leave_slow,
+            ComplaintOutcome::NotResolved => self.leave_unresolved,
+        }
+    }
+
+    /// The true ratio of repeat-purchase shares (any window after the complaint) of
+    /// outcome `o` to outcome `reference`: (1 − h_o) / (1 − h_reference) (module docs).
+    pub fn true_repeat_ratio(&self, o: ComplaintOutcome, reference: ComplaintOutcome) -> f64 {
+        (1.0 - self.leave_probability(o)) / (1.0 - self.leave_probability(reference))
+    }
+
+    /// Hours to resolution of outcome `o` (`None`: never resolved).
+    pub fn resolution_hours(&self, o: ComplaintOutcome) -> Option<f64> {
+        match o {
+            ComplaintOutcome::ResolvedQuickly => Some(self.quick_hours),
+            ComplaintOutcome::ResolvedSlowly => Some(self.slow_hours),
+            ComplaintOutcome::NotResolved => None,
+        }
+    }
+}
+
+/// A simulated complaint.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimulatedComplaint {
+    /// Calendar day of the complaint (the day of the purchase it came with).
+    pub day: Day,
+    /// Minute of that day (0–1439, UTC wall time of the simulation's days) the complaint was
+    /// received.
+    pub minute: u32,
+    /// How it ended.
+    pub outcome: ComplaintOutcome,
+}
+
+/// Everything drawn for one customer besides the purchases.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CustomerEvents {
+    /// Enrolment day in the loyalty programme (only with [`Simulator::with_membership`]).
+    pub enrolled: Option<Day>,
+    /// The customer's complaint (only with [`Simulator::with_complaints`]).
+    pub complaint: Option<SimulatedComplaint>,
+}
+
 /// An invalid simulation parameter.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("invalid simulation parameter {name} = {value}: {expected}")]
@@ -140,6 +237,7 @@ pub struct Simulator {
     acquisition: Uniform<f64>,
     days_per_unit: f64,
     membership: Option<Membership>,
+    complaints: Option<ComplaintProcess>,
 }
 
 #[derive(Debug, Clone)]
@@ -237,6 +335,7 @@ impl Simulator {
             acquisition,
             days_per_unit,
             membership: None,
+            complaints: None,
         })
     }
 
@@ -268,6 +367,62 @@ impl Simulator {
         Ok(self)
     }
 
+    /// The simulator with the complaint process `c` (module docs).
+    ///
+    /// # Errors
+    /// A [`SimulationError`] naming the first parameter out of range: probabilities outside
+    /// [0, 1], `resolved_quickly + resolved_slowly > 1`, leave probabilities outside [0, 1),
+    /// hours negative or not finite, `slow_hours < quick_hours`.
+    pub fn with_complaints(mut self, c: ComplaintProcess) -> Result<Simulator, SimulationError> {
+        let bad = |name, value, expected| {
+            Err(SimulationError {
+                name,
+                value,
+                expected,
+            })
+        };
+        for (name, v) in [
+            ("probability", c.probability),
+            ("resolved_quickly", c.resolved_quickly),
+            ("resolved_slowly", c.resolved_slowly),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(name, v, "a probability in [0, 1]");
+            }
+        }
+        if c.resolved_quickly + c.resolved_slowly > 1.0 {
+            return bad(
+                "resolved_slowly",
+                c.resolved_slowly,
+                "at most 1 - resolved_quickly",
+            );
+        }
+        for (name, v) in [
+            ("leave_quick", c.leave_quick),
+            ("leave_slow", c.leave_slow),
+            ("leave_unresolved", c.leave_unresolved),
+        ] {
+            if !(0.0..1.0).contains(&v) {
+                return bad(name, v, "a probability in [0, 1)");
+            }
+        }
+        for (name, v) in [("quick_hours", c.quick_hours), ("slow_hours", c.slow_hours)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(name, v, "a finite number of hours >= 0");
+            }
+        }
+        if c.slow_hours < c.quick_hours {
+            return bad("slow_hours", c.slow_hours, "at least quick_hours");
+        }
+        self.complaints = Some(c);
+        Ok(self)
+    }
+
+    /// The complaint process, if any.
+    pub fn complaints(&self) -> Option<&ComplaintProcess> {
+        self.complaints.as_ref()
+    }
+
     /// The membership process, if any.
     pub fn membership(&self) -> Option<&Membership> {
         self.membership.as_ref()
@@ -291,9 +446,20 @@ impl Simulator {
         rng: &mut R,
         out: &mut Vec<SimulatedPurchase>,
     ) -> Option<Day> {
+        self.customer_events(rng, out).enrolled
+    }
+
+    /// [`Simulator::customer`], returning the customer's enrolment day and complaint (both
+    /// `None` without the processes that produce them).
+    pub fn customer_events<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        out: &mut Vec<SimulatedPurchase>,
+    ) -> CustomerEvents {
         out.clear();
         let mut offered = false;
         let mut enrolled = None;
+        let mut complaint = None;
         let end_days = self.spec.observation_days as f64;
         let lambda = self.rate.sample(rng).max(f64::MIN_POSITIVE);
         let mut inter =
@@ -341,6 +507,29 @@ impl Simulator {
                     inter = Exp::new(lambda * (1.0 + m.effect)).unwrap_or(inter);
                 }
             }
+            if let Some(c) = &self.complaints
+                && complaint.is_none()
+                && rng.random_bool_compat(c.probability)
+            {
+                let u: f64 = rand_distr::StandardUniform.sample(rng);
+                let outcome = if u < c.resolved_quickly {
+                    ComplaintOutcome::ResolvedQuickly
+                } else if u < c.resolved_quickly + c.resolved_slowly {
+                    ComplaintOutcome::ResolvedSlowly
+                } else {
+                    ComplaintOutcome::NotResolved
+                };
+                complaint = Some(SimulatedComplaint {
+                    day,
+                    minute: ((t_days - t_days.floor()) * 1440.0)
+                        .floor()
+                        .clamp(0.0, 1439.0) as u32,
+                    outcome,
+                });
+                if rng.random_bool_compat(c.leave_probability(outcome)) {
+                    break;
+                }
+            }
             // BG/NBD: a dropout can follow each *repeat* purchase, not the first one (the
             // likelihood of FHL 2005 eq. 3 gives P(alive) = 1 at x = 0).
             if p_drop > 0.0 && out.len() > 1 && rng.random_bool_compat(p_drop) {
@@ -351,7 +540,10 @@ impl Simulator {
                 break;
             }
         }
-        enrolled
+        CustomerEvents {
+            enrolled,
+            complaint,
+        }
     }
 }
 
@@ -449,6 +641,78 @@ mod tests {
                 "{process:?}: simulated {mean}, expected {expected}"
             );
         }
+    }
+
+    #[test]
+    fn complaint_process_is_validated_and_drawn_at_most_once() {
+        let c = ComplaintProcess {
+            probability: 0.2,
+            resolved_quickly: 0.6,
+            resolved_slowly: 0.3,
+            quick_hours: 24.0,
+            slow_hours: 240.0,
+            leave_quick: 0.0,
+            leave_slow: 0.0,
+            leave_unresolved: 0.0,
+        };
+        let base = || {
+            Simulator::new(spec(Process::BgNbd {
+                r: 1.0,
+                alpha: 5.0,
+                a: 1.0,
+                b: 6.0,
+            }))
+            .unwrap()
+        };
+        let e = base()
+            .with_complaints(ComplaintProcess {
+                resolved_slowly: 0.5,
+                ..c
+            })
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid simulation parameter resolved_slowly = 0.5: at most 1 - resolved_quickly"
+        );
+        assert!(
+            base()
+                .with_complaints(ComplaintProcess {
+                    leave_unresolved: 1.0,
+                    ..c
+                })
+                .is_err()
+        );
+        // Without leaving, P(complained) = 1 − E[0.8^purchases]; outcomes 60/30/10 %.
+        let sim = base().with_complaints(c).unwrap();
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut buf = Vec::new();
+        let (mut expected, mut complained, mut quick, mut unresolved) = (0.0, 0, 0, 0);
+        let n = 20_000;
+        for _ in 0..n {
+            let ev = sim.customer_events(&mut rng, &mut buf);
+            expected += 1.0 - 0.8f64.powi(buf.len() as i32);
+            if let Some(c) = ev.complaint {
+                complained += 1;
+                assert!(buf.iter().any(|p| p.day == c.day) && c.minute < 1440);
+                quick += usize::from(c.outcome == ComplaintOutcome::ResolvedQuickly);
+                unresolved += usize::from(c.outcome == ComplaintOutcome::NotResolved);
+            }
+        }
+        // Binomial standard errors: about 65 customers, 0.0045 and 0.0028 in the shares.
+        assert!(
+            (complained as f64 - expected).abs() < 300.0,
+            "{complained} vs {expected}"
+        );
+        assert!((quick as f64 / complained as f64 - 0.6).abs() < 0.02);
+        assert!((unresolved as f64 / complained as f64 - 0.1).abs() < 0.012);
+        assert!(
+            (c.true_repeat_ratio(
+                ComplaintOutcome::NotResolved,
+                ComplaintOutcome::ResolvedQuickly
+            ) - 1.0)
+                .abs()
+                < 1e-15
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod cdnow;
 mod fixtures;
 mod invariants;
 mod loyalty;
+mod recovery_effect;
 
 use comeback_core::{Amount, Day, TransactionLog, TransactionLogBuilder};
 use std::path::{Path, PathBuf};
