@@ -73,6 +73,26 @@ pub struct Args {
     /// Field separator: auto, comma, semicolon, tab, whitespace, or one character.
     #[arg(long, default_value = "auto")]
     pub delimiter: Delimiter,
+    /// Transaction file of the same customers (columns recognised as by `comeback
+    /// analyze`; --timezone is its time zone): adds the recovery effect — P(alive) now and
+    /// repeat purchases within --repeat-windows days of the complaint, for customers whose
+    /// first complaint was resolved quickly, slowly or not at all, vs customers who never
+    /// complained (`comeback_analysis::recovery_effect`).
+    #[arg(long, value_name = "FILE")]
+    pub transactions: Option<PathBuf>,
+    /// A complaint is "resolved quickly" when resolved within this time of receipt (business
+    /// time with --business-hours). Default: --resolution-target.
+    #[arg(long, value_parser = target, value_name = "DURATION", requires = "transactions")]
+    pub quick_within: Option<TimeDelta>,
+    /// Repeat-purchase windows of the recovery effect, in days.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "90,180",
+        value_name = "DAYS",
+        requires = "transactions"
+    )]
+    pub repeat_windows: Vec<u32>,
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -359,12 +379,36 @@ pub fn run(a: Args) -> Result<()> {
         tz,
         holidays: calendar.holidays().count(),
     };
+    if a.repeat_windows.is_empty() || a.repeat_windows.contains(&0) {
+        bail!(
+            "--repeat-windows: each window must be at least 1 day, got {:?}",
+            a.repeat_windows
+        );
+    }
+    let effect = match &a.transactions {
+        Some(path) => Some(super::complaints_effect::compute(
+            path,
+            &rows,
+            &calendar,
+            a.quick_within.unwrap_or(a.resolution_target),
+            &a.repeat_windows,
+            tz,
+        )?),
+        None => None,
+    };
     let mut out = std::io::stdout().lock();
     if a.json {
-        let v = to_json(&m, &options, &clock)?;
+        let mut v = to_json(&m, &options, &clock)?;
+        if let (Some(e), Value::Object(o)) = (&effect, &mut v) {
+            o.insert("recovery_effect".into(), e.to_json());
+        }
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
     } else {
         write_text(&mut out, &m, &options, &clock)?;
+        if let Some(e) = &effect {
+            writeln!(out)?;
+            e.write_text(&mut out)?;
+        }
     }
     Ok(())
 }

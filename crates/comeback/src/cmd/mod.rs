@@ -9,6 +9,7 @@ pub mod bench_groupby;
 pub mod cohorts;
 pub mod common;
 pub mod complaints;
+pub mod complaints_effect;
 pub mod economics;
 pub mod fit;
 pub mod ingest_args;

@@ -4,7 +4,8 @@ use super::common::{parse_params, write_atomically};
 use anyhow::{Result, bail};
 use comeback_core::{Day, TimeUnit};
 use comeback_models::simulate::{
-    Membership, Process, SimulatedPurchase, SimulationSpec, Simulator, Spend,
+    ComplaintProcess, Membership, Process, SimulatedComplaint, SimulatedPurchase, SimulationSpec,
+    Simulator, Spend,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -67,6 +68,21 @@ pub struct Args {
     /// input of `comeback loyalty --members`), written atomically.
     #[arg(long, value_name = "FILE", requires = "membership")]
     members_output: Option<PathBuf>,
+    /// Complaint process (`comeback_models::simulate::ComplaintProcess`):
+    /// `probability=..,quick=..,slow=..,quick_hours=..,slow_hours=..,leave_quick=..,leave_slow=..,leave_unresolved=..`.
+    /// At each purchase a customer who has not complained yet complains with `probability`;
+    /// the complaint is resolved after `quick_hours` with probability `quick`, after
+    /// `slow_hours` with probability `slow`, otherwise never; right after it the customer
+    /// leaves at once with probability `leave_quick`, `leave_slow` or `leave_unresolved`
+    /// (the true effect: repeat-purchase shares of two outcomes are in the ratio
+    /// (1 − leave_a) / (1 − leave_b)). Needs `--complaints-output`.
+    #[arg(long, value_name = "PARAMS", requires = "complaints_output")]
+    complaints: Option<String>,
+    /// Complaints file of `--complaints` (the columns of `comeback complaints`: received at
+    /// the minute of the purchase, UTC; first response one hour later; category
+    /// `quality`), written atomically.
+    #[arg(long, value_name = "FILE", requires = "complaints")]
+    complaints_output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -160,14 +176,49 @@ pub fn run(args: Args) -> Result<()> {
             effect: v[4],
         })?;
     }
+    if let Some(c) = &args.complaints {
+        let v = parse_params(
+            "--complaints",
+            c,
+            &[
+                "probability",
+                "quick",
+                "slow",
+                "quick_hours",
+                "slow_hours",
+                "leave_quick",
+                "leave_slow",
+                "leave_unresolved",
+            ],
+        )?;
+        sim = sim.with_complaints(ComplaintProcess {
+            probability: v[0],
+            resolved_quickly: v[1],
+            resolved_slowly: v[2],
+            quick_hours: v[3],
+            slow_hours: v[4],
+            leave_quick: v[5],
+            leave_slow: v[6],
+            leave_unresolved: v[7],
+        })?;
+    }
     if let (Some(out), Some(members)) = (&args.output, &args.members_output)
         && super::common::same_file(out, members)
     {
         bail!("--members-output is the same file as --output");
     }
+    for other in [&args.output, &args.members_output] {
+        if let (Some(o), Some(c)) = (other, &args.complaints_output)
+            && super::common::same_file(o, c)
+        {
+            bail!("--complaints-output is the same file as another output");
+        }
+    }
     let mut rng = StdRng::seed_from_u64(args.seed);
     // Enrolment days of the members, in customer order (only with --membership).
     let mut enrolled: Vec<(u64, comeback_core::Day)> = Vec::new();
+    // Complaints, in customer order (only with --complaints).
+    let mut complaints: Vec<(u64, SimulatedComplaint)> = Vec::new();
     let mut write = |w: &mut dyn Write| -> Result<()> {
         w.write_all(b"customer_id,date,amount\n")?;
         let mut line = Vec::with_capacity(64);
@@ -175,8 +226,12 @@ pub fn run(args: Args) -> Result<()> {
         match args.order {
             Order::Customer => {
                 for id in 0..args.customers {
-                    if let Some(d) = sim.customer_with_membership(&mut rng, &mut buf) {
+                    let ev = sim.customer_events(&mut rng, &mut buf);
+                    if let Some(d) = ev.enrolled {
                         enrolled.push((id, d));
+                    }
+                    if let Some(c) = ev.complaint {
+                        complaints.push((id, c));
                     }
                     for p in &buf {
                         line.clear();
@@ -188,8 +243,12 @@ pub fn run(args: Args) -> Result<()> {
             Order::Random => {
                 let mut rows: Vec<(u64, SimulatedPurchase)> = Vec::new();
                 for id in 0..args.customers {
-                    if let Some(d) = sim.customer_with_membership(&mut rng, &mut buf) {
+                    let ev = sim.customer_events(&mut rng, &mut buf);
+                    if let Some(d) = ev.enrolled {
                         enrolled.push((id, d));
+                    }
+                    if let Some(c) = ev.complaint {
+                        complaints.push((id, c));
                     }
                     rows.extend(buf.iter().map(|p| (id, *p)));
                 }
@@ -222,7 +281,46 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         })?;
     }
+    if let (Some(path), Some(process)) = (&args.complaints_output, sim.complaints()) {
+        write_atomically(path, |w: &mut dyn Write| -> Result<()> {
+            w.write_all(
+                b"complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation\n",
+            )?;
+            for (k, (id, c)) in complaints.iter().enumerate() {
+                let received = complaint_instant(c)?;
+                let stamp = |t: chrono::DateTime<chrono::Utc>| {
+                    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                };
+                let resolved = process
+                    .resolution_hours(c.outcome)
+                    .map(|h| {
+                        stamp(received + chrono::TimeDelta::seconds((h * 3600.0).round() as i64))
+                    })
+                    .unwrap_or_default();
+                writeln!(
+                    w,
+                    "K{:06},{id},{},{},{resolved},quality,",
+                    k + 1,
+                    stamp(received),
+                    stamp(received + chrono::TimeDelta::hours(1)),
+                )?;
+            }
+            w.flush()?;
+            Ok(())
+        })?;
+    }
     Ok(())
+}
+
+/// The instant of a simulated complaint: its day at its minute, UTC.
+fn complaint_instant(c: &SimulatedComplaint) -> Result<chrono::DateTime<chrono::Utc>> {
+    let Some(date) = c.day.date() else {
+        bail!("complaint day {} is out of range", c.day.0);
+    };
+    let t = date
+        .and_hms_opt(c.minute / 60, c.minute % 60, 0)
+        .ok_or_else(|| anyhow::anyhow!("complaint minute {} is out of range", c.minute))?;
+    Ok(t.and_utc())
 }
 
 fn format_row(line: &mut Vec<u8>, id: u64, p: &SimulatedPurchase) {

@@ -348,3 +348,161 @@ fn errors_name_file_line_and_column() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("expected a duration in hours and minutes"));
 }
+
+/// `simulate --complaints` writes a complaints file beside the log, and `complaints
+/// --transactions` reads both: the groups hold every customer, the unresolved group is the
+/// file's rows without `resolved_at` (one complaint per customer), and the ratio of 90-day
+/// repeat shares unresolved ÷ quick has an interval around the stated truth
+/// (1 − 0.5) / (1 − 0.05) = 0.526 (the 100-seed coverage check is in
+/// `comeback-analysis/tests/it/recovery_effect.rs`).
+#[test]
+fn recovery_effect_of_a_simulated_complaint_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = comeback(
+        dir.path(),
+        &[
+            "simulate",
+            "--model",
+            "pareto-nbd",
+            "--params",
+            "r=1,alpha=10,s=1,beta=100",
+            "--spend-params",
+            "none",
+            "--customers",
+            "3000",
+            "--acquisition-days",
+            "365",
+            "--observation-days",
+            "730",
+            "--start",
+            "2020-01-01",
+            "--seed",
+            "5",
+            "--complaints",
+            "probability=0.1,quick=0.5,slow=0.3,quick_hours=24,slow_hours=240,leave_quick=0.05,leave_slow=0.2,leave_unresolved=0.5",
+            "--complaints-output",
+            "complaints.csv",
+            "-o",
+            "tx.csv",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(dir.path().join("complaints.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation"
+    );
+    let complaints = lines.len() - 1;
+    let unresolved = lines[1..]
+        .iter()
+        .filter(|l| l.split(',').nth(4) == Some(""))
+        .count();
+    assert!(complaints > 500, "{complaints}");
+    let o = comeback(
+        dir.path(),
+        &[
+            "complaints",
+            "complaints.csv",
+            "--transactions",
+            "tx.csv",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let e = &v["recovery_effect"];
+    assert_eq!(e["quick_within_hours"], json!(72.0));
+    assert_eq!(e["complainers_without_purchases"], json!(0));
+    assert_eq!(e["p_alive_note"], Value::Null);
+    let g = &e["groups"];
+    let customers = |k: &str| g[k]["customers"].as_u64().unwrap() as usize;
+    assert_eq!(
+        customers("never_complained")
+            + customers("resolved_quickly")
+            + customers("resolved_slowly")
+            + customers("not_resolved"),
+        3000
+    );
+    assert_eq!(customers("not_resolved"), unresolved);
+    assert_eq!(
+        customers("resolved_quickly") + customers("resolved_slowly") + unresolved,
+        complaints
+    );
+    for k in ["never_complained", "resolved_quickly", "not_resolved"] {
+        let p = &g[k]["p_alive"];
+        let (lo, mean, hi) = (
+            p["ci_low"].as_f64().unwrap(),
+            p["mean"].as_f64().unwrap(),
+            p["ci_high"].as_f64().unwrap(),
+        );
+        assert!(
+            0.0 <= lo && lo <= mean && mean <= hi && hi <= 1.0,
+            "{k}: {p}"
+        );
+        let r = &g[k]["repeat"]["90"];
+        assert_eq!(
+            r["eligible"].as_u64().unwrap() + r["censored"].as_u64().unwrap(),
+            customers(k) as u64 - g[k]["without_reference"].as_u64().unwrap()
+        );
+    }
+    // Those who stay after an unresolved complaint come back less often: fewer of them are
+    // alive now than after a quick resolution.
+    assert!(
+        g["not_resolved"]["p_alive"]["mean"].as_f64().unwrap()
+            < g["resolved_quickly"]["p_alive"]["mean"].as_f64().unwrap()
+    );
+    let ratio = e["ratios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["group"] == "not_resolved"
+                && r["reference"] == "resolved_quickly"
+                && r["window_days"] == 90
+        })
+        .unwrap();
+    let truth = 0.5 / 0.95;
+    assert!(
+        ratio["ci_low"].as_f64().unwrap() <= truth && truth <= ratio["ci_high"].as_f64().unwrap(),
+        "{ratio}"
+    );
+    // The text form shows the same table.
+    let o = comeback(
+        dir.path(),
+        &["complaints", "complaints.csv", "--transactions", "tx.csv"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("Recovery effect (tx.csv;"), "{out}");
+    assert!(
+        out.contains("not resolved      ÷ resolved quickly    90 days: "),
+        "{out}"
+    );
+}
+
+#[test]
+fn recovery_effect_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("complaints.csv");
+    // --quick-within needs --transactions (a usage error).
+    let o = comeback(dir.path(), &["complaints", &file, "--quick-within", "24h"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_fails(
+        dir.path(),
+        &["complaints", &file, "--transactions", "missing.csv"],
+        "cannot open missing.csv",
+    );
+    assert_fails(
+        dir.path(),
+        &[
+            "complaints",
+            &file,
+            "--transactions",
+            "missing.csv",
+            "--repeat-windows",
+            "90,0",
+        ],
+        "--repeat-windows: each window must be at least 1 day, got [90, 0]",
+    );
+}
