@@ -13,7 +13,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 
-use crate::{Settings, api, auth, scores};
+use crate::{Settings, api, auth, scores, webhooks};
 
 /// What every handler shares. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -26,6 +26,9 @@ pub struct AppState {
     pub scores: scores::Scores,
     /// State of the accounts and security module.
     pub auth: auth::AuthState,
+    /// The webhook dispatcher: `state.webhooks.fire(kind, data)` sends an event to the
+    /// subscribed endpoints in the background.
+    pub webhooks: webhooks::Webhooks,
 }
 
 /// Why the server could not start.
@@ -83,11 +86,15 @@ impl Application {
             addr: settings.bind,
             source,
         })?;
+        let webhooks = webhooks::Webhooks::new(store.clone(), &settings.webhooks);
+        let scores = scores::Scores::default();
+        scores.set_webhooks(webhooks.clone());
         let state = AppState {
             store,
             auth: auth::AuthState::new(&settings.auth),
             settings: Arc::new(settings),
-            scores: scores::Scores::default(),
+            scores,
+            webhooks,
         };
         let (router, _) = router(state.clone());
         Ok(Application {

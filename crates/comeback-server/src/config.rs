@@ -34,6 +34,9 @@ pub struct Settings {
     /// Accounts and security settings (sessions, cookies, password hashing).
     #[command(flatten)]
     pub auth: crate::auth::AuthSettings,
+    /// Webhook delivery settings (attempts, back-off, timeout).
+    #[command(flatten)]
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl Settings {
@@ -48,6 +51,7 @@ impl Settings {
             request_timeout_secs: 120,
             max_batch_rows: 100_000,
             auth: crate::auth::AuthSettings::default(),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 

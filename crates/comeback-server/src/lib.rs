@@ -8,6 +8,8 @@
 //! - [`AppState`]: what every handler shares (the store, the score cache, the settings).
 //! - [`Settings`]: the clap arguments of `comeback serve`, each also read from an
 //!   environment variable (`COMEBACK_DATABASE_URL`, `COMEBACK_BIND`, ...).
+//! - [`webhooks::Webhooks`]: signed webhook deliveries with retries; other modules fire
+//!   events with `state.webhooks.fire(kind, data)`.
 //! - [`ApiError`]: the one error type of the handlers, mapped to a status code and the JSON
 //!   body `{"error": {"code", "message", "rows"?: [...], "fields"?: [...]}}`.
 //!
@@ -32,6 +34,7 @@ pub mod demo;
 pub mod error;
 pub mod scores;
 pub mod text;
+pub mod webhooks;
 
 pub use app::{AppState, Application};
 pub use config::Settings;

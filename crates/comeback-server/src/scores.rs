@@ -7,7 +7,7 @@
 //! the new one replaces it in one pointer swap, so reads are never blocked by a refit.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
 use comeback_analysis::{Analysis, AnalysisOptions};
@@ -58,6 +58,7 @@ struct Inner {
     running: AtomicBool,
     stale: AtomicBool,
     options: AnalysisOptions,
+    webhooks: OnceLock<crate::webhooks::Webhooks>,
 }
 
 /// The score cache shared by the handlers. Cheap to clone.
@@ -87,6 +88,7 @@ impl Scores {
                 running: AtomicBool::new(false),
                 stale: AtomicBool::new(true),
                 options,
+                webhooks: OnceLock::new(),
             }),
         }
     }
@@ -120,6 +122,14 @@ impl Scores {
         self.inner.stale.store(true, Ordering::SeqCst);
     }
 
+    /// Fires "customer entered at risk" ([`crate::webhooks::EventKind::CustomerAtRisk`])
+    /// through `webhooks` after each successful refit, for the customers who moved into
+    /// the at-risk stage since the previous snapshot (the first snapshot after a start is
+    /// the baseline: nothing fires for it). Only the first call has an effect.
+    pub fn set_webhooks(&self, webhooks: crate::webhooks::Webhooks) {
+        let _ = self.inner.webhooks.set(webhooks);
+    }
+
     fn set_state(&self, s: RefitState) {
         *self
             .inner
@@ -147,12 +157,17 @@ impl Scores {
             let at = Utc::now();
             match result {
                 Ok(snapshot) => {
-                    *this
+                    let snapshot = Arc::new(snapshot);
+                    let previous = this
                         .inner
                         .snapshot
                         .write()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some(Arc::new(snapshot));
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .replace(snapshot.clone());
+                    if let (Some(previous), Some(webhooks)) = (previous, this.inner.webhooks.get())
+                    {
+                        fire_entered_at_risk(webhooks, &previous, &snapshot);
+                    }
                     this.set_state(RefitState::Succeeded { at });
                     tracing::info!("scores refitted");
                 }
@@ -195,6 +210,49 @@ impl Scores {
                 Err(e)
             }
         }
+    }
+}
+
+/// Fires [`crate::webhooks::EventKind::CustomerAtRisk`] for each customer of `next` who
+/// entered the at-risk stage since `previous`, highest CLV first, at most
+/// [`crate::webhooks::MAX_AT_RISK_EVENTS_PER_REFIT`]. The data: `customer` (external id),
+/// `previous_stage` (a stage key, `null` for a customer new to the analysis), `stage`
+/// (`at_risk`), `p_alive`, `clv` and `value_at_risk` (currency unit), `currency` (ISO 4217
+/// or `null`) and `scores_computed_at` (RFC 3339 UTC).
+fn fire_entered_at_risk(
+    webhooks: &crate::webhooks::Webhooks,
+    previous: &Snapshot,
+    next: &Snapshot,
+) {
+    use crate::webhooks::{EventKind, MAX_AT_RISK_EVENTS_PER_REFIT};
+    let entered = crate::webhooks::entered_at_risk(&previous.analysis, &next.analysis);
+    if entered.len() > MAX_AT_RISK_EVENTS_PER_REFIT {
+        tracing::warn!(
+            entered = entered.len(),
+            fired = MAX_AT_RISK_EVENTS_PER_REFIT,
+            "more customers entered at risk than one refit fires events for"
+        );
+    }
+    let a = &next.analysis;
+    for &i in entered.iter().take(MAX_AT_RISK_EVENTS_PER_REFIT) {
+        let id: &str = &a.summary.customers[i].customer_id;
+        let previous_stage = previous
+            .analysis
+            .customer_index(id)
+            .map(|j| previous.analysis.lifecycle.stages[j].key());
+        webhooks.fire(
+            EventKind::CustomerAtRisk,
+            serde_json::json!({
+                "customer": id,
+                "previous_stage": previous_stage,
+                "stage": a.lifecycle.stages[i].key(),
+                "p_alive": a.scores.p_alive[i],
+                "clv": a.scores.clv[i],
+                "value_at_risk": a.value_at_risk[i].value_at_risk,
+                "currency": next.currency,
+                "scores_computed_at": next.computed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            }),
+        );
     }
 }
 

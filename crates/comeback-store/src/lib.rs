@@ -9,6 +9,8 @@
 //! - [`TransactionInput`] / [`CustomerInput`]: one row of an ingest batch;
 //!   [`IngestOutcome`] / [`UpsertOutcome`] what a batch did; [`RowError`] why a row was
 //!   refused.
+//! - [`Webhook`] / [`WebhookTarget`] / [`DeliveryAttempt`]: webhook endpoints and the
+//!   log of every delivery attempt (the server delivers).
 //! - [`StoreError`]: every failure, typed.
 //!
 //! ```no_run
@@ -56,6 +58,7 @@ mod migrate;
 mod places;
 mod store;
 mod util;
+mod webhooks;
 
 pub use accounts::{
     ApiToken, AuditEntry, LockoutPolicy, NewApiToken, NewSession, NewUser, Role, Session, Subject,
@@ -70,3 +73,7 @@ pub use ingest::{CustomerInput, IngestOutcome, TransactionInput, TransactionTime
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, MigrationFile};
 pub use places::{Employee, Location};
 pub use store::{Backend, Store, StoreConfig};
+pub use webhooks::{
+    DeliveryAttempt, DeliveryOutcome, DeliveryRecord, WEBHOOK_DESCRIPTION_MAX_BYTES,
+    WEBHOOK_URL_MAX_BYTES, Webhook, WebhookTarget,
+};

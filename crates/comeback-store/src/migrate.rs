@@ -31,6 +31,7 @@ macro_rules! migration {
 pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(1, "sqlite", "0001_schema.sql"),
     migration!(2, "sqlite", "0002_indexes_suppression.sql"),
+    migration!(3, "sqlite", "0003_webhooks.sql"),
 ];
 
 /// The PostgreSQL migrations in version order (`migrations/postgres/`), same versions as
@@ -38,6 +39,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
 pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(1, "postgres", "0001_schema.sql"),
     migration!(2, "postgres", "0002_indexes_suppression.sql"),
+    migration!(3, "postgres", "0003_webhooks.sql"),
 ];
 
 /// A sqlx migrator over `files` up to and including version `up_to`.

@@ -14,6 +14,7 @@ pub mod analytics;
 pub mod customers;
 pub mod health;
 pub mod ingest;
+pub mod webhooks;
 
 /// The OpenAPI document's header; paths are added by [`router`].
 #[derive(OpenApi)]
@@ -43,6 +44,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::economics))
         .routes(routes!(analytics::model))
         .routes(routes!(analytics::refit))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
         .merge(crate::auth::api_routes())
 }
 

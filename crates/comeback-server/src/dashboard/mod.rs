@@ -17,6 +17,7 @@
 pub mod catalog;
 mod pages;
 mod upload;
+mod webhooks;
 
 use std::sync::OnceLock;
 
@@ -48,6 +49,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("lists.html", include_str!("templates/lists.html")),
     ("error.html", include_str!("templates/error.html")),
     ("upload.html", include_str!("templates/upload.html")),
+    ("webhooks.html", include_str!("templates/webhooks.html")),
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
@@ -194,6 +196,21 @@ impl Ctx {
         }
     }
 
+    /// `Ok` for an admin, else the HTML 403 page.
+    ///
+    /// # Errors
+    /// The 403 page, ready to return.
+    #[allow(clippy::result_large_err)]
+    pub fn require_admin(&self) -> Result<(), Response> {
+        match self.user.role {
+            Role::Admin => Ok(()),
+            Role::Manager | Role::Staff => Err(error_page(
+                self.lang,
+                &ApiError::Forbidden("admin role required".to_owned()),
+            )),
+        }
+    }
+
     /// A message of `page` in the request's language with placeholders filled.
     pub fn msg(&self, page: &str, key: &str, args: &[(&str, &str)]) -> String {
         catalog::message(self.lang, page, key, args)
@@ -213,6 +230,7 @@ impl Ctx {
                 csrf => self.csrf.clone(),
                 user_menu => true,
                 is_manager => matches!(self.user.role, Role::Admin | Role::Manager),
+                is_admin => self.user.role == Role::Admin,
                 d => d,
             },
             self.set_lang_cookie,
@@ -330,6 +348,7 @@ pub fn error_page(lang: Lang, e: &ApiError) -> Response {
             csrf => Option::<String>::None,
             user_menu => false,
             is_manager => false,
+            is_admin => false,
             d => context! { text => text },
         },
         false,
@@ -347,6 +366,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lists/{list}", get(pages::list))
         .route("/lists/{list}/csv", get(pages::list_csv))
         .route("/upload", get(upload::form).post(upload::submit))
+        .route("/webhooks", get(webhooks::page))
         .route(
             "/assets/dashboard.css",
             get(|| async {

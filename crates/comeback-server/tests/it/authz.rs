@@ -78,7 +78,12 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/api/v1/model", [U, F, P, P]),
     ("POST", "/api/v1/model/refit", [U, F, P, P]),
     // Admins only.
+    ("GET", "/webhooks", [L, FP, FP, P]),
     ("POST", "/api/v1/users", [U, F, F, P]),
+    ("GET", "/api/v1/webhooks", [U, F, F, P]),
+    ("POST", "/api/v1/webhooks", [U, F, F, P]),
+    ("DELETE", "/api/v1/webhooks/{id}", [U, F, F, P]),
+    ("GET", "/api/v1/webhooks/deliveries", [U, F, F, P]),
     ("PATCH", "/api/v1/users/{id}", [U, F, F, P]),
     ("POST", "/api/v1/users/{id}/password-reset", [U, F, F, P]),
     (

@@ -21,6 +21,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The settings the app was built with.
     pub settings: Settings,
+    /// The running application's shared state (the score cache, the webhook dispatcher).
+    pub state: comeback_server::AppState,
     dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -60,6 +62,14 @@ impl TestApp {
     /// The app over a fresh PostgreSQL schema, or `None` after printing the SKIPPED line
     /// (a failure instead when `CI` is set).
     pub async fn postgres(test: &str) -> Option<TestApp> {
+        Self::postgres_with(test, |s| s).await
+    }
+
+    /// As [`postgres`](Self::postgres) with changed settings.
+    pub async fn postgres_with(
+        test: &str,
+        f: impl FnOnce(Settings) -> Settings,
+    ) -> Option<TestApp> {
         let Ok(url) = std::env::var(PG_ENV) else {
             if std::env::var_os("CI").is_some() {
                 panic!("{test}: {PG_ENV} not set but CI is");
@@ -73,7 +83,7 @@ impl TestApp {
             .connect()
             .await
             .unwrap();
-        let settings = Settings::for_database(url.clone());
+        let settings = f(Settings::for_database(url.clone()));
         Some(Self::start(settings, store, None, Some((url, schema))).await)
     }
 
@@ -87,6 +97,7 @@ impl TestApp {
             .await
             .unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -96,6 +107,7 @@ impl TestApp {
             store,
             client: reqwest::Client::new(),
             settings,
+            state,
             dir,
             pg,
             stop: Some(tx),

@@ -10,3 +10,4 @@ mod browser;
 mod dashboard;
 mod helpers;
 mod openapi;
+mod webhooks;

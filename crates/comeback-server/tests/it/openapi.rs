@@ -22,6 +22,7 @@ const UNDOCUMENTED: &[&str] = &[
     "/lists/{list}/csv",
     "/assets/dashboard.css",
     "/upload",
+    "/webhooks",
 ];
 
 /// (method, path) of every operation in the document.

@@ -9,3 +9,4 @@ mod customers;
 mod ingest;
 mod migrations;
 mod search;
+mod webhooks;

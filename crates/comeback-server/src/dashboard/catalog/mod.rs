@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 7] = [
+pub const PAGES: [&str; 8] = [
     "overview",
     "model",
     "customers",
@@ -30,6 +30,7 @@ pub const PAGES: [&str; 7] = [
     "lists",
     "error",
     "upload",
+    "webhooks",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -161,6 +162,12 @@ mod tests {
         "col_stage",
         "segment",
         "col_message",
+        // "Webhooks" is the word in es, pt, de and fr; URL everywhere; "Error" (es) and
+        // "Description" (fr) are spelt as in English.
+        "nav_webhooks",
+        "col_url",
+        "col_error",
+        "col_description",
     ];
 
     #[test]
