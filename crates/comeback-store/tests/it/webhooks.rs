@@ -112,7 +112,10 @@ async fn endpoints_and_log(db: &TestDb) {
         s.delete_webhook(a.webhook.id).await,
         Err(StoreError::NotFound { .. })
     ));
-    assert_eq!(s.list_webhooks().await.unwrap(), std::slice::from_ref(&b.webhook));
+    assert_eq!(
+        s.list_webhooks().await.unwrap(),
+        std::slice::from_ref(&b.webhook)
+    );
     let all = s.list_deliveries(None, 10).await.unwrap();
     assert_eq!(all.len(), 3);
     assert_eq!(all[1].attempt.webhook_id, None);
