@@ -638,4 +638,37 @@ impl Store {
         });
         Ok(builder.finish())
     }
+
+    /// Each customer's first location: the location code of their earliest stored
+    /// transaction (by local day, then the order stored; `None` when that transaction has
+    /// no location), as (external id, code) sorted by external id. Erased customers are
+    /// left out. The segment of `GET /api/v1/survival?by=location`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn first_locations(&self) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let mut out: Vec<(String, Option<String>)> = Vec::new();
+        on_pool!(self, p => {
+            let mut rows = sqlx::query(
+                "SELECT c.external_id, l.code FROM transactions t \
+                 JOIN customers c ON c.id = t.customer_id \
+                 LEFT JOIN locations l ON l.id = t.location_id \
+                 WHERE c.external_id IS NOT NULL \
+                 ORDER BY t.customer_id, t.local_day, t.id",
+            )
+            .fetch(p);
+            let mut last: Option<String> = None;
+            while let Some(r) = rows.try_next().await? {
+                let id: String = r.try_get(0)?;
+                if last.as_deref() == Some(id.as_str()) {
+                    continue;
+                }
+                let code: Option<String> = r.try_get(1)?;
+                last = Some(id.clone());
+                out.push((id, code));
+            }
+        });
+        out.sort_unstable();
+        Ok(out)
+    }
 }

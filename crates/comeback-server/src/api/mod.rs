@@ -14,6 +14,7 @@ pub mod analytics;
 pub mod customers;
 pub mod health;
 pub mod ingest;
+pub mod survival;
 pub mod webhooks;
 
 /// The OpenAPI document's header; paths are added by [`router`].
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::actions))
         .routes(routes!(analytics::metrics))
         .routes(routes!(analytics::economics))
+        .routes(routes!(survival::survival))
         .routes(routes!(analytics::model))
         .routes(routes!(analytics::refit))
         .routes(routes!(webhooks::create, webhooks::list))

@@ -393,6 +393,78 @@ async fn managers_see_their_locations(app: &TestApp) {
 }
 server_test!(location_scope, managers_see_their_locations);
 
+/// `GET /api/v1/survival?by=location`: a customer's segment is the location of their
+/// earliest transaction (c bought first in TKU, later in HEL), `unknown` without one.
+async fn survival_by_first_location(app: &TestApp) {
+    for code in ["HEL", "TKU"] {
+        app.store
+            .upsert_location(&comeback_store::Location {
+                code: code.to_owned(),
+                name: None,
+                time_zone: "Europe/Helsinki".to_owned(),
+            })
+            .await
+            .unwrap();
+    }
+    let admin = app.admin().await;
+    let rows: &[(&str, &str, Option<&str>)] = &[
+        ("a", "2024-01-01", Some("HEL")),
+        ("a", "2024-01-11", Some("HEL")),
+        ("a", "2024-01-21", Some("HEL")),
+        ("b", "2024-01-05", Some("HEL")),
+        ("b", "2024-02-05", Some("HEL")),
+        ("c", "2024-01-02", Some("TKU")),
+        ("c", "2024-03-01", Some("HEL")),
+        ("c", "2024-06-01", Some("HEL")),
+        ("d", "2024-01-03", None),
+        ("d", "2024-01-04", None),
+        ("e", "2024-02-01", Some("TKU")),
+        ("e", "2024-02-10", Some("TKU")),
+        ("e", "2024-12-31", Some("TKU")),
+    ];
+    let tx: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (c, d, l))| {
+            let mut t = json!({"external_id": format!("s{i}"), "customer": c,
+                "occurred_at": format!("{d}T10:00:00Z"), "amount": "5", "currency": "EUR"});
+            if let Some(l) = l {
+                t["location"] = json!(l);
+            }
+            t
+        })
+        .collect();
+    let (s, v) = app
+        .post_json(
+            "/api/v1/transactions:batch",
+            &json!({ "transactions": tx }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app.get("/api/v1/survival?by=location", Some(&admin)).await;
+    assert_eq!(s, 200, "{v}");
+    let groups: Vec<(&str, u64)> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap(),
+                g["customers"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(groups, [("HEL", 2), ("TKU", 2), ("unknown", 1)]);
+    assert_eq!(v["logrank"]["df"], 2);
+    assert_eq!(v["observation_end"], "2024-12-31");
+    // Number fields are numbers (an unreached median is left out, never null).
+    for g in v["groups"].as_array().unwrap() {
+        assert!(!g.get("median_days").is_some_and(Value::is_null), "{g}");
+    }
+}
+server_test!(survival_by_location, survival_by_first_location);
+
 /// Distinct customer ids (column 2) of the whitespace-separated CDNOW sample, counted
 /// without the ingest crate.
 fn cdnow_customers(text: &str) -> usize {
@@ -574,6 +646,7 @@ async fn csv_upload_matches_cli(app: &TestApp) {
             .await;
         assert_eq!(s, 422, "{q}: {e}");
     }
+    survival_matches_the_library(app, &admin, &direct).await;
     if let Some(first) = direct.lists.at_risk.first() {
         let id = direct
             .customer(*first)
@@ -585,8 +658,81 @@ async fn csv_upload_matches_cli(app: &TestApp) {
     }
 }
 
-/// `comeback analyze`'s pipeline on data/CDNOW_sample.txt with the server's options.
-fn analyze_file_directly() -> comeback_analysis::Analysis {
+/// `GET /api/v1/survival` against comeback-survival on the file itself: the default rule,
+/// first-purchase terciles (the report's segments) and the RFM segments of the analysis.
+async fn survival_matches_the_library(
+    app: &TestApp,
+    admin: &str,
+    direct: &comeback_analysis::Analysis,
+) {
+    use comeback_survival::{
+        KmOptions, LostRule, TERCILE_LABELS, first_purchase_terciles, km_by_group, time_to_lost,
+    };
+    let log = cdnow_log_directly();
+    let lost = time_to_lost(&log, &LostRule::default()).unwrap();
+    let d: Vec<f64> = lost.records.iter().map(|r| r.duration_days).collect();
+    let e: Vec<bool> = lost.records.iter().map(|r| r.lost).collect();
+    let terciles = first_purchase_terciles(&log, &lost.records);
+    let want = km_by_group(&d, &e, &terciles, &TERCILE_LABELS, &KmOptions::default()).unwrap();
+    let (s, v) = app.get("/api/v1/survival", Some(admin)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["by"], "tercile");
+    assert_eq!(v["observation_end"], "1998-06-30");
+    assert_eq!(v["lost_rule"]["k"], 3.0);
+    assert_eq!(v["customers"].as_u64(), Some(lost.records.len() as u64));
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+    let groups = v["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), want.groups.len());
+    for (g, w) in groups.iter().zip(&want.groups) {
+        assert_eq!(g["group"], w.label.as_str());
+        assert_eq!(g["customers"].as_u64(), Some(w.km.n));
+        assert_eq!(g["lost"].as_u64(), Some(w.km.events));
+        assert_eq!(g["median_days"].as_f64(), w.km.median);
+        let table = g["table"].as_array().unwrap();
+        assert_eq!(table.len(), w.km.rows.len());
+        for (r, k) in table.iter().zip(&w.km.rows) {
+            assert_eq!(r["at_risk"].as_u64(), Some(k.at_risk));
+            assert!(close(r["survival"].as_f64().unwrap(), k.survival), "{r}");
+            assert!(r["ci_low"].as_f64().unwrap() <= k.survival + 1e-12);
+        }
+    }
+    assert!(close(
+        v["logrank"]["statistic"].as_f64().unwrap(),
+        want.logrank.statistic
+    ));
+    assert_eq!(v["logrank"]["df"], 2);
+    // RFM segments of the latest analysis: the same customers, one curve per segment.
+    let (s, v) = app.get("/api/v1/survival?by=segment", Some(admin)).await;
+    assert_eq!(s, 200, "{v}");
+    let mut got: Vec<(String, u64)> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap().to_owned(),
+                g["customers"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    for r in &lost.records {
+        let i = direct.customer_index(&r.customer_id).unwrap();
+        *counts
+            .entry(direct.rfm[i].segment.key().to_owned())
+            .or_default() += 1;
+    }
+    assert_eq!(got, counts.into_iter().collect::<Vec<_>>());
+    // CDNOW has no locations: one segment cannot be tested against another.
+    let (s, v) = app.get("/api/v1/survival?by=location", Some(admin)).await;
+    assert_eq!(s, 409, "{v}");
+    let (s, _) = app.get("/api/v1/survival?by=nonsense", Some(admin)).await;
+    assert!(s == 400 || s == 422, "{s}");
+}
+
+/// data/CDNOW_sample.txt read as the CLI reads it.
+fn cdnow_log_directly() -> comeback_core::TransactionLog {
     use comeback_ingest::{ColumnRef, DateFormat, HeaderMode, IngestOptions, TransactionColumns};
     let options = IngestOptions {
         header: HeaderMode::Absent,
@@ -606,7 +752,12 @@ fn analyze_file_directly() -> comeback_analysis::Analysis {
         b.add(r.customer, r.day, r.amount).map(|_| ())
     })
     .unwrap();
-    let log = b.finish();
+    b.finish()
+}
+
+/// `comeback analyze`'s pipeline on data/CDNOW_sample.txt with the server's options.
+fn analyze_file_directly() -> comeback_analysis::Analysis {
+    let log = cdnow_log_directly();
     comeback_analysis::analyze(
         &log,
         &comeback_analysis::AnalysisOptions {

@@ -75,6 +75,7 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/api/v1/actions/{list}", [U, F, P, P]),
     ("GET", "/api/v1/metrics", [U, F, P, P]),
     ("GET", "/api/v1/economics", [U, F, P, P]),
+    ("GET", "/api/v1/survival", [U, F, P, P]),
     ("GET", "/api/v1/model", [U, F, P, P]),
     ("POST", "/api/v1/model/refit", [U, F, P, P]),
     // Admins only.
