@@ -11,6 +11,8 @@
 //!   refused.
 //! - [`Webhook`] / [`WebhookTarget`] / [`DeliveryAttempt`]: webhook endpoints and the
 //!   log of every delivery attempt (the server delivers).
+//! - [`Objective`]: written retention objectives (metric, comparator, target, owner,
+//!   period).
 //! - [`StoreError`]: every failure, typed.
 //!
 //! ```no_run
@@ -55,6 +57,7 @@ mod customers;
 mod error;
 mod ingest;
 mod migrate;
+mod objectives;
 mod places;
 mod store;
 mod util;
@@ -71,6 +74,9 @@ pub use customers::{
 pub use error::{RowError, StoreError};
 pub use ingest::{CustomerInput, IngestOutcome, TransactionInput, TransactionTime, UpsertOutcome};
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, MigrationFile};
+pub use objectives::{
+    Comparator, NewObjective, Objective, ObjectiveMetric, ObjectiveSpec, valid_period,
+};
 pub use places::{Employee, Location};
 pub use store::{Backend, Store, StoreConfig};
 pub use webhooks::{

@@ -32,6 +32,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(1, "sqlite", "0001_schema.sql"),
     migration!(2, "sqlite", "0002_indexes_suppression.sql"),
     migration!(3, "sqlite", "0003_webhooks.sql"),
+    migration!(4, "sqlite", "0004_objectives.sql"),
 ];
 
 /// The PostgreSQL migrations in version order (`migrations/postgres/`), same versions as
@@ -40,6 +41,7 @@ pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(1, "postgres", "0001_schema.sql"),
     migration!(2, "postgres", "0002_indexes_suppression.sql"),
     migration!(3, "postgres", "0003_webhooks.sql"),
+    migration!(4, "postgres", "0004_objectives.sql"),
 ];
 
 /// A sqlx migrator over `files` up to and including version `up_to`.

@@ -14,6 +14,7 @@ pub mod analytics;
 pub mod customers;
 pub mod health;
 pub mod ingest;
+pub mod objectives;
 pub mod survival;
 pub mod webhooks;
 
@@ -49,6 +50,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::delete))
         .routes(routes!(webhooks::deliveries))
+        .routes(routes!(objectives::list, objectives::create))
+        .routes(routes!(
+            objectives::get,
+            objectives::replace,
+            objectives::delete
+        ))
         .merge(crate::auth::api_routes())
 }
 

@@ -15,6 +15,7 @@
 //! - **Charts**: `comeback_report::chart`, the report's SVG module.
 
 pub mod catalog;
+mod objectives;
 mod pages;
 mod upload;
 mod webhooks;
@@ -50,6 +51,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("templates/error.html")),
     ("upload.html", include_str!("templates/upload.html")),
     ("webhooks.html", include_str!("templates/webhooks.html")),
+    ("objectives.html", include_str!("templates/objectives.html")),
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
@@ -367,6 +369,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lists/{list}/csv", get(pages::list_csv))
         .route("/upload", get(upload::form).post(upload::submit))
         .route("/webhooks", get(webhooks::page))
+        .route("/objectives", get(objectives::page))
         .route(
             "/assets/dashboard.css",
             get(|| async {

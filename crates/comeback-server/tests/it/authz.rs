@@ -62,6 +62,9 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("DELETE", "/api/v1/tokens/{id}", [U, P, P, P]),
     ("GET", "/api/v1/customers", [U, P, P, P]),
     ("GET", "/api/v1/customers/{external_id}", [U, P, P, P]),
+    ("GET", "/objectives", [L, P, P, P]),
+    ("GET", "/api/v1/objectives", [U, P, P, P]),
+    ("GET", "/api/v1/objectives/{id}", [U, P, P, P]),
     // Managers and admins.
     ("GET", "/api/v1/users", [U, F, P, P]),
     ("POST", "/api/v1/transactions:batch", [U, F, P, P]),
@@ -78,6 +81,9 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/api/v1/survival", [U, F, P, P]),
     ("GET", "/api/v1/model", [U, F, P, P]),
     ("POST", "/api/v1/model/refit", [U, F, P, P]),
+    ("POST", "/api/v1/objectives", [U, F, P, P]),
+    ("PUT", "/api/v1/objectives/{id}", [U, F, P, P]),
+    ("DELETE", "/api/v1/objectives/{id}", [U, F, P, P]),
     // Admins only.
     ("GET", "/webhooks", [L, FP, FP, P]),
     ("POST", "/api/v1/users", [U, F, F, P]),

@@ -9,5 +9,6 @@ mod authz;
 mod browser;
 mod dashboard;
 mod helpers;
+mod objectives;
 mod openapi;
 mod webhooks;

@@ -23,6 +23,7 @@ const UNDOCUMENTED: &[&str] = &[
     "/assets/dashboard.css",
     "/upload",
     "/webhooks",
+    "/objectives",
 ];
 
 /// (method, path) of every operation in the document.

@@ -8,5 +8,6 @@ mod crash;
 mod customers;
 mod ingest;
 mod migrations;
+mod objectives;
 mod search;
 mod webhooks;

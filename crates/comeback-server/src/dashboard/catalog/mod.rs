@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 8] = [
+pub const PAGES: [&str; 9] = [
     "overview",
     "model",
     "customers",
@@ -31,6 +31,7 @@ pub const PAGES: [&str; 8] = [
     "error",
     "upload",
     "webhooks",
+    "objectives",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -168,6 +169,10 @@ mod tests {
         "col_url",
         "col_error",
         "col_description",
+        // NPS is NPS everywhere; French "points", German "Status" are the English words.
+        "metric_nps",
+        "unit_points",
+        "col_status",
     ];
 
     #[test]
