@@ -639,6 +639,24 @@ impl Store {
         Ok(builder.finish())
     }
 
+    /// External ids of the loyalty members (`customers.loyalty_member`), sorted; erased
+    /// customers are left out.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn loyalty_members(&self) -> Result<Vec<String>, StoreError> {
+        let mut ids: Vec<String> = on_pool!(self, p => {
+            sqlx::query_scalar(
+                "SELECT external_id FROM customers \
+                 WHERE loyalty_member AND external_id IS NOT NULL",
+            )
+            .fetch_all(p)
+            .await?
+        });
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     /// Each customer's first location: the location code of their earliest stored
     /// transaction (by local day, then the order stored; `None` when that transaction has
     /// no location), as (external id, code) sorted by external id. Erased customers are

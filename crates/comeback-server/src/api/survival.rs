@@ -145,7 +145,16 @@ pub async fn survival(
     State(state): State<AppState>,
     Query(q): Query<SurvivalParams>,
 ) -> Result<Json<SurvivalOut>, ApiError> {
-    let by = q.by.unwrap_or_default();
+    Ok(Json(compute(&state, q.by.unwrap_or_default()).await?))
+}
+
+/// The curves and the test for `by` (the handler's work; the dashboard's `/retention`
+/// shows the same).
+///
+/// # Errors
+/// 503 for `segment` before the first analysis; 409 when the data give no curves; store
+/// errors.
+pub(crate) async fn compute(state: &AppState, by: SurvivalBy) -> Result<SurvivalOut, ApiError> {
     let snapshot = match by {
         SurvivalBy::Segment => Some(
             state
@@ -252,5 +261,5 @@ pub async fn survival(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(ApiError::Conflict)?;
-    Ok(Json(out))
+    Ok(out)
 }

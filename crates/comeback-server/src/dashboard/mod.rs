@@ -17,6 +17,7 @@
 pub mod catalog;
 mod objectives;
 mod pages;
+mod retention;
 mod upload;
 mod webhooks;
 
@@ -52,6 +53,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("upload.html", include_str!("templates/upload.html")),
     ("webhooks.html", include_str!("templates/webhooks.html")),
     ("objectives.html", include_str!("templates/objectives.html")),
+    ("retention.html", include_str!("templates/retention.html")),
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
@@ -370,6 +372,7 @@ pub fn routes() -> Router<AppState> {
         .route("/upload", get(upload::form).post(upload::submit))
         .route("/webhooks", get(webhooks::page))
         .route("/objectives", get(objectives::page))
+        .route("/retention", get(retention::retention))
         .route(
             "/assets/dashboard.css",
             get(|| async {

@@ -53,7 +53,7 @@ fn notices(ctx: &Ctx, state: &AppState, s: Option<&Snapshot>) -> Vec<String> {
 }
 
 /// The currency code of a snapshot (`XXX`, ISO 4217's "no currency", when unknown).
-fn currency(s: &Snapshot) -> &str {
+pub(super) fn currency(s: &Snapshot) -> &str {
     s.currency.as_deref().unwrap_or("XXX")
 }
 
@@ -80,7 +80,7 @@ fn stage_name(ctx: &Ctx, key: &str) -> String {
     ctx.lang.message(&format!("stage_{key}")).to_owned()
 }
 
-fn segment_name(ctx: &Ctx, key: &str) -> String {
+pub(super) fn segment_name(ctx: &Ctx, key: &str) -> String {
     ctx.lang.message(&format!("segment_{key}")).to_owned()
 }
 

@@ -49,6 +49,7 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/customers/{id}", [L, P, P, P]),
     ("GET", "/", [L, FP, P, P]),
     ("GET", "/model", [L, FP, P, P]),
+    ("GET", "/retention", [L, FP, P, P]),
     ("GET", "/lists/{list}", [L, FP, P, P]),
     ("GET", "/lists/{list}/csv", [L, FP, P, P]),
     ("GET", "/upload", [L, FP, P, P]),

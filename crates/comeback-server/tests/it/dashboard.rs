@@ -101,6 +101,7 @@ async fn pages_need_login_and_role(app: &TestApp) {
     for path in [
         "/",
         "/model",
+        "/retention",
         "/customers",
         "/customers/x",
         "/lists/at-risk",
@@ -112,7 +113,13 @@ async fn pages_need_login_and_role(app: &TestApp) {
     }
     // Staff may look customers up, nothing else: an HTML 403 in their language.
     let staff = app.token(comeback_store::Role::Staff).await;
-    for path in ["/", "/model", "/lists/win-back", "/lists/advocates/csv"] {
+    for path in [
+        "/",
+        "/model",
+        "/retention",
+        "/lists/win-back",
+        "/lists/advocates/csv",
+    ] {
         let (s, h, body) = page(
             app,
             path,
@@ -289,6 +296,64 @@ async fn pages_show_the_api_numbers(app: &TestApp) {
     // Search by id.
     let (_, _, html) = page(app, &format!("/customers?q={id}"), Some(&admin), &[]).await;
     assert!(customer_rows(&html).0.contains(&id));
+
+    // Retention page: the API's economics and survival by segment; no loyalty members yet.
+    let (_, econ) = app.get("/api/v1/economics", Some(&admin)).await;
+    let (_, surv) = app.get("/api/v1/survival?by=segment", Some(&admin)).await;
+    let (s, _, html) = page(app, "/retention", Some(&admin), &[]).await;
+    assert_eq!(s, 200);
+    let lost = econ["customers_lost_12m"].as_u64().unwrap();
+    // The text of the element whose opening tag holds `attr`, up to `end`.
+    let after = |attr: &str, end: &str| -> String {
+        let start = html
+            .find(attr)
+            .unwrap_or_else(|| panic!("{attr} not in page"));
+        let rest = &html[start..];
+        rest[..rest.find(end).unwrap()].to_owned()
+    };
+    assert_eq!(
+        after("data-econ=\"customers_lost\"", "</dd>"),
+        format!(
+            "data-econ=\"customers_lost\">{}",
+            comeback_report::format::count(lost, comeback_report::Lang::En)
+        )
+    );
+    for g in surv["groups"].as_array().unwrap() {
+        let key = g["group"].as_str().unwrap();
+        let row = after(&format!("data-group=\"{key}\""), "</tr>");
+        let n = comeback_report::format::count(
+            g["customers"].as_u64().unwrap(),
+            comeback_report::Lang::En,
+        );
+        assert!(
+            row.contains(&format!("<td class=\"num\">{n}</td>")),
+            "{key}: {row}"
+        );
+        assert!(html.contains(&format!("data-series=\"{key}\"")), "{key}");
+    }
+    assert!(html.contains("Log-rank test of equal survival"));
+    assert!(html.contains("No customer is marked as a loyalty member."));
+    // Twenty customers marked as members: the members column counts them.
+    let (_, v) = app.get("/api/v1/customers?limit=20", Some(&admin)).await;
+    let members: Vec<serde_json::Value> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| json!({"external_id": c["external_id"], "loyalty_member": true}))
+        .collect();
+    let (s, v) = app
+        .post_json(
+            "/api/v1/customers:batch",
+            &json!({ "customers": members }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, _, html) = page(app, "/retention", Some(&admin), &[]).await;
+    assert!(
+        html.contains("<th scope=\"row\">Customers with purchases</th><td class=\"num\">20</td>"),
+        "{html}"
+    );
 }
 
 server_test!(numbers, pages_show_the_api_numbers);
@@ -309,6 +374,7 @@ async fn every_page_in_every_language() {
     let paths = [
         "/".to_owned(),
         "/model".to_owned(),
+        "/retention".to_owned(),
         "/customers".to_owned(),
         "/customers?segment=champions&stage=active".to_owned(),
         format!("/customers/{id}"),

@@ -24,6 +24,7 @@ const UNDOCUMENTED: &[&str] = &[
     "/upload",
     "/webhooks",
     "/objectives",
+    "/retention",
 ];
 
 /// (method, path) of every operation in the document.

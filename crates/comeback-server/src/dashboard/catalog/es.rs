@@ -16,6 +16,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_advocates", "Embajadores"),
             ("nav_upload", "Cargar"),
             ("nav_webhooks", "Webhooks"),
+            ("nav_retention", "Retención"),
             ("logout", "Cerrar sesión"),
             ("language", "Idioma"),
             (
@@ -394,6 +395,93 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             (
                 "note_no_previous_customers",
                 "nadie estuvo activo en los 12 meses anteriores",
+            ),
+        ],
+    ),
+    (
+        "retention",
+        &[
+            ("title", "Retención"),
+            ("economics", "Lo que cuesta la deserción"),
+            (
+                "economics_intro",
+                "Los últimos 12 meses y la visión del modelo sobre los próximos, del último reajuste (margen fijado para el reajuste).",
+            ),
+            (
+                "no_economics",
+                "Con estos datos no se puede calcular la economía.",
+            ),
+            ("econ_defection", "Tasa de deserción, últimos 12 meses"),
+            ("econ_customers_lost", "Clientes perdidos, últimos 12 meses"),
+            ("econ_revenue_lost", "Ingresos perdidos, últimos 12 meses"),
+            ("econ_profit_lost", "Margen perdido, últimos 12 meses"),
+            (
+                "econ_margin_per_customer",
+                "Margen anual por cliente activo",
+            ),
+            (
+                "econ_naive_lifetime",
+                "Vida ingenua (años, abandono constante)",
+            ),
+            (
+                "econ_naive_clv",
+                "CLV ingenuo por cliente (abandono constante)",
+            ),
+            (
+                "econ_customers_kept",
+                "Clientes retenidos en el escenario hipotético",
+            ),
+            ("survival", "Cuánto permanecen los clientes, por segmento"),
+            (
+                "survival_intro",
+                "Proporción de clientes aún no perdidos, mes a mes desde su primera compra. Un cliente se pierde tras tres veces su intervalo habitual entre compras sin comprar.",
+            ),
+            ("chart_survival", "Clientes aún no perdidos por segmento"),
+            (
+                "chart_survival_desc",
+                "Líneas de la proporción de clientes aún no perdidos en cada segmento RFM, por meses desde la primera compra.",
+            ),
+            ("axis_months", "Meses desde la primera compra"),
+            ("axis_not_lost", "Proporción aún no perdida"),
+            ("not_reached", "no alcanzada"),
+            (
+                "logrank",
+                "Prueba log-rank de igual supervivencia: chi cuadrado {chi2} con {df} grados de libertad, p = {p}.",
+            ),
+            ("differs", "Los segmentos difieren."),
+            (
+                "similar",
+                "Los datos no muestran diferencia entre los segmentos.",
+            ),
+            ("no_survival", "Sin curvas de supervivencia: {reason}"),
+            ("col_segment", "Segmento"),
+            ("col_customers", "Clientes"),
+            ("col_lost", "Perdidos"),
+            ("col_median", "Mediana de meses hasta perderse"),
+            (
+                "loyalty",
+                "Miembros del programa de fidelidad y demás clientes",
+            ),
+            (
+                "loyalty_intro",
+                "Miembros (según los datos de clientes) comparados con los demás, con intervalos del 95 %.",
+            ),
+            (
+                "no_members",
+                "Ningún cliente está marcado como miembro del programa.",
+            ),
+            ("no_loyalty", "Sin comparación: {reason}"),
+            ("loyalty_customers", "Clientes con compras"),
+            ("loyalty_retention", "Retenidos del año pasado"),
+            ("loyalty_visits", "Visitas en los últimos 12 meses"),
+            ("loyalty_gap", "Días entre visitas"),
+            ("loyalty_spend", "Gasto por visita"),
+            ("loyalty_clv", "CLV por cliente"),
+            ("col_members", "Miembros"),
+            ("col_others", "Demás"),
+            (
+                "loyalty_note",
+                "La diferencia no es el efecto del programa: quienes ya visitan a menudo son los que se unen. El comando comeback loyalty da una estimación emparejada.",
             ),
         ],
     ),

@@ -16,6 +16,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_advocates", "Suosittelijat"),
             ("nav_upload", "Lataa"),
             ("nav_webhooks", "Webhookit"),
+            ("nav_retention", "Pysyvyys"),
             ("logout", "Kirjaudu ulos"),
             ("language", "Kieli"),
             (
@@ -394,6 +395,93 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             (
                 "note_no_previous_customers",
                 "kukaan ei ollut aktiivinen edeltävien 12 kuukauden aikana",
+            ),
+        ],
+    ),
+    (
+        "retention",
+        &[
+            ("title", "Asiakaspysyvyys"),
+            ("economics", "Mitä poistuma maksaa"),
+            (
+                "economics_intro",
+                "Viimeiset 12 kuukautta ja mallin näkemys seuraavista, viimeisimmästä uudelleensovituksesta (kate kuten sovitukselle asetettu).",
+            ),
+            ("no_economics", "Taloutta ei voi laskea näistä tiedoista."),
+            ("econ_defection", "Poistumaosuus, viimeiset 12 kuukautta"),
+            (
+                "econ_customers_lost",
+                "Menetetyt asiakkaat, viimeiset 12 kuukautta",
+            ),
+            (
+                "econ_revenue_lost",
+                "Menetetty myynti, viimeiset 12 kuukautta",
+            ),
+            ("econ_profit_lost", "Menetetty kate, viimeiset 12 kuukautta"),
+            (
+                "econ_margin_per_customer",
+                "Vuosikate aktiivista asiakasta kohden",
+            ),
+            (
+                "econ_naive_lifetime",
+                "Naiivi elinaika (vuotta, vakio poistuma)",
+            ),
+            (
+                "econ_naive_clv",
+                "Naiivi CLV asiakasta kohden (vakio poistuma)",
+            ),
+            (
+                "econ_customers_kept",
+                "Pysyvyysskenaariossa säilyvät asiakkaat",
+            ),
+            ("survival", "Kuinka kauan asiakkaat pysyvät, segmenteittäin"),
+            (
+                "survival_intro",
+                "Vielä menettämättömien asiakkaiden osuus kuukausittain ensiostosta. Asiakas on menetetty, kun hän ei ole ostanut kolminkertaiseen tavalliseen ostoväliinsä.",
+            ),
+            (
+                "chart_survival",
+                "Vielä menettämättömät asiakkaat segmenteittäin",
+            ),
+            (
+                "chart_survival_desc",
+                "Viivat vielä menettämättömien asiakkaiden osuudesta kussakin RFM-segmentissä kuukausina ensiostosta.",
+            ),
+            ("axis_months", "Kuukautta ensiostosta"),
+            ("axis_not_lost", "Vielä menettämättä"),
+            ("not_reached", "ei saavutettu"),
+            (
+                "logrank",
+                "Log-rank-testi yhtäläisestä elossaolosta: khiin neliö {chi2}, vapausasteita {df}, p = {p}.",
+            ),
+            ("differs", "Segmentit eroavat."),
+            ("similar", "Tiedot eivät osoita eroa segmenttien välillä."),
+            ("no_survival", "Ei elossaolokäyriä: {reason}"),
+            ("col_segment", "Segmentti"),
+            ("col_customers", "Asiakkaita"),
+            ("col_lost", "Menetetty"),
+            ("col_median", "Mediaani kuukausina menetykseen"),
+            ("loyalty", "Kanta-asiakkaat ja muut asiakkaat"),
+            (
+                "loyalty_intro",
+                "Jäsenet (asiakastietojen mukaan) verrattuna muihin, 95 %:n väleineen.",
+            ),
+            (
+                "no_members",
+                "Yhtäkään asiakasta ei ole merkitty kanta-asiakkaaksi.",
+            ),
+            ("no_loyalty", "Ei vertailua: {reason}"),
+            ("loyalty_customers", "Asiakkaat, joilla ostoja"),
+            ("loyalty_retention", "Pysyneet viime vuodesta"),
+            ("loyalty_visits", "Käynnit viimeisten 12 kuukauden aikana"),
+            ("loyalty_gap", "Päiviä käyntien välillä"),
+            ("loyalty_spend", "Ostos käyntiä kohden"),
+            ("loyalty_clv", "CLV asiakasta kohden"),
+            ("col_members", "Jäsenet"),
+            ("col_others", "Muut"),
+            (
+                "loyalty_note",
+                "Ero ei ole ohjelman vaikutus: liittyjät ovat niitä, jotka jo käyvät usein. Komento comeback loyalty antaa kaltaistetun arvion.",
             ),
         ],
     ),

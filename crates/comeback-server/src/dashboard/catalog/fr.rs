@@ -16,6 +16,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_advocates", "Ambassadeurs"),
             ("nav_upload", "Importer"),
             ("nav_webhooks", "Webhooks"),
+            ("nav_retention", "Fidélisation"),
             ("logout", "Se déconnecter"),
             ("language", "Langue"),
             (
@@ -406,6 +407,96 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             (
                 "note_no_previous_customers",
                 "personne n’était actif pendant les 12 mois précédents",
+            ),
+        ],
+    ),
+    (
+        "retention",
+        &[
+            ("title", "Fidélisation"),
+            ("economics", "Ce que coûte la défection"),
+            (
+                "economics_intro",
+                "Les 12 derniers mois et la vue du modèle sur les suivants, issus du dernier recalcul (marge telle que fixée pour le recalcul).",
+            ),
+            (
+                "no_economics",
+                "Ces données ne permettent pas de calculer l’économie.",
+            ),
+            ("econ_defection", "Taux de défection, 12 derniers mois"),
+            ("econ_customers_lost", "Clients perdus, 12 derniers mois"),
+            (
+                "econ_revenue_lost",
+                "Chiffre d’affaires perdu, 12 derniers mois",
+            ),
+            ("econ_profit_lost", "Marge perdue, 12 derniers mois"),
+            (
+                "econ_margin_per_customer",
+                "Marge annuelle par client actif",
+            ),
+            (
+                "econ_naive_lifetime",
+                "Durée de vie naïve (années, attrition constante)",
+            ),
+            (
+                "econ_naive_clv",
+                "CLV naïve par client (attrition constante)",
+            ),
+            ("econ_customers_kept", "Clients conservés par le scénario"),
+            (
+                "survival",
+                "Combien de temps restent les clients, par segment",
+            ),
+            (
+                "survival_intro",
+                "Part des clients pas encore perdus, mois par mois depuis leur premier achat. Un client est perdu après trois fois son intervalle habituel entre achats sans acheter.",
+            ),
+            ("chart_survival", "Clients pas encore perdus par segment"),
+            (
+                "chart_survival_desc",
+                "Courbes de la part des clients pas encore perdus dans chaque segment RFM, en mois depuis le premier achat.",
+            ),
+            ("axis_months", "Mois depuis le premier achat"),
+            ("axis_not_lost", "Part pas encore perdue"),
+            ("not_reached", "non atteinte"),
+            (
+                "logrank",
+                "Test du log-rank d’égalité de survie : khi-deux {chi2} à {df} degrés de liberté, p = {p}.",
+            ),
+            ("differs", "Les segments diffèrent."),
+            (
+                "similar",
+                "Les données ne montrent pas de différence entre les segments.",
+            ),
+            ("no_survival", "Pas de courbes de survie : {reason}"),
+            ("col_segment", "Segment RFM"),
+            ("col_customers", "Clients"),
+            ("col_lost", "Perdus"),
+            ("col_median", "Médiane en mois avant la perte"),
+            (
+                "loyalty",
+                "Membres du programme de fidélité et autres clients",
+            ),
+            (
+                "loyalty_intro",
+                "Les membres (selon les données clients) comparés aux autres, avec des intervalles à 95 %.",
+            ),
+            (
+                "no_members",
+                "Aucun client n’est marqué comme membre du programme.",
+            ),
+            ("no_loyalty", "Pas de comparaison : {reason}"),
+            ("loyalty_customers", "Clients ayant acheté"),
+            ("loyalty_retention", "Conservés depuis l’an dernier"),
+            ("loyalty_visits", "Visites sur les 12 derniers mois"),
+            ("loyalty_gap", "Jours entre les visites"),
+            ("loyalty_spend", "Dépense par visite"),
+            ("loyalty_clv", "CLV par client"),
+            ("col_members", "Membres"),
+            ("col_others", "Autres"),
+            (
+                "loyalty_note",
+                "L’écart n’est pas l’effet du programme : ce sont les clients déjà assidus qui adhèrent. La commande comeback loyalty donne une estimation appariée.",
             ),
         ],
     ),

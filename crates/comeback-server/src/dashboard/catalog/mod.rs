@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 9] = [
+pub const PAGES: [&str; 10] = [
     "overview",
     "model",
     "customers",
@@ -32,6 +32,7 @@ pub const PAGES: [&str; 9] = [
     "upload",
     "webhooks",
     "objectives",
+    "retention",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {

@@ -16,6 +16,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_advocates", "Promotores"),
             ("nav_upload", "Enviar"),
             ("nav_webhooks", "Webhooks"),
+            ("nav_retention", "Retenção"),
             ("logout", "Sair"),
             ("language", "Idioma"),
             (
@@ -379,6 +380,90 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             (
                 "note_no_previous_customers",
                 "ninguém esteve ativo nos 12 meses anteriores",
+            ),
+        ],
+    ),
+    (
+        "retention",
+        &[
+            ("title", "Retenção"),
+            ("economics", "O que custa a deserção"),
+            (
+                "economics_intro",
+                "Os últimos 12 meses e a visão do modelo sobre os próximos, do último reajuste (margem definida para o reajuste).",
+            ),
+            (
+                "no_economics",
+                "Não é possível calcular a economia com estes dados.",
+            ),
+            ("econ_defection", "Taxa de deserção, últimos 12 meses"),
+            ("econ_customers_lost", "Clientes perdidos, últimos 12 meses"),
+            ("econ_revenue_lost", "Receita perdida, últimos 12 meses"),
+            ("econ_profit_lost", "Margem perdida, últimos 12 meses"),
+            ("econ_margin_per_customer", "Margem anual por cliente ativo"),
+            (
+                "econ_naive_lifetime",
+                "Vida ingénua (anos, abandono constante)",
+            ),
+            (
+                "econ_naive_clv",
+                "CLV ingénuo por cliente (abandono constante)",
+            ),
+            (
+                "econ_customers_kept",
+                "Clientes mantidos no cenário hipotético",
+            ),
+            ("survival", "Quanto tempo os clientes ficam, por segmento"),
+            (
+                "survival_intro",
+                "Proporção de clientes ainda não perdidos, mês a mês desde a primeira compra. Um cliente perde-se após três vezes o seu intervalo habitual entre compras sem comprar.",
+            ),
+            ("chart_survival", "Clientes ainda não perdidos por segmento"),
+            (
+                "chart_survival_desc",
+                "Linhas da proporção de clientes ainda não perdidos em cada segmento RFM, por meses desde a primeira compra.",
+            ),
+            ("axis_months", "Meses desde a primeira compra"),
+            ("axis_not_lost", "Proporção ainda não perdida"),
+            ("not_reached", "não atingida"),
+            (
+                "logrank",
+                "Teste log-rank de sobrevivência igual: qui-quadrado {chi2} com {df} graus de liberdade, p = {p}.",
+            ),
+            ("differs", "Os segmentos diferem."),
+            (
+                "similar",
+                "Os dados não mostram diferença entre os segmentos.",
+            ),
+            ("no_survival", "Sem curvas de sobrevivência: {reason}"),
+            ("col_segment", "Segmento"),
+            ("col_customers", "Clientes"),
+            ("col_lost", "Perdidos"),
+            ("col_median", "Mediana de meses até se perder"),
+            (
+                "loyalty",
+                "Membros do programa de fidelidade e outros clientes",
+            ),
+            (
+                "loyalty_intro",
+                "Membros (conforme os dados de clientes) comparados com os restantes, com intervalos de 95 %.",
+            ),
+            (
+                "no_members",
+                "Nenhum cliente está marcado como membro do programa.",
+            ),
+            ("no_loyalty", "Sem comparação: {reason}"),
+            ("loyalty_customers", "Clientes com compras"),
+            ("loyalty_retention", "Retidos do ano passado"),
+            ("loyalty_visits", "Visitas nos últimos 12 meses"),
+            ("loyalty_gap", "Dias entre visitas"),
+            ("loyalty_spend", "Gasto por visita"),
+            ("loyalty_clv", "CLV por cliente"),
+            ("col_members", "Membros"),
+            ("col_others", "Restantes"),
+            (
+                "loyalty_note",
+                "A diferença não é o efeito do programa: quem já visita com frequência é quem adere. O comando comeback loyalty dá uma estimativa emparelhada.",
             ),
         ],
     ),
