@@ -62,7 +62,7 @@ pub use rfm::{
 };
 pub use summary::{
     CalibrationHoldout, CalibrationHoldoutSummary, Collapse, CompactLog, CustomerDays,
-    CustomerSummary, DayTotal, Summary, SummaryError, SummaryOptions, SummaryRow, TransactionLog,
-    TransactionLogBuilder, push_real,
+    CustomerSummary, DayTotal, StreamedSummary, Summary, SummaryBuilder, SummaryError,
+    SummaryOptions, SummaryRow, TransactionLog, TransactionLogBuilder, push_real,
 };
 pub use time::{Day, TimeUnit};

@@ -34,6 +34,9 @@ use hashbrown::HashTable;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+mod stream;
+pub use stream::{StreamedSummary, SummaryBuilder};
+
 /// One customer's purchases on one local day, summed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayTotal {
@@ -195,6 +198,37 @@ fn split_key(k: u64) -> (u32, i32) {
 /// times, and the buffer stays small next to the days).
 const MIN_PENDING: usize = 1 << 13;
 
+/// The number of customer `id` in a shard's `index` (new ones are numbered in order of
+/// arrival, counted by `count`).
+#[inline]
+fn customer_number(
+    index: &mut HashTable<(Key, u32)>,
+    count: &mut u32,
+    hash: u64,
+    id: &[u8],
+) -> u32 {
+    let hash = table_hash(hash);
+    // Inline ids compare as fixed-size arrays (no call to memcmp).
+    let mut probe = [0u8; INLINE];
+    let short = id.len() <= INLINE;
+    if short {
+        probe[..id.len()].copy_from_slice(id);
+    }
+    let same = |(k, _): &(Key, u32)| match k {
+        Key::Inline { len, buf } => short && usize::from(*len) == id.len() && *buf == probe,
+        Key::Heap(b) => **b == *id,
+    };
+    if let Some(&(_, c)) = index.find(hash, same) {
+        return c;
+    }
+    let c = *count;
+    *count += 1;
+    index.insert_unique(hash, (Key::new(id), c), |(k, _)| {
+        table_hash(hash_id(k.as_bytes()))
+    });
+    c
+}
+
 /// One shard of customers: a hash index from id to customer number, and every customer's
 /// days in one array (`days[offsets[c]..offsets[c + 1]]`, sorted by day), plus rows not yet
 /// merged into it.
@@ -211,26 +245,7 @@ impl Shard {
     /// The customer number of `id` (new ones are numbered in order of arrival).
     #[inline]
     fn customer(&mut self, hash: u64, id: &[u8]) -> u32 {
-        let hash = table_hash(hash);
-        // Inline ids compare as fixed-size arrays (no call to memcmp).
-        let mut probe = [0u8; INLINE];
-        let short = id.len() <= INLINE;
-        if short {
-            probe[..id.len()].copy_from_slice(id);
-        }
-        let same = |(k, _): &(Key, u32)| match k {
-            Key::Inline { len, buf } => short && usize::from(*len) == id.len() && *buf == probe,
-            Key::Heap(b) => **b == *id,
-        };
-        if let Some(&(_, c)) = self.index.find(hash, same) {
-            return c;
-        }
-        let c = self.customers;
-        self.customers += 1;
-        self.index.insert_unique(hash, (Key::new(id), c), |(k, _)| {
-            table_hash(hash_id(k.as_bytes()))
-        });
-        c
+        customer_number(&mut self.index, &mut self.customers, hash, id)
     }
 
     /// Days of customer `c` merged so far.
@@ -513,6 +528,28 @@ pub enum SummaryError {
     },
 }
 
+/// A shard type batches are applied to (the day-total [`Shard`] or the streaming summary's).
+trait ShardTable: Send + 'static + Sized {
+    /// Applies rows sorted by shard to `shards` (shard `base + k` is `shards[k]`).
+    fn apply(
+        shards: &mut [Self],
+        base: usize,
+        rows: &[PRow],
+        ids: &[u8],
+    ) -> Result<(), SummaryError>;
+}
+
+impl ShardTable for Shard {
+    fn apply(
+        shards: &mut [Self],
+        base: usize,
+        rows: &[PRow],
+        ids: &[u8],
+    ) -> Result<(), SummaryError> {
+        apply(shards, base, rows, ids)
+    }
+}
+
 /// Applies rows sorted by shard to `shards` (shard `base + k` is `shards[k]`).
 fn apply(shards: &mut [Shard], base: usize, rows: &[PRow], ids: &[u8]) -> Result<(), SummaryError> {
     for r in rows {
@@ -552,8 +589,8 @@ struct Scratch {
 
 /// Takes the rows of `p` that belong to shards `base..base + shards.len()`, sorts them by
 /// shard and bucket (two-pass radix sort) and applies them.
-fn apply_part(
-    shards: &mut [Shard],
+fn apply_part<S: ShardTable>(
+    shards: &mut [S],
     base: usize,
     p: &Pending,
     s: &mut Scratch,
@@ -587,26 +624,26 @@ fn apply_part(
         s.a[c2[d]] = *r;
         c2[d] += 1;
     }
-    apply(shards, base, &s.a, &p.ids)
+    S::apply(shards, base, &s.a, &p.ids)
 }
 
 /// A thread that owns a range of shards and applies its part of each batch while the
 /// caller fills the next one.
 #[derive(Debug)]
-struct Worker {
+struct Worker<S = Shard> {
     tx: std::sync::mpsc::SyncSender<std::sync::Arc<Pending>>,
-    handle: std::thread::JoinHandle<(Vec<Shard>, Result<(), SummaryError>)>,
+    handle: std::thread::JoinHandle<(Vec<S>, Result<(), SummaryError>)>,
 }
 
-impl Worker {
+impl<S: ShardTable + std::fmt::Debug> Worker<S> {
     /// Starts a worker; batches it is done with go back through `back` for reuse (big
     /// buffers are never freed while rows stream in: freeing them would make the allocator
     /// stop mapping the growing day arrays separately, and fragment its heap).
     fn spawn(
-        mut shards: Vec<Shard>,
+        mut shards: Vec<S>,
         base: usize,
         back: std::sync::mpsc::Sender<std::sync::Arc<Pending>>,
-    ) -> Worker {
+    ) -> Worker<S> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<std::sync::Arc<Pending>>(2);
         let handle = std::thread::spawn(move || {
             let mut scratch = Scratch::default();

@@ -160,6 +160,20 @@ pub fn progress_bar(quiet: bool, len: Option<u64>, what: &str) -> indicatif::Pro
     pb
 }
 
+/// A spinner counting rows (for input without a known length, such as a pipe): rows read,
+/// rows per second and time elapsed on stderr; hidden with `quiet` or when stderr is not a
+/// terminal.
+pub fn rows_bar(quiet: bool, what: &str) -> indicatif::ProgressBar {
+    let pb = progress_bar(quiet, None, what);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} {human_pos} rows ({per_sec}, {elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    pb
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,12 @@
 //! Ingest flags shared by `summarize` and `analyze`, and the load step: file → exact
 //! per-customer day totals, with mapping report, checksum, rejects file and progress bar.
 
-use super::common::{progress_bar, write_atomically};
+use super::common::{progress_bar, rows_bar, write_atomically};
 use anyhow::{Context, Result, bail};
-use comeback_core::{CompactLog, Day, TransactionLog, TransactionLogBuilder};
+use comeback_core::{
+    Amount, Collapse, CompactLog, Day, StreamedSummary, SummaryBuilder, SummaryError,
+    TransactionLog, TransactionLogBuilder,
+};
 use comeback_ingest::{
     ColumnRef, DateFormat, DecimalMark, Delimiter, HeaderMode, IngestOptions, IngestReport,
     RefundPolicy, TransactionColumns, TransactionReader, Tz,
@@ -95,6 +98,69 @@ pub struct Loaded<L = TransactionLog> {
     /// Rejects file written, with its row count.
     pub rejects: Option<(PathBuf, u64)>,
 }
+
+/// Where the load step puts rows: the day-total builder, or the streaming summary.
+pub trait RowSink {
+    /// What the sink turns into.
+    type Out: Tally;
+    /// Adds one row; `Ok(false)` when it lies after the observation end.
+    fn add(&mut self, customer: &str, day: Day, amount: Amount) -> Result<bool, SummaryError>;
+    /// Ends the stream.
+    fn finish(self) -> Result<Self::Out, SummaryError>;
+}
+
+/// The counts a loaded log reports.
+pub trait Tally {
+    /// Customers with a purchase.
+    fn customers(&self) -> usize;
+    /// Rows accepted.
+    fn rows_kept(&self) -> u64;
+    /// Rows after the observation end.
+    fn rows_after_end(&self) -> u64;
+    /// Refund-only days and their net amount.
+    fn refund_only_days(&self) -> (u64, Amount);
+}
+
+impl RowSink for TransactionLogBuilder {
+    type Out = CompactLog;
+    fn add(&mut self, customer: &str, day: Day, amount: Amount) -> Result<bool, SummaryError> {
+        TransactionLogBuilder::add(self, customer, day, amount)
+    }
+    fn finish(self) -> Result<CompactLog, SummaryError> {
+        Ok(self.finish_compact())
+    }
+}
+
+impl RowSink for SummaryBuilder {
+    type Out = StreamedSummary;
+    fn add(&mut self, customer: &str, day: Day, amount: Amount) -> Result<bool, SummaryError> {
+        SummaryBuilder::add(self, customer, day, amount)
+    }
+    fn finish(self) -> Result<StreamedSummary, SummaryError> {
+        SummaryBuilder::finish(self)
+    }
+}
+
+macro_rules! tally {
+    ($t:ty) => {
+        impl Tally for $t {
+            fn customers(&self) -> usize {
+                self.len()
+            }
+            fn rows_kept(&self) -> u64 {
+                <$t>::rows_kept(self)
+            }
+            fn rows_after_end(&self) -> u64 {
+                <$t>::rows_after_end(self)
+            }
+            fn refund_only_days(&self) -> (u64, Amount) {
+                <$t>::refund_only_days(self)
+            }
+        }
+    };
+}
+tally!(CompactLog);
+tally!(StreamedSummary);
 
 /// Hashes what passes through it (`hasher: None` passes through only).
 struct HashingReader<R> {
@@ -228,6 +294,20 @@ impl IngestArgs {
     /// As [`load`](Self::load), keeping the day totals in compact form (ids inline, 12 bytes
     /// per customer-day). The group-by runs on two threads when the machine has them.
     pub fn load_compact(&self) -> Result<Loaded<CompactLog>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.load_into(TransactionLogBuilder::new(self.observation_end).threads(threads))
+    }
+
+    /// As [`load`](Self::load), straight to the per-customer summary with occasions formed
+    /// by `collapse`, in memory that grows with customers only
+    /// ([`SummaryBuilder`]: no day totals, so no calibration/holdout split).
+    pub fn load_summary(&self, collapse: Collapse) -> Result<Loaded<StreamedSummary>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.load_into(SummaryBuilder::new(self.observation_end, collapse).threads(threads))
+    }
+
+    /// The load step into any [`RowSink`].
+    fn load_into<S: RowSink>(&self, mut builder: S) -> Result<Loaded<S::Out>> {
         let name = self.display_name();
         let (source, len): (Box<dyn Read>, Option<u64>) = if self.input == Path::new("-") {
             (Box::new(std::io::stdin().lock()), None)
@@ -247,14 +327,22 @@ impl IngestArgs {
             inner: source,
             hasher: file_hash.is_none().then(Sha256::new),
         };
-        let pb = progress_bar(self.quiet, len, "reading");
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut builder = TransactionLogBuilder::new(self.observation_end).threads(threads);
+        let pb = if len.is_some() {
+            progress_bar(self.quiet, len, "reading")
+        } else {
+            rows_bar(self.quiet, "reading")
+        };
+        // Without a length (a pipe) the bar counts rows; when standard error is not a
+        // terminal, a plain line every 10 s says how far the read is.
+        let by_rows = len.is_none();
+        let mut line = RowsLine::new(!self.quiet && pb.is_hidden(), &name);
         let mut rejects: Vec<comeback_ingest::Reject> = Vec::new();
         let report = {
             let pb2 = pb.clone();
-            let mut tr = TransactionReader::new(self.options())
-                .on_progress(move |p| pb2.set_position(p.bytes));
+            let mut tr = TransactionReader::new(self.options()).on_progress(move |p| {
+                pb2.set_position(if by_rows { p.rows } else { p.bytes });
+                line.tick(p.rows);
+            });
             if self.skip_invalid {
                 tr = tr.on_reject(|r| {
                     rejects.push(r);
@@ -295,7 +383,7 @@ impl IngestArgs {
             (None, Some(h)) => hex(&h.finalize()),
             (None, None) => String::new(),
         };
-        let log = builder.finish_compact();
+        let log = builder.finish()?;
         let rejects = if rejects.is_empty() {
             None
         } else {
@@ -320,7 +408,7 @@ impl IngestArgs {
                 "{name}: {} rows read, {} used, {} customers; date format {}",
                 report.rows_read,
                 log.rows_kept(),
-                log.len(),
+                log.customers(),
                 report.date_format
             );
         }
@@ -362,7 +450,7 @@ impl IngestArgs {
                 p.display()
             );
         }
-        if log.is_empty() {
+        if log.customers() == 0 {
             bail!(
                 "{name}: no purchases to summarise (the file has no accepted rows on or before the observation end)"
             );
@@ -373,6 +461,40 @@ impl IngestArgs {
             sha256,
             rejects,
         })
+    }
+}
+
+/// The progress line for a standard error that is not a terminal: rows read and rows per
+/// second, every 10 seconds.
+struct RowsLine {
+    on: bool,
+    name: String,
+    start: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl RowsLine {
+    fn new(on: bool, name: &str) -> RowsLine {
+        let now = std::time::Instant::now();
+        RowsLine {
+            on,
+            name: name.to_string(),
+            start: now,
+            last: now,
+        }
+    }
+
+    fn tick(&mut self, rows: u64) {
+        if !self.on || self.last.elapsed().as_secs() < 10 {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        let secs = self.start.elapsed().as_secs_f64();
+        note!(
+            "{}: {rows} rows read in {secs:.0} s ({:.2} M rows/s)",
+            self.name,
+            rows as f64 / secs / 1e6
+        );
     }
 }
 

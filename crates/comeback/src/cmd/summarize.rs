@@ -73,7 +73,8 @@ pub fn run(args: Args) -> Result<()> {
     };
     match args.calibration_end {
         None => {
-            let loaded = args.ingest.load_compact()?;
+            // Straight to the summary: memory grows with customers, never with rows.
+            let loaded = args.ingest.load_summary(opts.collapse)?;
             let log = &loaded.log;
             let counts = Counts {
                 observation_end: log.observation_end(),
@@ -90,7 +91,7 @@ pub fn run(args: Args) -> Result<()> {
                 log.len(),
                 json!({}),
                 |rw| {
-                    log.for_each_summary(&opts, |r| {
+                    log.for_each_summary(opts.unit, |r| {
                         rw.row(
                             r.customer_id,
                             &[
