@@ -39,11 +39,13 @@ pub mod advocates;
 pub mod contractual;
 pub mod distinct;
 pub mod economics;
+mod from_summary;
 pub mod loyalty;
 pub mod models;
 mod pipeline;
 pub mod recovery_effect;
 
+pub use from_summary::{OMITTED_SECTIONS, SummaryAnalysis, analyze_summary};
 pub use pipeline::{
     ActionLists, Analysis, AnalysisNote, BOOTSTRAP_BUDGET, Charts, ClvSettings, CustomerScore,
     Headline, Interval, MIN_REPEAT_CUSTOMERS, Scores, SpendModel, Tracking, WhatIf, analyze,

@@ -403,84 +403,19 @@ pub fn analyze_with_progress(
             &mut *progress,
         )?
     };
-    let chosen_kind = comparison.candidates[comparison.chosen].kind;
-    progress(&format!(
-        "fitting {} on all data",
-        chosen_kind.display_name()
-    ));
-    let data = RfmData::new(&rows, None)?;
-    let (model, report) =
-        chosen_kind
-            .fit(&data, &fit_opts)
-            .map_err(|source| AnalysisError::Refit {
-                model: chosen_kind.display_name(),
-                source,
-            })?;
-    if !report.converged {
-        notes.push(AnalysisNote::NotConverged {
-            model: chosen_kind.display_name(),
-            message: report.message.clone(),
-        });
-    }
-
-    // Spend.
-    progress("fitting Gamma-Gamma spend");
-    let freq: Vec<f64> = full.customers.iter().map(|c| c.frequency as f64).collect();
-    let monetary: Vec<f64> = full.customers.iter().map(|c| c.monetary_value).collect();
-    let spend_fit = SpendData::from_columns(&freq, &monetary, None)
-        .map_err(|e| e.to_string())
-        .and_then(|d| {
-            GammaGamma::fit(&d, &fit_opts)
-                .map(|f| (f, d.correlation()))
-                .map_err(|e| e.to_string())
-        });
-    let observed_mean = {
-        let (s, k) = full
-            .customers
-            .iter()
-            .filter(|c| c.frequency > 0)
-            .fold((0.0, 0usize), |(s, k), c| (s + c.monetary_value, k + 1));
-        if k > 0 { s / k as f64 } else { 0.0 }
-    };
-    let mut spend_note = None;
-    let spend: Vec<f64> = match &spend_fit {
-        Ok((gg, _)) => full
-            .customers
-            .iter()
-            .map(|c| {
-                gg.model
-                    .conditional_expected_average_spend(c.frequency as f64, c.monetary_value)
-            })
-            .collect::<Result<Vec<f64>, _>>()
-            .unwrap_or_else(|e| {
-                spend_note = Some(format!(
-                    "Gamma-Gamma spend undefined ({e}); the mean observed repeat spend is used"
-                ));
-                vec![observed_mean; n]
-            }),
-        Err(e) => {
-            spend_note = Some(format!(
-                "Gamma-Gamma could not be fitted ({e}); the mean observed repeat spend is used"
-            ));
-            vec![observed_mean; n]
-        }
-    };
-
-    // Per-customer scores.
-    progress("scoring customers");
-    let discount_period = args.discount_period.unwrap_or(365.25 / 12.0 / unit.days());
-    let clv_periods = args
-        .clv_periods
-        .unwrap_or_else(|| ((args.horizon / discount_period).round() as usize).max(1));
-    let clv_opts = ClvOptions::new(
-        args.margin,
-        args.discount_rate,
+    let ModelStage {
+        model,
+        report,
+        spend_fit,
+        spend_note,
         discount_period,
         clv_periods,
-    )?;
-    let distinct = Distinct::new(&rows);
-    let spend_per_row = distinct.sum_per_row(&spend);
-    let scores = score(&model, &distinct, &spend, args.horizon, &clv_opts);
+        scores,
+        intervals,
+        what_if,
+        total_purchases,
+        total_revenue,
+    } = model_stage(&full, &rows, &comparison, args, &mut notes, &mut *progress)?;
     let rfm = rfm_scores(&full.customers);
     let history = historical_revenue(log)?;
     let lifecycle = lifecycle_stages(log, end, &scores.p_alive, &args.lifecycle)?;
@@ -489,45 +424,6 @@ pub fn analyze_with_progress(
     let win_back = win_back_list(&lifecycle.stages, &history)?;
     let advocates = advocates_list(&rfm, &scores.p_alive, &scores.clv, &args.advocates)?;
     let defect = defection(log, end, 12)?;
-
-    // Forecast intervals by parametric bootstrap over the parameter covariance.
-    progress("bootstrap intervals");
-    let total_purchases: f64 = scores.expected_purchases.iter().sum();
-    let total_revenue: f64 = scores.revenue.iter().sum();
-    let intervals = bootstrap(args, &model, &report, &distinct, &spend_per_row);
-
-    // What-if.
-    progress("retention what-if");
-    let year = 365.25 / unit.days();
-    let what_if = retention_what_if(
-        &model,
-        data.rows(),
-        Some(data.weights()),
-        year,
-        args.what_if_retention,
-    )?;
-    let dep_after = distinct.map(|c| discounted_expected_purchases(&what_if.model, c, &clv_opts));
-    let clv_after: f64 = args.margin
-        * dep_after
-            .iter()
-            .zip(&spend_per_row)
-            .map(|(d, s)| d * s)
-            .sum::<f64>();
-    let clv_before: f64 = scores.clv.iter().sum();
-    let model_gain = clv_after - clv_before;
-    let annual_revenue: f64 = distinct
-        .map(|c| model.conditional_expected_purchases(c, year))
-        .iter()
-        .zip(&spend_per_row)
-        .map(|(e, s)| e * s)
-        .sum();
-    let churn = 1.0 - what_if.survival_before;
-    let churn_after = churn - (what_if.survival_after - what_if.survival_before);
-    let naive_gain = if churn_after > 0.0 && churn > 0.0 {
-        args.margin * annual_revenue * (1.0 / churn_after - 1.0 / churn)
-    } else {
-        f64::NAN
-    };
 
     let alive: f64 = scores.p_alive.iter().sum();
     // `+ 0.0` turns an empty sum's −0.0 into 0.
@@ -547,7 +443,7 @@ pub fn analyze_with_progress(
             ci_high: intervals.1[1],
         },
         bootstrap_draws: intervals.2,
-        clv_total: clv_before,
+        clv_total: scores.clv.iter().sum(),
         revenue_at_risk,
         value_at_risk_total: var.iter().map(|v| v.value_at_risk).sum::<f64>(),
     };
@@ -617,6 +513,169 @@ pub fn analyze_with_progress(
         },
         defection: defect,
         headline,
+        what_if,
+        charts,
+        notes,
+    })
+}
+
+/// What the analysis computes from the summary alone: the chosen model refitted on all
+/// data, spend, scores, bootstrap intervals and the what-if (shared by [`analyze`] and
+/// [`crate::analyze_summary`], so both give the same numbers for the same summary).
+pub(crate) struct ModelStage {
+    pub model: PurchaseModel,
+    pub report: FitReport,
+    pub spend_fit: Result<(Fitted<GammaGamma>, f64), String>,
+    pub spend_note: Option<String>,
+    pub discount_period: f64,
+    pub clv_periods: usize,
+    pub scores: Scores,
+    /// Bootstrap quantiles of purchases and revenue, and the draws used.
+    pub intervals: ([f64; 2], [f64; 2], usize),
+    pub what_if: WhatIf,
+    pub total_purchases: f64,
+    pub total_revenue: f64,
+}
+
+/// The model stage of the pipeline on the summary `full` and its validated `rows`, after
+/// the model `comparison`.
+pub(crate) fn model_stage(
+    full: &Summary,
+    rows: &[Rfm],
+    comparison: &Comparison,
+    args: &AnalysisOptions,
+    notes: &mut Vec<AnalysisNote>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ModelStage, AnalysisError> {
+    let unit = args.unit;
+    let n = full.customers.len();
+    let fit_opts = FitOptions::default().time_budget(args.fit_time_budget);
+    let chosen_kind = comparison.candidates[comparison.chosen].kind;
+    progress(&format!(
+        "fitting {} on all data",
+        chosen_kind.display_name()
+    ));
+    let data = RfmData::new(rows, None)?;
+    let (model, report) =
+        chosen_kind
+            .fit(&data, &fit_opts)
+            .map_err(|source| AnalysisError::Refit {
+                model: chosen_kind.display_name(),
+                source,
+            })?;
+    if !report.converged {
+        notes.push(AnalysisNote::NotConverged {
+            model: chosen_kind.display_name(),
+            message: report.message.clone(),
+        });
+    }
+
+    // Spend.
+    progress("fitting Gamma-Gamma spend");
+    let freq: Vec<f64> = full.customers.iter().map(|c| c.frequency as f64).collect();
+    let monetary: Vec<f64> = full.customers.iter().map(|c| c.monetary_value).collect();
+    let spend_fit = SpendData::from_columns(&freq, &monetary, None)
+        .map_err(|e| e.to_string())
+        .and_then(|d| {
+            GammaGamma::fit(&d, &fit_opts)
+                .map(|f| (f, d.correlation()))
+                .map_err(|e| e.to_string())
+        });
+    let observed_mean = {
+        let (s, k) = full
+            .customers
+            .iter()
+            .filter(|c| c.frequency > 0)
+            .fold((0.0, 0usize), |(s, k), c| (s + c.monetary_value, k + 1));
+        if k > 0 { s / k as f64 } else { 0.0 }
+    };
+    let mut spend_note = None;
+    let spend: Vec<f64> = match &spend_fit {
+        Ok((gg, _)) => full
+            .customers
+            .iter()
+            .map(|c| {
+                gg.model
+                    .conditional_expected_average_spend(c.frequency as f64, c.monetary_value)
+            })
+            .collect::<Result<Vec<f64>, _>>()
+            .unwrap_or_else(|e| {
+                spend_note = Some(format!(
+                    "Gamma-Gamma spend undefined ({e}); the mean observed repeat spend is used"
+                ));
+                vec![observed_mean; n]
+            }),
+        Err(e) => {
+            spend_note = Some(format!(
+                "Gamma-Gamma could not be fitted ({e}); the mean observed repeat spend is used"
+            ));
+            vec![observed_mean; n]
+        }
+    };
+
+    // Per-customer scores.
+    progress("scoring customers");
+    let discount_period = args.discount_period.unwrap_or(365.25 / 12.0 / unit.days());
+    let clv_periods = args
+        .clv_periods
+        .unwrap_or_else(|| ((args.horizon / discount_period).round() as usize).max(1));
+    let clv_opts = ClvOptions::new(
+        args.margin,
+        args.discount_rate,
+        discount_period,
+        clv_periods,
+    )?;
+    let distinct = Distinct::new(rows);
+    let spend_per_row = distinct.sum_per_row(&spend);
+    let scores = score(&model, &distinct, &spend, args.horizon, &clv_opts);
+    // Forecast intervals by parametric bootstrap over the parameter covariance.
+    progress("bootstrap intervals");
+    let total_purchases: f64 = scores.expected_purchases.iter().sum();
+    let total_revenue: f64 = scores.revenue.iter().sum();
+    let intervals = bootstrap(args, &model, &report, &distinct, &spend_per_row);
+
+    // What-if.
+    progress("retention what-if");
+    let year = 365.25 / unit.days();
+    let what_if = retention_what_if(
+        &model,
+        data.rows(),
+        Some(data.weights()),
+        year,
+        args.what_if_retention,
+    )?;
+    let dep_after = distinct.map(|c| discounted_expected_purchases(&what_if.model, c, &clv_opts));
+    let clv_after: f64 = args.margin
+        * dep_after
+            .iter()
+            .zip(&spend_per_row)
+            .map(|(d, s)| d * s)
+            .sum::<f64>();
+    let clv_before: f64 = scores.clv.iter().sum();
+    let model_gain = clv_after - clv_before;
+    let annual_revenue: f64 = distinct
+        .map(|c| model.conditional_expected_purchases(c, year))
+        .iter()
+        .zip(&spend_per_row)
+        .map(|(e, s)| e * s)
+        .sum();
+    let churn = 1.0 - what_if.survival_before;
+    let churn_after = churn - (what_if.survival_after - what_if.survival_before);
+    let naive_gain = if churn_after > 0.0 && churn > 0.0 {
+        args.margin * annual_revenue * (1.0 / churn_after - 1.0 / churn)
+    } else {
+        f64::NAN
+    };
+
+    Ok(ModelStage {
+        model,
+        report,
+        spend_fit,
+        spend_note,
+        discount_period,
+        clv_periods,
+        scores,
+        intervals,
         what_if: WhatIf {
             retention_points: args.what_if_retention,
             result: what_if,
@@ -624,8 +683,8 @@ pub fn analyze_with_progress(
             naive_clv_gain: naive_gain,
             annual_revenue_alive_base: annual_revenue,
         },
-        charts,
-        notes,
+        total_purchases,
+        total_revenue,
     })
 }
 
@@ -636,7 +695,7 @@ pub fn comparison_model(c: &Comparison) -> Option<PurchaseModel> {
 
 /// Six equal recency buckets from 0 to the largest T, edges rounded to 2 decimals (fewer
 /// when T is so small that rounded edges coincide).
-fn recency_edges(full: &Summary) -> Vec<f64> {
+pub(crate) fn recency_edges(full: &Summary) -> Vec<f64> {
     let max_t = full.customers.iter().map(|c| c.t).fold(0.0, f64::max);
     let step = (max_t / 6.0).max(1e-9);
     let mut edges: Vec<f64> = (0..6)

@@ -49,7 +49,7 @@ enum Command {
     /// Per-customer predictions (P(alive), expected purchases, spend, CLV) from a summary.
     Predict(cmd::predict::Args),
     /// The main job: from a transaction file to a retention report.
-    Analyze(cmd::analyze::Args),
+    Analyze(Box<cmd::analyze::Args>),
     /// Retention economics: defection, customers, revenue and profit lost, replacement cost,
     /// payback, the retention what-if, beside the naive constant-churn figures (the same
     /// analysis and flags as `analyze`, plus --acquisition-cost).
@@ -110,7 +110,7 @@ fn main() -> ExitCode {
         Command::Sql(a) => cmd::sql::run(a),
         Command::Fit(a) => cmd::fit::run(a),
         Command::Predict(a) => cmd::predict::run(a),
-        Command::Analyze(a) => cmd::analyze::run(a),
+        Command::Analyze(a) => cmd::analyze::run(*a),
         Command::Economics(a) => cmd::economics::run(a),
         Command::Loyalty(a) => cmd::loyalty::run(a),
         Command::Cohorts(a) => cmd::cohorts::run(a),

@@ -30,9 +30,27 @@ use std::path::{Path, PathBuf};
 
 /// Flags of `comeback analyze`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("input", |a| a
+    .required(false)
+    .default_value("-")
+    .hide_default_value(true)
+    .required_unless_present_any(["summary", "database_url"])))]
 pub struct Args {
     #[command(flatten)]
     pub(super) ingest: IngestArgs,
+    /// Analyse a per-customer summary (the columns of `comeback summarize` or `comeback sql`;
+    /// time unit from its `.meta.json` sidecar, else `--unit`) instead of a transaction file.
+    /// Sections that need transactions (holdout comparison, lifecycle, at-risk and win-back
+    /// lists, defection, cohorts, tracking, economics, survival) are omitted and listed in
+    /// summary.json under "omitted"; writes customers.csv, advocates.csv and summary.json.
+    #[arg(long, value_name = "SUMMARY.csv", conflicts_with = "input")]
+    pub(super) summary: Option<PathBuf>,
+    /// The summary from a PostgreSQL query (`--database-url URL --query SQL`) instead.
+    #[command(flatten)]
+    pub(super) db: super::summary_input::DatabaseSource,
+    /// Explicit column names of the summary.
+    #[command(flatten)]
+    pub(super) cols: super::summary_input::ColumnFlags,
     /// Customers file (id, first seen, loyalty membership, location, language, other
     /// attributes; columns recognised like the transaction file's): its loyalty, location and
     /// language are added to customers.csv and the lists. T always starts at the first
@@ -123,8 +141,19 @@ impl ModelArgs {
 
 /// Runs `comeback analyze`.
 pub fn run(args: Args) -> Result<()> {
-    args.ingest.check_outputs(&[&args.output])?;
     check_args(&args.model)?;
+    if super::analyze_summary::wanted(&args) {
+        let pb = progress_bar(args.ingest.quiet, None, "analysing the summary");
+        let result =
+            super::analyze_summary::run(&args, &mut |m: &str| pb.set_message(m.to_string()));
+        pb.finish_and_clear();
+        write_outputs(&args.output, &result?)?;
+        if !args.ingest.quiet {
+            note!("outputs written to {}", args.output.display());
+        }
+        return Ok(());
+    }
+    args.ingest.check_outputs(&[&args.output])?;
     if let Some(c) = args.acquisition_cost
         && !(c.is_finite() && c >= 0.0)
     {

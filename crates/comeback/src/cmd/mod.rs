@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod analyze_extra;
 pub mod analyze_report;
+pub mod analyze_summary;
 pub mod backup;
 pub mod bench_fit;
 pub mod bench_groupby;

@@ -274,7 +274,7 @@ pub struct DatabaseSource {
     #[arg(long, requires = "database_url")]
     pub query: Option<String>,
     /// Time unit of the query's recency and T (days, weeks, months), recorded in outputs.
-    #[arg(long = "query-unit", requires = "query")]
+    #[arg(id = "query_unit", long = "query-unit", requires = "query")]
     pub unit: Option<comeback_core::TimeUnit>,
 }
 

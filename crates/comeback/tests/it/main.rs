@@ -1,6 +1,7 @@
 //! End-to-end tests of the `comeback` binary: one test binary, one module per subcommand.
 
 mod analyze;
+mod analyze_summary;
 mod cohorts;
 mod complaints;
 mod economics;
