@@ -34,6 +34,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Per-customer summary (frequency, recency, T, monetary value) of a transaction file.
@@ -49,7 +51,7 @@ enum Command {
     /// Per-customer predictions (P(alive), expected purchases, spend, CLV) from a summary.
     Predict(cmd::predict::Args),
     /// The main job: from a transaction file to a retention report.
-    Analyze(Box<cmd::analyze::Args>),
+    Analyze(cmd::analyze::Args),
     /// Retention economics: defection, customers, revenue and profit lost, replacement cost,
     /// payback, the retention what-if, beside the naive constant-churn figures (the same
     /// analysis and flags as `analyze`, plus --acquisition-cost).
@@ -110,7 +112,7 @@ fn main() -> ExitCode {
         Command::Sql(a) => cmd::sql::run(a),
         Command::Fit(a) => cmd::fit::run(a),
         Command::Predict(a) => cmd::predict::run(a),
-        Command::Analyze(a) => cmd::analyze::run(*a),
+        Command::Analyze(a) => cmd::analyze::run(a),
         Command::Economics(a) => cmd::economics::run(a),
         Command::Loyalty(a) => cmd::loyalty::run(a),
         Command::Cohorts(a) => cmd::cohorts::run(a),
