@@ -102,6 +102,10 @@ enum Command {
     /// Times the in-memory group-by alone (for bench/summary.py).
     #[command(hide = true)]
     BenchGroupby(cmd::bench_groupby::Args),
+    /// Counts distinct (x, tₓ, T) rows of simulated customers and times the fit on them (for
+    /// bench/distinct.py).
+    #[command(hide = true)]
+    BenchDistinct(cmd::bench_distinct::Args),
 }
 
 fn main() -> ExitCode {
@@ -129,6 +133,7 @@ fn main() -> ExitCode {
         Command::Backup(a) => cmd::backup::run(a),
         Command::BenchFit(a) => cmd::bench_fit::run(a),
         Command::BenchGroupby(a) => cmd::bench_groupby::run(a),
+        Command::BenchDistinct(a) => cmd::bench_distinct::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub mod analyze_extra;
 pub mod analyze_report;
 pub mod analyze_summary;
 pub mod backup;
+pub mod bench_distinct;
 pub mod bench_fit;
 pub mod bench_groupby;
 pub mod cohorts;
