@@ -6,7 +6,7 @@ Default case (issue 11): 10^7 customers with about 100 purchases each (BG/NBD r=
 alpha=3, a=1, b=200 per week; 28 days of acquisition, 546 days observed; Gamma-Gamma spend),
 about 10^9 rows in customer order.
 
-Run: python3 bench/stream.py [--customers N] [--binary PATH]
+Run: python3 bench/stream.py [--customers N] [--params r=..,alpha=..,a=..,b=..] [--binary PATH]
 Raw output: bench/results/stream.json (the README table is printed from it).
 """
 import argparse
@@ -19,7 +19,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import COMEBACK, TMP, load, meta, save  # noqa: E402
 
-PARAMS = ["--params", "r=5.2,alpha=3,a=1,b=200", "--acquisition-days", "28", "--observation-days", "546", "--seed", "2026"]
+PARAMS = ["--acquisition-days", "28", "--observation-days", "546", "--seed", "2026"]
 
 
 def main():
@@ -27,10 +27,11 @@ def main():
     ap.add_argument("--customers", type=int, default=10_000_000)
     ap.add_argument("--binary", default=COMEBACK)
     ap.add_argument("--profile", default="release")
+    ap.add_argument("--params", default="r=5.2,alpha=3,a=1,b=200", help="BG/NBD parameters per week")
     a = ap.parse_args()
     os.makedirs(TMP, exist_ok=True)
     out = os.path.join(TMP, "stream_summary.csv")
-    sim = [a.binary, "simulate", "--customers", str(a.customers)] + PARAMS
+    sim = [a.binary, "simulate", "--customers", str(a.customers), "--params", a.params] + PARAMS
     summ = ["/usr/bin/time", "-v", a.binary, "summarize", "-", "-o", out]
     load_before = load()
     t0 = time.perf_counter()
