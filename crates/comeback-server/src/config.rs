@@ -31,6 +31,10 @@ pub struct Settings {
     /// Largest batch of rows in one `:batch` request.
     #[arg(long, env = "COMEBACK_MAX_BATCH_ROWS", default_value_t = 100_000)]
     pub max_batch_rows: usize,
+    /// After stored transactions, the scores are refitted once this many milliseconds have
+    /// passed without further ingest (several batches in a short window give one refit).
+    #[arg(long, env = "COMEBACK_REFIT_DEBOUNCE_MS", default_value_t = 5_000)]
+    pub refit_debounce_ms: u64,
     /// Accounts and security settings (sessions, cookies, password hashing).
     #[command(flatten)]
     pub auth: crate::auth::AuthSettings,
@@ -50,9 +54,15 @@ impl Settings {
             max_body_bytes: 64 * 1024 * 1024,
             request_timeout_secs: 120,
             max_batch_rows: 100_000,
+            refit_debounce_ms: 5_000,
             auth: crate::auth::AuthSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
         }
+    }
+
+    /// The refit debounce window as a [`Duration`].
+    pub fn refit_debounce(&self) -> Duration {
+        Duration::from_millis(self.refit_debounce_ms)
     }
 
     /// The request timeout as a [`Duration`].

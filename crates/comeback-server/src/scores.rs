@@ -51,9 +51,47 @@ pub enum RefitState {
     },
 }
 
+/// What the debounced refit ([`Scores::request_refit`]) is waiting for.
+#[derive(Debug, Default)]
+struct Debounce {
+    /// The refit starts once this instant has passed (each request pushes it back).
+    deadline: Option<tokio::time::Instant>,
+    /// When the latest request came (a refit started after it covers it).
+    last_request: Option<tokio::time::Instant>,
+    /// A task is waiting for the deadline.
+    waiting: bool,
+}
+
+/// Where the running refit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// No refit is running.
+    #[default]
+    Idle,
+    /// Reading the transaction log from the store.
+    ReadingLog,
+    /// Fitting the models and scoring (the log is read).
+    Fitting,
+}
+
+impl Phase {
+    /// `idle`, `reading_log` or `fitting`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::ReadingLog => "reading_log",
+            Phase::Fitting => "fitting",
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     snapshot: RwLock<Option<Arc<Snapshot>>>,
+    debounce: Mutex<Debounce>,
+    last_start: Mutex<Option<tokio::time::Instant>>,
+    progress: Mutex<(Phase, Option<usize>)>,
+    completed: std::sync::atomic::AtomicU64,
     state: Mutex<RefitState>,
     running: AtomicBool,
     stale: AtomicBool,
@@ -84,6 +122,10 @@ impl Scores {
         Scores {
             inner: Arc::new(Inner {
                 snapshot: RwLock::new(None),
+                debounce: Mutex::new(Debounce::default()),
+                last_start: Mutex::new(None),
+                progress: Mutex::new((Phase::Idle, None)),
+                completed: std::sync::atomic::AtomicU64::new(0),
                 state: Mutex::new(RefitState::Never),
                 running: AtomicBool::new(false),
                 stale: AtomicBool::new(true),
@@ -130,6 +172,76 @@ impl Scores {
         let _ = self.inner.webhooks.set(webhooks);
     }
 
+    /// Asks for a refit after new data were stored, debounced: the refit starts once
+    /// `wait` has passed without a further request (each request pushes the start back),
+    /// and not while one runs (it starts after that one). A refit that started after the
+    /// latest request already includes its data, so none is added for it. Several uploads
+    /// in a short window thus give one refit. Marks the scores stale at once.
+    pub fn request_refit(&self, store: Store, wait: std::time::Duration) {
+        self.mark_stale();
+        let now = tokio::time::Instant::now();
+        let mut d = lock(&self.inner.debounce);
+        d.deadline = Some(now + wait);
+        d.last_request = Some(now);
+        if d.waiting {
+            return;
+        }
+        d.waiting = true;
+        drop(d);
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let deadline = lock(&this.inner.debounce).deadline;
+                if let Some(t) = deadline
+                    && tokio::time::Instant::now() < t
+                {
+                    tokio::time::sleep_until(t).await;
+                    continue;
+                }
+                if this.inner.running.load(Ordering::SeqCst) {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+                let done = {
+                    let mut d = lock(&this.inner.debounce);
+                    if d.deadline.is_some_and(|t| tokio::time::Instant::now() < t) {
+                        continue;
+                    }
+                    let covered = match (*lock(&this.inner.last_start), d.last_request) {
+                        (Some(started), Some(asked)) => started >= asked,
+                        _ => false,
+                    };
+                    let done = covered || this.start_refit(store.clone());
+                    if done {
+                        d.deadline = None;
+                        d.waiting = false;
+                    }
+                    done
+                };
+                if done {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        });
+    }
+
+    /// True while a requested refit waits for its debounce window or for a running refit.
+    pub fn refit_pending(&self) -> bool {
+        lock(&self.inner.debounce).waiting
+    }
+
+    /// The phase of the running refit and the customers it is fitting (once the log is
+    /// read).
+    pub fn progress(&self) -> (Phase, Option<usize>) {
+        *lock(&self.inner.progress)
+    }
+
+    /// Refits finished (successfully or not) since the start.
+    pub fn completed_refits(&self) -> u64 {
+        self.inner.completed.load(Ordering::SeqCst)
+    }
+
     fn set_state(&self, s: RefitState) {
         *self
             .inner
@@ -150,6 +262,8 @@ impl Scores {
             return false;
         }
         let since = Utc::now();
+        *lock(&self.inner.last_start) = Some(tokio::time::Instant::now());
+        *lock(&self.inner.progress) = (Phase::ReadingLog, None);
         self.set_state(RefitState::Running { since });
         let this = self.clone();
         tokio::spawn(async move {
@@ -176,6 +290,8 @@ impl Scores {
                     this.set_state(RefitState::Failed { at, message });
                 }
             }
+            *lock(&this.inner.progress) = (Phase::Idle, None);
+            this.inner.completed.fetch_add(1, Ordering::SeqCst);
             this.inner.running.store(false, Ordering::SeqCst);
         });
         true
@@ -191,6 +307,7 @@ impl Scores {
                 return Err(e.to_string());
             }
         };
+        *lock(&self.inner.progress) = (Phase::Fitting, Some(log.ids().len()));
         let currency = currency_of(store, &log).await;
         let options = self.inner.options.clone();
         let analysis = tokio::task::spawn_blocking(move || {
@@ -211,6 +328,10 @@ impl Scores {
             }
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Fires [`crate::webhooks::EventKind::CustomerAtRisk`] for each customer of `next` who

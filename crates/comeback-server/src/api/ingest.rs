@@ -319,7 +319,9 @@ pub async fn transactions_batch(
     let rows: Vec<TransactionInput> = rows.into_iter().flatten().collect();
     let outcome = state.store.ingest_transactions(&rows).await?;
     if outcome.inserted > 0 {
-        state.scores.mark_stale();
+        state
+            .scores
+            .request_refit(state.store.clone(), state.settings.refit_debounce());
     }
     Ok(Json(IngestResult {
         inserted: outcome.inserted,
@@ -484,7 +486,9 @@ pub async fn upload_transactions(
     check_size(&state, parsed.rows.len())?;
     let outcome = state.store.ingest_transactions(&parsed.rows).await?;
     if outcome.inserted > 0 {
-        state.scores.mark_stale();
+        state
+            .scores
+            .request_refit(state.store.clone(), state.settings.refit_debounce());
     }
     Ok(Json(UploadResult {
         rows: parsed.rows.len() as u64,

@@ -15,6 +15,7 @@ pub mod customers;
 pub mod health;
 pub mod ingest;
 pub mod objectives;
+pub mod status;
 pub mod survival;
 pub mod webhooks;
 
@@ -47,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(survival::survival))
         .routes(routes!(analytics::model))
         .routes(routes!(analytics::refit))
+        .routes(routes!(status::get))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::delete))
         .routes(routes!(webhooks::deliveries))

@@ -18,6 +18,7 @@ pub mod catalog;
 mod objectives;
 mod pages;
 mod retention;
+mod status;
 mod upload;
 mod webhooks;
 
@@ -54,6 +55,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("webhooks.html", include_str!("templates/webhooks.html")),
     ("objectives.html", include_str!("templates/objectives.html")),
     ("retention.html", include_str!("templates/retention.html")),
+    ("status.html", include_str!("templates/status.html")),
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
@@ -373,6 +375,7 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks", get(webhooks::page))
         .route("/objectives", get(objectives::page))
         .route("/retention", get(retention::retention))
+        .route("/status", get(status::page))
         .route(
             "/assets/dashboard.css",
             get(|| async {

@@ -141,8 +141,10 @@ pub(super) async fn submit(State(state): State<AppState>, request: Request) -> R
         check_size(&state, parsed.rows.len())?;
         let outcome = state.store.ingest_transactions(&parsed.rows).await?;
         if outcome.inserted > 0 {
-            state.scores.mark_stale();
-            state.scores.start_refit(state.store.clone());
+            // At once (no debounce window) unless a refit runs: then one follows it.
+            state
+                .scores
+                .request_refit(state.store.clone(), std::time::Duration::ZERO);
         }
         Ok::<_, ApiError>((file_name, parsed, outcome))
     }

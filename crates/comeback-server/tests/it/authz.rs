@@ -82,6 +82,8 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/api/v1/survival", [U, F, P, P]),
     ("GET", "/api/v1/model", [U, F, P, P]),
     ("POST", "/api/v1/model/refit", [U, F, P, P]),
+    ("GET", "/api/v1/status", [U, F, P, P]),
+    ("GET", "/status", [L, FP, P, P]),
     ("POST", "/api/v1/objectives", [U, F, P, P]),
     ("PUT", "/api/v1/objectives/{id}", [U, F, P, P]),
     ("DELETE", "/api/v1/objectives/{id}", [U, F, P, P]),

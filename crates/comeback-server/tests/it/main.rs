@@ -8,6 +8,7 @@ mod authz;
 #[allow(dead_code)]
 mod browser;
 mod dashboard;
+mod freshness;
 mod helpers;
 mod objectives;
 mod openapi;

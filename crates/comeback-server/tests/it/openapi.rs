@@ -25,6 +25,7 @@ const UNDOCUMENTED: &[&str] = &[
     "/webhooks",
     "/objectives",
     "/retention",
+    "/status",
 ];
 
 /// (method, path) of every operation in the document.

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 10] = [
+pub const PAGES: [&str; 11] = [
     "overview",
     "model",
     "customers",
@@ -33,6 +33,7 @@ pub const PAGES: [&str; 10] = [
     "webhooks",
     "objectives",
     "retention",
+    "status",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -174,6 +175,9 @@ mod tests {
         "metric_nps",
         "unit_points",
         "col_status",
+        // "Status" (de) and "Phase" (de, fr) are the English words.
+        "nav_status",
+        "col_phase",
     ];
 
     #[test]
