@@ -5,8 +5,8 @@
 //!   [`minijinja::Environment`] (auto-escaping HTML; strict undefined values, so a
 //!   template that reads a missing key fails its test instead of printing nothing).
 //!   Every page extends `layout.html`: skip link, labelled navigation, visible focus,
-//!   one stylesheet (`/assets/dashboard.css`, a 390 px phone layout included), no
-//!   JavaScript.
+//!   one stylesheet (`/assets/dashboard.css`, a 390 px phone layout included); no page
+//!   needs JavaScript (`/upload` loads `/assets/upload.js`, a busy indicator).
 //! - **Language**: `?lang=` (remembered in the `comeback_lang` cookie), else that cookie,
 //!   else the best `Accept-Language` match (RFC 9110 §12.5.4, q-values), else English
 //!   ([`choose_lang`]). Every text comes from the page's catalogue ([`catalog`]).
@@ -42,6 +42,10 @@ pub const LANG_COOKIE: &str = "comeback_lang";
 /// The stylesheet of every page, served at `/assets/dashboard.css`.
 pub const STYLESHEET: &str = include_str!("dashboard.css");
 
+/// The script of `/upload` (progressive: a busy indicator while the file is sent and
+/// checked), served at `/assets/upload.js`.
+pub const UPLOAD_SCRIPT: &str = include_str!("upload.js");
+
 /// The templates: (name, source).
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
@@ -59,8 +63,9 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
-/// `data:` images; forms post only to this server; no framing.
-pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+/// scripts (files only, no inline script) and `data:` images; forms post only to this
+/// server; no framing.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
                        form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn environment() -> &'static Environment<'static> {
@@ -376,6 +381,18 @@ pub fn routes() -> Router<AppState> {
         .route("/objectives", get(objectives::page))
         .route("/retention", get(retention::retention))
         .route("/status", get(status::page))
+        .route(
+            "/assets/upload.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    UPLOAD_SCRIPT,
+                )
+            }),
+        )
         .route(
             "/assets/dashboard.css",
             get(|| async {

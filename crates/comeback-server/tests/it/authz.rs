@@ -44,6 +44,7 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/setup", [P, P, P, P]),
     ("POST", "/setup", [P, P, P, P]),
     ("GET", "/assets/dashboard.css", [P, P, P, P]),
+    ("GET", "/assets/upload.js", [P, P, P, P]),
     // Dashboard pages: guests are sent to the login form.
     ("GET", "/customers", [L, P, P, P]),
     ("GET", "/customers/{id}", [L, P, P, P]),

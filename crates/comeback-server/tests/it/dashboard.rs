@@ -163,6 +163,32 @@ async fn pages_need_login_and_role(app: &TestApp) {
     assert!(body.contains("cursor"), "{body}");
     let (s, _, _) = page(app, "/assets/dashboard.css", None, &[]).await;
     assert_eq!(s, 200);
+    // The upload form's progressive script: a file of this server, no inline script.
+    let (s, h, js) = page(app, "/assets/upload.js", None, &[]).await;
+    assert_eq!(s, 200);
+    assert!(
+        h["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(js.contains("upload-progress"), "{js}");
+    let (s, h, body) = page(app, "/upload?lang=en", Some(&admin), &[]).await;
+    assert_eq!(s, 200);
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(
+        body.contains(r#"<script src="/assets/upload.js" defer></script>"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"<p id="upload-progress" role="status" hidden>"#),
+        "{body}"
+    );
+    assert!(body.contains("Sending and checking the file"), "{body}");
 }
 
 server_test!(access, pages_need_login_and_role);

@@ -21,6 +21,7 @@ const UNDOCUMENTED: &[&str] = &[
     "/lists/{list}",
     "/lists/{list}/csv",
     "/assets/dashboard.css",
+    "/assets/upload.js",
     "/upload",
     "/webhooks",
     "/objectives",

@@ -300,6 +300,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("uploading", "Datei wird gesendet und geprüft…"),
             ("title", "Transaktionen hochladen"),
             (
                 "intro",

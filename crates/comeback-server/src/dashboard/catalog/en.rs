@@ -273,6 +273,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("uploading", "Sending and checking the file…"),
             ("title", "Upload transactions"),
             (
                 "intro",

@@ -291,6 +291,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("uploading", "Enviando y comprobando el archivo…"),
             ("title", "Cargar transacciones"),
             (
                 "intro",

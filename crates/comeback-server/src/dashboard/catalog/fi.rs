@@ -291,6 +291,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("uploading", "Tiedostoa lähetetään ja tarkistetaan…"),
             ("title", "Lataa tapahtumat"),
             (
                 "intro",

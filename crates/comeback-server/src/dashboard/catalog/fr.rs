@@ -300,6 +300,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("uploading", "Envoi et vérification du fichier…"),
             ("title", "Importer des transactions"),
             (
                 "intro",

@@ -282,6 +282,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("uploading", "A enviar e verificar o ficheiro…"),
             ("title", "Enviar transações"),
             (
                 "intro",
