@@ -361,6 +361,15 @@ async fn dashboard_round(view: Viewport, test: &str) {
         v.goto("/model");
         assert!(v.c.text().contains("Model in use"));
         v.check("model");
+        // Retention: the survival chart by segment, the economics and the loyalty note.
+        v.goto("/retention");
+        assert_eq!(
+            v.c.eval("document.querySelectorAll('svg.chart').length"),
+            json!(1)
+        );
+        assert!(v.c.exists("[data-econ=customers_lost]"));
+        assert!(v.c.text().contains("Log-rank test of equal survival"));
+        v.check("retention");
         // The at-risk list, then its first customer.
         v.c.click_and_wait("a[href='/lists/at-risk']");
         v.check("at-risk");
