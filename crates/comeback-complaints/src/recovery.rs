@@ -652,3 +652,141 @@ impl ComplaintRecord {
             .count()
     }
 }
+
+/// Snake-case names of the closed vocabularies, for storage and the API: `as_str` gives
+/// the name, `parse` reads it back (case-insensitive, trimmed; an unknown channel or
+/// category is kept as [`Channel::Other`] / [`Category::Other`]).
+impl Channel {
+    /// The name (`in_person`, `phone`, ..., or the other channel as written).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Channel::InPerson => "in_person",
+            Channel::Phone => "phone",
+            Channel::Email => "email",
+            Channel::Web => "web",
+            Channel::Letter => "letter",
+            Channel::Social => "social",
+            Channel::StaffFlag => "staff_flag",
+            Channel::Survey => "survey",
+            Channel::Other(s) => s,
+        }
+    }
+
+    /// Reads a name; anything else non-empty is [`Channel::Other`].
+    ///
+    /// # Errors
+    /// [`RecordError::Empty`] for an empty name.
+    pub fn parse(s: &str) -> Result<Channel, RecordError> {
+        let t = s.trim();
+        Ok(match t.to_ascii_lowercase().as_str() {
+            "" => return Err(RecordError::Empty("the channel")),
+            "in_person" => Channel::InPerson,
+            "phone" => Channel::Phone,
+            "email" => Channel::Email,
+            "web" => Channel::Web,
+            "letter" => Channel::Letter,
+            "social" => Channel::Social,
+            "staff_flag" => Channel::StaffFlag,
+            "survey" => Channel::Survey,
+            _ => Channel::Other(t.to_string()),
+        })
+    }
+}
+
+impl Category {
+    /// The name (`price`, `quality`, ..., or the other category as written).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Category::Price => "price",
+            Category::Quality => "quality",
+            Category::CompetitorOffer => "competitor_offer",
+            Category::InadequateResponse => "inadequate_response",
+            Category::BrokenPromise => "broken_promise",
+            Category::UnresolvedComplaint => "unresolved_complaint",
+            Category::GeneralDissatisfaction => "general_dissatisfaction",
+            Category::Other(s) => s,
+        }
+    }
+
+    /// Reads a name; anything else non-empty is [`Category::Other`].
+    ///
+    /// # Errors
+    /// [`RecordError::Empty`] for an empty name.
+    pub fn parse(s: &str) -> Result<Category, RecordError> {
+        let t = s.trim();
+        Ok(match t.to_ascii_lowercase().as_str() {
+            "" => return Err(RecordError::Empty("the category")),
+            "price" => Category::Price,
+            "quality" => Category::Quality,
+            "competitor_offer" => Category::CompetitorOffer,
+            "inadequate_response" => Category::InadequateResponse,
+            "broken_promise" => Category::BrokenPromise,
+            "unresolved_complaint" => Category::UnresolvedComplaint,
+            "general_dissatisfaction" => Category::GeneralDissatisfaction,
+            _ => Category::Other(t.to_string()),
+        })
+    }
+}
+
+impl Severity {
+    /// The four severities, lowest first.
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The name (`low`, `medium`, `high`, `critical`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Reads a name (`None` for anything else).
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+impl CompensationKind {
+    /// The five kinds.
+    pub const ALL: [CompensationKind; 5] = [
+        CompensationKind::Refund,
+        CompensationKind::Discount,
+        CompensationKind::Gift,
+        CompensationKind::FreeService,
+        CompensationKind::None,
+    ];
+
+    /// The name (`refund`, `discount`, `gift`, `free_service`, `none`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompensationKind::Refund => "refund",
+            CompensationKind::Discount => "discount",
+            CompensationKind::Gift => "gift",
+            CompensationKind::FreeService => "free_service",
+            CompensationKind::None => "none",
+        }
+    }
+
+    /// Reads a name (`None` for anything else).
+    pub fn parse(s: &str) -> Option<CompensationKind> {
+        CompensationKind::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+impl Status {
+    /// Reads a name of [`Status::as_str`] (`None` for anything else).
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}

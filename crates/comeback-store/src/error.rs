@@ -106,6 +106,10 @@ pub enum StoreError {
         /// The stored value.
         value: String,
     },
+    /// A complaint operation the recovery rules refuse (an invalid transition, an event
+    /// out of order, an invalid reference, an empty required text), with the reason.
+    #[error("{0}")]
+    Complaint(String),
     /// Building the transaction log failed (a day total out of the exact range).
     #[error(transparent)]
     Summary(#[from] comeback_core::SummaryError),

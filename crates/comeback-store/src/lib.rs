@@ -53,6 +53,7 @@
 #![deny(missing_docs)]
 
 mod accounts;
+mod complaints;
 mod customers;
 mod error;
 mod ingest;
@@ -66,6 +67,9 @@ mod webhooks;
 pub use accounts::{
     ApiToken, AuditEntry, LockoutPolicy, NewApiToken, NewSession, NewUser, Role, Session, Subject,
     SubjectKind, TokenOwner, User, UserId,
+};
+pub use complaints::{
+    Complaint, ComplaintActor, ComplaintEvent, ComplaintFilter, ComplaintInput, ComplaintSummary,
 };
 pub use customers::{
     Customer, CustomerDetail, CustomerExport, CustomerQuery, CustomerTimeline, LogQuery, Page,

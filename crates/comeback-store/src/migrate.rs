@@ -33,6 +33,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(2, "sqlite", "0002_indexes_suppression.sql"),
     migration!(3, "sqlite", "0003_webhooks.sql"),
     migration!(4, "sqlite", "0004_objectives.sql"),
+    migration!(5, "sqlite", "0005_complaints.sql"),
 ];
 
 /// The PostgreSQL migrations in version order (`migrations/postgres/`), same versions as
@@ -42,6 +43,7 @@ pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(2, "postgres", "0002_indexes_suppression.sql"),
     migration!(3, "postgres", "0003_webhooks.sql"),
     migration!(4, "postgres", "0004_objectives.sql"),
+    migration!(5, "postgres", "0005_complaints.sql"),
 ];
 
 /// A sqlx migrator over `files` up to and including version `up_to`.

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod common;
+mod complaints;
 mod crash;
 mod customers;
 mod ingest;

@@ -1,0 +1,574 @@
+//! Complaints (issue 9): the ISO 10002 record and its append-only recovery history
+//! (migration 5). The recovery rules are `comeback_complaints::recovery`'s: a transition is
+//! checked by replaying the stored history and applying the new action inside the same
+//! write transaction, so two concurrent transitions cannot both pass.
+
+use chrono::{DateTime, Utc};
+use comeback_complaints::recovery::{
+    Action, Actor, Category, Channel, Compensation, CompensationKind, ComplaintRecord, Deadlines,
+    Intake, RecordError, Reference, Severity, Status,
+};
+use comeback_core::Amount;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::accounts::UserId;
+use crate::store::{BeginWrite, on_pool};
+use crate::util::{from_micros, to_micros};
+use crate::{Store, StoreError};
+
+/// A new complaint, addressed by the business's ids (customer external id, location and
+/// employee codes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComplaintInput {
+    /// The reference shown to the customer (4–40 letters, digits or `-`).
+    pub reference: String,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+    /// How it arrived.
+    pub channel: Channel,
+    /// The customer's external id (must exist and not be erased).
+    pub customer: String,
+    /// The location's code.
+    pub location: Option<String>,
+    /// The employee's code.
+    pub employee: Option<String>,
+    /// The product or service concerned.
+    pub product: Option<String>,
+    /// The complaint in the customer's words (not empty).
+    pub description: String,
+    /// Category (the seven reasons, extensible).
+    pub category: Category,
+    /// Severity.
+    pub severity: Severity,
+    /// The remedy the customer asks for.
+    pub remedy_requested: Option<String>,
+    /// Who handles it.
+    pub owner: Option<UserId>,
+    /// SLA deadlines (computed by the caller with the location's business calendar).
+    pub deadlines: Deadlines,
+}
+
+/// Who did a step (a user, the customer or the system).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComplaintActor {
+    /// A staff user.
+    Staff(UserId),
+    /// The customer (e.g. through the status page).
+    Customer,
+    /// The system.
+    System,
+}
+
+/// One step of the history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComplaintEvent {
+    /// Position in the history, from 1.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: ComplaintActor,
+    /// What (with its fields).
+    pub action: Action,
+    /// Status before.
+    pub from: Status,
+    /// Status after.
+    pub to: Status,
+}
+
+/// A stored complaint with its history (no internal id except users').
+#[derive(Debug, Clone, PartialEq)]
+pub struct Complaint {
+    /// The reference.
+    pub reference: String,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+    /// How.
+    pub channel: Channel,
+    /// The customer's external id (`None` after erasure).
+    pub customer: Option<String>,
+    /// Location code.
+    pub location: Option<String>,
+    /// Employee code.
+    pub employee: Option<String>,
+    /// Product or service.
+    pub product: Option<String>,
+    /// The complaint.
+    pub description: String,
+    /// Category.
+    pub category: Category,
+    /// Severity.
+    pub severity: Severity,
+    /// Remedy asked for.
+    pub remedy_requested: Option<String>,
+    /// Current owner.
+    pub owner: Option<UserId>,
+    /// Deadlines.
+    pub deadlines: Deadlines,
+    /// Current status.
+    pub status: Status,
+    /// The history, oldest first.
+    pub history: Vec<ComplaintEvent>,
+}
+
+/// Filters of [`Store::list_complaints`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ComplaintFilter {
+    /// Only this owner's.
+    pub owner: Option<UserId>,
+    /// Only this location's (code).
+    pub location: Option<String>,
+    /// Only this severity.
+    pub severity: Option<Severity>,
+    /// Only complaints that are not closed.
+    pub open_only: bool,
+    /// At most this many (1–1000).
+    pub limit: u32,
+}
+
+/// A row of the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComplaintSummary {
+    /// The reference.
+    pub reference: String,
+    /// Received.
+    pub received_at: DateTime<Utc>,
+    /// Customer's external id (`None` after erasure).
+    pub customer: Option<String>,
+    /// Location code.
+    pub location: Option<String>,
+    /// Category.
+    pub category: Category,
+    /// Severity.
+    pub severity: Severity,
+    /// Owner.
+    pub owner: Option<UserId>,
+    /// Deadlines.
+    pub deadlines: Deadlines,
+    /// Status.
+    pub status: Status,
+}
+
+fn action_payload(a: &Action) -> Value {
+    match a {
+        Action::Acknowledge { apology } => json!({ "apology": apology }),
+        Action::TakeAction { description } => json!({ "description": description }),
+        Action::ShowEmpathy { note } => json!({ "note": note }),
+        Action::Compensate { compensation: c } => json!({
+            "kind": c.kind().as_str(),
+            "value_micros": c.value().map(Amount::micros),
+            "note": c.note(),
+        }),
+        Action::FollowUp { satisfied, comment } => {
+            json!({ "satisfied": satisfied, "comment": comment })
+        }
+        Action::Close { note } => json!({ "note": note }),
+        Action::Escalate { to, reason } => json!({ "to": to, "reason": reason }),
+        Action::Reopen { reason } => json!({ "reason": reason }),
+    }
+}
+
+fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        column,
+        value: value.into(),
+    }
+}
+
+fn action_from(name: &str, payload: &str) -> Result<Action, StoreError> {
+    let v: Value = serde_json::from_str(payload).map_err(|_| corrupt("payload", payload))?;
+    let s = |k: &str| -> Result<String, StoreError> {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| corrupt("payload", payload))
+    };
+    Ok(match name {
+        "acknowledge" => Action::Acknowledge {
+            apology: s("apology")?,
+        },
+        "take_action" => Action::TakeAction {
+            description: s("description")?,
+        },
+        "show_empathy" => Action::ShowEmpathy { note: s("note")? },
+        "compensate" => {
+            let kind =
+                CompensationKind::parse(&s("kind")?).ok_or_else(|| corrupt("payload", payload))?;
+            let value = v
+                .get("value_micros")
+                .and_then(Value::as_i64)
+                .map(Amount::from_micros);
+            Action::Compensate {
+                compensation: Compensation::new(kind, value, s("note")?)
+                    .map_err(|_| corrupt("payload", payload))?,
+            }
+        }
+        "follow_up" => Action::FollowUp {
+            satisfied: v
+                .get("satisfied")
+                .and_then(Value::as_bool)
+                .ok_or_else(|| corrupt("payload", payload))?,
+            comment: s("comment")?,
+        },
+        "close" => Action::Close { note: s("note")? },
+        "escalate" => Action::Escalate {
+            to: v
+                .get("to")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| corrupt("payload", payload))?,
+            reason: s("reason")?,
+        },
+        "reopen" => Action::Reopen {
+            reason: s("reason")?,
+        },
+        other => return Err(corrupt("action", other)),
+    })
+}
+
+fn actor_parts(a: ComplaintActor) -> (&'static str, Option<i64>) {
+    match a {
+        ComplaintActor::Staff(u) => ("staff", Some(u.0)),
+        ComplaintActor::Customer => ("customer", None),
+        ComplaintActor::System => ("system", None),
+    }
+}
+
+fn actor_from(kind: &str, user: Option<i64>) -> Result<ComplaintActor, StoreError> {
+    match (kind, user) {
+        ("staff", Some(u)) => Ok(ComplaintActor::Staff(UserId(u))),
+        ("customer", _) => Ok(ComplaintActor::Customer),
+        ("system", _) => Ok(ComplaintActor::System),
+        _ => Err(corrupt("actor_kind", kind)),
+    }
+}
+
+fn to_record_actor(a: ComplaintActor) -> Actor {
+    match a {
+        ComplaintActor::Staff(u) => Actor::Staff(u.0),
+        ComplaintActor::Customer => Actor::Customer,
+        ComplaintActor::System => Actor::System,
+    }
+}
+
+fn status_from(s: &str) -> Result<Status, StoreError> {
+    Status::parse(s).ok_or_else(|| corrupt("status", s))
+}
+
+fn micros_opt(column: &'static str, v: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    v.map(|us| from_micros(column, us)).transpose()
+}
+
+/// Why a complaint operation was refused (a client error, shown as is).
+impl From<RecordError> for StoreError {
+    fn from(e: RecordError) -> Self {
+        StoreError::Complaint(e.to_string())
+    }
+}
+
+const SELECT: &str = "SELECT c.id, c.reference, c.received_at, c.channel, cu.external_id, \
+    l.code, e.code, c.product, c.description, c.category, c.severity, c.remedy_requested, \
+    c.owner_user_id, c.first_response_due, c.resolution_due, c.status \
+    FROM complaints c JOIN customers cu ON cu.id = c.customer_id \
+    LEFT JOIN locations l ON l.id = c.location_id \
+    LEFT JOIN employees e ON e.id = c.employee_id";
+
+/// The complaint columns of [`SELECT`] → (internal id, complaint without history).
+fn complaint_from_row<R: Row>(r: &R) -> Result<(i64, Complaint), StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let severity: String = r.try_get(10)?;
+    let category: String = r.try_get(9)?;
+    let channel: String = r.try_get(3)?;
+    Ok((
+        r.try_get(0)?,
+        Complaint {
+            reference: r.try_get(1)?,
+            received_at: from_micros("received_at", r.try_get(2)?)?,
+            channel: Channel::parse(&channel).map_err(|_| corrupt("channel", channel.clone()))?,
+            customer: r.try_get(4)?,
+            location: r.try_get(5)?,
+            employee: r.try_get(6)?,
+            product: r.try_get(7)?,
+            description: r.try_get(8)?,
+            category: Category::parse(&category)
+                .map_err(|_| corrupt("category", category.clone()))?,
+            severity: Severity::parse(&severity).ok_or_else(|| corrupt("severity", severity))?,
+            remedy_requested: r.try_get(11)?,
+            owner: r.try_get::<Option<i64>, _>(12)?.map(UserId),
+            deadlines: Deadlines {
+                first_response: micros_opt("first_response_due", r.try_get(13)?)?,
+                resolution: micros_opt("resolution_due", r.try_get(14)?)?,
+            },
+            status: status_from(&r.try_get::<String, _>(15)?)?,
+            history: Vec::new(),
+        },
+    ))
+}
+
+impl Store {
+    /// Stores a new complaint in status `received`.
+    ///
+    /// # Errors
+    /// [`StoreError::Complaint`] for an invalid reference or an empty description,
+    /// [`StoreError::NotFound`] for an unknown customer, location or employee,
+    /// [`StoreError::Duplicate`] for a reference in use, [`StoreError::Database`].
+    pub async fn create_complaint(
+        &self,
+        input: &ComplaintInput,
+        created_by: Option<UserId>,
+    ) -> Result<Complaint, StoreError> {
+        Reference::parse(&input.reference)?;
+        if input.description.trim().is_empty() {
+            return Err(RecordError::Empty("the description").into());
+        }
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let customer: i64 = sqlx::query_scalar("SELECT id FROM customers WHERE external_id = $1")
+                .bind(&input.customer)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound { what: "customer", key: input.customer.clone() })?;
+            let mut location = None;
+            if let Some(code) = &input.location {
+                location = Some(sqlx::query_scalar::<_, i64>("SELECT id FROM locations WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound { what: "location", key: code.clone() })?);
+            }
+            let mut employee = None;
+            if let Some(code) = &input.employee {
+                employee = Some(sqlx::query_scalar::<_, i64>("SELECT id FROM employees WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound { what: "employee", key: code.clone() })?);
+            }
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM complaints WHERE reference = $1")
+                .bind(&input.reference)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_some() {
+                return Err(StoreError::Duplicate { what: "complaint", key: input.reference.clone() });
+            }
+            sqlx::query(
+                "INSERT INTO complaints (reference, received_at, channel, customer_id, location_id, \
+                 employee_id, product, description, category, severity, remedy_requested, \
+                 owner_user_id, first_response_due, resolution_due, status, created_by_user_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            )
+            .bind(&input.reference)
+            .bind(to_micros(input.received_at))
+            .bind(input.channel.as_str())
+            .bind(customer)
+            .bind(location)
+            .bind(employee)
+            .bind(&input.product)
+            .bind(&input.description)
+            .bind(input.category.as_str())
+            .bind(input.severity.as_str())
+            .bind(&input.remedy_requested)
+            .bind(input.owner.map(|u| u.0))
+            .bind(input.deadlines.first_response.map(to_micros))
+            .bind(input.deadlines.resolution.map(to_micros))
+            .bind(Status::Received.as_str())
+            .bind(created_by.map(|u| u.0))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        self.complaint(&input.reference).await
+    }
+
+    /// The complaint with reference `reference` and its history.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Corrupt`], [`StoreError::Database`].
+    pub async fn complaint(&self, reference: &str) -> Result<Complaint, StoreError> {
+        on_pool!(self, p => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.reference = $1")))
+                .bind(reference)
+                .fetch_optional(p)
+                .await?
+                .ok_or_else(|| StoreError::NotFound { what: "complaint", key: reference.to_owned() })?;
+            let (id, mut c) = complaint_from_row(&row)?;
+            let rows = sqlx::query(
+                "SELECT seq, at, actor_kind, actor_user_id, action, payload, from_status, to_status \
+                 FROM complaint_events WHERE complaint_id = $1 ORDER BY seq",
+            )
+            .bind(id)
+            .fetch_all(p)
+            .await?;
+            for r in rows {
+                let kind: String = r.try_get(2)?;
+                let name: String = r.try_get(4)?;
+                let payload: String = r.try_get(5)?;
+                c.history.push(ComplaintEvent {
+                    seq: r.try_get(0)?,
+                    at: from_micros("at", r.try_get(1)?)?,
+                    actor: actor_from(&kind, r.try_get(3)?)?,
+                    action: action_from(&name, &payload)?,
+                    from: status_from(&r.try_get::<String, _>(6)?)?,
+                    to: status_from(&r.try_get::<String, _>(7)?)?,
+                });
+            }
+            Ok(c)
+        })
+    }
+
+    /// Applies `action` by `actor` at `at` to the complaint `reference`: the stored history
+    /// is replayed through `comeback_complaints::recovery` and the action applied in the
+    /// same write transaction; the event is appended and the current status and owner
+    /// updated.
+    ///
+    /// # Errors
+    /// [`StoreError::Complaint`] for a transition the recovery refuses (the message lists
+    /// what is allowed), an event before the previous one or an empty required text;
+    /// [`StoreError::NotFound`]; [`StoreError::Database`].
+    pub async fn transition_complaint(
+        &self,
+        reference: &str,
+        at: DateTime<Utc>,
+        actor: ComplaintActor,
+        action: Action,
+    ) -> Result<Complaint, StoreError> {
+        if let Action::Escalate { to, .. } = &action {
+            // The new owner must be a user.
+            let exists: Option<i64> = on_pool!(self, p => {
+                sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+                    .bind(*to)
+                    .fetch_optional(p)
+                    .await?
+            });
+            if exists.is_none() {
+                return Err(StoreError::NotFound {
+                    what: "user",
+                    key: to.to_string(),
+                });
+            }
+        }
+        let current = self.complaint(reference).await?;
+        let intake = Intake {
+            reference: Reference::parse(&current.reference)?,
+            received_at: current.received_at,
+            channel: current.channel.clone(),
+            customer: 0,
+            location: None,
+            employee: None,
+            product: None,
+            description: current.description.clone(),
+            category: current.category.clone(),
+            severity: current.severity,
+            remedy_requested: None,
+            owner: None,
+            deadlines: current.deadlines,
+        };
+        let mut record = ComplaintRecord::replay(
+            intake,
+            current
+                .history
+                .iter()
+                .map(|e| (e.at, to_record_actor(e.actor), e.action.clone())),
+        )
+        .map_err(|e| corrupt("complaint_events", e.to_string()))?;
+        let event = record.apply(at, to_record_actor(actor), action)?.clone();
+        let seq = current.history.len() as i64 + 1;
+        let (kind, user) = actor_parts(actor);
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let id: i64 = sqlx::query_scalar("SELECT id FROM complaints WHERE reference = $1 AND status = $2")
+                .bind(reference)
+                .bind(event.from.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::Complaint(format!(
+                    "complaint {reference:?} changed meanwhile; reload and try again"
+                )))?;
+            // UNIQUE (complaint_id, seq) refuses a concurrent step with the same position.
+            sqlx::query(
+                "INSERT INTO complaint_events (complaint_id, seq, at, actor_kind, actor_user_id, \
+                 action, payload, from_status, to_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(id)
+            .bind(seq)
+            .bind(to_micros(event.at))
+            .bind(kind)
+            .bind(user)
+            .bind(event.action.name())
+            .bind(action_payload(&event.action).to_string())
+            .bind(event.from.as_str())
+            .bind(event.to.as_str())
+            .execute(&mut *tx)
+            .await?;
+            let owner = match &event.action {
+                Action::Escalate { to, .. } => Some(*to),
+                _ => current.owner.map(|u| u.0),
+            };
+            sqlx::query("UPDATE complaints SET status = $1, owner_user_id = $2 WHERE id = $3")
+                .bind(event.to.as_str())
+                .bind(owner)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        self.complaint(reference).await
+    }
+
+    /// The queue: complaints matching `filter`, soonest resolution deadline first (those
+    /// without one last, then by receipt).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a limit outside 1–1000, [`StoreError::Database`].
+    pub async fn list_complaints(
+        &self,
+        filter: &ComplaintFilter,
+    ) -> Result<Vec<ComplaintSummary>, StoreError> {
+        if !(1..=1000).contains(&filter.limit) {
+            return Err(StoreError::Invalid {
+                field: "limit",
+                value: filter.limit.to_string(),
+                reason: "must be between 1 and 1000",
+            });
+        }
+        // Constant text: the filters are bound parameters.
+        let sql = format!(
+            "{SELECT} WHERE ($1 IS NULL OR c.owner_user_id = $1) AND ($2 IS NULL OR l.code = $2) \
+             AND ($3 IS NULL OR c.severity = $3) AND ($4 = 0 OR c.status <> 'closed') \
+             ORDER BY CASE WHEN c.resolution_due IS NULL THEN 1 ELSE 0 END, c.resolution_due, \
+             c.received_at, c.reference LIMIT $5"
+        );
+        on_pool!(self, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(filter.owner.map(|u| u.0))
+                .bind(filter.location.as_deref())
+                .bind(filter.severity.map(Severity::as_str))
+                .bind(i64::from(filter.open_only))
+                .bind(i64::from(filter.limit))
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    let (_, c) = complaint_from_row(r)?;
+                    Ok(ComplaintSummary {
+                        reference: c.reference,
+                        received_at: c.received_at,
+                        customer: c.customer,
+                        location: c.location,
+                        category: c.category,
+                        severity: c.severity,
+                        owner: c.owner,
+                        deadlines: c.deadlines,
+                        status: c.status,
+                    })
+                })
+                .collect()
+        })
+    }
+}
