@@ -456,3 +456,53 @@ fn replay_rebuilds_and_refuses_a_broken_history() {
         "cannot compensate a complaint that is action_taken (allowed: show_empathy, escalate)"
     );
 }
+
+/// Every name of the closed vocabularies reads back to the same value (the store and the
+/// API write and read these names); unknown channels and categories are kept as written.
+#[test]
+fn vocabulary_names_round_trip() {
+    use comeback_complaints::recovery::{Category, Channel, CompensationKind, Severity, Status};
+    for s in Status::ALL {
+        assert_eq!(Status::parse(s.as_str()), Some(s));
+    }
+    for s in Severity::ALL {
+        assert_eq!(Severity::parse(s.as_str()), Some(s));
+    }
+    assert_eq!(Severity::parse(" HIGH "), Some(Severity::High));
+    assert_eq!(Severity::parse("urgent"), None);
+    for k in CompensationKind::ALL {
+        assert_eq!(CompensationKind::parse(k.as_str()), Some(k));
+    }
+    for c in [
+        Channel::InPerson,
+        Channel::Phone,
+        Channel::Email,
+        Channel::Web,
+        Channel::Letter,
+        Channel::Social,
+        Channel::StaffFlag,
+        Channel::Survey,
+    ] {
+        assert_eq!(Channel::parse(c.as_str()).unwrap(), c);
+    }
+    assert_eq!(
+        Channel::parse(" carrier pigeon ").unwrap(),
+        Channel::Other("carrier pigeon".into())
+    );
+    assert!(Channel::parse("  ").is_err());
+    for c in [
+        Category::Price,
+        Category::Quality,
+        Category::CompetitorOffer,
+        Category::InadequateResponse,
+        Category::BrokenPromise,
+        Category::UnresolvedComplaint,
+        Category::GeneralDissatisfaction,
+    ] {
+        assert_eq!(Category::parse(c.as_str()).unwrap(), c);
+    }
+    assert_eq!(
+        Category::parse("Parking").unwrap(),
+        Category::Other("Parking".into())
+    );
+}
