@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 pub mod analytics;
+pub mod complaints;
 pub mod customers;
 pub mod health;
 pub mod ingest;
@@ -58,6 +59,9 @@ pub fn router() -> OpenApiRouter<AppState> {
             objectives::replace,
             objectives::delete
         ))
+        .routes(routes!(complaints::create, complaints::list))
+        .routes(routes!(complaints::get))
+        .routes(routes!(complaints::transition))
         .merge(crate::auth::api_routes())
 }
 

@@ -86,6 +86,14 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/api/v1/status", [U, F, P, P]),
     ("GET", "/status", [L, FP, P, P]),
     ("POST", "/api/v1/objectives", [U, F, P, P]),
+    ("GET", "/api/v1/complaints", [U, P, P, P]),
+    ("POST", "/api/v1/complaints", [U, P, P, P]),
+    ("GET", "/api/v1/complaints/{reference}", [U, P, P, P]),
+    (
+        "POST",
+        "/api/v1/complaints/{reference}/transitions",
+        [U, P, P, P],
+    ),
     ("PUT", "/api/v1/objectives/{id}", [U, F, P, P]),
     ("DELETE", "/api/v1/objectives/{id}", [U, F, P, P]),
     // Admins only.

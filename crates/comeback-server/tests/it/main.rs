@@ -4,6 +4,7 @@
 mod api;
 mod auth;
 mod authz;
+mod complaints;
 // Helpers for the dashboard pages land before the pages do.
 #[allow(dead_code)]
 mod browser;

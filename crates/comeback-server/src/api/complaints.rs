@@ -1,0 +1,582 @@
+//! Complaints (issue 9): `POST/GET /api/v1/complaints`, `GET
+//! /api/v1/complaints/{reference}` and `POST /api/v1/complaints/{reference}/transitions`.
+//! Every logged-in user records and handles complaints; a transition the five-step recovery
+//! does not allow is a 409 whose message lists the allowed actions.
+//!
+//! Deadlines are set at intake from the severity's targets (first response / resolution:
+//! critical 1 h / 24 h, high 4 h / 48 h, medium 8 h / 72 h, low 24 h / 120 h) on a 24/7 clock;
+//! per-location business hours are not stored yet.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, TimeDelta, Utc};
+use comeback_complaints::recovery::{
+    Action, Category, Channel, Compensation, CompensationKind, Deadlines, Severity,
+};
+use comeback_store::{
+    Complaint, ComplaintActor, ComplaintEvent, ComplaintFilter, ComplaintInput, ComplaintSummary,
+    UserId,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody, Json, Path, Query};
+
+/// Longest free text accepted (bytes).
+const MAX_TEXT: usize = 5000;
+/// Longest short field (codes, ids, product, channel, category; bytes).
+const MAX_SHORT: usize = 200;
+
+/// A new complaint.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintIn {
+    /// The reference shown to the customer: 4–40 letters, digits or `-`.
+    #[schema(pattern = r"^[A-Za-z0-9-]{4,40}$", example = "CB-7Q4K")]
+    pub reference: String,
+    /// When it was received (RFC 3339); default now.
+    pub received_at: Option<DateTime<Utc>>,
+    /// How it arrived: in_person, phone, email, web, letter, social, staff_flag, survey, or
+    /// another name.
+    #[schema(min_length = 1, max_length = 200, example = "phone")]
+    pub channel: String,
+    /// The customer's external id.
+    #[schema(min_length = 1, max_length = 200)]
+    pub customer: String,
+    /// Location code.
+    #[schema(min_length = 1, max_length = 200)]
+    pub location: Option<String>,
+    /// Employee code (the employee involved).
+    #[schema(min_length = 1, max_length = 200)]
+    pub employee: Option<String>,
+    /// The product or service concerned.
+    #[schema(max_length = 200)]
+    pub product: Option<String>,
+    /// The complaint in the customer's words.
+    #[schema(min_length = 1, max_length = 5000)]
+    pub description: String,
+    /// price, quality, competitor_offer, inadequate_response, broken_promise,
+    /// unresolved_complaint, general_dissatisfaction, or another name.
+    #[schema(min_length = 1, max_length = 200, example = "quality")]
+    pub category: String,
+    /// low, medium, high or critical.
+    #[schema(example = "medium")]
+    pub severity: SeverityIn,
+    /// The remedy the customer asks for.
+    #[schema(max_length = 5000)]
+    pub remedy_requested: Option<String>,
+}
+
+/// Severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SeverityIn {
+    /// Low.
+    Low,
+    /// Medium (default).
+    #[default]
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl From<SeverityIn> for Severity {
+    fn from(s: SeverityIn) -> Self {
+        match s {
+            SeverityIn::Low => Severity::Low,
+            SeverityIn::Medium => Severity::Medium,
+            SeverityIn::High => Severity::High,
+            SeverityIn::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// The first-response and resolution targets of a severity (hours, 24/7 clock).
+pub fn targets(s: Severity) -> (TimeDelta, TimeDelta) {
+    let (f, r) = match s {
+        Severity::Critical => (1, 24),
+        Severity::High => (4, 48),
+        Severity::Medium => (8, 72),
+        Severity::Low => (24, 120),
+    };
+    (TimeDelta::hours(f), TimeDelta::hours(r))
+}
+
+/// A step of the recovery.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TransitionIn {
+    /// Step 1: acknowledge and apologise.
+    Acknowledge {
+        /// The apology.
+        #[schema(min_length = 1, max_length = 5000)]
+        apology: String,
+    },
+    /// Step 2: what was done.
+    TakeAction {
+        /// What was done.
+        #[schema(min_length = 1, max_length = 5000)]
+        description: String,
+    },
+    /// Step 3: a note of the conversation.
+    ShowEmpathy {
+        /// The note.
+        #[schema(min_length = 1, max_length = 5000)]
+        note: String,
+    },
+    /// Step 4: compensation.
+    Compensate {
+        /// refund, discount, gift, free_service or none.
+        kind: CompensationKindIn,
+        /// Value in the business currency, an exact decimal (`"12.50"`); required for a
+        /// refund, absent or zero for none.
+        #[schema(pattern = r"^[0-9]{1,12}(\.[0-9]{1,6})?$", example = "12.50")]
+        value: Option<String>,
+        /// A note.
+        #[schema(max_length = 5000)]
+        note: Option<String>,
+    },
+    /// Step 5: the follow-up.
+    FollowUp {
+        /// Is the customer satisfied?
+        satisfied: bool,
+        /// Their words.
+        #[schema(max_length = 5000)]
+        comment: Option<String>,
+    },
+    /// Close.
+    Close {
+        /// A closing note.
+        #[schema(max_length = 5000)]
+        note: Option<String>,
+    },
+    /// Hand over to another user.
+    Escalate {
+        /// The new owner's user id.
+        #[schema(minimum = 1)]
+        to: i64,
+        /// Why.
+        #[schema(min_length = 1, max_length = 5000)]
+        reason: String,
+    },
+    /// Reopen after a follow-up or closure.
+    Reopen {
+        /// Why.
+        #[schema(min_length = 1, max_length = 5000)]
+        reason: String,
+    },
+}
+
+/// Compensation kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CompensationKindIn {
+    /// Money back.
+    Refund,
+    /// A discount.
+    Discount,
+    /// A gift.
+    Gift,
+    /// A free service.
+    FreeService,
+    /// Nothing.
+    None,
+}
+
+/// One step of the history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventOut {
+    /// Position, from 1.
+    pub seq: i64,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// staff, customer or system.
+    pub actor: String,
+    /// The staff user's id.
+    pub actor_user: Option<i64>,
+    /// The action's name.
+    pub action: String,
+    /// Status before.
+    pub from: String,
+    /// Status after.
+    pub to: String,
+}
+
+/// A complaint with its history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComplaintOut {
+    /// Reference.
+    pub reference: String,
+    /// Received (UTC).
+    pub received_at: DateTime<Utc>,
+    /// Channel.
+    pub channel: String,
+    /// The customer's external id (`null` after erasure).
+    pub customer: Option<String>,
+    /// Location code.
+    pub location: Option<String>,
+    /// Employee code.
+    pub employee: Option<String>,
+    /// Product or service.
+    pub product: Option<String>,
+    /// The complaint.
+    pub description: String,
+    /// Category.
+    pub category: String,
+    /// Severity.
+    pub severity: String,
+    /// Remedy asked for.
+    pub remedy_requested: Option<String>,
+    /// Owner's user id.
+    pub owner: Option<i64>,
+    /// First response due (UTC).
+    pub first_response_due: Option<DateTime<Utc>>,
+    /// Resolution due (UTC).
+    pub resolution_due: Option<DateTime<Utc>>,
+    /// Current status.
+    pub status: String,
+    /// Actions allowed now.
+    pub allowed_actions: Vec<String>,
+    /// The history, oldest first.
+    pub history: Vec<EventOut>,
+}
+
+/// A row of the queue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComplaintRowOut {
+    /// Reference.
+    pub reference: String,
+    /// Received (UTC).
+    pub received_at: DateTime<Utc>,
+    /// Customer's external id.
+    pub customer: Option<String>,
+    /// Location code.
+    pub location: Option<String>,
+    /// Category.
+    pub category: String,
+    /// Severity.
+    pub severity: String,
+    /// Owner's user id.
+    pub owner: Option<i64>,
+    /// First response due.
+    pub first_response_due: Option<DateTime<Utc>>,
+    /// Resolution due.
+    pub resolution_due: Option<DateTime<Utc>>,
+    /// Status.
+    pub status: String,
+    /// True when a deadline passed: no first response by its due time, or not closed by
+    /// the resolution due time.
+    pub breached: bool,
+}
+
+/// The queue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComplaintList {
+    /// Soonest resolution deadline first.
+    pub items: Vec<ComplaintRowOut>,
+}
+
+/// Filters of the queue.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only this owner's (user id).
+    #[param(minimum = 1)]
+    pub owner: Option<i64>,
+    /// Only this location's (code).
+    #[param(min_length = 1, max_length = 200)]
+    pub location: Option<String>,
+    /// Only this severity.
+    pub severity: Option<SeverityIn>,
+    /// Only open complaints (not closed); default false.
+    pub open: Option<bool>,
+    /// At most this many, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+fn text(field: &'static str, s: &str, max: usize, required: bool) -> Result<(), ApiError> {
+    if s.len() > max {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("is {} bytes, at most {max} allowed", s.len()),
+        ));
+    }
+    if required && s.trim().is_empty() {
+        return Err(ApiError::invalid_field(field, "must not be empty"));
+    }
+    if s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(ApiError::invalid_field(
+            field,
+            "contains a control character",
+        ));
+    }
+    Ok(())
+}
+
+fn event_out(e: &ComplaintEvent) -> EventOut {
+    let (actor, user) = match e.actor {
+        ComplaintActor::Staff(u) => ("staff", Some(u.0)),
+        ComplaintActor::Customer => ("customer", None),
+        ComplaintActor::System => ("system", None),
+    };
+    EventOut {
+        seq: e.seq,
+        at: e.at,
+        actor: actor.to_owned(),
+        actor_user: user,
+        action: e.action.name().to_owned(),
+        from: e.from.as_str().to_owned(),
+        to: e.to.as_str().to_owned(),
+    }
+}
+
+fn out(c: Complaint) -> ComplaintOut {
+    ComplaintOut {
+        allowed_actions: comeback_complaints::recovery::allowed_actions(c.status)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        history: c.history.iter().map(event_out).collect(),
+        reference: c.reference,
+        received_at: c.received_at,
+        channel: c.channel.as_str().to_owned(),
+        customer: c.customer,
+        location: c.location,
+        employee: c.employee,
+        product: c.product,
+        description: c.description,
+        category: c.category.as_str().to_owned(),
+        severity: c.severity.as_str().to_owned(),
+        remedy_requested: c.remedy_requested,
+        owner: c.owner.map(|u| u.0),
+        first_response_due: c.deadlines.first_response,
+        resolution_due: c.deadlines.resolution,
+        status: c.status.as_str().to_owned(),
+    }
+}
+
+fn row_out(c: ComplaintSummary, now: DateTime<Utc>) -> ComplaintRowOut {
+    use comeback_complaints::recovery::Status;
+    let due = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t < now);
+    let breached = (c.status == Status::Received && due(c.deadlines.first_response))
+        || (c.status != Status::Closed && due(c.deadlines.resolution));
+    ComplaintRowOut {
+        reference: c.reference,
+        received_at: c.received_at,
+        customer: c.customer,
+        location: c.location,
+        category: c.category.as_str().to_owned(),
+        severity: c.severity.as_str().to_owned(),
+        owner: c.owner.map(|u| u.0),
+        first_response_due: c.deadlines.first_response,
+        resolution_due: c.deadlines.resolution,
+        status: c.status.as_str().to_owned(),
+        breached,
+    }
+}
+
+/// Records a complaint (status `received`, owned by the caller).
+#[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body = ComplaintIn,
+    responses((status = 201, description = "recorded", body = ComplaintOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "missing csrf token", body = ErrorBody),
+              (status = 404, description = "unknown customer, location or employee", body = ErrorBody),
+              (status = 409, description = "reference in use", body = ErrorBody),
+              (status = 422, description = "invalid or oversize field", body = ErrorBody)))]
+pub async fn create(
+    user: AuthUser,
+    State(state): State<AppState>,
+    Json(body): Json<ComplaintIn>,
+) -> Result<(StatusCode, Json<ComplaintOut>), ApiError> {
+    comeback_complaints::recovery::Reference::parse(&body.reference)
+        .map_err(|e| ApiError::invalid_field("reference", e.to_string()))?;
+    for (field, v, max, required) in [
+        ("channel", Some(&body.channel), MAX_SHORT, true),
+        ("customer", Some(&body.customer), MAX_SHORT, true),
+        ("location", body.location.as_ref(), MAX_SHORT, true),
+        ("employee", body.employee.as_ref(), MAX_SHORT, true),
+        ("product", body.product.as_ref(), MAX_SHORT, false),
+        ("description", Some(&body.description), MAX_TEXT, true),
+        ("category", Some(&body.category), MAX_SHORT, true),
+        (
+            "remedy_requested",
+            body.remedy_requested.as_ref(),
+            MAX_TEXT,
+            false,
+        ),
+    ] {
+        if let Some(v) = v {
+            text(field, v, max, required)?;
+        }
+    }
+    let received_at = body.received_at.unwrap_or_else(Utc::now);
+    let severity: Severity = body.severity.into();
+    let (fr, res) = targets(severity);
+    let input = ComplaintInput {
+        reference: body.reference,
+        received_at,
+        channel: Channel::parse(&body.channel)
+            .map_err(|e| ApiError::invalid_field("channel", e.to_string()))?,
+        customer: body.customer,
+        location: body.location,
+        employee: body.employee,
+        product: body.product,
+        description: body.description,
+        category: Category::parse(&body.category)
+            .map_err(|e| ApiError::invalid_field("category", e.to_string()))?,
+        severity,
+        remedy_requested: body.remedy_requested,
+        owner: Some(user.user_id),
+        deadlines: Deadlines {
+            first_response: received_at.checked_add_signed(fr),
+            resolution: received_at.checked_add_signed(res),
+        },
+    };
+    let c = state
+        .store
+        .create_complaint(&input, Some(user.user_id))
+        .await?;
+    Ok((StatusCode::CREATED, Json(out(c))))
+}
+
+/// The queue, soonest resolution deadline first, with breach flags.
+#[utoipa::path(get, path = "/api/v1/complaints", tag = "complaints", params(ListParams),
+    responses((status = 200, description = "the queue", body = ComplaintList),
+              (status = 401, description = "not logged in", body = ErrorBody)))]
+pub async fn list(
+    _user: AuthUser,
+    State(state): State<AppState>,
+    Query(q): Query<ListParams>,
+) -> Result<Json<ComplaintList>, ApiError> {
+    if let Some(l) = &q.location {
+        text("location", l, MAX_SHORT, true)?;
+    }
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid_field(
+            "limit",
+            "must be between 1 and 1000",
+        ));
+    }
+    let filter = ComplaintFilter {
+        owner: q.owner.map(UserId),
+        location: q.location,
+        severity: q.severity.map(Severity::from),
+        open_only: q.open.unwrap_or(false),
+        limit,
+    };
+    let now = Utc::now();
+    let items = state.store.list_complaints(&filter).await?;
+    Ok(Json(ComplaintList {
+        items: items.into_iter().map(|c| row_out(c, now)).collect(),
+    }))
+}
+
+/// One complaint with its history and the actions allowed now.
+#[utoipa::path(get, path = "/api/v1/complaints/{reference}", tag = "complaints",
+    params(("reference" = String, Path, description = "the complaint's reference", max_length = 40)),
+    responses((status = 200, description = "the complaint", body = ComplaintOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 404, description = "no such complaint", body = ErrorBody)))]
+pub async fn get(
+    _user: AuthUser,
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<ComplaintOut>, ApiError> {
+    Ok(Json(out(state.store.complaint(&reference).await?)))
+}
+
+/// Applies a step of the recovery (by the caller, now).
+#[utoipa::path(post, path = "/api/v1/complaints/{reference}/transitions", tag = "complaints",
+    request_body = TransitionIn,
+    params(("reference" = String, Path, description = "the complaint's reference", max_length = 40)),
+    responses((status = 200, description = "applied", body = ComplaintOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "missing csrf token", body = ErrorBody),
+              (status = 404, description = "no such complaint or user", body = ErrorBody),
+              (status = 409, description = "a transition the recovery does not allow now (the message lists the allowed ones)", body = ErrorBody),
+              (status = 422, description = "invalid or oversize field", body = ErrorBody)))]
+pub async fn transition(
+    user: AuthUser,
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    Json(body): Json<TransitionIn>,
+) -> Result<Json<ComplaintOut>, ApiError> {
+    let s = |o: Option<String>| o.unwrap_or_default();
+    let action = match body {
+        TransitionIn::Acknowledge { apology } => {
+            text("apology", &apology, MAX_TEXT, true)?;
+            Action::Acknowledge { apology }
+        }
+        TransitionIn::TakeAction { description } => {
+            text("description", &description, MAX_TEXT, true)?;
+            Action::TakeAction { description }
+        }
+        TransitionIn::ShowEmpathy { note } => {
+            text("note", &note, MAX_TEXT, true)?;
+            Action::ShowEmpathy { note }
+        }
+        TransitionIn::Compensate { kind, value, note } => {
+            let note = s(note);
+            text("note", &note, MAX_TEXT, false)?;
+            let kind = match kind {
+                CompensationKindIn::Refund => CompensationKind::Refund,
+                CompensationKindIn::Discount => CompensationKind::Discount,
+                CompensationKindIn::Gift => CompensationKind::Gift,
+                CompensationKindIn::FreeService => CompensationKind::FreeService,
+                CompensationKindIn::None => CompensationKind::None,
+            };
+            let value = value
+                .map(|v| {
+                    if v.len() > 20 {
+                        return Err(ApiError::invalid_field("value", "at most 20 characters"));
+                    }
+                    comeback_complaints::parse::parse_compensation(&v).map_err(|e| {
+                        ApiError::invalid_field("value", format!("{v:?}: {}", e.expected))
+                    })
+                })
+                .transpose()?;
+            let compensation = Compensation::new(kind, value, note)
+                .map_err(|e| ApiError::invalid_field("value", e.to_string()))?;
+            Action::Compensate { compensation }
+        }
+        TransitionIn::FollowUp { satisfied, comment } => {
+            let comment = s(comment);
+            text("comment", &comment, MAX_TEXT, false)?;
+            Action::FollowUp { satisfied, comment }
+        }
+        TransitionIn::Close { note } => {
+            let note = s(note);
+            text("note", &note, MAX_TEXT, false)?;
+            Action::Close { note }
+        }
+        TransitionIn::Escalate { to, reason } => {
+            text("reason", &reason, MAX_TEXT, true)?;
+            if to < 1 {
+                return Err(ApiError::invalid_field("to", "must be a user id ≥ 1"));
+            }
+            Action::Escalate { to, reason }
+        }
+        TransitionIn::Reopen { reason } => {
+            text("reason", &reason, MAX_TEXT, true)?;
+            Action::Reopen { reason }
+        }
+    };
+    let c = state
+        .store
+        .transition_complaint(
+            &reference,
+            Utc::now(),
+            ComplaintActor::Staff(user.user_id),
+            action,
+        )
+        .await?;
+    Ok(Json(out(c)))
+}
