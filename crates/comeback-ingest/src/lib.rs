@@ -15,6 +15,7 @@
 //!   currency) and the row counts.
 //! - [`IngestError`] / [`RowError`]: typed errors that carry file, line, column and value.
 //! - [`read_customers`]: the same machinery for a customers attributes file.
+//! - [`typed`]: the same mapping, parsers and row policy for typed sources (Parquet).
 //! - [`read_table`] / [`Table`]: a survey-like file with a header, read whole into memory,
 //!   with score, number and date parsers whose errors name file, line, column and value.
 //!
@@ -111,6 +112,7 @@ mod source;
 mod synonyms;
 mod table;
 mod transactions;
+pub mod typed;
 
 pub use amount::{CURRENCY_SYMBOLS, DecimalMark};
 pub use chrono_tz::Tz;

@@ -131,7 +131,7 @@ impl IngestReport {
 }
 
 type ProgressFn<'cb> = Box<dyn FnMut(Progress) + 'cb>;
-type RejectFn<'cb> = Box<dyn FnMut(Reject) -> io::Result<()> + 'cb>;
+pub(crate) type RejectFn<'cb> = Box<dyn FnMut(Reject) -> io::Result<()> + 'cb>;
 
 /// The transaction reader: options plus optional progress and reject callbacks.
 ///
@@ -150,10 +150,10 @@ type RejectFn<'cb> = Box<dyn FnMut(Reject) -> io::Result<()> + 'cb>;
 /// # Ok(()) }
 /// ```
 pub struct TransactionReader<'cb> {
-    options: IngestOptions,
-    progress: Option<ProgressFn<'cb>>,
-    reject: Option<RejectFn<'cb>>,
-    progress_every: u64,
+    pub(crate) options: IngestOptions,
+    pub(crate) progress: Option<ProgressFn<'cb>>,
+    pub(crate) reject: Option<RejectFn<'cb>>,
+    pub(crate) progress_every: u64,
 }
 
 impl std::fmt::Debug for TransactionReader<'_> {
@@ -385,24 +385,24 @@ where
     TransactionReader::new(options.clone()).read(input, name, sink)
 }
 
-struct State<'n> {
-    file: &'n str,
-    delimiter: u8,
-    nfields: usize,
-    customer: (usize, ColumnLabel),
-    date_col: (usize, ColumnLabel),
-    amount_col: Option<(usize, ColumnLabel)>,
-    tid_col: Option<(usize, ColumnLabel)>,
-    qty_col: Option<(usize, ColumnLabel)>,
-    date: DateParser,
-    amount: AmountParser,
-    refunds: RefundPolicy,
-    skip_invalid: bool,
-    seen: FxHashSet<Box<[u8]>>,
-    report: IngestReport,
+pub(crate) struct State<'n> {
+    pub(crate) file: &'n str,
+    pub(crate) delimiter: u8,
+    pub(crate) nfields: usize,
+    pub(crate) customer: (usize, ColumnLabel),
+    pub(crate) date_col: (usize, ColumnLabel),
+    pub(crate) amount_col: Option<(usize, ColumnLabel)>,
+    pub(crate) tid_col: Option<(usize, ColumnLabel)>,
+    pub(crate) qty_col: Option<(usize, ColumnLabel)>,
+    pub(crate) date: DateParser,
+    pub(crate) amount: AmountParser,
+    pub(crate) refunds: RefundPolicy,
+    pub(crate) skip_invalid: bool,
+    pub(crate) seen: FxHashSet<Box<[u8]>>,
+    pub(crate) report: IngestReport,
 }
 
-type Bad = (Option<ColumnLabel>, RowProblem);
+pub(crate) type Bad = (Option<ColumnLabel>, RowProblem);
 
 #[inline]
 pub(crate) fn trim(b: &[u8]) -> &[u8] {
@@ -432,13 +432,34 @@ impl State<'_> {
         F: FnMut(TransactionRow<'_>) -> Result<(), E>,
         E: Into<Box<dyn StdError + Send + Sync>>,
     {
+        let parsed = self.parse(rec);
+        let delimiter = self.delimiter;
+        self.accept(rec.line, parsed, || rec.raw(delimiter), sink, reject)
+    }
+
+    /// Counts one data row and applies the row policy to its parse result: an error stops
+    /// the read or becomes a reject; de-duplication by transaction id, the refund policy and
+    /// the counts follow; accepted rows go to `sink`. Shared by the text reader and the
+    /// typed sources ([`crate::typed`]).
+    pub(crate) fn accept<F, E>(
+        &mut self,
+        line: u64,
+        parsed: Result<TransactionRow<'_>, Bad>,
+        raw: impl FnOnce() -> String,
+        sink: &mut F,
+        reject: &mut Option<RejectFn<'_>>,
+    ) -> Result<(), IngestError>
+    where
+        F: FnMut(TransactionRow<'_>) -> Result<(), E>,
+        E: Into<Box<dyn StdError + Send + Sync>>,
+    {
         self.report.rows_read += 1;
-        let row = match self.parse(rec) {
+        let row = match parsed {
             Ok(r) => r,
             Err((column, problem)) => {
                 let error = RowError {
                     file: self.file.to_string(),
-                    line: rec.line,
+                    line,
                     column,
                     problem,
                 };
@@ -447,14 +468,14 @@ impl State<'_> {
                 }
                 self.report.rows_rejected += 1;
                 let r = Reject {
-                    line: rec.line,
-                    raw: rec.raw(self.delimiter),
+                    line,
+                    raw: raw(),
                     error,
                 };
                 return match reject {
                     Some(f) => f(r).map_err(|e| IngestError::Sink {
                         file: self.file.to_string(),
-                        line: rec.line,
+                        line,
                         source: Box::new(e),
                     }),
                     None => {
@@ -490,7 +511,7 @@ impl State<'_> {
         });
         sink(row).map_err(|e| IngestError::Sink {
             file: self.file.to_string(),
-            line: rec.line,
+            line,
             source: e.into(),
         })
     }
