@@ -638,7 +638,7 @@ mod tests {
         assert_eq!(parse_offset("-0530"), Some(-19_800));
         assert_eq!(parse_offset("+05"), Some(18_000));
         assert_eq!(parse_offset("UTC"), None);
-        assert_eq!(parse_offset("+2:0"), None);
+        assert_eq!(parse_offset("+2"), None);
     }
 
     #[test]
