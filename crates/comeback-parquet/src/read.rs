@@ -89,7 +89,7 @@ where
             if !ok {
                 return Err(ParquetError::ColumnType {
                     file: name.to_string(),
-                    field: *field,
+                    field,
                     column: f.name().clone(),
                     found: f.data_type().to_string(),
                     expected,
