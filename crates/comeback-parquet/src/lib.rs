@@ -23,7 +23,7 @@
 //! the time zone option it falls on that zone's local day, else on the date in its own
 //! zone (UTC for most writers) — the rule of timestamps with an offset in CSV.
 //!
-//! Every problem is the text reader's [`IngestError`] (a bad value names the file, the
+//! Every problem is the text reader's [`IngestError`](comeback_ingest::IngestError) (a bad value names the file, the
 //! 1-based row in place of the line, the column and the value), or a [`ParquetError`]
 //! for a file that is not Parquet, is truncated, or has a column of a type its field
 //! cannot take.
