@@ -409,7 +409,17 @@ pub fn fit_cox(
             scale *= 0.5;
         }
         let Some((trial, e)) = accepted else {
-            // No step improves the likelihood: we are at the maximum to rounding.
+            // No step improves the likelihood. At a maximum the Newton step is then at
+            // rounding level; a step that is still large means the log-likelihood has
+            // flattened while a coefficient runs to infinity (monotone likelihood, a
+            // covariate that separates: R's coxph warns "Loglik converged before variable").
+            if let Some(j) = (0..p).find(|&j| step[j].abs() > 1e-6 * beta[j].abs().max(1.0)) {
+                return Err(SurvivalError::NotConverged {
+                    iterations,
+                    largest: design.names[j].clone(),
+                    value: beta[j],
+                });
+            }
             converged = true;
             break;
         };
@@ -419,8 +429,11 @@ pub fn fit_cox(
             converged = true;
             break;
         }
-        // Perfect separation: a coefficient that makes exp(xβ) span e^50 over the data.
-        if let Some(j) = (0..p).find(|&j| beta[j].abs() * data.range[j] > 50.0) {
+        // Perfect separation (monotone likelihood): a coefficient that makes exp(xβ) span
+        // e^30 ≈ 10¹³ over the data. Past that the extreme rows' terms fall below the
+        // rounding of the log-likelihood, Newton steps of about one unit stop changing it,
+        // and where the iteration happens to stop depends on rounding (row order).
+        if let Some(j) = (0..p).find(|&j| beta[j].abs() * data.range[j] > 30.0) {
             return Err(SurvivalError::NotConverged {
                 iterations,
                 largest: design.names[j].clone(),

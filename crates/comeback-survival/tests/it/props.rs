@@ -54,7 +54,12 @@ proptest! {
         for j in 0..2 {
             let tol = 1e-7 * base.coefficients[j].abs().max(1.0);
             prop_assert!((shifted.coefficients[j] - base.coefficients[j]).abs() <= tol);
-            prop_assert!((rotated.coefficients[j] - base.coefficients[j]).abs() <= tol);
+            prop_assert!(
+                (rotated.coefficients[j] - base.coefficients[j]).abs() <= tol,
+                "coefficient {j}: rotated {} vs base {}",
+                rotated.coefficients[j],
+                base.coefficients[j]
+            );
             prop_assert!((rotated.std_errors[j] - base.std_errors[j]).abs() <= 1e-7 * base.std_errors[j]);
         }
         prop_assert!((shifted.log_likelihood - base.log_likelihood).abs() <= 1e-8 * base.log_likelihood.abs().max(1.0));
