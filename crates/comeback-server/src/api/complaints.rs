@@ -458,6 +458,9 @@ pub async fn list(
     if let Some(l) = &q.location {
         text("location", l, MAX_SHORT, true)?;
     }
+    if q.owner.is_some_and(|o| o < 1) {
+        return Err(ApiError::invalid_field("owner", "must be a user id ≥ 1"));
+    }
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid_field(
