@@ -320,6 +320,17 @@ fn text(field: &'static str, s: &str, max: usize, required: bool) -> Result<(), 
     Ok(())
 }
 
+/// A reference no complaint can have (not 4–40 letters, digits or `-`, e.g. with a NUL
+/// byte PostgreSQL refuses) is answered 404 before the database is asked.
+fn known_shape(reference: &str) -> Result<(), ApiError> {
+    comeback_complaints::recovery::Reference::parse(reference)
+        .map(|_| ())
+        .map_err(|_| ApiError::NotFound {
+            what: "complaint",
+            key: reference.to_owned(),
+        })
+}
+
 fn event_out(e: &ComplaintEvent) -> EventOut {
     let (actor, user) = match e.actor {
         ComplaintActor::Staff(u) => ("staff", Some(u.0)),
@@ -493,6 +504,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(reference): Path<String>,
 ) -> Result<Json<ComplaintOut>, ApiError> {
+    known_shape(&reference)?;
     Ok(Json(out(state.store.complaint(&reference).await?)))
 }
 
@@ -512,6 +524,7 @@ pub async fn transition(
     Path(reference): Path<String>,
     Json(body): Json<TransitionIn>,
 ) -> Result<Json<ComplaintOut>, ApiError> {
+    known_shape(&reference)?;
     let s = |o: Option<String>| o.unwrap_or_default();
     let action = match body {
         TransitionIn::Acknowledge { apology } => {
