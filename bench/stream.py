@@ -7,7 +7,8 @@ alpha=3, a=1, b=200 per week; 28 days of acquisition, 546 days observed; Gamma-G
 about 10^9 rows in customer order.
 
 Run: python3 bench/stream.py [--customers N] [--params r=..,alpha=..,a=..,b=..] [--binary PATH]
-Raw output: bench/results/stream.json (the README table is printed from it).
+Raw output: bench/results/stream.json (rename it to keep several sizes, e.g. stream_1e6.json);
+`--table` prints the README table from every bench/results/stream*.json.
 """
 import argparse
 import json
@@ -28,7 +29,22 @@ def main():
     ap.add_argument("--binary", default=COMEBACK)
     ap.add_argument("--profile", default="release")
     ap.add_argument("--params", default="r=5.2,alpha=3,a=1,b=200", help="BG/NBD parameters per week")
+    ap.add_argument("--table", action="store_true", help="print the README table of bench/results/stream*.json")
     a = ap.parse_args()
+    if a.table:
+        import glob
+        runs = []
+        for path in sorted(glob.glob(os.path.join(os.path.dirname(TMP), "..", "results", "stream*.json"))):
+            with open(path) as f:
+                d = json.load(f)
+            for r in d["runs"]:
+                r["_meta"] = f"{os.path.basename(path)}: {d['date']}, commit {d['commit']}, load {d['machine']['load_average_at_start'][0]:.1f}"
+                runs.append(r)
+        runs.sort(key=lambda r: r["rows"])
+        print(table({"runs": runs}))
+        for r in runs:
+            print(f"- {r['_meta']}")
+        return
     os.makedirs(TMP, exist_ok=True)
     out = os.path.join(TMP, "stream_summary.csv")
     sim = [a.binary, "simulate", "--customers", str(a.customers), "--params", a.params] + PARAMS
