@@ -212,6 +212,69 @@ def dashboard_table(name, r):
     return out
 
 
+def summary_1e8_table(name, r):
+    """Issue 11: 10^8 rows of CSV and Parquet, Comeback vs polars vs DuckDB, whole process."""
+    inp = r.get("input", {})
+    runs = r.get("runs", {})
+    n_runs = len(next(iter(runs.values()), {}).get("runs", []))
+    out = [f"### Summary of 10⁸ rows, CSV and Parquet (`bench/{name}.py`)", ""]
+    out.append(f"Input: {inp.get('rows', 0):,} rows, {inp.get('customers', 0):,} customers, unsorted "
+               f"(`comeback simulate {' '.join(inp.get('simulate_flags', []))} --customers {inp.get('customers_simulated', 0)}`): "
+               f"CSV {inp.get('csv_bytes', 0) / 1e9:.2f} GB; Parquet {inp.get('parquet_bytes', 0) / 1e9:.2f} GB "
+               f"({inp.get('parquet', '')}). Whole process, {n_runs} run(s) each, wall time and peak RSS "
+               f"(GNU time). {provenance(r)}")
+    out.append("")
+    out.append("| input | tool | time | rows/s | peak RSS | Comeback time ÷ tool time |")
+    out.append("|---|---|---:|---:|---:|---:|")
+    for fmt in ("csv", "parquet"):
+        cb = med(runs.get(f"comeback_{fmt}"))
+        for tool in ("comeback", "polars", "duckdb"):
+            d = runs.get(f"{tool}_{fmt}")
+            if not d:
+                continue
+            t = med(d)
+            rss = d.get("median_peak_rss_mb")
+            rel = f"{cb / t:.2f}×" if cb and t and tool != "comeback" else ""
+            out.append(f"| {fmt.upper() if fmt == 'csv' else 'Parquet'} | {tool} | {secs(t)} | "
+                       f"{d.get('rows_per_s', 0) / 1e6:.1f} M | {rss * 1048576 / 1e6:,.0f} MB | {rel} |")
+    out.append("")
+    t = r.get("targets", {})
+    if t:
+        out.append("| target (issue 11) | CSV | Parquet |")
+        out.append("|---|---|---|")
+        cells = {"polars": [], "duckdb": [], "rss": []}
+        for fmt in ("csv", "parquet"):
+            cb, po, du = (runs.get(f"{k}_{fmt}") for k in ("comeback", "polars", "duckdb"))
+            if not (cb and po and du):
+                for v in cells.values():
+                    v.append("–")
+                continue
+            rp, rd = med(cb) / med(po), med(cb) / med(du)
+            cells["polars"].append(f"{rp:.2f}× {met(rp <= t.get('time_vs_polars_max', 1.0))}")
+            cells["duckdb"].append(f"{rd:.2f}× {met(rd <= t.get('time_vs_duckdb_max', 1.5))}")
+            m = cb["median_peak_rss_mb"]
+            ok = m < po["median_peak_rss_mb"] and m < du["median_peak_rss_mb"]
+            cells["rss"].append(f"{m * 1048576 / 1e6:,.0f} MB vs {po['median_peak_rss_mb'] * 1048576 / 1e6:,.0f} / "
+                                f"{du['median_peak_rss_mb'] * 1048576 / 1e6:,.0f} MB {met(ok)}")
+        out.append(f"| time ≤ {t.get('time_vs_polars_max', 1.0)}× polars | " + " | ".join(cells["polars"]) + " |")
+        out.append(f"| time ≤ {t.get('time_vs_duckdb_max', 1.5)}× DuckDB | " + " | ".join(cells["duckdb"]) + " |")
+        out.append("| peak memory below polars and DuckDB | " + " | ".join(cells["rss"]) + " |")
+        out.append("")
+    parts = []
+    for label, key in (("small file", "agreement_small"), ("10⁸ rows", "agreement_big")):
+        a = r.get(key) or {}
+        if a:
+            ok = all(v.get("equal_within_1e-9") for v in a.values())
+            worst = max((v.get("max_relative_difference", 0) for v in a.values()), default=0)
+            parts.append(f"{label}: {'all outputs equal' if ok else 'outputs differ'} to Comeback's CSV summary "
+                         f"(integers equal, reals within 1e-9 relative; largest relative difference {worst:.1e}; "
+                         + ", ".join(f"{k} {v.get('rows_differing', '?')} rows differing" for k, v in a.items()) + ")")
+    if parts:
+        out.append("Same answers: " + "; ".join(parts) + ".")
+        out.append("")
+    return out
+
+
 def generic_table(name, r):
     out = [f"### {name} (`bench/results/{name}.json`)", "", provenance(r), ""]
     rows = []
@@ -258,6 +321,8 @@ def render():
                 lines += fits_table(name, r)
             elif name == "analyze" and "cases" in r:
                 lines += analyze_table(name, r)
+            elif name == "summary_1e8" and "runs" in r:
+                lines += summary_1e8_table(name, r)
             elif name == "dashboard" and "runs" in r:
                 lines += dashboard_table(name, r)
             else:

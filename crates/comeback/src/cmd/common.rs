@@ -85,6 +85,15 @@ pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
+    write_atomically_send(path, |w| write(w))
+}
+
+/// As [`write_atomically`], with a writer that can move between threads (the Parquet
+/// writer needs one).
+pub fn write_atomically_send(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> Result<()>,
+) -> Result<()> {
     // A device or pipe (`-o /dev/stdout`, a FIFO) is written in place: renaming over it would
     // replace it with a regular file.
     if let Ok(meta) = std::fs::metadata(path)
@@ -172,6 +181,82 @@ pub fn rows_bar(quiet: bool, what: &str) -> indicatif::ProgressBar {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     pb
+}
+
+/// Whether an output path names a Parquet file (`.parquet`, any case).
+pub fn is_parquet_path(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// Writes a table of one text id column and real columns — CSV (reals in Rust's shortest
+/// round-trip form, as `predict` always wrote them) to `output` or standard output, or
+/// Parquet when `output` ends in `.parquet` (`customer_id` as STRING, the rest as DOUBLE) —
+/// atomically. `fill` is called with a row sink.
+pub fn write_real_table(
+    output: Option<&Path>,
+    header: &[&str],
+    fill: impl FnOnce(&mut dyn FnMut(&str, &[f64]) -> Result<()>) -> Result<()>,
+) -> Result<()> {
+    if let Some(path) = output.filter(|p| is_parquet_path(p)) {
+        #[cfg(feature = "parquet")]
+        {
+            use comeback_parquet::{ColumnKind, TableWriter, Value};
+            let kinds: Vec<(&str, ColumnKind)> = header
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    (
+                        *h,
+                        if i == 0 {
+                            ColumnKind::Text
+                        } else {
+                            ColumnKind::Real
+                        },
+                    )
+                })
+                .collect();
+            return write_atomically_send(path, |w| {
+                let mut tw = TableWriter::new(w, &kinds)?;
+                fill(&mut |id, xs| {
+                    let mut vals: Vec<Value<'_>> = Vec::with_capacity(xs.len() + 1);
+                    vals.push(Value::Text(id));
+                    vals.extend(xs.iter().map(|x| Value::Real(*x)));
+                    tw.push(&vals)?;
+                    Ok(())
+                })?;
+                tw.finish()?;
+                Ok(())
+            });
+        }
+        #[cfg(not(feature = "parquet"))]
+        bail!(
+            "{}: this build of comeback has no Parquet support (cargo feature `parquet`)",
+            path.display()
+        );
+    }
+    let write = |w: &mut dyn Write| -> Result<()> {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(header)?;
+        let mut rec: Vec<String> = Vec::with_capacity(header.len());
+        fill(&mut |id, xs| {
+            rec.clear();
+            rec.push(id.to_string());
+            rec.extend(xs.iter().map(|x| x.to_string()));
+            out.write_record(&rec)?;
+            Ok(())
+        })?;
+        out.flush()?;
+        Ok(())
+    };
+    match output {
+        Some(path) => write_atomically(path, write),
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            write(&mut lock)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 /// header and date format are recognised automatically and the choice is printed).
 #[derive(Debug, Clone, clap::Args)]
 pub struct IngestArgs {
-    /// Transaction file (CSV, TSV, `;`- or blank-separated text); `-` reads standard input.
+    /// Transaction file (CSV, TSV, `;`- or blank-separated text, or Parquet: a `.parquet`
+    /// name or the Parquet magic bytes); `-` reads standard input (text only).
     pub input: PathBuf,
     /// Customer id column: header name or 1-based position.
     #[arg(long, value_name = "NAME|N")]
@@ -309,6 +310,9 @@ impl IngestArgs {
     /// The load step into any [`RowSink`].
     fn load_into<S: RowSink>(&self, mut builder: S) -> Result<Loaded<S::Out>> {
         let name = self.display_name();
+        // A Parquet file (by name or magic bytes) is read by column; the text options
+        // that describe columns, dates and amounts apply to it too.
+        let parquet = self.input != Path::new("-") && is_parquet(&self.input);
         let (source, len): (Box<dyn Read>, Option<u64>) = if self.input == Path::new("-") {
             (Box::new(std::io::stdin().lock()), None)
         } else {
@@ -349,9 +353,15 @@ impl IngestArgs {
                     Ok(())
                 });
             }
-            tr.read(&mut reader, &name, |row| {
+            let sink = |row: comeback_ingest::TransactionRow<'_>| {
                 builder.add(row.customer, row.day, row.amount).map(|_| ())
-            })
+            };
+            if parquet {
+                read_parquet(&mut tr, &self.input, &name, sink)
+            } else {
+                tr.read(&mut reader, &name, sink)
+                    .map_err(anyhow::Error::from)
+            }
         };
         pb.finish_and_clear();
         let report = report.map_err(|e| {
@@ -371,8 +381,8 @@ impl IngestArgs {
                 None
             };
             match hint {
-                Some(h) => anyhow::Error::from(e).context(format!("{msg} ({h})")),
-                None => anyhow::Error::from(e),
+                Some(h) => e.context(format!("{msg} ({h})")),
+                None => e,
             }
         })?;
         let sha256 = match (file_hash, reader.hasher) {
@@ -501,4 +511,47 @@ impl RowsLine {
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether the input is a Parquet file (`.parquet`, or the `PAR1` magic bytes).
+fn is_parquet(path: &Path) -> bool {
+    #[cfg(feature = "parquet")]
+    {
+        comeback_parquet::is_parquet(path)
+    }
+    #[cfg(not(feature = "parquet"))]
+    {
+        path.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    }
+}
+
+/// Reads a Parquet transaction file through `tr` (its options and callbacks).
+#[cfg(feature = "parquet")]
+fn read_parquet<F, E>(
+    tr: &mut TransactionReader<'_>,
+    path: &Path,
+    name: &str,
+    sink: F,
+) -> Result<IngestReport>
+where
+    F: FnMut(comeback_ingest::TransactionRow<'_>) -> std::result::Result<(), E>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Ok(comeback_parquet::read_transactions(tr, path, name, sink)?)
+}
+
+/// Without the `parquet` feature: refuses.
+#[cfg(not(feature = "parquet"))]
+fn read_parquet<F, E>(
+    _tr: &mut TransactionReader<'_>,
+    _path: &Path,
+    name: &str,
+    _sink: F,
+) -> Result<IngestReport>
+where
+    F: FnMut(comeback_ingest::TransactionRow<'_>) -> std::result::Result<(), E>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    bail!("{name}: this build of comeback has no Parquet support (cargo feature `parquet`)")
 }

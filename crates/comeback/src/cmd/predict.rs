@@ -7,7 +7,7 @@
 //! summary the holdout actuals `frequency_holdout[,monetary_value_holdout],duration_holdout`.
 //! Parameters come from `--params`, a saved `--model-file`, or a fit on the file itself.
 
-use super::common::{parse_params, write_atomically};
+use super::common::{parse_params, write_real_table};
 use super::fit::{ModelArg, bgbb_data, fit_table, rfm_data, spend_data};
 use super::summary_input::{ColumnFlags, DatabaseSource, SummaryTable, load_summary};
 use anyhow::{Context, Result, bail};
@@ -17,7 +17,6 @@ use comeback_models::fit::{FitOptions, Rfm, rfm_from_columns};
 use comeback_models::gamma_gamma::GammaGamma;
 use comeback_models::pareto_nbd::ParetoNbd;
 use comeback_models::transaction::{ClvOptions, TransactionModel, clv};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Flags of `comeback predict`.
@@ -53,7 +52,8 @@ pub struct Args {
     /// Margin multiplier (1 = revenue CLV).
     #[arg(long, default_value_t = 1.0)]
     pub margin: f64,
-    /// Output CSV (written atomically); default standard output.
+    /// Output file, written atomically: CSV, or Parquet when it ends in `.parquet`
+    /// (`customer_id` STRING, every other column DOUBLE); default standard output (CSV).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Explicit column names.
@@ -150,10 +150,6 @@ fn spend_model(args: &Args, t: &SummaryTable) -> Result<GammaGamma> {
     Ok(GammaGamma::from_params(&p)?)
 }
 
-fn fmt(x: f64) -> String {
-    x.to_string()
-}
-
 /// Runs `comeback predict`.
 pub fn run(args: Args) -> Result<()> {
     let table = load_summary(args.summary.as_deref(), &args.db, &args.cols)?;
@@ -229,23 +225,16 @@ pub fn run(args: Args) -> Result<()> {
     if table.duration_holdout.is_some() {
         header.push("duration_holdout");
     }
-    let write = |w: &mut dyn Write| -> Result<()> {
-        let mut out = csv::Writer::from_writer(w);
-        out.write_record(&header)?;
+    ignore_broken_pipe(write_real_table(args.output.as_deref(), &header, |row| {
+        let mut rec: Vec<f64> = Vec::with_capacity(header.len());
         for (i, c) in customers.iter().enumerate() {
             let e = model.conditional_expected_purchases(c, horizon);
-            let mut rec = vec![
-                table.ids[i].clone(),
-                fmt(c.frequency()),
-                fmt(c.recency()),
-                fmt(c.t()),
-                fmt(model.p_alive(c)),
-                fmt(e),
-            ];
+            rec.clear();
+            rec.extend([c.frequency(), c.recency(), c.t(), model.p_alive(c), e]);
             if let Some((spend, opts)) = &money {
-                rec.push(fmt(spend[i]));
-                rec.push(fmt(e * spend[i]));
-                rec.push(fmt(clv(model.as_ref(), c, spend[i], opts)));
+                rec.push(spend[i]);
+                rec.push(e * spend[i]);
+                rec.push(clv(model.as_ref(), c, spend[i], opts));
             }
             for col in [
                 &table.frequency_holdout,
@@ -255,21 +244,12 @@ pub fn run(args: Args) -> Result<()> {
             .into_iter()
             .flatten()
             {
-                rec.push(fmt(col[i]));
+                rec.push(col[i]);
             }
-            out.write_record(&rec)?;
+            row(&table.ids[i], &rec)?;
         }
-        out.flush()?;
         Ok(())
-    };
-    match &args.output {
-        Some(path) => write_atomically(path, write),
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            ignore_broken_pipe(write(&mut lock))
-        }
-    }
+    }))
 }
 
 /// `--model gamma-gamma`: expected average spend per customer.
@@ -286,33 +266,21 @@ fn predict_spend(args: &Args, table: &SummaryTable, given: Option<Vec<f64>>) -> 
     let spend = gg
         .conditional_expected_average_spend_many(&table.frequency, m)
         .map_err(|e| table.explain(e))?;
-    let write = |w: &mut dyn Write| -> Result<()> {
-        let mut out = csv::Writer::from_writer(w);
-        out.write_record([
+    ignore_broken_pipe(write_real_table(
+        args.output.as_deref(),
+        &[
             "customer_id",
             "frequency",
             "monetary_value",
             "expected_avg_spend",
-        ])?;
-        for i in 0..spend.len() {
-            out.write_record([
-                table.ids[i].clone(),
-                fmt(table.frequency[i]),
-                fmt(m[i]),
-                fmt(spend[i]),
-            ])?;
-        }
-        out.flush()?;
-        Ok(())
-    };
-    match &args.output {
-        Some(path) => write_atomically(path, write),
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            ignore_broken_pipe(write(&mut lock))
-        }
-    }
+        ],
+        |row| {
+            for i in 0..spend.len() {
+                row(&table.ids[i], &[table.frequency[i], m[i], spend[i]])?;
+            }
+            Ok(())
+        },
+    ))
 }
 
 /// A reader that closed the pipe early (`| head`) is not an error.

@@ -1,6 +1,8 @@
 //! `comeback summarize`: the exact per-customer summary of a transaction file.
 
-use super::common::write_atomically;
+#[cfg(feature = "parquet")]
+use super::common::write_atomically_send;
+use super::common::{is_parquet_path, write_atomically};
 use super::ingest_args::{IngestArgs, Loaded, parse_day};
 use anyhow::Result;
 use comeback_core::{Collapse, Day, SummaryOptions, TimeUnit, push_real};
@@ -28,10 +30,11 @@ pub struct Args {
     /// Split into calibration (up to and including this day) and holdout.
     #[arg(long, value_parser = parse_day)]
     calibration_end: Option<Day>,
-    /// Output format.
+    /// Output format (`parquet` also when the output file ends in `.parquet`).
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,
-    /// Output file (written atomically, with a `.meta.json` sidecar); default standard output.
+    /// Output file (written atomically, with a `.meta.json` sidecar): CSV, JSON, or Parquet
+    /// when it ends in `.parquet`; default standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
 }
@@ -61,6 +64,9 @@ impl From<CollapseArg> for Collapse {
 enum Format {
     Csv,
     Json,
+    /// Parquet (needs `-o`; also chosen by an output name ending in `.parquet`):
+    /// `customer_id` STRING, frequencies INT64, every other column DOUBLE.
+    Parquet,
 }
 
 /// Runs `comeback summarize`.
@@ -191,11 +197,14 @@ struct RowWriter<'w> {
     header: &'w [&'static str],
     rows: usize,
     line: String,
+    #[cfg(feature = "parquet")]
+    table: Option<comeback_parquet::TableWriter<Box<dyn Write + Send + 'w>>>,
 }
 
 impl RowWriter<'_> {
     fn begin(&mut self) -> std::io::Result<()> {
         match self.format {
+            Format::Parquet => Ok(()),
             Format::Csv => {
                 self.w.write_all(self.header.join(",").as_bytes())?;
                 self.w.write_all(b"\n")
@@ -208,6 +217,23 @@ impl RowWriter<'_> {
         let l = &mut self.line;
         l.clear();
         match self.format {
+            Format::Parquet => {
+                #[cfg(feature = "parquet")]
+                if let Some(t) = &mut self.table {
+                    use comeback_parquet::Value;
+                    let mut row = [Value::Int(0); 8];
+                    row[0] = Value::Text(id);
+                    for (r, v) in row[1..].iter_mut().zip(vals) {
+                        *r = match v {
+                            Val::U(n) => Value::Int(i64::from(*n)),
+                            Val::F(x) => Value::Real(*x),
+                        };
+                    }
+                    t.push(&row[..=vals.len()]).map_err(std::io::Error::other)?;
+                }
+                self.rows += 1;
+                return Ok(());
+            }
             Format::Csv => {
                 // Quoted exactly when the csv crate would quote it.
                 if id.contains([',', '"', '\n', '\r']) {
@@ -246,7 +272,7 @@ impl RowWriter<'_> {
 
     fn end(&mut self) -> std::io::Result<()> {
         match self.format {
-            Format::Csv => Ok(()),
+            Format::Csv | Format::Parquet => Ok(()),
             Format::Json => self.w.write_all(b"\n]\n"),
         }
     }
@@ -274,13 +300,22 @@ fn emit<L>(
     rows: impl Fn(&mut RowWriter<'_>) -> std::io::Result<()>,
     header: &[&'static str],
 ) -> Result<()> {
+    let parquet =
+        args.format == Format::Parquet || args.output.as_deref().is_some_and(is_parquet_path);
+    let format = if parquet {
+        Format::Parquet
+    } else {
+        args.format
+    };
     let write = |w: &mut dyn Write| -> Result<()> {
         let mut rw = RowWriter {
             w,
-            format: args.format,
+            format,
             header,
             rows: 0,
             line: String::with_capacity(256),
+            #[cfg(feature = "parquet")]
+            table: None,
         };
         rw.begin()?;
         rows(&mut rw)?;
@@ -288,6 +323,13 @@ fn emit<L>(
         Ok(())
     };
     match &args.output {
+        None if parquet => {
+            anyhow::bail!("Parquet output needs an output file: -o FILE.parquet");
+        }
+        Some(path) if parquet => {
+            write_parquet(path, header, &rows)?;
+            write_meta(args, loaded, counts, opts, customers, extra, path)?;
+        }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -296,6 +338,79 @@ fn emit<L>(
         }
         Some(path) => {
             write_atomically(path, write)?;
+            write_meta(args, loaded, counts, opts, customers, extra, path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the rows to `path` as Parquet, atomically.
+#[cfg(feature = "parquet")]
+fn write_parquet(
+    path: &Path,
+    header: &[&'static str],
+    rows: &impl Fn(&mut RowWriter<'_>) -> std::io::Result<()>,
+) -> Result<()> {
+    use comeback_parquet::{ColumnKind, TableWriter};
+    let kinds: Vec<(&str, ColumnKind)> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let kind = if i == 0 {
+                ColumnKind::Text
+            } else if h.starts_with("frequency") {
+                ColumnKind::Int
+            } else {
+                ColumnKind::Real
+            };
+            (*h, kind)
+        })
+        .collect();
+    write_atomically_send(path, |w| {
+        let mut sink = std::io::sink();
+        let out: Box<dyn Write + Send + '_> = Box::new(w);
+        let mut rw = RowWriter {
+            w: &mut sink,
+            format: Format::Parquet,
+            header,
+            rows: 0,
+            line: String::new(),
+            table: Some(TableWriter::new(out, &kinds)?),
+        };
+        rows(&mut rw)?;
+        if let Some(t) = rw.table.take() {
+            t.finish()?;
+        }
+        Ok(())
+    })
+}
+
+/// Without the `parquet` feature: refuses.
+#[cfg(not(feature = "parquet"))]
+fn write_parquet(
+    path: &Path,
+    _header: &[&'static str],
+    _rows: &impl Fn(&mut RowWriter<'_>) -> std::io::Result<()>,
+) -> Result<()> {
+    anyhow::bail!(
+        "{}: this build of comeback has no Parquet support (cargo feature `parquet`)",
+        path.display()
+    )
+}
+
+/// Writes the `.meta.json` sidecar of `path` and says so.
+#[allow(clippy::too_many_arguments)]
+fn write_meta<L>(
+    args: &Args,
+    loaded: &Loaded<L>,
+    counts: &Counts,
+    opts: &SummaryOptions,
+    customers: usize,
+    extra: serde_json::Value,
+    path: &Path,
+) -> Result<()> {
+    {
+        {
             let meta = meta_json(args, loaded, counts, opts, customers, extra);
             write_atomically(&meta_path(path), |w| {
                 serde_json::to_writer_pretty(&mut *w, &meta)?;

@@ -8,6 +8,8 @@ mod economics;
 mod fit_predict;
 mod loyalty;
 mod nps;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod predictors;
 mod reasons;
 mod report_card;
