@@ -1410,6 +1410,85 @@ impl TransactionLog {
         }
     }
 
+    /// This log with the customers named in `replaced`, and those of `part`, taken from
+    /// `part`: the incremental update of a log after new rows of a few customers were
+    /// stored, without reading the others again. Customers of `part` replace their entry
+    /// here or are inserted in id order; a customer named in `replaced` but absent from
+    /// `part` (say, one whose rows are gone) is dropped. `part` must hold **all** rows of
+    /// its customers, not only the new ones, and be built with the same observation end.
+    /// Customers stay sorted by id. Linear in customers; the untouched customers' day
+    /// totals are moved, not copied.
+    ///
+    /// `observation_end` has the meaning of [`TransactionLogBuilder::new`]'s: `None`
+    /// makes it the last purchase day of the merged customers. The row counters
+    /// ([`rows_kept`](Self::rows_kept), [`rows_after_end`](Self::rows_after_end),
+    /// [`refund_rows`](Self::refund_rows), [`refund_only_days`](Self::refund_only_days))
+    /// are the sums of both logs' (the rows read to build them), so a replaced customer's
+    /// earlier rows count twice: they describe reads, not the merged content.
+    ///
+    /// For the same data, `base.replace_customers(touched, part, end)` equals the log
+    /// built from all rows at once in [`ids`](Self::ids), [`customers`](Self::customers)
+    /// and [`observation_end`](Self::observation_end) (tested).
+    pub fn replace_customers<S: AsRef<str>>(
+        self,
+        replaced: &[S],
+        part: TransactionLog,
+        observation_end: Option<Day>,
+    ) -> TransactionLog {
+        let mut gone: Vec<&str> = replaced.iter().map(AsRef::as_ref).collect();
+        gone.sort_unstable();
+        gone.dedup();
+        let n = self.ids.len() + part.ids.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut customers = Vec::with_capacity(n);
+        let mut base = self.ids.into_iter().zip(self.customers).peekable();
+        let mut new = part.ids.into_iter().zip(part.customers).peekable();
+        loop {
+            let take_new = match (base.peek(), new.peek()) {
+                (None, None) => break,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some((b, _)), Some((p, _))) => p <= b,
+            };
+            let (id, days) = if take_new {
+                let (id, days) = new.next().expect("peeked");
+                // The base's entry of the same customer is replaced.
+                if base.peek().is_some_and(|(b, _)| *b == id) {
+                    base.next();
+                }
+                (id, days)
+            } else {
+                let (id, days) = base.next().expect("peeked");
+                if gone.binary_search(&&*id).is_ok() {
+                    continue;
+                }
+                (id, days)
+            };
+            ids.push(id);
+            customers.push(days);
+        }
+        let observation_end = observation_end.or_else(|| {
+            customers
+                .iter()
+                .filter_map(|c: &CustomerDays| c.days.last().map(|d| d.day))
+                .max()
+        });
+        TransactionLog {
+            ids,
+            customers,
+            observation_end,
+            rows_kept: self.rows_kept + part.rows_kept,
+            rows_after_end: self.rows_after_end + part.rows_after_end,
+            refund_rows: self.refund_rows + part.refund_rows,
+            refund_only_days: self.refund_only_days + part.refund_only_days,
+            refund_only_amount: Amount::from_micros(
+                self.refund_only_amount
+                    .micros()
+                    .saturating_add(part.refund_only_amount.micros()),
+            ),
+        }
+    }
+
     /// The calibration/holdout split at `calibration_end` (inclusive in calibration).
     ///
     /// # Errors

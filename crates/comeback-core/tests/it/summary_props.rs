@@ -19,7 +19,40 @@ fn rows() -> impl Strategy<Value = Vec<(u8, i32, i64)>> {
     prop::collection::vec((0u8..20, 0i32..400, 0i64..500_000_000), 1..200)
 }
 
+/// Rows with refunds (negative amounts) as well, so customers can have refund-only days.
+fn rows_with_refunds() -> impl Strategy<Value = Vec<(u8, i32, i64)>> {
+    prop::collection::vec((0u8..20, 0i32..400, -100_000_000i64..500_000_000), 0..200)
+}
+
 proptest! {
+    /// The server's incremental refit: a log of the earlier rows, with the customers of a
+    /// later batch replaced by a log of all their rows, is the log of all rows (ids, day
+    /// totals, observation end), with or without a fixed end.
+    #[test]
+    fn replace_customers_equals_full_rebuild(
+        earlier in rows_with_refunds(),
+        batch in rows_with_refunds(),
+        fixed_end in prop::option::of(0i32..450),
+    ) {
+        let end = fixed_end.map(|e| Day(10_000 + e));
+        let all: Vec<_> = earlier.iter().chain(&batch).copied().collect();
+        let full = log_of(&all, end);
+        let mut touched: Vec<String> = batch.iter().map(|r| format!("c{}", r.0)).collect();
+        touched.sort();
+        touched.dedup();
+        let touched_rows: Vec<_> = all
+            .iter()
+            .filter(|r| touched.contains(&format!("c{}", r.0)))
+            .copied()
+            .collect();
+        let merged = log_of(&earlier, end).replace_customers(&touched, log_of(&touched_rows, end), end);
+        prop_assert_eq!(merged.ids(), full.ids());
+        prop_assert_eq!(merged.customers(), full.customers());
+        prop_assert_eq!(merged.observation_end(), full.observation_end());
+        // Row counters are those of the two reads.
+        prop_assert_eq!(merged.rows_kept(), log_of(&earlier, end).rows_kept() + log_of(&touched_rows, end).rows_kept());
+    }
+
     #[test]
     fn shuffled_log_gives_identical_summary(mut r in rows(), seed in any::<u64>(), unit in 0usize..3, collapse in 0usize..3) {
         let opts = SummaryOptions {
