@@ -59,8 +59,10 @@ mod error;
 mod ingest;
 mod migrate;
 mod objectives;
+mod outbox;
 mod places;
 mod store;
+mod touched;
 mod util;
 mod webhooks;
 
@@ -81,6 +83,7 @@ pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, MigrationFile};
 pub use objectives::{
     Comparator, NewObjective, Objective, ObjectiveMetric, ObjectiveSpec, valid_period,
 };
+pub use outbox::PendingDelivery;
 pub use places::{Employee, Location};
 pub use store::{Backend, Store, StoreConfig};
 pub use webhooks::{

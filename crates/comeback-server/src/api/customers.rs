@@ -366,5 +366,7 @@ pub async fn erase(
         .store
         .erase_customer(&external_id, Some(user.user_id))
         .await?;
+    // The next incremental refit drops the customer from the kept log.
+    state.scores.touch([external_id]);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -319,9 +319,11 @@ pub async fn transactions_batch(
     let rows: Vec<TransactionInput> = rows.into_iter().flatten().collect();
     let outcome = state.store.ingest_transactions(&rows).await?;
     if outcome.inserted > 0 {
-        state
-            .scores
-            .request_refit(state.store.clone(), state.settings.refit_debounce());
+        state.scores.request_refit_for(
+            state.store.clone(),
+            state.settings.refit_debounce(),
+            rows.into_iter().map(|r| r.customer),
+        );
     }
     Ok(Json(IngestResult {
         inserted: outcome.inserted,
@@ -486,9 +488,11 @@ pub async fn upload_transactions(
     check_size(&state, parsed.rows.len())?;
     let outcome = state.store.ingest_transactions(&parsed.rows).await?;
     if outcome.inserted > 0 {
-        state
-            .scores
-            .request_refit(state.store.clone(), state.settings.refit_debounce());
+        state.scores.request_refit_for(
+            state.store.clone(),
+            state.settings.refit_debounce(),
+            parsed.rows.iter().map(|r| r.customer.clone()),
+        );
     }
     Ok(Json(UploadResult {
         rows: parsed.rows.len() as u64,

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::RequireManager;
 use crate::error::{ApiError, ErrorBody, Json};
-use crate::scores::RefitState;
+use crate::scores::{LogRead, RefitState};
 
 /// The last successful fit.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -27,6 +27,11 @@ pub struct LastFitOut {
     pub customers: usize,
     /// Last day of the data, `YYYY-MM-DD`.
     pub observation_end: String,
+    /// `all`: every stored transaction was read; `touched`: only those of the customers
+    /// named by ingest since the previous read, the rest kept from it.
+    pub read: String,
+    /// With `read` = `touched`, the customers whose transactions were read.
+    pub customers_read: Option<usize>,
 }
 
 /// The freshness of the scores.
@@ -70,6 +75,15 @@ pub(crate) fn status(state: &AppState) -> StatusOut {
         model: s.analysis.model.kind().display_name().to_owned(),
         customers: s.analysis.summary.customers.len(),
         observation_end: s.analysis.observation_end.to_string(),
+        read: match s.read {
+            LogRead::Full => "all",
+            LogRead::Touched { .. } => "touched",
+        }
+        .to_owned(),
+        customers_read: match s.read {
+            LogRead::Full => None,
+            LogRead::Touched { customers } => Some(customers),
+        },
     });
     StatusOut {
         refit: refit.to_owned(),

@@ -142,9 +142,11 @@ pub(super) async fn submit(State(state): State<AppState>, request: Request) -> R
         let outcome = state.store.ingest_transactions(&parsed.rows).await?;
         if outcome.inserted > 0 {
             // At once (no debounce window) unless a refit runs: then one follows it.
-            state
-                .scores
-                .request_refit(state.store.clone(), std::time::Duration::ZERO);
+            state.scores.request_refit_for(
+                state.store.clone(),
+                std::time::Duration::ZERO,
+                parsed.rows.iter().map(|r| r.customer.clone()),
+            );
         }
         Ok::<_, ApiError>((file_name, parsed, outcome))
     }

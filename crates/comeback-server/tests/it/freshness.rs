@@ -111,3 +111,206 @@ async fn three_uploads_in_a_window_give_one_refit() {
     );
     app.cleanup().await;
 }
+
+/// Waits until a refit that finished after `after` completed refits has succeeded.
+async fn wait_refits(app: &TestApp, token: &str, completed: u64) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..2400 {
+        last = status(app, token).await;
+        assert_ne!(last["refit"], "failed", "{last}");
+        if last["completed_refits"].as_u64() >= Some(completed)
+            && last["pending"] == false
+            && last["refit"] == "succeeded"
+        {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no refit: {last}");
+}
+
+/// The CDNOW sample split by date: the purchases up to 1997-09-30, and the later ones.
+fn cdnow_before_and_after() -> (String, String, usize) {
+    let text = std::str::from_utf8(comeback_server::demo::CDNOW_SAMPLE).unwrap();
+    let (mut before, mut after) = (String::new(), String::new());
+    let mut later_customers = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f[2] <= "19970930" {
+            before.push_str(line);
+            before.push('\n');
+        } else {
+            after.push_str(line);
+            after.push('\n');
+            later_customers.insert(f[1].to_owned());
+        }
+    }
+    (before, after, later_customers.len())
+}
+
+/// Issue 6, "scores stay fresh": after a batch only the touched customers' transactions
+/// are read (the status says how many), and the analysis — summary, fit, every score,
+/// stage and list — is the one a full read of the store gives, to the last bit (compared
+/// through `Debug`, which prints every float exactly).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refit_after_a_batch_reads_only_touched_customers_and_equals_a_full_one() {
+    let app = TestApp::sqlite_with(|mut s| {
+        s.refit_debounce_ms = 200;
+        s
+    })
+    .await;
+    let admin = app.admin().await;
+    let (before, after, touched) = cdnow_before_and_after();
+    // 1,1xx of the 2,357 customers buy again after September 1997.
+    assert!(touched > 100 && touched < 2357, "{touched}");
+
+    let (s, v) = app
+        .post_raw(
+            &format!("/api/v1/uploads/transactions?{QUERY}"),
+            "text/plain",
+            before.into_bytes(),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let first = wait_refits(&app, &admin, 1).await;
+    assert_eq!(first["last_fit"]["read"], "all", "{first}");
+    assert!(first["last_fit"]["customers_read"].is_null(), "{first}");
+    assert_eq!(first["last_fit"]["customers"], 2357, "{first}");
+    assert_eq!(first["last_fit"]["observation_end"], "1997-09-30", "{first}");
+
+    let (s, v) = app
+        .post_raw(
+            &format!("/api/v1/uploads/transactions?{QUERY}"),
+            "text/plain",
+            after.into_bytes(),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let second = wait_refits(&app, &admin, 2).await;
+    assert_eq!(second["last_fit"]["read"], "touched", "{second}");
+    assert_eq!(second["last_fit"]["customers_read"], touched, "{second}");
+    assert_eq!(second["last_fit"]["observation_end"], "1998-06-30", "{second}");
+    let incremental = app.state.scores.current().unwrap();
+    assert_eq!(
+        incremental.read,
+        comeback_server::scores::LogRead::Touched { customers: touched }
+    );
+
+    // The same analysis from a full read of the store.
+    let log = app
+        .store
+        .transaction_log(&comeback_store::LogQuery::default())
+        .await
+        .unwrap();
+    let options = comeback_analysis::AnalysisOptions {
+        bootstrap: 0,
+        ..comeback_analysis::AnalysisOptions::default()
+    };
+    let full = comeback_analysis::analyze(&log, &options).unwrap();
+    assert_eq!(full.summary.customers.len(), 2357);
+    assert_eq!(
+        format!("{:?}", incremental.analysis),
+        format!("{full:?}"),
+        "incremental refit differs from a full recompute"
+    );
+
+    // An explicit refit reads everything and gives the same numbers again.
+    let (s, v) = app
+        .post_json("/api/v1/model/refit", &serde_json::json!({}), Some(&admin))
+        .await;
+    assert!(s == 200 || s == 202, "{s} {v}");
+    let third = wait_refits(&app, &admin, 3).await;
+    assert_eq!(third["last_fit"]["read"], "all", "{third}");
+    let again = app.state.scores.current().unwrap();
+    assert_eq!(format!("{:?}", again.analysis), format!("{full:?}"));
+    app.cleanup().await;
+}
+
+/// Readers never wait for a refit: while one runs (reading the log and fitting), the
+/// overview page, a customer page and the metrics keep answering 200 from the previous
+/// scores, and they show the new scores once it is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_answer_from_the_previous_scores_during_a_refit() {
+    let app = TestApp::sqlite().await;
+    let admin = app.admin().await;
+    let text = std::str::from_utf8(comeback_server::demo::CDNOW_SAMPLE).unwrap();
+    let (s, v) = app
+        .post_raw(
+            &format!("/api/v1/uploads/transactions?{QUERY}"),
+            "text/plain",
+            text.as_bytes().to_vec(),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    wait_refits(&app, &admin, 1).await;
+    let old = app.state.scores.current().unwrap().computed_at;
+
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let reader = {
+        let running = running.clone();
+        let client = app.client.clone();
+        let urls = [app.url("/?lang=en"), app.url("/customers/0001?lang=en"), app.url("/api/v1/metrics")];
+        let admin = admin.clone();
+        tokio::spawn(async move {
+            // (path index, status, served while the refit ran)
+            let mut seen = Vec::new();
+            let mut k = 0;
+            while running.load(std::sync::atomic::Ordering::SeqCst) {
+                let r = client.get(&urls[k % 3]).bearer_auth(&admin).send().await.unwrap();
+                let status = r.status().as_u16();
+                let body = r.text().await.unwrap();
+                seen.push((k % 3, status, body.len()));
+                k += 1;
+            }
+            seen
+        })
+    };
+    // Let the reader start, then refit while it reads.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(app.state.scores.start_refit(app.store.clone()));
+    let mut during = 0;
+    let reads_before = std::time::Instant::now();
+    while matches!(
+        app.state.scores.state(),
+        comeback_server::scores::RefitState::Running { .. }
+    ) {
+        // The previous snapshot stays in use until the swap.
+        assert_eq!(app.state.scores.current().unwrap().computed_at, old);
+        let (s, v) = app.get("/api/v1/metrics", Some(&admin)).await;
+        assert_eq!(s, 200, "{v}");
+        if matches!(
+            app.state.scores.state(),
+            comeback_server::scores::RefitState::Running { .. }
+        ) {
+            during += 1;
+            assert_eq!(
+                v["computed_at"],
+                serde_json::to_value(old).unwrap(),
+                "a read during the refit served other scores: {v}"
+            );
+        }
+    }
+    let refit_s = reads_before.elapsed().as_secs_f64();
+    running.store(false, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.await.unwrap();
+    let end = app.state.scores.state();
+    assert!(
+        matches!(end, comeback_server::scores::RefitState::Succeeded { .. }),
+        "{end:?}"
+    );
+    // Every read succeeded; several were answered while the refit ran.
+    assert!(seen.iter().all(|&(_, s, n)| s == 200 && n > 0), "{seen:?}");
+    assert!(
+        during >= 3,
+        "only {during} reads completed during a {refit_s:.2} s refit"
+    );
+    let new = app.state.scores.current().unwrap().computed_at;
+    assert!(new > old);
+    let (s, v) = app.get("/api/v1/metrics", Some(&admin)).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["computed_at"], serde_json::to_value(new).unwrap());
+    app.cleanup().await;
+}
