@@ -154,7 +154,9 @@ impl Application {
 
     /// Serves until `signal` completes, then shuts down gracefully. When the database
     /// already holds customers, a refit of the scores starts in the background, so that
-    /// a restarted server answers metrics and action lists without a manual refit.
+    /// a restarted server answers metrics and action lists without a manual refit; the
+    /// webhook deliveries left in the outbox are resumed ([`crate::webhooks::Webhooks::resume`])
+    /// and, at shutdown, those waiting for a retry are left to it.
     ///
     /// # Errors
     /// I/O errors of the listener.
@@ -163,6 +165,13 @@ impl Application {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.addr, "listening");
+        let webhooks = self.state.webhooks.clone();
+        let resuming = webhooks.clone();
+        tokio::spawn(async move {
+            if let Err(e) = resuming.resume().await {
+                tracing::warn!(error = %e, "webhook outbox not read; pending deliveries wait for the next start");
+            }
+        });
         let state = self.state.clone();
         tokio::spawn(async move {
             match state.store.list_customers(None, 1, None).await {
@@ -177,9 +186,12 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(signal)
-            .await
+            .await;
+        // Retries waiting in memory are left to the outbox; the next start resumes them.
+        webhooks.shutdown();
+        served
     }
 }
 

@@ -23,8 +23,19 @@
 //! An answer other than 2xx, a connection error or a timeout is retried after
 //! `base × 2^(attempt − 1)` (capped at one hour), until `max_attempts` attempts were made;
 //! the last failed attempt is logged `failed`. Redirects are not followed (a 3xx is a
-//! failure). Pending retries live in memory: a restart abandons them (the log shows the
-//! last attempt as `retrying`).
+//! failure).
+//!
+//! # Surviving a restart
+//! Before its first attempt each delivery (event × endpoint) is written to the store's
+//! outbox with its body ([`comeback_store::PendingDelivery`], migration 0009); after a
+//! failed attempt the row records the next attempt's number and due time, and it is
+//! deleted once the delivery succeeded or its last attempt failed. A starting server
+//! resumes every row ([`Webhooks::resume`]): each waits until its due time (at once when
+//! overdue) and goes on with the next attempt, same event id and body. A stopping server
+//! ([`Webhooks::shutdown`]) abandons its in-memory waits, not the rows. Delivery is thus
+//! at least once: an attempt cut off by a crash after the endpoint answered is made again,
+//! and receivers drop duplicates by `Comeback-Event-Id`. Deleting an endpoint deletes its
+//! pending deliveries.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -228,6 +239,18 @@ struct Inner {
     client: reqwest::Client,
     settings: WebhookSettings,
     slots: Semaphore,
+    /// `true` once [`Webhooks::shutdown`] was called: in-memory waits end.
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+/// One delivery (event × endpoint) being made.
+struct Delivery {
+    target: WebhookTarget,
+    event: String,
+    event_id: String,
+    body: Arc<str>,
+    /// The outbox row; `None` when it could not be written (delivered from memory only).
+    outbox: Option<i64>,
 }
 
 impl Webhooks {
@@ -245,6 +268,7 @@ impl Webhooks {
                 client,
                 settings: settings.clone(),
                 slots: Semaphore::new(settings.concurrency.max(1)),
+                stop: tokio::sync::watch::Sender::new(false),
             }),
         }
     }
@@ -284,6 +308,55 @@ impl Webhooks {
         id
     }
 
+    /// Resumes the deliveries left in the store's outbox by an earlier run (or by this one
+    /// before a [`shutdown`](Self::shutdown)): each waits until its next attempt is due and
+    /// goes on from there. Returns how many were resumed. Call once, at start.
+    ///
+    /// # Errors
+    /// The store's, when the outbox cannot be read.
+    pub async fn resume(&self) -> Result<usize, comeback_store::StoreError> {
+        let pending = self.inner.store.pending_deliveries().await?;
+        let n = pending.len();
+        for p in pending {
+            let this = self.clone();
+            let wait = (p.due_at - Utc::now()).to_std().unwrap_or_default();
+            let delivery = Delivery {
+                target: p.target,
+                event: p.event,
+                event_id: p.event_id,
+                body: Arc::from(p.body),
+                outbox: Some(p.id),
+            };
+            tokio::spawn(async move {
+                if this.pause(wait).await {
+                    this.deliver(delivery, p.attempt).await;
+                }
+            });
+        }
+        if n > 0 {
+            tracing::info!(deliveries = n, "webhook deliveries resumed from the outbox");
+        }
+        Ok(n)
+    }
+
+    /// Stops waiting: deliveries waiting for a retry are left to the outbox (a later
+    /// [`resume`](Self::resume) goes on with them); an attempt in flight finishes.
+    pub fn shutdown(&self) {
+        self.inner.stop.send_replace(true);
+    }
+
+    /// Sleeps `d`; `false` when [`shutdown`](Self::shutdown) came first (or had come).
+    async fn pause(&self, d: Duration) -> bool {
+        let mut stop = self.inner.stop.subscribe();
+        if *stop.borrow_and_update() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(d) => !*self.inner.stop.borrow(),
+            _ = stop.changed() => false,
+        }
+    }
+
     async fn dispatch(&self, kind: EventKind, event_id: String, body: String) {
         let targets = match self.inner.store.webhook_targets(kind.as_str()).await {
             Ok(t) => t,
@@ -294,27 +367,73 @@ impl Webhooks {
         };
         let body: Arc<str> = Arc::from(body);
         for target in targets {
+            let outbox = match self
+                .inner
+                .store
+                .enqueue_delivery(
+                    target.webhook.id,
+                    &event_id,
+                    kind.as_str(),
+                    &body,
+                    Utc::now(),
+                )
+                .await
+            {
+                Ok(id) => Some(id),
+                // Deleted since it was read: nothing to deliver.
+                Err(comeback_store::StoreError::NotFound { .. }) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, %event_id, "webhook delivery not put in the outbox; delivering from memory");
+                    None
+                }
+            };
             let this = self.clone();
-            let event_id = event_id.clone();
-            let body = body.clone();
-            tokio::spawn(async move { this.deliver(kind, &target, &event_id, body).await });
+            let delivery = Delivery {
+                target,
+                event: kind.as_str().to_owned(),
+                event_id: event_id.clone(),
+                body: body.clone(),
+                outbox,
+            };
+            tokio::spawn(async move { this.deliver(delivery, 1).await });
         }
     }
 
-    async fn deliver(
-        &self,
-        kind: EventKind,
-        target: &WebhookTarget,
-        event_id: &str,
-        body: Arc<str>,
-    ) {
+    /// Makes attempts `first..=max_attempts` of `d` until one succeeds, logging each and
+    /// keeping the outbox row up to date.
+    async fn deliver(&self, d: Delivery, first: u32) {
         let settings = &self.inner.settings;
-        for attempt in 1..=settings.max_attempts {
+        let store = &self.inner.store;
+        let finish = |id: Option<i64>| async move {
+            if let Some(id) = id
+                && let Err(e) = store.finish_delivery(id).await
+            {
+                tracing::warn!(error = %e, "webhook outbox row not removed");
+            }
+        };
+        if first > settings.max_attempts {
+            // Fewer attempts are configured now than when it was left: it is over.
+            finish(d.outbox).await;
+            return;
+        }
+        let (target, event_id, body) = (&d.target, d.event_id.as_str(), &d.body);
+        for attempt in first..=settings.max_attempts {
+            if *self.inner.stop.borrow() {
+                return;
+            }
+            // A retry (or a resumed delivery) whose endpoint was deleted meanwhile ends.
+            if attempt > 1
+                && let Some(id) = d.outbox
+                && matches!(store.delivery_pending(id).await, Ok(false))
+            {
+                return;
+            }
             let attempted_at = Utc::now();
             let started = Instant::now();
             let (status_code, error) = {
                 let _slot = self.inner.slots.acquire().await;
-                self.post(kind, target, event_id, &body, attempted_at).await
+                self.post(&d.event, target, event_id, body, attempted_at)
+                    .await
             };
             let duration_micros = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
             let delivered = error.is_none();
@@ -332,7 +451,7 @@ impl Webhooks {
                 webhook_id: Some(target.webhook.id),
                 url: target.webhook.url.clone(),
                 event_id: event_id.to_owned(),
-                event: kind.as_str().to_owned(),
+                event: d.event.clone(),
                 attempt,
                 attempted_at,
                 duration_micros,
@@ -348,16 +467,29 @@ impl Webhooks {
                 if outcome == DeliveryOutcome::Failed {
                     tracing::warn!(event_id, url = %target.webhook.url, "webhook delivery failed");
                 }
+                finish(d.outbox).await;
                 return;
             }
-            tokio::time::sleep(delay).await;
+            if let (Some(id), Some(at)) = (d.outbox, next_attempt_at) {
+                match store.reschedule_delivery(id, attempt + 1, at).await {
+                    Ok(true) => {}
+                    // The endpoint was deleted meanwhile.
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, event_id, "webhook outbox row not updated");
+                    }
+                }
+            }
+            if !self.pause(delay).await {
+                return;
+            }
         }
     }
 
     /// One POST: the answer's status and, unless it is 2xx, what went wrong.
     async fn post(
         &self,
-        kind: EventKind,
+        event: &str,
         target: &WebhookTarget,
         event_id: &str,
         body: &Arc<str>,
@@ -370,7 +502,7 @@ impl Webhooks {
             .post(&target.webhook.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, signature)
-            .header(EVENT_HEADER, kind.as_str())
+            .header(EVENT_HEADER, event)
             .header(EVENT_ID_HEADER, event_id)
             .body(body.to_string())
             .send()

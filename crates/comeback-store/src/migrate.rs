@@ -34,6 +34,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(3, "sqlite", "0003_webhooks.sql"),
     migration!(4, "sqlite", "0004_objectives.sql"),
     migration!(5, "sqlite", "0005_complaints.sql"),
+    migration!(9, "sqlite", "0009_webhook_outbox.sql"),
 ];
 
 /// The PostgreSQL migrations in version order (`migrations/postgres/`), same versions as
@@ -44,6 +45,7 @@ pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(3, "postgres", "0003_webhooks.sql"),
     migration!(4, "postgres", "0004_objectives.sql"),
     migration!(5, "postgres", "0005_complaints.sql"),
+    migration!(9, "postgres", "0009_webhook_outbox.sql"),
 ];
 
 /// A sqlx migrator over `files` up to and including version `up_to`.

@@ -141,7 +141,7 @@ fn check_event(e: &str) -> Result<(), StoreError> {
     }
 }
 
-fn webhook_from_row<R: Row>(r: &R) -> Result<Webhook, StoreError>
+pub(crate) fn webhook_from_row<R: Row>(r: &R) -> Result<Webhook, StoreError>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,

@@ -206,6 +206,20 @@ impl TestApp {
         read(r.send().await.unwrap()).await
     }
 
+    /// Stops the server gracefully — its background work ends as in a stopped process:
+    /// webhook retries waiting in memory are dropped — and starts a new one on the same
+    /// database with the same settings.
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(s) = self.server.take() {
+            s.await.unwrap().unwrap();
+        }
+        let (dir, pg) = (self.dir.take(), self.pg.take());
+        Self::start(self.settings.clone(), self.store.clone(), dir, pg).await
+    }
+
     /// Stops the server gracefully, closes the store and drops the PostgreSQL schema.
     pub async fn cleanup(mut self) {
         if let Some(tx) = self.stop.take() {

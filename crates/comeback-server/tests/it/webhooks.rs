@@ -418,3 +418,91 @@ async fn refit_fires_customer_at_risk() {
     assert_eq!(customers, want);
     app.cleanup().await;
 }
+
+/// Retries 1.5 s apart, so a restart fits into the wait.
+fn slow(mut s: Settings) -> Settings {
+    s.webhooks.max_attempts = 4;
+    s.webhooks.retry_base_ms = 1_500;
+    s.webhooks.timeout_secs = 5;
+    s
+}
+
+/// Issue 6: a delivery waiting for its retry when the server stops is made by the next
+/// server on the same database — the same event id and body, the next attempt number, a
+/// fresh valid signature — once, and the outbox is empty after it.
+async fn retry_waiting_at_shutdown_is_made_after_restart(app: TestApp) {
+    let admin = app.admin().await;
+    let rx = receiver(1).await;
+    let (hook, secret) = create(&app, &admin, &rx.url, &["customer.at_risk"]).await;
+    let event = app
+        .state
+        .webhooks
+        .fire(EventKind::CustomerAtRisk, json!({"customer": "c-restart"}));
+    let log = wait_for_log(&app, &admin, hook, 1).await;
+    assert_eq!(log[0]["outcome"], "retrying", "{log:?}");
+    let pending = app.store.pending_deliveries().await.unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].event_id, event);
+    assert_eq!(pending[0].attempt, 2);
+    assert_eq!(pending[0].target.webhook.id, hook);
+    let due = pending[0].due_at;
+    assert!(due > Utc::now(), "stopped mid back-off: due {due}");
+
+    // Stop in the middle of the 1.5 s back-off and start again on the same database.
+    let app = app.restart().await;
+    let log = wait_for_log(&app, &admin, hook, 2).await;
+    assert_eq!(log[1]["attempt"], 2, "{log:?}");
+    assert_eq!(log[1]["outcome"], "delivered", "{log:?}");
+    assert_eq!(log[1]["event_id"], event.as_str());
+    assert!(time(&log[1]["attempted_at"]) >= due - chrono::TimeDelta::milliseconds(5));
+    // Past another back-off: nothing more is sent (the stopped server's wait was dropped).
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    let got = rx.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].body, got[1].body);
+    for r in &got {
+        assert_eq!(r.headers["comeback-event-id"], event.as_str());
+    }
+    let sig = got[1].headers[SIGNATURE_HEADER].to_str().unwrap();
+    verify(&secret, sig, &got[1].body, Utc::now().timestamp(), 300).unwrap();
+    assert!(app.store.pending_deliveries().await.unwrap().is_empty());
+    assert_eq!(wait_for_log(&app, &admin, hook, 2).await.len(), 2);
+    app.cleanup().await;
+}
+
+mod retry_survives_restart {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let app = crate::helpers::TestApp::sqlite_with(super::slow).await;
+        super::retry_waiting_at_shutdown_is_made_after_restart(app).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let name = concat!(module_path!(), "::postgres");
+        let Some(app) = crate::helpers::TestApp::postgres_with(name, super::slow).await else {
+            return;
+        };
+        super::retry_waiting_at_shutdown_is_made_after_restart(app).await;
+    }
+}
+
+/// Deleting an endpoint drops its pending deliveries from the outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_endpoint_drops_its_pending_deliveries() {
+    let app = TestApp::sqlite_with(slow).await;
+    let admin = app.admin().await;
+    let (hook, _) = create(&app, &admin, &dead_url().await, &["customer.at_risk"]).await;
+    app.state
+        .webhooks
+        .fire(EventKind::CustomerAtRisk, json!({"customer": "c-1"}));
+    wait_for_log(&app, &admin, hook, 1).await;
+    assert_eq!(app.store.pending_deliveries().await.unwrap().len(), 1);
+    app.store.delete_webhook(hook).await.unwrap();
+    assert!(app.store.pending_deliveries().await.unwrap().is_empty());
+    // The waiting retry finds its row gone and stops: no second attempt is logged.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let logged = app.store.list_deliveries(None, 100).await.unwrap();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    app.cleanup().await;
+}

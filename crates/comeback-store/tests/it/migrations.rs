@@ -33,7 +33,10 @@ fn both_backends_have_the_same_versions_and_all_files_are_compiled_in() {
     assert_eq!(compiled(MIGRATIONS_POSTGRES), postgres);
     let v = |x: &[(i64, String)]| x.iter().map(|p| p.0).collect::<Vec<_>>();
     assert_eq!(v(&sqlite), v(&postgres));
-    assert_eq!(v(&sqlite), (1..=sqlite.len() as i64).collect::<Vec<_>>());
+    // Strictly increasing from 1; numbers are handed out ahead of time to parallel work,
+    // so a gap (e.g. 6–8 before 9) can exist until every piece lands.
+    assert_eq!(v(&sqlite).first(), Some(&1));
+    assert!(v(&sqlite).windows(2).all(|w| w[0] < w[1]), "{sqlite:?}");
     assert!(sqlite.len() >= 2);
 }
 
