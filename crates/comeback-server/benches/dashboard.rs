@@ -314,14 +314,24 @@ struct Endpoint {
 fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint {
+            name: "overview page (GET /)",
+            path: "/",
+            targeted: true,
+        },
+        Endpoint {
+            name: "customer page (GET /customers/{id})",
+            path: "/customers/{id}",
+            targeted: true,
+        },
+        Endpoint {
             name: "overview data (GET /api/v1/metrics)",
             path: "/api/v1/metrics",
-            targeted: true,
+            targeted: false,
         },
         Endpoint {
             name: "customer API (GET /api/v1/customers/{id})",
             path: "/api/v1/customers/{id}",
-            targeted: true,
+            targeted: false,
         },
         Endpoint {
             name: "customer list, first page of 50 (GET /api/v1/customers?limit=50)",
@@ -469,6 +479,8 @@ fn main() {
 
 async fn run(cfg: Config) {
     let load_before = load_average();
+    // `uptime` as printed, beside the load averages: other builds share the machine.
+    let uptime_before = command_output("uptime", &[]);
     let url = format!("sqlite://{}", cfg.db.display());
     let info_path = cfg.db.with_extension("load.json");
     let fresh = !cfg.db.exists();
@@ -663,6 +675,8 @@ async fn run(cfg: Config) {
         "dirty": !command_output("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty(),
         "rustc": command_output("rustc", &["--version"]),
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "uptime_before": uptime_before,
+        "uptime_after": command_output("uptime", &[]),
         "load_average_before": load_before,
         "load_average_before_write": load_before_write,
         "load_average_after": load_average(),
