@@ -302,6 +302,10 @@ pub struct AuditEntry {
     pub subject: Option<Subject>,
 }
 
+/// How stale an API token's `last_used_at` may get, in seconds: a use is written only when
+/// the recorded one is at least this old ([`Store::verify_api_token`]).
+pub const TOKEN_USE_RESOLUTION_SECS: i64 = 60;
+
 const USER_SQL: &str = "SELECT id, email, role, password_hash, failed_logins, locked_until, \
                         created_at FROM users";
 
@@ -597,7 +601,11 @@ impl Store {
     }
 
     /// The owner of an API token secret, or `None` for an unknown, malformed or revoked
-    /// one; records the use. The digest comparison takes constant time.
+    /// one; records the use in `last_used_at` when the recorded one is older than
+    /// [`TOKEN_USE_RESOLUTION_SECS`] (a minute), so that a token used many times a second
+    /// does not write on every request: on SQLite each write takes the database's one
+    /// write lock, and a read request would wait for a long ingest batch. The digest
+    /// comparison takes constant time.
     ///
     /// # Errors
     /// [`StoreError::Database`].
@@ -612,26 +620,31 @@ impl Store {
         }
         let prefix = &secret[..16];
         let hash = sha256_hex(&[secret.as_bytes()]);
-        let sql = "SELECT id, user_id, token_hash FROM api_tokens \
+        let sql = "SELECT id, user_id, token_hash, last_used_at FROM api_tokens \
                    WHERE prefix = $1 AND revoked_at IS NULL";
-        let found: Option<(i64, i64)> = on_pool!(self, p => {
+        let found: Option<(i64, i64, Option<i64>)> = on_pool!(self, p => {
             match sqlx::query(sql).bind(prefix).fetch_optional(p).await? {
                 None => None,
                 Some(r) => {
                     let stored: String = r.try_get(2)?;
                     if constant_time_eq(stored.as_bytes(), hash.as_bytes()) {
-                        Some((r.try_get(0)?, r.try_get(1)?))
+                        Some((r.try_get(0)?, r.try_get(1)?, r.try_get(3)?))
                     } else {
                         None
                     }
                 }
             }
         });
-        let Some((token_id, user_id)) = found else {
+        let Some((token_id, user_id, last_used)) = found else {
             return Ok(None);
         };
-        let sql = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2";
-        on_pool!(self, p => { sqlx::query(sql).bind(to_micros(now)).bind(token_id).execute(p).await?; });
+        let now_us = to_micros(now);
+        if last_used
+            .is_none_or(|t| now_us.saturating_sub(t) >= TOKEN_USE_RESOLUTION_SECS * 1_000_000)
+        {
+            let sql = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2";
+            on_pool!(self, p => { sqlx::query(sql).bind(now_us).bind(token_id).execute(p).await?; });
+        }
         Ok(self
             .user(UserId(user_id))
             .await?

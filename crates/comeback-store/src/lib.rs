@@ -68,7 +68,7 @@ mod webhooks;
 
 pub use accounts::{
     ApiToken, AuditEntry, LockoutPolicy, NewApiToken, NewSession, NewUser, Role, Session, Subject,
-    SubjectKind, TokenOwner, User, UserId,
+    SubjectKind, TOKEN_USE_RESOLUTION_SECS, TokenOwner, User, UserId,
 };
 pub use complaints::{
     Complaint, ComplaintActor, ComplaintEvent, ComplaintFilter, ComplaintInput, ComplaintSummary,

@@ -122,6 +122,24 @@ async fn tokens(db: &TestDb) {
     assert_eq!(owner.token_id, t.token.id);
     let listed = s.api_tokens(u.id).await.unwrap();
     assert_eq!(listed[0].last_used_at, Some(later));
+    // Uses within a minute of the recorded one are not written; the next one after is.
+    let soon = later + TimeDelta::seconds(59);
+    assert!(s.verify_api_token(&t.secret, soon).await.unwrap().is_some());
+    assert_eq!(
+        s.api_tokens(u.id).await.unwrap()[0].last_used_at,
+        Some(later)
+    );
+    let minute = later + TimeDelta::seconds(60);
+    assert!(
+        s.verify_api_token(&t.secret, minute)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        s.api_tokens(u.id).await.unwrap()[0].last_used_at,
+        Some(minute)
+    );
     // One changed character, a truncated or an empty secret are refused.
     let mut forged = t.secret.clone().into_bytes();
     let last = forged.len() - 1;
