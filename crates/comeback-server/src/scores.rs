@@ -43,6 +43,9 @@ pub struct Snapshot {
     pub currency: Option<String>,
     /// How the refit read the transactions.
     pub read: LogRead,
+    /// Customers per lifecycle stage ([`Analysis::lifecycle_counts`]), counted once here
+    /// rather than on every request (a pass over every customer: milliseconds at 10⁶).
+    pub lifecycle_counts: Vec<(comeback_core::LifecycleStage, usize)>,
 }
 
 /// How a refit read the transactions from the store.
@@ -393,7 +396,12 @@ impl Scores {
         *lock(&self.inner.progress) = (Phase::Fitting, Some(log.ids().len()));
         let options = self.inner.options.clone();
         let (log, analysis) = tokio::task::spawn_blocking(move || {
-            let analysis = comeback_analysis::analyze(&log, &options).map_err(|e| e.to_string());
+            let analysis = comeback_analysis::analyze(&log, &options)
+                .map(|a| {
+                    let counts = a.lifecycle_counts();
+                    (a, counts)
+                })
+                .map_err(|e| e.to_string());
             (log, analysis)
         })
         .await
@@ -405,12 +413,13 @@ impl Scores {
             c.currency.clone_from(&currency);
         }
         match analysis {
-            Ok(analysis) => Ok(Snapshot {
+            Ok((analysis, lifecycle_counts)) => Ok(Snapshot {
                 computed_at: Utc::now(),
                 started_at,
                 analysis,
                 currency,
                 read,
+                lifecycle_counts,
             }),
             Err(e) => {
                 self.mark_stale();

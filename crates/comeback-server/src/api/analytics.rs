@@ -368,10 +368,10 @@ pub async fn metrics(
             rate: a.defection.rate,
             revenue_lost: a.defection.revenue_lost.to_string(),
         },
-        lifecycle: a
-            .lifecycle_counts()
-            .into_iter()
-            .map(|(s, n)| (s.key().to_owned(), serde_json::Value::from(n)))
+        lifecycle: s
+            .lifecycle_counts
+            .iter()
+            .map(|(s, n)| (s.key().to_owned(), serde_json::Value::from(*n)))
             .collect(),
         model: a.model.kind().display_name().to_owned(),
         computed_at: s.computed_at,

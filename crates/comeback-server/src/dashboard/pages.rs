@@ -125,7 +125,7 @@ pub(super) async fn overview(ctx: Ctx, State(state): State<AppState>) -> Respons
     let h = &a.headline;
     let lang = ctx.lang;
     let cur = currency(s);
-    let counts = a.lifecycle_counts();
+    let counts = &s.lifecycle_counts;
     let count_of =
         |st: LifecycleStage| counts.iter().find(|(x, _)| *x == st).map_or(0, |(_, n)| *n);
     let active = count_of(LifecycleStage::New)

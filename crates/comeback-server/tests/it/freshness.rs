@@ -177,7 +177,10 @@ async fn refit_after_a_batch_reads_only_touched_customers_and_equals_a_full_one(
     assert_eq!(first["last_fit"]["read"], "all", "{first}");
     assert!(first["last_fit"]["customers_read"].is_null(), "{first}");
     assert_eq!(first["last_fit"]["customers"], 2357, "{first}");
-    assert_eq!(first["last_fit"]["observation_end"], "1997-09-30", "{first}");
+    assert_eq!(
+        first["last_fit"]["observation_end"], "1997-09-30",
+        "{first}"
+    );
 
     let (s, v) = app
         .post_raw(
@@ -191,7 +194,10 @@ async fn refit_after_a_batch_reads_only_touched_customers_and_equals_a_full_one(
     let second = wait_refits(&app, &admin, 2).await;
     assert_eq!(second["last_fit"]["read"], "touched", "{second}");
     assert_eq!(second["last_fit"]["customers_read"], touched, "{second}");
-    assert_eq!(second["last_fit"]["observation_end"], "1998-06-30", "{second}");
+    assert_eq!(
+        second["last_fit"]["observation_end"], "1998-06-30",
+        "{second}"
+    );
     let incremental = app.state.scores.current().unwrap();
     assert_eq!(
         incremental.read,
@@ -252,14 +258,23 @@ async fn pages_answer_from_the_previous_scores_during_a_refit() {
     let reader = {
         let running = running.clone();
         let client = app.client.clone();
-        let urls = [app.url("/?lang=en"), app.url("/customers/0001?lang=en"), app.url("/api/v1/metrics")];
+        let urls = [
+            app.url("/?lang=en"),
+            app.url("/customers/0001?lang=en"),
+            app.url("/api/v1/metrics"),
+        ];
         let admin = admin.clone();
         tokio::spawn(async move {
-            // (path index, status, served while the refit ran)
+            // (path index, status, body length)
             let mut seen = Vec::new();
             let mut k = 0;
             while running.load(std::sync::atomic::Ordering::SeqCst) {
-                let r = client.get(&urls[k % 3]).bearer_auth(&admin).send().await.unwrap();
+                let r = client
+                    .get(&urls[k % 3])
+                    .bearer_auth(&admin)
+                    .send()
+                    .await
+                    .unwrap();
                 let status = r.status().as_u16();
                 let body = r.text().await.unwrap();
                 seen.push((k % 3, status, body.len()));
@@ -271,29 +286,22 @@ async fn pages_answer_from_the_previous_scores_during_a_refit() {
     // Let the reader start, then refit while it reads.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(app.state.scores.start_refit(app.store.clone()));
-    let mut during = 0;
-    let reads_before = std::time::Instant::now();
-    while matches!(
-        app.state.scores.state(),
-        comeback_server::scores::RefitState::Running { .. }
-    ) {
-        // The previous snapshot stays in use until the swap.
-        assert_eq!(app.state.scores.current().unwrap().computed_at, old);
-        let (s, v) = app.get("/api/v1/metrics", Some(&admin)).await;
-        assert_eq!(s, 200, "{v}");
-        if matches!(
+    let running_now = || {
+        matches!(
             app.state.scores.state(),
             comeback_server::scores::RefitState::Running { .. }
-        ) {
-            during += 1;
-            assert_eq!(
-                v["computed_at"],
-                serde_json::to_value(old).unwrap(),
-                "a read during the refit served other scores: {v}"
-            );
-        }
+        )
+    };
+    // (running when sent, running when answered, computed_at served)
+    let mut reads = Vec::new();
+    let refit_started = std::time::Instant::now();
+    while running_now() {
+        let before = running_now();
+        let (s, v) = app.get("/api/v1/metrics", Some(&admin)).await;
+        assert_eq!(s, 200, "{v}");
+        reads.push((before, running_now(), v["computed_at"].clone()));
     }
-    let refit_s = reads_before.elapsed().as_secs_f64();
+    let refit_s = refit_started.elapsed().as_secs_f64();
     running.store(false, std::sync::atomic::Ordering::SeqCst);
     let seen = reader.await.unwrap();
     let end = app.state.scores.state();
@@ -301,14 +309,29 @@ async fn pages_answer_from_the_previous_scores_during_a_refit() {
         matches!(end, comeback_server::scores::RefitState::Succeeded { .. }),
         "{end:?}"
     );
-    // Every read succeeded; several were answered while the refit ran.
-    assert!(seen.iter().all(|&(_, s, n)| s == 200 && n > 0), "{seen:?}");
-    assert!(
-        during >= 3,
-        "only {during} reads completed during a {refit_s:.2} s refit"
-    );
     let new = app.state.scores.current().unwrap().computed_at;
     assert!(new > old);
+    // Every read succeeded; each served the previous or the new scores, the previous ones
+    // until the swap; several were answered from the previous ones while the refit ran.
+    assert!(seen.iter().all(|&(_, s, n)| s == 200 && n > 0), "{seen:?}");
+    let (old_v, new_v) = (
+        serde_json::to_value(old).unwrap(),
+        serde_json::to_value(new).unwrap(),
+    );
+    assert!(
+        reads.iter().all(|r| r.2 == old_v || r.2 == new_v),
+        "{reads:?}"
+    );
+    let first_new = reads
+        .iter()
+        .position(|r| r.2 == new_v)
+        .unwrap_or(reads.len());
+    assert!(reads[first_new..].iter().all(|r| r.2 == new_v), "{reads:?}");
+    let during = reads.iter().filter(|r| r.0 && r.1 && r.2 == old_v).count();
+    assert!(
+        during >= 3,
+        "only {during} reads answered during a {refit_s:.2} s refit: {reads:?}"
+    );
     let (s, v) = app.get("/api/v1/metrics", Some(&admin)).await;
     assert_eq!(s, 200);
     assert_eq!(v["computed_at"], serde_json::to_value(new).unwrap());
