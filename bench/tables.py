@@ -199,14 +199,19 @@ def dashboard_table(name, r):
                        f"{ms(s.get('p99_ms'))}{err} | {verdict} | {ms(w.get('p99_ms'))} ({w.get('n', 0)}{werr}) | {wverdict} |")
             label = ""
     out.append("")
-    out.append("| run | first refit at start-up | batch of 10,000 over HTTP | batch + refit (the write window) | load average before / after |")
-    out.append("|---|---:|---:|---:|---|")
+    out.append("| run | first refit at start-up | batch of 10,000 over HTTP | refit after the batch reads | batch + refit (the write window) | load average before / after |")
+    out.append("|---|---:|---:|---|---:|---|")
     for i, run in enumerate(runs, 1):
         uw = run.get("under_write", {})
         lb, la = run.get("load_average_before") or [], run.get("load_average_after") or []
         fmt = lambda l: " ".join(f"{x:.2f}" for x in l)
         ok = "" if uw.get("refit_ok", True) else " (refit failed)"
-        out.append(f"| {i} | {secs(run.get('first_refit_s'))} | {secs(uw.get('batch_s'))} | "
+        rr = uw.get("refit_read") or {}
+        if rr.get("read") == "touched":
+            read = f"{rr.get('customers', 0):,} touched customers"
+        else:
+            read = "all rows" + ("" if uw.get("refit_started_by_server", True) else " (POST /model/refit)")
+        out.append(f"| {i} | {secs(run.get('first_refit_s'))} | {secs(uw.get('batch_s'))} | {read} | "
                    f"{secs(uw.get('window_s'))}{ok} | {fmt(lb)} / {fmt(la)} |")
     out.append("")
     return out

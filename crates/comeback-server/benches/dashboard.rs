@@ -636,7 +636,9 @@ async fn run(cfg: Config) {
     // A server that refits after ingest on its own has started by now or starts soon; a
     // refit requested while one runs is not started twice.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // (Waiting for its debounce window counts: the server starts it.)
     let auto_refit = matches!(app_state.scores.state(), RefitState::Running { .. })
+        || app_state.scores.refit_pending()
         || refit_finished_after(&app_state.scores.state(), batch_started).is_some();
     if !auto_refit {
         let r = client
@@ -649,6 +651,14 @@ async fn run(cfg: Config) {
         assert!(r.status().is_success(), "refit: {}", r.status());
     }
     let refit_ok = wait_refit(&app_state, batch_started).await;
+    // How the refit after the batch read the transactions: all, or only the touched
+    // customers' (the server's incremental refit).
+    let refit_read = app_state.scores.current().map(|s| match s.read {
+        comeback_server::scores::LogRead::Full => json!({"read": "all"}),
+        comeback_server::scores::LogRead::Touched { customers } => {
+            json!({"read": "touched", "customers": customers})
+        }
+    });
     let window_s = window.elapsed().as_secs_f64();
     done.store(true, Ordering::SeqCst);
     let mut under: Vec<Samples> = eps.iter().map(|_| Samples::default()).collect();
@@ -690,6 +700,7 @@ async fn run(cfg: Config) {
         "reads": reads,
         "under_write": {
             "batch_rows": WRITE_BATCH,
+            "refit_read": refit_read,
             "batch_s": batch_s,
             "refit_started_by_server": auto_refit,
             "refit_ok": refit_ok,
