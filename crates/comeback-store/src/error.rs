@@ -110,6 +110,10 @@ pub enum StoreError {
     /// out of order, an invalid reference, an empty required text), with the reason.
     #[error("{0}")]
     Complaint(String),
+    /// A survey operation the invitation's state refuses (already answered, declined,
+    /// expired; an inactive survey version), with the reason.
+    #[error("{0}")]
+    Survey(String),
     /// Building the transaction log failed (a day total out of the exact range).
     #[error(transparent)]
     Summary(#[from] comeback_core::SummaryError),

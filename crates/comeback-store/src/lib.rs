@@ -13,6 +13,8 @@
 //!   log of every delivery attempt (the server delivers).
 //! - [`Objective`]: written retention objectives (metric, comparator, target, owner,
 //!   period).
+//! - [`Survey`] / [`Invitation`] / [`ResponseRecord`] / [`FollowUp`]: survey definitions
+//!   (versioned), invitations with throttling and opt-out, responses, follow-ups.
 //! - [`StoreError`]: every failure, typed.
 //!
 //! ```no_run
@@ -62,6 +64,7 @@ mod objectives;
 mod outbox;
 mod places;
 mod store;
+mod surveys;
 mod touched;
 mod util;
 mod webhooks;
@@ -86,6 +89,11 @@ pub use objectives::{
 pub use outbox::PendingDelivery;
 pub use places::{Employee, Location};
 pub use store::{Backend, Store, StoreConfig};
+pub use surveys::{
+    FollowUp, FollowUpReason, ImportedResponse, Invitation, InvitationState, InvitationTrigger,
+    NewInvitations, NewSurvey, ResponseInput, ResponseRecord, SURVEY_TEXT_MAX_CHARS, SavedResponse,
+    SkipReason, Survey, SurveyKind,
+};
 pub use webhooks::{
     DeliveryAttempt, DeliveryOutcome, DeliveryRecord, WEBHOOK_DESCRIPTION_MAX_BYTES,
     WEBHOOK_URL_MAX_BYTES, Webhook, WebhookTarget,

@@ -34,6 +34,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(3, "sqlite", "0003_webhooks.sql"),
     migration!(4, "sqlite", "0004_objectives.sql"),
     migration!(5, "sqlite", "0005_complaints.sql"),
+    migration!(7, "sqlite", "0007_surveys.sql"),
     migration!(9, "sqlite", "0009_webhook_outbox.sql"),
 ];
 
@@ -45,6 +46,7 @@ pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(3, "postgres", "0003_webhooks.sql"),
     migration!(4, "postgres", "0004_objectives.sql"),
     migration!(5, "postgres", "0005_complaints.sql"),
+    migration!(7, "postgres", "0007_surveys.sql"),
     migration!(9, "postgres", "0009_webhook_outbox.sql"),
 ];
 

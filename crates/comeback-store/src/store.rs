@@ -327,7 +327,7 @@ impl Store {
     }
 
     /// A setting's value, created by `init` when missing (first writer wins).
-    async fn setting_or_init(
+    pub(crate) async fn setting_or_init(
         &self,
         key: &str,
         init: impl FnOnce() -> Result<String, StoreError>,
