@@ -13,7 +13,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 
-use crate::{Settings, api, auth, scores, webhooks};
+use crate::{Settings, api, auth, scores, surveys, webhooks};
 
 /// What every handler shares. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -29,6 +29,8 @@ pub struct AppState {
     /// The webhook dispatcher: `state.webhooks.fire(kind, data)` sends an event to the
     /// subscribed endpoints in the background.
     pub webhooks: webhooks::Webhooks,
+    /// The survey links' secret and the public pages' rate limit.
+    pub surveys: surveys::SurveyState,
 }
 
 /// Why the server could not start.
@@ -37,6 +39,9 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The configured survey secret is too short.
+    #[error(transparent)]
+    SurveySecret(#[from] surveys::ShortSecret),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -71,7 +76,8 @@ impl Application {
     /// PostgreSQL schemas).
     ///
     /// # Errors
-    /// [`StartError::Bind`].
+    /// [`StartError::Bind`], [`StartError::Store`] (the survey secret cannot be read),
+    /// [`StartError::SurveySecret`].
     pub async fn build_with_store(
         settings: Settings,
         store: Store,
@@ -89,7 +95,9 @@ impl Application {
         let webhooks = webhooks::Webhooks::new(store.clone(), &settings.webhooks);
         let scores = scores::Scores::default();
         scores.set_webhooks(webhooks.clone());
+        let surveys = surveys::SurveyState::new(&settings.surveys, &store.survey_secret().await?)?;
         let state = AppState {
+            surveys,
             store,
             auth: auth::AuthState::new(&settings.auth),
             settings: Arc::new(settings),

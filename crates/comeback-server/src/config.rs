@@ -41,6 +41,9 @@ pub struct Settings {
     /// Webhook delivery settings (attempts, back-off, timeout).
     #[command(flatten)]
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// Survey settings (link secret, throttling, link lifetime, public rate limit).
+    #[command(flatten)]
+    pub surveys: crate::surveys::SurveySettings,
 }
 
 impl Settings {
@@ -57,6 +60,7 @@ impl Settings {
             refit_debounce_ms: 5_000,
             auth: crate::auth::AuthSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
+            surveys: crate::surveys::SurveySettings::default(),
         }
     }
 

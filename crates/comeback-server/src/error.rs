@@ -193,7 +193,9 @@ impl From<StoreError> for ApiError {
                 ApiError::Conflict(e.to_string())
             }
             StoreError::MixedCurrencies { .. } => ApiError::Conflict(e.to_string()),
-            StoreError::Complaint(message) => ApiError::Conflict(message),
+            StoreError::Complaint(message) | StoreError::Survey(message) => {
+                ApiError::Conflict(message)
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -33,6 +33,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod scores;
+pub mod surveys;
 pub mod text;
 pub mod webhooks;
 

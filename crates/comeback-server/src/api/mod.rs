@@ -17,6 +17,7 @@ pub mod health;
 pub mod ingest;
 pub mod objectives;
 pub mod status;
+pub mod surveys;
 pub mod survival;
 pub mod webhooks;
 
@@ -62,6 +63,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(complaints::create, complaints::list))
         .routes(routes!(complaints::get))
         .routes(routes!(complaints::transition))
+        .routes(routes!(surveys::create, surveys::list))
+        .routes(routes!(surveys::invite, surveys::invitations))
+        .routes(routes!(surveys::links_csv))
+        .routes(routes!(surveys::import))
+        .routes(routes!(surveys::consent))
+        .routes(routes!(surveys::followups))
         .merge(crate::auth::api_routes())
 }
 

@@ -97,19 +97,20 @@ pub struct ObjectiveOut {
     pub owner: String,
     /// The calendar period.
     pub period: String,
-    /// The actual value from the latest analysis, in `unit`; absent when there is none
-    /// (see `note`).
+    /// The actual value, in `unit`: the rates from the latest analysis, NPS from the survey
+    /// answers given within the period; absent when there is none (see `note`).
     pub actual: Option<f64>,
     /// `met`, `not_met` or `no_data`.
     pub status: String,
     /// Why there is no actual: `no_scores` (no analysis yet), `no_survey_data` (NPS: no
-    /// survey answers stored yet), `no_previous_customers` (nobody was active in the
+    /// NPS answer given within the period), `no_previous_customers` (nobody was active in the
     /// previous 12 months).
     pub note: Option<String>,
-    /// First day of the 24 months the rate compares (`YYYY-MM-DD`), for the rates.
+    /// First day of the 24 months the rate compares (`YYYY-MM-DD`), for the rates; the
+    /// period's first day for NPS.
     pub measured_from: Option<String>,
-    /// Last day of the measurement (`YYYY-MM-DD`, the analysis's observation end), for the
-    /// rates.
+    /// Last day of the measurement (`YYYY-MM-DD`): the analysis's observation end for the
+    /// rates, the period's last day for NPS.
     pub measured_through: Option<String>,
     /// Created (UTC).
     pub created_at: DateTime<Utc>,
@@ -124,8 +125,17 @@ pub struct ObjectiveList {
     pub items: Vec<ObjectiveOut>,
 }
 
-/// The actual value of `metric` in `s` (in the metric's unit) or why there is none.
-pub(crate) fn actual(metric: ObjectiveMetric, s: Option<&Snapshot>) -> Result<f64, &'static str> {
+/// The actual value of `metric` in `s` (in the metric's unit) or why there is none; NPS
+/// from the submitted NPS answers `nps` (time, score 0–10) given within `period`.
+pub(crate) fn actual(
+    metric: ObjectiveMetric,
+    s: Option<&Snapshot>,
+    nps: &[(DateTime<Utc>, i64)],
+    period: &str,
+) -> Result<f64, &'static str> {
+    if metric == ObjectiveMetric::Nps {
+        return crate::surveys::nps_in_period(nps, period).ok_or("no_survey_data");
+    }
     let s = s.ok_or("no_scores")?;
     let d = &s.analysis.defection;
     match metric {
@@ -138,10 +148,29 @@ pub(crate) fn actual(metric: ObjectiveMetric, s: Option<&Snapshot>) -> Result<f6
     }
 }
 
-/// An objective with its actual and status against the snapshot `s`.
-pub(crate) fn out(o: Objective, s: Option<&Snapshot>) -> ObjectiveOut {
+/// The submitted NPS answers (time, score) for [`out`].
+///
+/// # Errors
+/// The store's.
+pub(crate) async fn nps_scores(state: &AppState) -> Result<Vec<(DateTime<Utc>, i64)>, ApiError> {
+    Ok(state
+        .store
+        .survey_responses(Some(comeback_store::SurveyKind::Nps))
+        .await?
+        .into_iter()
+        .filter_map(|r| r.score.map(|s| (r.submitted_at, s)))
+        .collect())
+}
+
+/// An objective with its actual and status against the snapshot `s` and the NPS answers
+/// `nps` ([`nps_scores`]).
+pub(crate) fn out(
+    o: Objective,
+    s: Option<&Snapshot>,
+    nps: &[(DateTime<Utc>, i64)],
+) -> ObjectiveOut {
     let spec = o.spec;
-    let (actual, note) = match actual(spec.metric, s) {
+    let (actual, note) = match actual(spec.metric, s, nps, &spec.period) {
         Ok(a) => (Some(a), None),
         Err(n) => (None, Some(n.to_owned())),
     };
@@ -154,13 +183,19 @@ pub(crate) fn out(o: Objective, s: Option<&Snapshot>) -> ObjectiveOut {
         spec.metric,
         ObjectiveMetric::DefectionRate | ObjectiveMetric::RetentionRate
     );
-    let window = s.filter(|_| rate).map(|s| {
-        let d = &s.analysis.defection;
-        (
-            comeback_core::Day(d.previous.after.0 + 1).to_string(),
-            d.current.through.to_string(),
-        )
-    });
+    let window = if rate {
+        s.map(|s| {
+            let d = &s.analysis.defection;
+            (
+                comeback_core::Day(d.previous.after.0 + 1).to_string(),
+                d.current.through.to_string(),
+            )
+        })
+    } else {
+        // NPS: the answers given within the period.
+        crate::surveys::period_bounds(&spec.period)
+            .map(|(a, b)| (a.to_string(), b.pred_opt().unwrap_or(b).to_string()))
+    };
     ObjectiveOut {
         id: o.id,
         metric: spec.metric.as_str().to_owned(),
@@ -230,7 +265,13 @@ pub async fn list(
     let s = state.scores.current();
     let items = state.store.list_objectives().await?;
     Ok(Json(ObjectiveList {
-        items: items.into_iter().map(|o| out(o, s.as_deref())).collect(),
+        items: {
+            let nps = nps_scores(&state).await?;
+            items
+                .into_iter()
+                .map(|o| out(o, s.as_deref(), &nps))
+                .collect()
+        },
     }))
 }
 
@@ -246,7 +287,8 @@ pub async fn get(
     Path(id): Path<i64>,
 ) -> Result<Json<ObjectiveOut>, ApiError> {
     let o = state.store.objective(id).await?;
-    Ok(Json(out(o, state.scores.current().as_deref())))
+    let nps = nps_scores(&state).await?;
+    Ok(Json(out(o, state.scores.current().as_deref(), &nps)))
 }
 
 /// Creates an objective.
@@ -261,9 +303,10 @@ pub async fn create(
     Json(body): Json<ObjectiveIn>,
 ) -> Result<(StatusCode, Json<ObjectiveOut>), ApiError> {
     let o = state.store.create_objective(&to_new(body)?).await?;
+    let nps = nps_scores(&state).await?;
     Ok((
         StatusCode::CREATED,
-        Json(out(o, state.scores.current().as_deref())),
+        Json(out(o, state.scores.current().as_deref(), &nps)),
     ))
 }
 
@@ -282,7 +325,8 @@ pub async fn replace(
     Json(body): Json<ObjectiveIn>,
 ) -> Result<Json<ObjectiveOut>, ApiError> {
     let o = state.store.update_objective(id, &to_new(body)?).await?;
-    Ok(Json(out(o, state.scores.current().as_deref())))
+    let nps = nps_scores(&state).await?;
+    Ok(Json(out(o, state.scores.current().as_deref(), &nps)))
 }
 
 /// Deletes an objective.

@@ -19,6 +19,8 @@ mod objectives;
 mod pages;
 mod retention;
 mod status;
+mod survey_public;
+mod surveys;
 mod upload;
 mod webhooks;
 
@@ -60,6 +62,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("objectives.html", include_str!("templates/objectives.html")),
     ("retention.html", include_str!("templates/retention.html")),
     ("status.html", include_str!("templates/status.html")),
+    ("survey.html", include_str!("templates/survey.html")),
+    ("surveys.html", include_str!("templates/surveys.html")),
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
@@ -381,6 +385,16 @@ pub fn routes() -> Router<AppState> {
         .route("/objectives", get(objectives::page))
         .route("/retention", get(retention::retention))
         .route("/status", get(status::page))
+        .route("/surveys", get(surveys::page_handler))
+        .route(
+            "/s/{token}",
+            get(survey_public::form).post(survey_public::submit),
+        )
+        .route("/s/{token}/thanks", get(survey_public::thanks))
+        .route(
+            "/s/{token}/unsubscribe",
+            get(survey_public::unsubscribe_form).post(survey_public::unsubscribe),
+        )
         .route(
             "/assets/upload.js",
             get(|| async {

@@ -17,6 +17,10 @@ pub(super) async fn page(ctx: Ctx, State(state): State<AppState>) -> Response {
         Ok(o) => o,
         Err(e) => return error_page(ctx.lang, &e.into()),
     };
+    let nps = match crate::api::objectives::nps_scores(&state).await {
+        Ok(n) => n,
+        Err(e) => return error_page(ctx.lang, &e),
+    };
     let snap = state.scores.current();
     let m = |key: &str| ctx.msg("objectives", key, &[]);
     let value = |x: f64, unit: &str| match unit {
@@ -28,7 +32,7 @@ pub(super) async fn page(ctx: Ctx, State(state): State<AppState>) -> Response {
     let rows: Vec<Value> = objectives
         .into_iter()
         .map(|o| {
-            let o = out(o, snap.as_deref());
+            let o = out(o, snap.as_deref(), &nps);
             let sign = if o.comparator == "at_most" {
                 "≤"
             } else {

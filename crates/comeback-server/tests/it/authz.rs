@@ -97,6 +97,26 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("PUT", "/api/v1/objectives/{id}", [U, F, P, P]),
     ("DELETE", "/api/v1/objectives/{id}", [U, F, P, P]),
     // Admins only.
+    ("GET", "/surveys", [L, FP, P, P]),
+    // The public survey pages: the signed link is the credential (refused here as
+    // malformed, 400, for everyone).
+    ("GET", "/s/{token}", [P, P, P, P]),
+    ("POST", "/s/{token}", [P, P, P, P]),
+    ("GET", "/s/{token}/thanks", [P, P, P, P]),
+    ("GET", "/s/{token}/unsubscribe", [P, P, P, P]),
+    ("POST", "/s/{token}/unsubscribe", [P, P, P, P]),
+    ("GET", "/api/v1/surveys", [U, F, P, P]),
+    ("POST", "/api/v1/surveys", [U, F, P, P]),
+    ("GET", "/api/v1/surveys/{id}/invitations", [U, F, P, P]),
+    ("POST", "/api/v1/surveys/{id}/invitations", [U, F, P, P]),
+    ("GET", "/api/v1/surveys/{id}/links.csv", [U, F, P, P]),
+    (
+        "POST",
+        "/api/v1/surveys/{id}/responses/import",
+        [U, F, P, P],
+    ),
+    ("PUT", "/api/v1/customers/{id}/survey-consent", [U, F, P, P]),
+    ("GET", "/api/v1/survey-followups", [U, F, P, P]),
     ("GET", "/webhooks", [L, FP, FP, P]),
     ("POST", "/api/v1/users", [U, F, F, P]),
     ("GET", "/api/v1/webhooks", [U, F, F, P]),

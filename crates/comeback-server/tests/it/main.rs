@@ -13,4 +13,5 @@ mod freshness;
 mod helpers;
 mod objectives;
 mod openapi;
+mod surveys;
 mod webhooks;

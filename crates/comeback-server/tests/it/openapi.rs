@@ -27,6 +27,10 @@ const UNDOCUMENTED: &[&str] = &[
     "/objectives",
     "/retention",
     "/status",
+    "/surveys",
+    "/s/{token}",
+    "/s/{token}/thanks",
+    "/s/{token}/unsubscribe",
 ];
 
 /// (method, path) of every operation in the document.

@@ -18,6 +18,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_status", "Status"),
             ("nav_webhooks", "Webhooks"),
             ("nav_retention", "Kundenbindung"),
+            ("nav_surveys", "Umfragen"),
             ("logout", "Abmelden"),
             ("language", "Sprache"),
             (

@@ -18,6 +18,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_status", "Status"),
             ("nav_webhooks", "Webhooks"),
             ("nav_retention", "Retention"),
+            ("nav_surveys", "Surveys"),
             ("logout", "Log out"),
             ("language", "Language"),
             (

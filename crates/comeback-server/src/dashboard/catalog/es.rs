@@ -18,6 +18,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_status", "Estado"),
             ("nav_webhooks", "Webhooks"),
             ("nav_retention", "Retención"),
+            ("nav_surveys", "Encuestas"),
             ("logout", "Cerrar sesión"),
             ("language", "Idioma"),
             (

@@ -18,6 +18,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_status", "Tila"),
             ("nav_webhooks", "Webhookit"),
             ("nav_retention", "Pysyvyys"),
+            ("nav_surveys", "Kyselyt"),
             ("logout", "Kirjaudu ulos"),
             ("language", "Kieli"),
             (

@@ -18,6 +18,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_status", "État"),
             ("nav_webhooks", "Webhooks"),
             ("nav_retention", "Fidélisation"),
+            ("nav_surveys", "Enquêtes"),
             ("logout", "Se déconnecter"),
             ("language", "Langue"),
             (

@@ -16,13 +16,14 @@ mod es;
 mod fi;
 mod fr;
 mod pt;
+mod surveys;
 
 use std::collections::BTreeMap;
 
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 11] = [
+pub const PAGES: [&str; 13] = [
     "overview",
     "model",
     "customers",
@@ -34,6 +35,8 @@ pub const PAGES: [&str; 11] = [
     "objectives",
     "retention",
     "status",
+    "survey",
+    "surveys",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -47,10 +50,23 @@ fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'stat
     }
 }
 
+/// The survey pages' messages of `lang` (in `surveys.rs`).
+fn survey_pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
+    match lang {
+        Lang::En => surveys::EN,
+        Lang::Es => surveys::ES,
+        Lang::Pt => surveys::PT,
+        Lang::Fi => surveys::FI,
+        Lang::De => surveys::DE,
+        Lang::Fr => surveys::FR,
+    }
+}
+
 /// The messages of `page` in `lang` (empty for an unknown page).
 pub fn page_messages(lang: Lang, page: &str) -> &'static [(&'static str, &'static str)] {
     pages(lang)
         .iter()
+        .chain(survey_pages(lang))
         .find(|(p, _)| *p == page)
         .map_or(&[], |(_, m)| m)
 }
@@ -178,6 +194,11 @@ mod tests {
         // "Status" (de) and "Phase" (de, fr) are the English words.
         "nav_status",
         "col_phase",
+        // Survey pages: the name of the score, "excellent" (en, fr), the file format.
+        "h_nps",
+        "kind_nps",
+        "high_default",
+        "links_csv",
     ];
 
     #[test]

@@ -18,6 +18,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_status", "Estado"),
             ("nav_webhooks", "Webhooks"),
             ("nav_retention", "Retenção"),
+            ("nav_surveys", "Inquéritos"),
             ("logout", "Sair"),
             ("language", "Idioma"),
             (

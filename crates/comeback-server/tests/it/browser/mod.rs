@@ -11,6 +11,7 @@
 //! Cargo's `target/tmp/browser/` for a human look (not committed).
 
 mod cdp;
+mod surveys;
 
 use std::path::{Path, PathBuf};
 

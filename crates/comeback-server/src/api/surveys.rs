@@ -1,0 +1,764 @@
+//! Surveys (issue 8): definitions (`GET/POST /api/v1/surveys`), invitations with signed
+//! links (`POST/GET /api/v1/surveys/{id}/invitations`, CSV of the links for a mailing tool
+//! at `/api/v1/surveys/{id}/links.csv`), responses collected elsewhere
+//! (`POST /api/v1/surveys/{id}/responses/import`, CSV), survey consent
+//! (`PUT /api/v1/customers/{id}/survey-consent`) and the follow-ups of detractors
+//! (`GET /api/v1/survey-followups`). Managers and admins; a manager sees the follow-ups of
+//! their locations (and those without one).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use comeback_store::{
+    ImportedResponse, Invitation, InvitationTrigger, NewInvitations, NewSurvey, ResponseInput,
+    Role, Survey, SurveyKind,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::RequireManager;
+use crate::error::{ApiError, ErrorBody, Json, Path, RowProblem};
+use crate::surveys::{follow_up, parse_answer};
+
+/// A survey kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KindIn {
+    /// NPS: "how likely are you to recommend…" 0–10, and "why?".
+    Nps,
+    /// CSAT 1–5 and a comment.
+    Csat,
+    /// CES 1–7 and a comment.
+    Ces,
+    /// The five service dimensions, each 1–5.
+    Dimensions,
+    /// The report card of an employee: four criteria 1–5.
+    ReportCard,
+    /// The open questionnaire (five open questions).
+    Questionnaire,
+    /// The exit interview: the seven reasons, an open answer, "what would bring you back?".
+    Exit,
+}
+
+impl From<KindIn> for SurveyKind {
+    fn from(k: KindIn) -> Self {
+        match k {
+            KindIn::Nps => SurveyKind::Nps,
+            KindIn::Csat => SurveyKind::Csat,
+            KindIn::Ces => SurveyKind::Ces,
+            KindIn::Dimensions => SurveyKind::Dimensions,
+            KindIn::ReportCard => SurveyKind::ReportCard,
+            KindIn::Questionnaire => SurveyKind::Questionnaire,
+            KindIn::Exit => SurveyKind::Exit,
+        }
+    }
+}
+
+/// A survey definition; an existing name gets a new version.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyIn {
+    /// The name, 1–200 bytes without control characters or surrounding spaces.
+    #[schema(min_length = 1, max_length = 200, example = "Store NPS")]
+    pub name: String,
+    /// What it asks.
+    pub kind: KindIn,
+    /// Store every answer without invitation and customer (default false).
+    #[serde(default)]
+    pub anonymous: bool,
+}
+
+/// A stored survey version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SurveyOut {
+    /// The version's id (invitations are made for one version).
+    pub id: i64,
+    /// The name shared by the versions.
+    pub name: String,
+    /// 1, 2, …
+    pub version: i64,
+    /// `nps`, `csat`, `ces`, `dimensions`, `report_card`, `questionnaire` or `exit`.
+    pub kind: String,
+    /// Answers are stored without invitation and customer.
+    pub anonymous: bool,
+    /// Only the newest version of a name takes new invitations.
+    pub active: bool,
+    /// Created (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Survey> for SurveyOut {
+    fn from(s: Survey) -> Self {
+        SurveyOut {
+            id: s.id,
+            name: s.name,
+            version: s.version,
+            kind: s.kind.as_str().to_owned(),
+            anonymous: s.anonymous,
+            active: s.active,
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// Every survey version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SurveyList {
+    /// By name, then version.
+    pub items: Vec<SurveyOut>,
+}
+
+/// Why customers are invited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerIn {
+    /// Chosen by a person or a script.
+    #[default]
+    Manual,
+    /// After a purchase (the caller samples).
+    Purchase,
+    /// The customer entered the at-risk stage.
+    AtRisk,
+    /// The customer became lost (send the exit interview).
+    Lost,
+}
+
+impl From<TriggerIn> for InvitationTrigger {
+    fn from(t: TriggerIn) -> Self {
+        match t {
+            TriggerIn::Manual => InvitationTrigger::Manual,
+            TriggerIn::Purchase => InvitationTrigger::Purchase,
+            TriggerIn::AtRisk => InvitationTrigger::AtRisk,
+            TriggerIn::Lost => InvitationTrigger::Lost,
+        }
+    }
+}
+
+/// Customers to invite.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationsIn {
+    /// External ids of the customers (1–10,000). Customers who opted out, were invited to
+    /// any survey within the server's minimum gap (default 90 days) or are unknown are
+    /// skipped, with the reason.
+    #[schema(min_items = 1, max_items = 10000)]
+    pub customers: Vec<String>,
+    /// Why (default `manual`).
+    #[serde(default)]
+    pub trigger: TriggerIn,
+    /// The location (code) the answers are about; its managers get the follow-ups.
+    #[schema(min_length = 1, max_length = 200)]
+    pub location: Option<String>,
+    /// The employee (code) the answers are about (report cards).
+    #[schema(min_length = 1, max_length = 200)]
+    pub employee: Option<String>,
+}
+
+/// One invitation and its links.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InvitationOut {
+    /// Customer external id (absent once erased).
+    pub customer: Option<String>,
+    /// `sent`, `answered`, `declined` or `ignored` (expired unanswered).
+    pub state: String,
+    /// `manual`, `purchase`, `at_risk` or `lost`.
+    pub trigger: String,
+    /// The signed survey link (absent once the customer is erased).
+    pub link: Option<String>,
+    /// The unsubscribe link that goes with every invitation.
+    pub unsubscribe_link: Option<String>,
+    /// Sent (UTC).
+    pub created_at: DateTime<Utc>,
+    /// The link is refused after this instant (UTC).
+    pub expires_at: DateTime<Utc>,
+    /// Answered, declined or ignored at (UTC).
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A customer who was not invited.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Skipped {
+    /// The external id as given.
+    pub customer: String,
+    /// `unknown_customer`, `opted_out`, `throttled` or `repeated`.
+    pub reason: String,
+}
+
+/// What an invitation request did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InvitationsOut {
+    /// The invitations made.
+    pub created: Vec<InvitationOut>,
+    /// The customers skipped and why.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Every invitation of a survey version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InvitationList {
+    /// Oldest first.
+    pub items: Vec<InvitationOut>,
+}
+
+/// What an import stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportOut {
+    /// Responses stored.
+    pub imported: u64,
+    /// Follow-ups created (detractors, low report-card scores).
+    pub follow_ups: u64,
+}
+
+/// A customer's survey consent.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentIn {
+    /// True: never invite this customer to a survey again (until set back to false).
+    pub opted_out: bool,
+}
+
+/// A customer's stored survey consent.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsentOut {
+    /// The customer's external id.
+    pub customer: String,
+    /// Whether the customer opted out.
+    pub opted_out: bool,
+    /// When this was recorded (UTC).
+    pub changed_at: DateTime<Utc>,
+}
+
+/// A follow-up item.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FollowUpOut {
+    /// Its id.
+    pub id: i64,
+    /// `detractor` (NPS 0–6) or `low_report_card` (a criterion at 1 or 2 of 5).
+    pub reason: String,
+    /// `open` or `closed`.
+    pub state: String,
+    /// The survey's name.
+    pub survey: String,
+    /// The customer's external id (absent when anonymous or erased).
+    pub customer: Option<String>,
+    /// The location code (its managers are responsible).
+    pub location: Option<String>,
+    /// The main score.
+    pub score: Option<i64>,
+    /// The open answer.
+    pub comment: Option<String>,
+    /// Created (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+/// Follow-up items, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FollowUpList {
+    /// Newest first.
+    pub items: Vec<FollowUpOut>,
+}
+
+/// The base URL of links: `--public-url`, else `http://` + the request's Host.
+pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &state.settings.public_url {
+        return u.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+pub(crate) fn invitation_out(state: &AppState, base: &str, i: Invitation) -> InvitationOut {
+    let token = state.surveys.token(&i);
+    InvitationOut {
+        customer: i.customer,
+        state: i.state.as_str().to_owned(),
+        trigger: i.trigger.as_str().to_owned(),
+        link: token.as_ref().map(|t| format!("{base}/s/{t}")),
+        unsubscribe_link: token.as_ref().map(|t| format!("{base}/s/{t}/unsubscribe")),
+        created_at: i.created_at,
+        expires_at: i.expires_at,
+        closed_at: i.closed_at,
+    }
+}
+
+/// Creates a survey, or the next version of one with the same name.
+#[utoipa::path(post, path = "/api/v1/surveys", tag = "surveys", request_body = SurveyIn,
+    responses((status = 201, description = "created", body = SurveyOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
+              (status = 422, description = "bad name or kind", body = ErrorBody)))]
+pub async fn create(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+    Json(body): Json<SurveyIn>,
+) -> Result<(StatusCode, Json<SurveyOut>), ApiError> {
+    let s = state
+        .store
+        .create_survey(&NewSurvey {
+            name: body.name,
+            kind: body.kind.into(),
+            anonymous: body.anonymous,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(s.into())))
+}
+
+/// Every survey version.
+#[utoipa::path(get, path = "/api/v1/surveys", tag = "surveys",
+    responses((status = 200, description = "every survey version", body = SurveyList),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager", body = ErrorBody)))]
+pub async fn list(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+) -> Result<Json<SurveyList>, ApiError> {
+    let items = state.store.list_surveys().await?;
+    Ok(Json(SurveyList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Invites customers to a survey version: one signed link each (valid for the server's
+/// link lifetime, default 30 days), skipping customers who opted out, were invited to any
+/// survey within the minimum gap (default 90 days) or are unknown.
+#[utoipa::path(post, path = "/api/v1/surveys/{id}/invitations", tag = "surveys",
+    request_body = InvitationsIn,
+    params(("id" = i64, Path, description = "survey version id")),
+    responses((status = 201, description = "invitations made and customers skipped", body = InvitationsOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
+              (status = 404, description = "no such survey, location or employee", body = ErrorBody),
+              (status = 409, description = "not the active version of the survey", body = ErrorBody),
+              (status = 422, description = "no customers or too many", body = ErrorBody)))]
+pub async fn invite(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Json(body): Json<InvitationsIn>,
+) -> Result<(StatusCode, Json<InvitationsOut>), ApiError> {
+    if body.customers.is_empty() || body.customers.len() > 10_000 {
+        return Err(ApiError::invalid_field(
+            "customers",
+            format!("must hold 1 to 10000 ids, not {}", body.customers.len()),
+        ));
+    }
+    for (field, v) in [("location", &body.location), ("employee", &body.employee)] {
+        if let Some(v) = v
+            && (v.is_empty() || v.len() > 200)
+        {
+            return Err(ApiError::invalid_field(field, "must be 1-200 bytes"));
+        }
+    }
+    let s = &state.settings.surveys;
+    let (made, skipped) = state
+        .store
+        .create_invitations(&NewInvitations {
+            survey_id: id,
+            customers: body.customers,
+            trigger: body.trigger.into(),
+            location: body.location,
+            employee: body.employee,
+            now: Utc::now(),
+            valid_for: chrono::Duration::days(i64::from(s.survey_link_days)),
+            min_days_between: s.survey_min_days,
+        })
+        .await?;
+    let base = base_url(&state, &headers);
+    Ok((
+        StatusCode::CREATED,
+        Json(InvitationsOut {
+            created: made
+                .into_iter()
+                .map(|i| invitation_out(&state, &base, i))
+                .collect(),
+            skipped: skipped
+                .into_iter()
+                .map(|(customer, r)| Skipped {
+                    customer,
+                    reason: serde_json::to_value(r)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        }),
+    ))
+}
+
+/// Every invitation of a survey version with its state and links (expired unanswered
+/// invitations are recorded as `ignored` first).
+#[utoipa::path(get, path = "/api/v1/surveys/{id}/invitations", tag = "surveys",
+    params(("id" = i64, Path, description = "survey version id")),
+    responses((status = 200, description = "the invitations", body = InvitationList),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager", body = ErrorBody),
+              (status = 404, description = "no such survey", body = ErrorBody)))]
+pub async fn invitations(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Json<InvitationList>, ApiError> {
+    state.store.mark_ignored(Utc::now()).await?;
+    let items = state.store.list_invitations(id).await?;
+    let base = base_url(&state, &headers);
+    Ok(Json(InvitationList {
+        items: items
+            .into_iter()
+            .map(|i| invitation_out(&state, &base, i))
+            .collect(),
+    }))
+}
+
+/// The open invitations' links as CSV for a mailing tool: `customer,email,language,link,
+/// unsubscribe_link,expires_at` (RFC 4180, UTF-8; cells that a spreadsheet would evaluate
+/// are prefixed with `'`).
+#[utoipa::path(get, path = "/api/v1/surveys/{id}/links.csv", tag = "surveys",
+    params(("id" = i64, Path, description = "survey version id")),
+    responses((status = 200, description = "the links", body = String, content_type = "text/csv"),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager", body = ErrorBody),
+              (status = 404, description = "no such survey", body = ErrorBody)))]
+pub async fn links_csv(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state.store.mark_ignored(Utc::now()).await?;
+    let items = state.store.list_invitations(id).await?;
+    let base = base_url(&state, &headers);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
+    w.write_record([
+        "customer",
+        "language",
+        "link",
+        "unsubscribe_link",
+        "expires_at",
+    ])
+    .map_err(csv_err)?;
+    for i in items {
+        if i.state != comeback_store::InvitationState::Sent {
+            continue;
+        }
+        let lang = i.customer_language.clone().unwrap_or_default();
+        let o = invitation_out(&state, &base, i);
+        let (Some(c), Some(l), Some(u)) = (o.customer, o.link, o.unsubscribe_link) else {
+            continue;
+        };
+        w.write_record([
+            crate::dashboard::csv_text(&c),
+            crate::dashboard::csv_text(&lang),
+            l,
+            u,
+            o.expires_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ])
+        .map_err(csv_err)?;
+    }
+    let body = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"survey-links.csv\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Imports responses collected elsewhere (CSV with a header row; comma, semicolon or tab):
+/// `submitted_at` (RFC 3339 or `YYYY-MM-DD`) is required; `customer` (external id; empty
+/// for anonymous), `location`, `employee`, `language` are optional; every other column is a
+/// question id of the survey's kind (`recommend`, `why`, `reasons` with `|` between
+/// reasons, …). All rows or none: every bad row is reported with its line and column.
+#[utoipa::path(post, path = "/api/v1/surveys/{id}/responses/import", tag = "surveys",
+    params(("id" = i64, Path, description = "survey version id")),
+    request_body(content = String, content_type = "text/csv", description = "the responses"),
+    responses((status = 200, description = "responses stored", body = ImportOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager", body = ErrorBody),
+              (status = 404, description = "no such survey", body = ErrorBody),
+              (status = 422, description = "rows rejected (line and column each), nothing stored", body = ErrorBody)))]
+pub async fn import(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<ImportOut>, ApiError> {
+    let survey = state.store.survey(id).await?;
+    let rows = parse_import(survey.kind, &body)?;
+    let n = rows.len() as u64;
+    let follow_ups = match state.store.import_responses(id, &rows, "import").await {
+        Ok(f) => f,
+        Err(comeback_store::StoreError::Rejected { rows: errors }) => {
+            // The store numbers rows from 0; the file's line is row + 2 (after the header).
+            return Err(ApiError::Rejected(
+                errors
+                    .into_iter()
+                    .map(|e| RowProblem {
+                        row: e.index + 2,
+                        field: e.field.to_owned(),
+                        message: format!(
+                            "line {}: column \"{}\": {}",
+                            e.index + 2,
+                            e.field,
+                            e.message
+                        ),
+                    })
+                    .collect(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for (row, f) in rows.iter().zip(&follow_ups) {
+        if let Some(fid) = f {
+            state.webhooks.fire(
+                crate::webhooks::EventKind::SurveyDetractor,
+                serde_json::json!({
+                    "follow_up_id": fid,
+                    "reason": row.input.follow_up.map(|r| r.as_str()),
+                    "survey": survey.name,
+                    "survey_version": survey.version,
+                    "kind": survey.kind.as_str(),
+                    "customer": row.customer,
+                    "location": row.location,
+                    "employee": row.employee,
+                    "score": row.input.score,
+                    "comment": row.input.comment,
+                }),
+            );
+        }
+    }
+    Ok(Json(ImportOut {
+        imported: n,
+        follow_ups: follow_ups.iter().flatten().count() as u64,
+    }))
+}
+
+/// Parses an import file: every row, or every problem with its line and column.
+pub(crate) fn parse_import(
+    kind: SurveyKind,
+    body: &[u8],
+) -> Result<Vec<ImportedResponse>, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ApiError::Rejected(vec![RowProblem {
+            row: 0,
+            field: String::new(),
+            message: format!("the file is not utf-8 (byte {})", e.valid_up_to()),
+        }])
+    })?;
+    let first = text.lines().next().unwrap_or("");
+    let delimiter = [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| first.bytes().filter(|b| b == d).count())
+        .unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let reject = |line: usize, field: &str, message: String| RowProblem {
+        row: line,
+        field: field.to_owned(),
+        message: format!("line {line}: column \"{field}\": {message}"),
+    };
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| ApiError::Rejected(vec![reject(1, "", e.to_string())]))?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    if !headers.iter().any(|h| h == "submitted_at") {
+        return Err(ApiError::Rejected(vec![reject(
+            1,
+            "submitted_at",
+            "missing column (required)".to_owned(),
+        )]));
+    }
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                problems.push(reject(line, "", e.to_string()));
+                if problems.len() >= 100 {
+                    break;
+                }
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let get = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let mut fields = Vec::new();
+        for (h, v) in headers.iter().zip(record.iter()) {
+            if h == "reasons" {
+                for part in v.split('|') {
+                    fields.push((h.clone(), part.trim().to_owned()));
+                }
+            } else {
+                fields.push((h.clone(), v.to_owned()));
+            }
+        }
+        let submitted_at = match get("submitted_at") {
+            None => {
+                problems.push(reject(line, "submitted_at", "empty".to_owned()));
+                continue;
+            }
+            Some(v) => match DateTime::parse_from_rfc3339(&v) {
+                Ok(t) => t.with_timezone(&Utc),
+                Err(_) => match chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
+                    Ok(d) => d.and_time(chrono::NaiveTime::MIN).and_utc(),
+                    Err(_) => {
+                        problems.push(reject(
+                            line,
+                            "submitted_at",
+                            format!("{v:?} is not an RFC 3339 time or YYYY-MM-DD date"),
+                        ));
+                        continue;
+                    }
+                },
+            },
+        };
+        let parsed = match parse_answer(kind, &fields, true) {
+            Ok(p) => p,
+            Err(ps) => {
+                for p in ps {
+                    problems.push(reject(line, &p.field, p.problem.replace('_', " ")));
+                }
+                continue;
+            }
+        };
+        let language = get("language");
+        if let Some(l) = &language
+            && l.parse::<comeback_report::Lang>().is_err()
+        {
+            problems.push(reject(
+                line,
+                "language",
+                format!("{l:?} is not one of en, es, pt, fi, de, fr"),
+            ));
+            continue;
+        }
+        let reason = follow_up(kind, &parsed);
+        out.push(ImportedResponse {
+            customer: get("customer"),
+            location: get("location"),
+            employee: get("employee"),
+            input: ResponseInput {
+                score: parsed.score,
+                answers: serde_json::Value::Object(parsed.answers).to_string(),
+                comment: parsed.comment,
+                language,
+                anonymous: get("customer").is_none(),
+                follow_up: reason,
+            },
+            submitted_at,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::Rejected(problems));
+    }
+    if out.is_empty() {
+        return Err(ApiError::Rejected(vec![reject(
+            2,
+            "",
+            "no rows".to_owned(),
+        )]));
+    }
+    Ok(out)
+}
+
+/// Records a customer's survey consent (opt-out or back in), with the time.
+#[utoipa::path(put, path = "/api/v1/customers/{id}/survey-consent", tag = "surveys",
+    request_body = ConsentIn,
+    params(("id" = String, Path, description = "customer external id")),
+    responses((status = 200, description = "recorded", body = ConsentOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
+              (status = 404, description = "no such customer", body = ErrorBody)))]
+pub async fn consent(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+    Path(customer): Path<String>,
+    Json(body): Json<ConsentIn>,
+) -> Result<Json<ConsentOut>, ApiError> {
+    if customer.is_empty() || customer.len() > 200 || customer.contains('\0') {
+        return Err(ApiError::NotFound {
+            what: "customer",
+            key: customer.chars().take(100).collect(),
+        });
+    }
+    state
+        .store
+        .set_survey_consent(&customer, body.opted_out, "api", Utc::now())
+        .await?;
+    let (opted_out, changed_at) = state
+        .store
+        .survey_consent(&customer)
+        .await?
+        .ok_or(ApiError::Internal("consent not stored".to_owned()))?;
+    Ok(Json(ConsentOut {
+        customer,
+        opted_out,
+        changed_at,
+    }))
+}
+
+/// Follow-up items of detractors and low report-card scores, newest first; a manager sees
+/// those of their locations and those without a location.
+#[utoipa::path(get, path = "/api/v1/survey-followups", tag = "surveys",
+    responses((status = 200, description = "the follow-ups", body = FollowUpList),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager", body = ErrorBody)))]
+pub async fn followups(
+    RequireManager(user): RequireManager,
+    State(state): State<AppState>,
+) -> Result<Json<FollowUpList>, ApiError> {
+    let scope = (user.role != Role::Admin).then_some(user.locations.as_slice());
+    let items = state.store.list_followups(scope).await?;
+    Ok(Json(FollowUpList {
+        items: items
+            .into_iter()
+            .map(|f| FollowUpOut {
+                id: f.id,
+                reason: f.reason,
+                state: f.state,
+                survey: f.survey,
+                customer: f.customer,
+                location: f.location,
+                score: f.score,
+                comment: f.comment,
+                created_at: f.created_at,
+            })
+            .collect(),
+    }))
+}
