@@ -930,6 +930,35 @@ impl Store {
             .collect()
     }
 
+    /// Closes an open follow-up item.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`]; [`StoreError::Survey`] when it is already closed;
+    /// [`StoreError::Database`].
+    pub async fn close_followup(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<FollowUp, StoreError> {
+        let sql = "UPDATE survey_followups SET state = 'closed', closed_at = $1 \
+                   WHERE id = $2 AND state = 'open'";
+        let n = on_pool!(self, p => sqlx::query(sql).bind(to_micros(now)).bind(id)
+            .execute(p).await?.rows_affected());
+        let found = self
+            .list_followups(None)
+            .await?
+            .into_iter()
+            .find(|f| f.id == id);
+        match (n, found) {
+            (_, None) => Err(StoreError::NotFound {
+                what: "follow-up",
+                key: id.to_string(),
+            }),
+            (0, Some(_)) => Err(survey_error(format!("follow-up {id} is already closed"))),
+            (_, Some(f)) => Ok(f),
+        }
+    }
+
     /// Follow-up items, newest first; with `locations`, only those of these location codes
     /// and those without a location.
     ///

@@ -68,7 +68,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(surveys::links_csv))
         .routes(routes!(surveys::import))
         .routes(routes!(surveys::consent))
+        .routes(routes!(surveys::trigger))
         .routes(routes!(surveys::followups))
+        .routes(routes!(surveys::close_followup))
         .merge(crate::auth::api_routes())
 }
 

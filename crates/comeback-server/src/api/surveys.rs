@@ -2,8 +2,9 @@
 //! links (`POST/GET /api/v1/surveys/{id}/invitations`, CSV of the links for a mailing tool
 //! at `/api/v1/surveys/{id}/links.csv`), responses collected elsewhere
 //! (`POST /api/v1/surveys/{id}/responses/import`, CSV), survey consent
-//! (`PUT /api/v1/customers/{id}/survey-consent`) and the follow-ups of detractors
-//! (`GET /api/v1/survey-followups`). Managers and admins; a manager sees the follow-ups of
+//! (`PUT /api/v1/customers/{id}/survey-consent`), invitations chosen by a trigger from the
+//! latest analysis (`POST /api/v1/surveys/{id}/invitations/trigger`) and the follow-ups of
+//! detractors (`GET /api/v1/survey-followups`, `POST .../{id}/close`). Managers and admins; a manager sees the follow-ups of
 //! their locations (and those without one).
 
 use axum::body::Bytes;
@@ -383,18 +384,233 @@ pub async fn invite(
                 .into_iter()
                 .map(|i| invitation_out(&state, &base, i))
                 .collect(),
-            skipped: skipped
-                .into_iter()
-                .map(|(customer, r)| Skipped {
-                    customer,
-                    reason: serde_json::to_value(r)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                })
-                .collect(),
+            skipped: skipped.into_iter().map(skipped_out).collect(),
         }),
     ))
+}
+
+/// What chooses the customers of a triggered invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    /// Customers whose last purchase is on or after `since`.
+    Purchase,
+    /// Customers in the at-risk lifecycle stage of the latest analysis.
+    AtRisk,
+    /// Customers in the lost stage of the latest analysis (the survey must be an exit
+    /// interview).
+    Lost,
+}
+
+/// Invitations for the customers a trigger chooses from the latest analysis.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriggeredIn {
+    /// Which customers.
+    pub trigger: TriggerKind,
+    /// For `purchase`: the first day (`YYYY-MM-DD`) of the purchases that count; default
+    /// the last day of the data.
+    pub since: Option<chrono::NaiveDate>,
+    /// The percentage of the chosen customers invited, drawn at random (1–100; default 10
+    /// for `purchase`, 100 otherwise).
+    #[schema(minimum = 1, maximum = 100)]
+    pub sample_percent: Option<u32>,
+    /// The location (code) the answers are about.
+    #[schema(min_length = 1, max_length = 200)]
+    pub location: Option<String>,
+    /// The employee (code) the answers are about.
+    #[schema(min_length = 1, max_length = 200)]
+    pub employee: Option<String>,
+}
+
+/// What a triggered invitation did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TriggeredOut {
+    /// Customers the trigger chose (before sampling).
+    pub chosen: u64,
+    /// Customers drawn by the sample (invited or skipped).
+    pub sampled: u64,
+    /// The invitations made.
+    pub created: Vec<InvitationOut>,
+    /// The customers skipped and why (`opted_out`, `throttled`, `unknown_customer`).
+    pub skipped: Vec<Skipped>,
+}
+
+/// Invites the customers a trigger chooses from the latest analysis: after a purchase
+/// (last purchase on or after `since`, sampled, 10 % by default), on entering the at-risk
+/// stage, or on becoming lost (an exit interview). The throttle and the opt-outs apply as
+/// for a list; at most 10,000 customers after sampling.
+#[utoipa::path(post, path = "/api/v1/surveys/{id}/invitations/trigger", tag = "surveys",
+    request_body = TriggeredIn,
+    params(("id" = i64, Path, description = "survey version id")),
+    responses((status = 201, description = "invitations made and customers skipped", body = TriggeredOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
+              (status = 404, description = "no such survey, location or employee", body = ErrorBody),
+              (status = 409, description = "not the active version of the survey", body = ErrorBody),
+              (status = 422, description = "a bad sample, a lost trigger for a survey that is not an exit interview, more than 10,000 customers", body = ErrorBody),
+              (status = 503, description = "no analysis yet", body = ErrorBody)))]
+pub async fn trigger(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Json(body): Json<TriggeredIn>,
+) -> Result<(StatusCode, Json<TriggeredOut>), ApiError> {
+    use comeback_core::LifecycleStage;
+    let survey = state.store.survey(id).await?;
+    if body.trigger == TriggerKind::Lost && survey.kind != SurveyKind::Exit {
+        return Err(ApiError::invalid_field(
+            "trigger",
+            format!(
+                "lost customers get an exit interview; survey {:?} is {}",
+                survey.name,
+                survey.kind.as_str()
+            ),
+        ));
+    }
+    let percent = body.sample_percent.unwrap_or(match body.trigger {
+        TriggerKind::Purchase => 10,
+        _ => 100,
+    });
+    if !(1..=100).contains(&percent) {
+        return Err(ApiError::invalid_field(
+            "sample_percent",
+            format!("{percent} is not 1 to 100"),
+        ));
+    }
+    let snap = state
+        .scores
+        .current()
+        .ok_or_else(|| ApiError::Unavailable("scores are not computed yet".to_owned()))?;
+    let a = &snap.analysis;
+    let since = match body.since {
+        Some(d) => comeback_core::Day::from_date(d),
+        None => a.summary.observation_end,
+    };
+    let mut chosen = Vec::new();
+    for i in 0..a.summary.customers.len() {
+        let Some(c) = a.customer(i) else { continue };
+        let take = match body.trigger {
+            TriggerKind::Purchase => c.summary.last_purchase >= since,
+            TriggerKind::AtRisk => c.lifecycle_stage == LifecycleStage::AtRisk,
+            TriggerKind::Lost => c.lifecycle_stage == LifecycleStage::Lost,
+        };
+        if take {
+            chosen.push(c.summary.customer_id.to_string());
+        }
+    }
+    let n_chosen = chosen.len() as u64;
+    if percent < 100 {
+        let mut noise = vec![0u8; 4 * chosen.len()];
+        getrandom::fill(&mut noise)
+            .map_err(|e| ApiError::Internal(format!("no system randomness: {e}")))?;
+        let mut k = 0;
+        chosen.retain(|_| {
+            let r = u32::from_le_bytes([noise[k], noise[k + 1], noise[k + 2], noise[k + 3]]);
+            k += 4;
+            r % 100 < percent
+        });
+    }
+    if chosen.len() > 10_000 {
+        return Err(ApiError::invalid_field(
+            "sample_percent",
+            format!(
+                "{} customers drawn, at most 10000 per request: lower the sample",
+                chosen.len()
+            ),
+        ));
+    }
+    let sampled = chosen.len() as u64;
+    let (made, skipped) = if chosen.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let s = &state.settings.surveys;
+        state
+            .store
+            .create_invitations(&NewInvitations {
+                survey_id: id,
+                customers: chosen,
+                trigger: match body.trigger {
+                    TriggerKind::Purchase => InvitationTrigger::Purchase,
+                    TriggerKind::AtRisk => InvitationTrigger::AtRisk,
+                    TriggerKind::Lost => InvitationTrigger::Lost,
+                },
+                location: body.location,
+                employee: body.employee,
+                now: Utc::now(),
+                valid_for: chrono::Duration::days(i64::from(s.survey_link_days)),
+                min_days_between: s.survey_min_days,
+            })
+            .await?
+    };
+    let base = base_url(&state, &headers);
+    Ok((
+        StatusCode::CREATED,
+        Json(TriggeredOut {
+            chosen: n_chosen,
+            sampled,
+            created: made
+                .into_iter()
+                .map(|i| invitation_out(&state, &base, i))
+                .collect(),
+            skipped: skipped.into_iter().map(skipped_out).collect(),
+        }),
+    ))
+}
+
+fn skipped_out((customer, r): (String, comeback_store::SkipReason)) -> Skipped {
+    Skipped {
+        customer,
+        reason: serde_json::to_value(r)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    }
+}
+
+/// Closes a follow-up item (a manager of its location, or an admin).
+#[utoipa::path(post, path = "/api/v1/survey-followups/{id}/close", tag = "surveys",
+    params(("id" = i64, Path, description = "follow-up id")),
+    responses((status = 200, description = "closed", body = FollowUpOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
+              (status = 404, description = "no such follow-up (or not one of the manager's locations)", body = ErrorBody),
+              (status = 409, description = "already closed", body = ErrorBody)))]
+pub async fn close_followup(
+    RequireManager(user): RequireManager,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<FollowUpOut>, ApiError> {
+    let scope = (user.role != Role::Admin).then_some(user.locations.as_slice());
+    let visible = state
+        .store
+        .list_followups(scope)
+        .await?
+        .into_iter()
+        .any(|f| f.id == id);
+    if !visible {
+        return Err(ApiError::NotFound {
+            what: "follow-up",
+            key: id.to_string(),
+        });
+    }
+    let f = state.store.close_followup(id, Utc::now()).await?;
+    Ok(Json(followup_out(f)))
+}
+
+fn followup_out(f: comeback_store::FollowUp) -> FollowUpOut {
+    FollowUpOut {
+        id: f.id,
+        reason: f.reason,
+        state: f.state,
+        survey: f.survey,
+        customer: f.customer,
+        location: f.location,
+        score: f.score,
+        comment: f.comment,
+        created_at: f.created_at,
+    }
 }
 
 /// Every invitation of a survey version with its state and links (expired unanswered
@@ -746,19 +962,6 @@ pub async fn followups(
     let scope = (user.role != Role::Admin).then_some(user.locations.as_slice());
     let items = state.store.list_followups(scope).await?;
     Ok(Json(FollowUpList {
-        items: items
-            .into_iter()
-            .map(|f| FollowUpOut {
-                id: f.id,
-                reason: f.reason,
-                state: f.state,
-                survey: f.survey,
-                customer: f.customer,
-                location: f.location,
-                score: f.score,
-                comment: f.comment,
-                created_at: f.created_at,
-            })
-            .collect(),
+        items: items.into_iter().map(followup_out).collect(),
     }))
 }

@@ -117,6 +117,12 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ),
     ("PUT", "/api/v1/customers/{id}/survey-consent", [U, F, P, P]),
     ("GET", "/api/v1/survey-followups", [U, F, P, P]),
+    ("POST", "/api/v1/survey-followups/{id}/close", [U, F, P, P]),
+    (
+        "POST",
+        "/api/v1/surveys/{id}/invitations/trigger",
+        [U, F, P, P],
+    ),
     ("GET", "/webhooks", [L, FP, FP, P]),
     ("POST", "/api/v1/users", [U, F, F, P]),
     ("GET", "/api/v1/webhooks", [U, F, F, P]),

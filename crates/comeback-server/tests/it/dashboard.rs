@@ -35,7 +35,7 @@ const CDNOW_QUERY: &str =
     "header=false&customer_col=2&date_col=3&amount_col=5&date_format=%25Y%25m%25d&currency=USD";
 
 /// Uploads the CDNOW sample, refits and waits for fresh scores.
-async fn load_sample(app: &TestApp, admin: &str) {
+pub(crate) async fn load_sample(app: &TestApp, admin: &str) {
     let bytes = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../data/CDNOW_sample.txt"

@@ -821,3 +821,107 @@ async fn survey_api_needs_a_manager() {
     assert_eq!(s, 422);
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triggers_choose_customers_from_the_analysis() {
+    let app = TestApp::sqlite().await;
+    let admin = app.admin().await;
+    let nps = survey(&app, &admin, "NPS", "nps").await;
+    let exit = survey(&app, &admin, "Exit", "exit").await;
+    let path = |id: i64| format!("/api/v1/surveys/{id}/invitations/trigger");
+    // No analysis yet: 503.
+    let (s, v) = app
+        .post_json(&path(exit), &json!({"trigger": "lost"}), Some(&admin))
+        .await;
+    assert_eq!(s, 503, "{v}");
+    crate::dashboard::load_sample(&app, &admin).await;
+    let (s, m) = app.get("/api/v1/metrics", Some(&admin)).await;
+    assert_eq!(s, 200, "{m}");
+    let lost = m["lifecycle"]["lost"].as_u64().unwrap();
+    let at_risk = m["lifecycle"]["at_risk"].as_u64().unwrap();
+    let customers = m["customers"].as_u64().unwrap();
+    assert!(lost > 0 && at_risk > 0, "{m}");
+
+    // Lost customers get the exit interview, not an NPS survey.
+    let (s, v) = app
+        .post_json(&path(nps), &json!({"trigger": "lost"}), Some(&admin))
+        .await;
+    assert_eq!(s, 422, "{v}");
+    let (s, v) = app
+        .post_json(&path(exit), &json!({"trigger": "lost"}), Some(&admin))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["chosen"], lost);
+    assert_eq!(v["sampled"], lost);
+    assert_eq!(v["created"].as_array().unwrap().len() as u64, lost);
+    assert!(
+        v["created"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["trigger"] == "lost")
+    );
+    // The at-risk customers now; none of them was invited (different stages).
+    let (s, v) = app
+        .post_json(&path(nps), &json!({"trigger": "at_risk"}), Some(&admin))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["chosen"], at_risk);
+    assert_eq!(v["created"].as_array().unwrap().len() as u64, at_risk);
+    // Purchases since the start of the data, 10 % sampled: every customer is chosen; the
+    // sample is Binomial(n, 0.1), checked within 6 standard deviations; those invited above
+    // are skipped by the 90-day throttle.
+    let (s, v) = app
+        .post_json(
+            &path(nps),
+            &json!({"trigger": "purchase", "since": "1997-01-01", "sample_percent": 10}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["chosen"], customers);
+    let n = customers as f64;
+    let sampled = v["sampled"].as_f64().unwrap();
+    let sd = (n * 0.1 * 0.9).sqrt();
+    assert!((sampled - 0.1 * n).abs() <= 6.0 * sd, "{sampled} of {n}");
+    let made = v["created"].as_array().unwrap().len();
+    let skipped = v["skipped"].as_array().unwrap();
+    assert_eq!((made + skipped.len()) as f64, sampled);
+    assert!(skipped.iter().all(|s| s["reason"] == "throttled"), "{v}");
+    let (s, v) = app
+        .post_json(
+            &path(nps),
+            &json!({"trigger": "purchase", "sample_percent": 0}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    app.cleanup().await;
+}
+
+async fn closing_follow_ups(app: &TestApp) {
+    let admin = setup(app).await;
+    let nps = survey(app, &admin, "NPS", "nps").await;
+    let v = invite(app, &admin, nps, &["c-1"]).await;
+    let one = link_path(app, &v, "c-1");
+    post_form(app, &one, &[("recommend", "0"), ("action", "submit")]).await;
+    let (_, f) = app.get("/api/v1/survey-followups", Some(&admin)).await;
+    let id = f["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(f["items"][0]["state"], "open");
+    // A manager of another location does not see it (no location: everyone's).
+    let path = format!("/api/v1/survey-followups/{id}/close");
+    let (s, v) = app.post_json(&path, &json!({}), Some(&admin)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"], "closed");
+    let (s, v) = app.post_json(&path, &json!({}), Some(&admin)).await;
+    assert_eq!(s, 409, "{v}");
+    let (s, _) = app
+        .post_json(
+            "/api/v1/survey-followups/999999/close",
+            &json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 404);
+}
+server_test!(follow_ups_close_once, closing_follow_ups);
