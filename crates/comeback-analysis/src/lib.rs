@@ -49,7 +49,7 @@ pub use from_summary::{OMITTED_SECTIONS, SummaryAnalysis, analyze_summary};
 pub use pipeline::{
     ActionLists, Analysis, AnalysisNote, BOOTSTRAP_BUDGET, Charts, ClvSettings, CustomerScore,
     Headline, Interval, MIN_REPEAT_CUSTOMERS, Scores, SpendModel, Tracking, WhatIf, analyze,
-    analyze_with_progress, comparison_model,
+    analyze_with_progress, analyze_with_summaries, comparison_calibration_end, comparison_model,
 };
 
 use comeback_core::{AdvocateParams, Day, LifecycleParams, RetentionError, SummaryError, TimeUnit};
@@ -248,4 +248,8 @@ pub enum AnalysisError {
     /// A retention computation rejected its input.
     #[error(transparent)]
     Retention(#[from] RetentionError),
+    /// A summary given to [`analyze_with_summaries`] is not the summary of the log it came
+    /// with (another snapshot, unit or calibration end).
+    #[error("the given summary does not match the transaction log: {0}")]
+    SummaryMismatch(String),
 }

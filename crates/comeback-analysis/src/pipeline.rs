@@ -328,6 +328,117 @@ pub fn analyze_with_progress(
     progress: &mut dyn FnMut(&str),
 ) -> Result<Analysis, AnalysisError> {
     options.validate()?;
+    let opts = SummaryOptions {
+        unit: options.unit,
+        ..SummaryOptions::default()
+    };
+    let full = log.summarize(&opts);
+    analyze_inner(log, options, full, Calibration::FromLog, progress)
+}
+
+/// The calibration end of the model comparison [`analyze`] makes for a log whose summary
+/// on all data is `summary`: the observation end minus the holdout (`options.holdout`, or
+/// a third of the span from the first purchase to the observation end, in whole units),
+/// or `None` when there is no holdout or it leaves no calibration period (the models are
+/// then compared on all data by BIC). An empty summary has none.
+pub fn comparison_calibration_end(summary: &Summary, options: &AnalysisOptions) -> Option<Day> {
+    let unit = options.unit;
+    let end = summary.observation_end;
+    let first_day = summary.customers.iter().map(|c| c.first_purchase).min()?;
+    let span_days = (end.0 - first_day.0) as f64;
+    let holdout = options
+        .holdout
+        .unwrap_or_else(|| (span_days / 3.0 / unit.days()).floor());
+    let holdout_days = (holdout * unit.days()).round() as i32;
+    let cal_end = Day(end.0 - holdout_days);
+    (holdout_days > 0 && cal_end > first_day).then_some(cal_end)
+}
+
+/// [`analyze_with_progress`] with the summaries computed elsewhere — by the summary query
+/// of `comeback-sql` inside the database that holds the transactions, say — from the same
+/// data as `log`: `summary` on all data in `options.unit` and `calibration`, the
+/// calibration/holdout summary at [`comparison_calibration_end`] of `summary` (`None` when
+/// that is `None`). The log still gives what needs purchase days (lifecycle stages,
+/// historical revenue, defection, cohorts, the tracking curve). For the summaries the log
+/// itself gives, the result equals [`analyze_with_progress`]'s.
+///
+/// # Errors
+/// [`AnalysisError::SummaryMismatch`] when `summary` has another unit, observation end or
+/// customer list than `log`, or `calibration` another calibration end, unit or presence than
+/// the comparison needs; otherwise those of [`analyze_with_progress`].
+pub fn analyze_with_summaries(
+    log: &TransactionLog,
+    options: &AnalysisOptions,
+    summary: Summary,
+    calibration: Option<CalibrationHoldoutSummary>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Analysis, AnalysisError> {
+    options.validate()?;
+    let mismatch = |s: String| Err(AnalysisError::SummaryMismatch(s));
+    if summary.unit != options.unit {
+        return mismatch(format!(
+            "the summary is in {}, the analysis in {}",
+            summary.unit.as_str(),
+            options.unit.as_str()
+        ));
+    }
+    if let Some(end) = log.observation_end()
+        && summary.observation_end != end
+    {
+        return mismatch(format!(
+            "observation end {} in the summary, {end} in the log",
+            summary.observation_end
+        ));
+    }
+    if summary.customers.len() != log.ids().len()
+        || summary
+            .customers
+            .iter()
+            .zip(log.ids())
+            .any(|(c, id)| *c.customer_id != **id)
+    {
+        return mismatch(format!(
+            "{} customers in the summary, {} in the log, or other ids",
+            summary.customers.len(),
+            log.ids().len()
+        ));
+    }
+    let expected = comparison_calibration_end(&summary, options);
+    match (&calibration, expected) {
+        (None, None) => {}
+        (Some(c), Some(e)) if c.calibration_end == e && c.unit == options.unit => {}
+        (c, e) => {
+            return mismatch(format!(
+                "calibration summary at {:?}, the comparison needs one at {:?}",
+                c.as_ref().map(|c| c.calibration_end.to_string()),
+                e.map(|e| e.to_string())
+            ));
+        }
+    }
+    analyze_inner(
+        log,
+        options,
+        summary,
+        Calibration::Given(calibration),
+        progress,
+    )
+}
+
+/// Where [`analyze_inner`] takes the calibration/holdout summary from.
+enum Calibration {
+    /// `TransactionLog::calibration_holdout`.
+    FromLog,
+    /// Computed by the caller at [`comparison_calibration_end`].
+    Given(Option<CalibrationHoldoutSummary>),
+}
+
+fn analyze_inner(
+    log: &TransactionLog,
+    options: &AnalysisOptions,
+    full: Summary,
+    calibration: Calibration,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Analysis, AnalysisError> {
     let args = options;
     let unit = args.unit;
     let end = log.observation_end().ok_or(AnalysisError::NoPurchases)?;
@@ -336,7 +447,6 @@ pub fn analyze_with_progress(
         unit,
         ..SummaryOptions::default()
     };
-    let full = log.summarize(&opts);
     let n = full.customers.len();
     let rows = rows_of(
         &full
@@ -375,7 +485,15 @@ pub fn analyze_with_progress(
     let cal_end = Day(end.0 - holdout_days);
     let mut cal_summary = None;
     let comparison = if holdout_days > 0 && cal_end > first_day {
-        let ch = log.calibration_holdout(cal_end, &opts)?;
+        let ch = match calibration {
+            Calibration::FromLog => log.calibration_holdout(cal_end, &opts)?,
+            Calibration::Given(Some(ch)) => ch,
+            Calibration::Given(None) => {
+                return Err(AnalysisError::SummaryMismatch(format!(
+                    "no calibration summary given, the comparison needs one at {cal_end}"
+                )));
+            }
+        };
         let cal_repeaters = ch.customers.iter().filter(|c| c.frequency_cal > 0).count();
         if cal_repeaters < MIN_REPEAT_CUSTOMERS {
             return Err(AnalysisError::TooFewCalibrationRepeaters {
