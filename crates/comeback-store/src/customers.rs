@@ -257,12 +257,85 @@ where
     })
 }
 
-const HISTORY_SQL: &str = "SELECT t.external_id, t.occurred_at, t.local_day, t.amount_micros, \
+/// A customer by external id, with the internal id (the customer page).
+pub(crate) const CUSTOMER_BY_ID_SQL: &str = "SELECT id, external_id, name, email, language, \
+     first_seen, loyalty_member, attributes FROM customers WHERE external_id = $1";
+
+/// A customer's transactions by internal id, oldest first (the customer page).
+pub(crate) const HISTORY_SQL: &str = "SELECT t.external_id, t.occurred_at, t.local_day, t.amount_micros, \
      t.currency, l.code, e.code, t.channel FROM transactions t \
      LEFT JOIN locations l ON l.id = t.location_id \
      LEFT JOIN employees e ON e.id = t.employee_id \
      WHERE t.customer_id = $1 ORDER BY t.local_day, \
      CASE WHEN t.occurred_at IS NULL THEN 0 ELSE 1 END, t.occurred_at, t.external_id";
+
+/// The query of [`Store::search_customers`] (`prefix` goes before it: `EXPLAIN ` for the
+/// plan checks of [`Store::explain_hot_queries`]).
+pub(crate) fn search_query<DB: sqlx::Database>(
+    prefix: &str,
+    query: &CustomerQuery,
+    after: Option<&str>,
+    pattern: Option<&str>,
+    limit: u32,
+) -> sqlx::QueryBuilder<DB>
+where
+    <DB as sqlx::Database>::Arguments: Default,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut qb = sqlx::QueryBuilder::new(format!(
+        "{prefix}SELECT {CUSTOMER_COLUMNS} FROM customers WHERE external_id IS NOT NULL"
+    ));
+    if let Some(a) = after {
+        qb.push(" AND external_id > ").push_bind(a);
+    }
+    if let Some(ids) = &query.among {
+        qb.push(" AND external_id IN (");
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(id.as_str());
+        }
+        qb.push(")");
+    }
+    if let Some(pat) = pattern {
+        qb.push(" AND (LOWER(external_id) LIKE ")
+            .push_bind(pat)
+            .push(" ESCAPE '\\' OR LOWER(name) LIKE ")
+            .push_bind(pat)
+            .push(" ESCAPE '\\' OR LOWER(email) LIKE ")
+            .push_bind(pat)
+            .push(" ESCAPE '\\')");
+    }
+    for codes in [
+        query.scope.as_deref(),
+        query.location.as_ref().map(std::slice::from_ref),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM transactions t JOIN locations l \
+             ON l.id = t.location_id WHERE t.customer_id = customers.id AND l.code IN ",
+        );
+        if codes.is_empty() {
+            qb.push("(NULL))");
+        } else {
+            qb.push("(");
+            let mut sep = qb.separated(", ");
+            for c in codes {
+                sep.push_bind(c.as_str());
+            }
+            qb.push("))");
+        }
+    }
+    qb.push(" ORDER BY external_id LIMIT ")
+        .push_bind(i64::from(limit) + 1);
+    qb
+}
+
+/// The start of [`Store::customer_visited`]'s query; the customer's internal id follows.
+pub(crate) const VISITED_SQL: &str = "SELECT t.id FROM transactions t JOIN locations l \
+     ON l.id = t.location_id WHERE t.customer_id = ";
 
 impl Store {
     /// One page of customers ordered by external id (byte order on both backends), after
@@ -347,50 +420,7 @@ impl Store {
             .filter(|s| !s.is_empty())
             .map(|s| format!("%{}%", like_escape(&s.to_lowercase())));
         let mut items = on_pool!(self, p => {
-            let mut qb = sqlx::QueryBuilder::new(format!(
-                "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE external_id IS NOT NULL"
-            ));
-            if let Some(a) = &after {
-                qb.push(" AND external_id > ").push_bind(a.as_str());
-            }
-            if let Some(ids) = &query.among {
-                qb.push(" AND external_id IN (");
-                let mut sep = qb.separated(", ");
-                for id in ids {
-                    sep.push_bind(id.as_str());
-                }
-                qb.push(")");
-            }
-            if let Some(pat) = &pattern {
-                qb.push(" AND (LOWER(external_id) LIKE ")
-                    .push_bind(pat.as_str())
-                    .push(" ESCAPE '\\' OR LOWER(name) LIKE ")
-                    .push_bind(pat.as_str())
-                    .push(" ESCAPE '\\' OR LOWER(email) LIKE ")
-                    .push_bind(pat.as_str())
-                    .push(" ESCAPE '\\')");
-            }
-            for codes in [query.scope.as_deref(), query.location.as_ref().map(std::slice::from_ref)]
-                .into_iter()
-                .flatten()
-            {
-                qb.push(
-                    " AND EXISTS (SELECT 1 FROM transactions t JOIN locations l \
-                     ON l.id = t.location_id WHERE t.customer_id = customers.id AND l.code IN ",
-                );
-                if codes.is_empty() {
-                    qb.push("(NULL))");
-                } else {
-                    qb.push("(");
-                    let mut sep = qb.separated(", ");
-                    for c in codes {
-                        sep.push_bind(c.as_str());
-                    }
-                    qb.push("))");
-                }
-            }
-            qb.push(" ORDER BY external_id LIMIT ")
-                .push_bind(i64::from(limit) + 1);
+            let mut qb = search_query("", query, after.as_deref(), pattern.as_deref(), limit);
             let rows = qb.build().fetch_all(p).await?;
             rows.iter().map(customer_from_row).collect::<Result<Vec<_>, _>>()?
         });
@@ -409,9 +439,7 @@ impl Store {
     /// [`StoreError::NotFound`] for an unknown (or erased) customer; [`StoreError::Database`].
     pub async fn customer_detail(&self, external_id: &str) -> Result<CustomerDetail, StoreError> {
         on_pool!(self, p => {
-            let sql = "SELECT id, external_id, name, email, language, first_seen, \
-                       loyalty_member, attributes FROM customers WHERE external_id = $1";
-            let row = sqlx::query(sql)
+            let row = sqlx::query(CUSTOMER_BY_ID_SQL)
                 .bind(external_id)
                 .fetch_optional(p)
                 .await?
@@ -558,10 +586,7 @@ impl Store {
             if locations.is_empty() {
                 None
             } else {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "SELECT t.id FROM transactions t JOIN locations l ON l.id = t.location_id \
-                     WHERE t.customer_id = ",
-                );
+                let mut qb = sqlx::QueryBuilder::new(VISITED_SQL);
                 qb.push_bind(id).push(" AND l.code IN (");
                 let mut sep = qb.separated(", ");
                 for c in locations {

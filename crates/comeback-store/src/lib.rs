@@ -63,7 +63,9 @@ mod migrate;
 mod objectives;
 mod outbox;
 mod places;
+mod plans;
 mod store;
+mod summary;
 mod surveys;
 mod touched;
 mod util;
@@ -88,7 +90,9 @@ pub use objectives::{
 };
 pub use outbox::PendingDelivery;
 pub use places::{Employee, Location};
+pub use plans::QueryPlan;
 pub use store::{Backend, Store, StoreConfig};
+pub use summary::{DatabaseSummaries, SUMMARY_VIEW, SUMMARY_VIEW_SQL, summary_query};
 pub use surveys::{
     FollowUp, FollowUpReason, ImportedResponse, Invitation, InvitationState, InvitationTrigger,
     NewInvitations, NewSurvey, ResponseInput, ResponseRecord, SURVEY_TEXT_MAX_CHARS, SavedResponse,

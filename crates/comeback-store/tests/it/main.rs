@@ -10,5 +10,7 @@ mod customers;
 mod ingest;
 mod migrations;
 mod objectives;
+mod plans;
 mod search;
+mod summary;
 mod webhooks;
