@@ -2,7 +2,11 @@
 //! and the action lists: [`comeback_analysis::analyze`] — the same pipeline as
 //! `comeback analyze` — run on the stored transaction log in the background and cached.
 //!
-//! A refit reads the log from the store, then runs the analysis on a blocking thread
+//! A refit reads the log from the store — on PostgreSQL, the summaries on all data and at
+//! the comparison's calibration end are computed inside the database by `comeback-sql`'s
+//! summary query ([`Store::database_summaries`]) and the day totals come collapsed per
+//! customer and day; on SQLite the day totals are read and summarised in process —, then
+//! runs the analysis on a blocking thread
 //! (`tokio::task::spawn_blocking`); readers keep getting the previous [`Snapshot`] until
 //! the new one replaces it in one pointer swap, so reads are never blocked by a refit. The
 //! replaced snapshot is freed on a blocking thread once no reader holds it, so no request
@@ -20,6 +24,8 @@
 //! happens for the first refit, for [`Scores::start_refit`] (start-up, `POST
 //! /api/v1/model/refit`) and after [`Scores::request_refit`] without a customer list.
 //! Rows written to the database by anything but this server are seen at the next full read.
+//! This is SQLite's path: on PostgreSQL every refit reads a fresh snapshot, the summaries
+//! computed in the database and the day totals collapsed there (the kept log is replaced).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -27,7 +33,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use chrono::{DateTime, Utc};
 use comeback_analysis::{Analysis, AnalysisOptions};
 use comeback_core::TransactionLog;
-use comeback_store::{LogQuery, Store};
+use comeback_store::{Backend, LogQuery, Store};
 
 /// One completed analysis and when it was made.
 #[derive(Debug)]
@@ -386,8 +392,19 @@ impl Scores {
     ) -> Result<Snapshot, String> {
         // Cleared before reading: a batch stored during the read marks it again.
         self.inner.stale.store(false, Ordering::SeqCst);
-        let (log, currency, read) = match self.read_log(store, full).await {
-            Ok(l) => l,
+        let read = match store.backend() {
+            // PostgreSQL: the summaries by comeback-sql's query inside the database, in one
+            // snapshot with the day totals the other sections need (always a full read).
+            Backend::Postgres => self.read_database_summaries(store).await,
+            // SQLite: the day totals (kept between refits, touched customers read again),
+            // summarised in process by the analysis.
+            Backend::Sqlite => self
+                .read_log(store, full)
+                .await
+                .map(|(log, currency, read)| (log, currency, read, None)),
+        };
+        let (log, currency, read, summaries) = match read {
+            Ok(r) => r,
             Err(e) => {
                 self.mark_stale();
                 return Err(e);
@@ -396,12 +413,21 @@ impl Scores {
         *lock(&self.inner.progress) = (Phase::Fitting, Some(log.ids().len()));
         let options = self.inner.options.clone();
         let (log, analysis) = tokio::task::spawn_blocking(move || {
-            let analysis = comeback_analysis::analyze(&log, &options)
-                .map(|a| {
-                    let counts = a.lifecycle_counts();
-                    (a, counts)
-                })
-                .map_err(|e| e.to_string());
+            let analysis = match summaries {
+                Some((summary, calibration)) => comeback_analysis::analyze_with_summaries(
+                    &log,
+                    &options,
+                    summary,
+                    calibration,
+                    &mut |_| {},
+                ),
+                None => comeback_analysis::analyze(&log, &options),
+            }
+            .map(|a| {
+                let counts = a.lifecycle_counts();
+                (a, counts)
+            })
+            .map_err(|e| e.to_string());
             (log, analysis)
         })
         .await
@@ -429,7 +455,49 @@ impl Scores {
     }
 }
 
+/// What a refit analyses: the log, its currency, how it was read, and (PostgreSQL) the
+/// summaries computed inside the database.
+type RefitInput = (
+    TransactionLog,
+    Option<String>,
+    LogRead,
+    Option<(
+        comeback_core::Summary,
+        Option<comeback_core::CalibrationHoldoutSummary>,
+    )>,
+);
+
 impl Scores {
+    /// PostgreSQL: the summaries on all data and at the comparison's calibration end,
+    /// computed inside the database by `comeback-sql`'s query, with the day totals of the
+    /// same snapshot ([`Store::database_summaries`]); a full read, so the touched customers
+    /// are cleared before it (batches stored during it touch them again).
+    async fn read_database_summaries(&self, store: &Store) -> Result<RefitInput, String> {
+        {
+            let mut c = lock(&self.inner.log);
+            c.full = false;
+            c.touched.clear();
+            c.log = None;
+        }
+        let options = self.inner.options.clone();
+        let d = store
+            .database_summaries(options.unit, |s| {
+                comeback_analysis::comparison_calibration_end(s, &options)
+            })
+            .await
+            .map_err(|e| {
+                lock(&self.inner.log).full = true;
+                e.to_string()
+            })?;
+        let currency = currency_of(store, &d.log).await;
+        Ok((
+            d.log,
+            currency,
+            LogRead::Full,
+            Some((d.summary, d.calibration)),
+        ))
+    }
+
     /// The log to analyse: every row (`full`, the first read, or after a change the touched
     /// customers do not describe), else the kept log with the touched customers read again.
     /// The kept log is taken out of the cache meanwhile and put back by the caller; on an
