@@ -457,7 +457,6 @@ pub async fn trigger(
     headers: HeaderMap,
     Json(body): Json<TriggeredIn>,
 ) -> Result<(StatusCode, Json<TriggeredOut>), ApiError> {
-    use comeback_core::LifecycleStage;
     let survey = state.store.survey(id).await?;
     if body.trigger == TriggerKind::Lost && survey.kind != SurveyKind::Exit {
         return Err(ApiError::invalid_field(
@@ -479,48 +478,7 @@ pub async fn trigger(
             format!("{percent} is not 1 to 100"),
         ));
     }
-    let snap = state
-        .scores
-        .current()
-        .ok_or_else(|| ApiError::Unavailable("scores are not computed yet".to_owned()))?;
-    let a = &snap.analysis;
-    let since = match body.since {
-        Some(d) => comeback_core::Day::from_date(d),
-        None => a.summary.observation_end,
-    };
-    let mut chosen = Vec::new();
-    for i in 0..a.summary.customers.len() {
-        let Some(c) = a.customer(i) else { continue };
-        let take = match body.trigger {
-            TriggerKind::Purchase => c.summary.last_purchase >= since,
-            TriggerKind::AtRisk => c.lifecycle_stage == LifecycleStage::AtRisk,
-            TriggerKind::Lost => c.lifecycle_stage == LifecycleStage::Lost,
-        };
-        if take {
-            chosen.push(c.summary.customer_id.to_string());
-        }
-    }
-    let n_chosen = chosen.len() as u64;
-    if percent < 100 {
-        let mut noise = vec![0u8; 4 * chosen.len()];
-        getrandom::fill(&mut noise)
-            .map_err(|e| ApiError::Internal(format!("no system randomness: {e}")))?;
-        let mut k = 0;
-        chosen.retain(|_| {
-            let r = u32::from_le_bytes([noise[k], noise[k + 1], noise[k + 2], noise[k + 3]]);
-            k += 4;
-            r % 100 < percent
-        });
-    }
-    if chosen.len() > 10_000 {
-        return Err(ApiError::invalid_field(
-            "sample_percent",
-            format!(
-                "{} customers drawn, at most 10000 per request: lower the sample",
-                chosen.len()
-            ),
-        ));
-    }
+    let (n_chosen, chosen) = choose(&state, body.trigger, body.since, percent)?;
     let sampled = chosen.len() as u64;
     let (made, skipped) = if chosen.is_empty() {
         (Vec::new(), Vec::new())
@@ -559,7 +517,65 @@ pub async fn trigger(
     ))
 }
 
-fn skipped_out((customer, r): (String, comeback_store::SkipReason)) -> Skipped {
+/// The customers `trigger` chooses from the latest analysis, then a random `percent` of
+/// them: (chosen before sampling, the sample).
+///
+/// # Errors
+/// [`ApiError::Unavailable`] before the first analysis; [`ApiError::Invalid`] for more than
+/// 10,000 after sampling.
+pub(crate) fn choose(
+    state: &AppState,
+    trigger: TriggerKind,
+    since: Option<chrono::NaiveDate>,
+    percent: u32,
+) -> Result<(u64, Vec<String>), ApiError> {
+    use comeback_core::LifecycleStage;
+    let snap = state
+        .scores
+        .current()
+        .ok_or_else(|| ApiError::Unavailable("scores are not computed yet".to_owned()))?;
+    let a = &snap.analysis;
+    let since = match since {
+        Some(d) => comeback_core::Day::from_date(d),
+        None => a.summary.observation_end,
+    };
+    let mut chosen = Vec::new();
+    for i in 0..a.summary.customers.len() {
+        let Some(c) = a.customer(i) else { continue };
+        let take = match trigger {
+            TriggerKind::Purchase => c.summary.last_purchase >= since,
+            TriggerKind::AtRisk => c.lifecycle_stage == LifecycleStage::AtRisk,
+            TriggerKind::Lost => c.lifecycle_stage == LifecycleStage::Lost,
+        };
+        if take {
+            chosen.push(c.summary.customer_id.to_string());
+        }
+    }
+    let n_chosen = chosen.len() as u64;
+    if percent < 100 {
+        let mut noise = vec![0u8; 4 * chosen.len()];
+        getrandom::fill(&mut noise)
+            .map_err(|e| ApiError::Internal(format!("no system randomness: {e}")))?;
+        let mut k = 0;
+        chosen.retain(|_| {
+            let r = u32::from_le_bytes([noise[k], noise[k + 1], noise[k + 2], noise[k + 3]]);
+            k += 4;
+            r % 100 < percent
+        });
+    }
+    if chosen.len() > 10_000 {
+        return Err(ApiError::invalid_field(
+            "sample_percent",
+            format!(
+                "{} customers drawn, at most 10000 per request: lower the sample",
+                chosen.len()
+            ),
+        ));
+    }
+    Ok((n_chosen, chosen))
+}
+
+pub(crate) fn skipped_out((customer, r): (String, comeback_store::SkipReason)) -> Skipped {
     Skipped {
         customer,
         reason: serde_json::to_value(r)

@@ -386,6 +386,8 @@ pub fn routes() -> Router<AppState> {
         .route("/retention", get(retention::retention))
         .route("/status", get(status::page))
         .route("/surveys", get(surveys::page_handler))
+        .route("/surveys/new", axum::routing::post(surveys::create))
+        .route("/surveys/send", axum::routing::post(surveys::send))
         .route(
             "/s/{token}",
             get(survey_public::form).post(survey_public::submit),

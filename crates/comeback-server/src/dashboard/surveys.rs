@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use comeback_report::format as fmt;
 use comeback_store::{ResponseRecord, SurveyKind};
@@ -16,8 +17,10 @@ use minijinja::{Value, context};
 
 use super::pages::{currency, page, segment_name};
 use super::{Ctx, error_page};
-use crate::AppState;
+use crate::api::surveys::{TriggerKind, choose, skipped_out};
+use crate::auth::csrf;
 use crate::surveys::{EXIT_REASONS, nps_counts};
+use crate::{ApiError, AppState};
 
 /// Verbatims shown.
 const VERBATIMS: usize = 20;
@@ -59,6 +62,18 @@ pub(super) async fn page_handler(ctx: Ctx, State(state): State<AppState>) -> Res
     if let Err(r) = ctx.require_manager() {
         return r;
     }
+    render(&ctx, &state, None, None).await
+}
+
+/// The page with the result of a form (`notice`, `sent`).
+async fn render(
+    ctx: &Ctx,
+    state: &AppState,
+    notice: Option<String>,
+    sent: Option<Value>,
+) -> Response {
+    let ctx = ctx.clone();
+    let state = state.clone();
     let m = |key: &str| ctx.msg("surveys", key, &[]);
     let responses = match state.store.survey_responses(None).await {
         Ok(r) => r,
@@ -208,6 +223,198 @@ pub(super) async fn page_handler(ctx: Ctx, State(state): State<AppState>) -> Res
             exits => fmt::count(exits.len() as u64, ctx.lang),
             has_exits => !exits.is_empty(),
             setup => setup,
+            kinds => SurveyKind::ALL.iter().map(|k| context! {
+                value => k.as_str(), label => m(&format!("kind_{}", k.as_str())),
+            }).collect::<Vec<_>>(),
+            created => notice,
+            sent => sent,
         },
     )
+}
+
+/// The fields of an `application/x-www-form-urlencoded` body of at most 1 MiB, after the
+/// caller was authenticated as a manager (CSRF token checked for a session).
+async fn form(
+    state: &AppState,
+    request: Request,
+) -> Result<(Ctx, Vec<(String, String)>), Response> {
+    let (mut parts, body) = request.into_parts();
+    // Authenticate as for a read, so that the CSRF token can come from the body.
+    let method = std::mem::replace(&mut parts.method, Method::GET);
+    let ctx = Ctx::from_request_parts(&mut parts, state).await?;
+    parts.method = method;
+    ctx.require_manager()?;
+    let bytes = axum::body::to_bytes(body, 1024 * 1024).await.map_err(|_| {
+        error_page(
+            ctx.lang,
+            &ApiError::Invalid {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: "the form is larger than 1 MiB".to_owned(),
+                fields: Vec::new(),
+            },
+        )
+    })?;
+    let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if let Some(expected) = ctx.csrf.as_deref() {
+        let presented = fields
+            .iter()
+            .find(|(k, _)| k == "csrf_token")
+            .map(|(_, v)| v.as_str());
+        if !presented.is_some_and(|p| csrf::tokens_match(expected, p)) {
+            return Err(error_page(
+                ctx.lang,
+                &ApiError::Forbidden("missing or wrong csrf token".to_owned()),
+            ));
+        }
+    }
+    Ok((ctx, fields))
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// `POST /surveys/new` (`name`, `kind`, `anonymous`): a survey, or the next version of one.
+pub(super) async fn create(State(state): State<AppState>, request: Request) -> Response {
+    let (ctx, fields) = match form(&state, request).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let kind = field(&fields, "kind").and_then(SurveyKind::parse);
+    let (Some(name), Some(kind)) = (field(&fields, "name"), kind) else {
+        return error_page(
+            ctx.lang,
+            &ApiError::invalid_field("name, kind", "a name and one of the kinds are required"),
+        );
+    };
+    let new = comeback_store::NewSurvey {
+        name: name.to_owned(),
+        kind,
+        anonymous: field(&fields, "anonymous") == Some("on"),
+    };
+    match state.store.create_survey(&new).await {
+        Ok(s) => {
+            let notice = ctx.msg(
+                "surveys",
+                "created_notice",
+                &[("name", &s.name), ("version", &s.version.to_string())],
+            );
+            render(&ctx, &state, Some(notice), None).await
+        }
+        Err(e) => error_page(ctx.lang, &e.into()),
+    }
+}
+
+/// `POST /surveys/send` (`survey`, `who` = `list` with `customers`, or `at_risk`, `lost`,
+/// `purchase` with `since` and `sample_percent`): invitations as through the API, then the
+/// page with what was done.
+pub(super) async fn send(State(state): State<AppState>, request: Request) -> Response {
+    let (ctx, fields) = match form(&state, request).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let result = async {
+        let id: i64 = field(&fields, "survey")
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| ApiError::invalid_field("survey", "choose a survey"))?;
+        let survey = state.store.survey(id).await?;
+        let who = field(&fields, "who").unwrap_or("list");
+        let (trigger, customers) = match who {
+            "list" => {
+                let list: Vec<String> = field(&fields, "customers")
+                    .unwrap_or("")
+                    .split(['\n', ',', ';'])
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if list.is_empty() || list.len() > 10_000 {
+                    return Err(ApiError::invalid_field(
+                        "customers",
+                        "give 1 to 10000 customer ids, one a line",
+                    ));
+                }
+                (comeback_store::InvitationTrigger::Manual, list)
+            }
+            other => {
+                let kind = match other {
+                    "at_risk" => TriggerKind::AtRisk,
+                    "lost" => TriggerKind::Lost,
+                    "purchase" => TriggerKind::Purchase,
+                    _ => return Err(ApiError::invalid_field("who", "unknown choice")),
+                };
+                if kind == TriggerKind::Lost && survey.kind != SurveyKind::Exit {
+                    return Err(ApiError::invalid_field(
+                        "who",
+                        "lost customers get an exit interview",
+                    ));
+                }
+                let since = match field(&fields, "since") {
+                    None => None,
+                    Some(d) => Some(
+                        d.parse::<chrono::NaiveDate>()
+                            .map_err(|_| ApiError::invalid_field("since", "a date YYYY-MM-DD"))?,
+                    ),
+                };
+                let percent = match field(&fields, "sample_percent") {
+                    None if kind == TriggerKind::Purchase => 10,
+                    None => 100,
+                    Some(p) => p
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|p| (1..=100).contains(p))
+                        .ok_or_else(|| ApiError::invalid_field("sample_percent", "1 to 100"))?,
+                };
+                let (_, list) = choose(&state, kind, since, percent)?;
+                let trigger = match kind {
+                    TriggerKind::AtRisk => comeback_store::InvitationTrigger::AtRisk,
+                    TriggerKind::Lost => comeback_store::InvitationTrigger::Lost,
+                    TriggerKind::Purchase => comeback_store::InvitationTrigger::Purchase,
+                };
+                (trigger, list)
+            }
+        };
+        if customers.is_empty() {
+            return Ok((id, 0usize, Vec::new()));
+        }
+        let s = &state.settings.surveys;
+        let (made, skipped) = state
+            .store
+            .create_invitations(&comeback_store::NewInvitations {
+                survey_id: id,
+                customers,
+                trigger,
+                location: None,
+                employee: None,
+                now: chrono::Utc::now(),
+                valid_for: chrono::Duration::days(i64::from(s.survey_link_days)),
+                min_days_between: s.survey_min_days,
+            })
+            .await?;
+        Ok::<_, ApiError>((id, made.len(), skipped))
+    }
+    .await;
+    match result {
+        Ok((id, made, skipped)) => {
+            let m = |k: &str| ctx.msg("surveys", k, &[]);
+            let sent = context! {
+                text => ctx.msg("surveys", "sent_result", &[
+                    ("created", &fmt::count(made as u64, ctx.lang)),
+                    ("skipped", &fmt::count(skipped.len() as u64, ctx.lang)),
+                ]),
+                csv => format!("/api/v1/surveys/{id}/links.csv"),
+                skipped => skipped.into_iter().map(skipped_out).map(|s| context! {
+                    customer => s.customer, reason => m(&format!("skip_{}", s.reason)),
+                }).collect::<Vec<_>>(),
+            };
+            render(&ctx, &state, None, Some(sent)).await
+        }
+        Err(e) => error_page(ctx.lang, &e),
+    }
 }

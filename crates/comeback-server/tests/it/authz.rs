@@ -98,6 +98,8 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("DELETE", "/api/v1/objectives/{id}", [U, F, P, P]),
     // Admins only.
     ("GET", "/surveys", [L, FP, P, P]),
+    ("POST", "/surveys/new", [L, FP, P, P]),
+    ("POST", "/surveys/send", [L, FP, P, P]),
     // The public survey pages: the signed link is the credential (refused here as
     // malformed, 400, for everyone).
     ("GET", "/s/{token}", [P, P, P, P]),

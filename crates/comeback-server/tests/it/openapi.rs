@@ -28,6 +28,8 @@ const UNDOCUMENTED: &[&str] = &[
     "/retention",
     "/status",
     "/surveys",
+    "/surveys/new",
+    "/surveys/send",
     "/s/{token}",
     "/s/{token}/thanks",
     "/s/{token}/unsubscribe",

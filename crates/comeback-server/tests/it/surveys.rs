@@ -925,3 +925,90 @@ async fn closing_follow_ups(app: &TestApp) {
     assert_eq!(s, 404);
 }
 server_test!(follow_ups_close_once, closing_follow_ups);
+
+/// POST of a dashboard form with a session cookie (or a bearer token).
+async fn post_dash_form(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    bearer: Option<&str>,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    let mut r = client()
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(fields).unwrap());
+    if let Some(c) = cookie {
+        r = r.header("cookie", c);
+    }
+    if let Some(t) = bearer {
+        r = r.bearer_auth(t);
+    }
+    let resp = r.send().await.unwrap();
+    let s = resp.status().as_u16();
+    (s, resp.text().await.unwrap().replace("&#x2f;", "/"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn surveys_are_set_up_and_sent_from_the_page() {
+    let app = TestApp::sqlite_with(crate::auth::cheap).await;
+    let (email, password) = ("cx@example.com", "a long enough pass phrase");
+    let hash = comeback_server::auth::AuthState::new(&app.settings.auth)
+        .hasher
+        .hash(&comeback_server::auth::password::Password::new(password))
+        .unwrap();
+    app.store
+        .create_user(&comeback_store::NewUser {
+            email: email.to_owned(),
+            role: comeback_store::Role::Manager,
+            password_hash: Some(hash),
+        })
+        .await
+        .unwrap();
+    let admin = setup(&app).await;
+    let b = crate::auth::login(&app, email, password).await;
+    let new = [("name", "Kauppa NPS"), ("kind", "nps")];
+    // A session needs its CSRF token in the form.
+    let (s, _) = post_dash_form(&app, "/surveys/new?lang=fi", Some(&b.cookie), None, &new).await;
+    assert_eq!(s, 403);
+    let mut with = new.to_vec();
+    with.push(("csrf_token", b.csrf.as_str()));
+    let (s, html) =
+        post_dash_form(&app, "/surveys/new?lang=fi", Some(&b.cookie), None, &with).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.contains("Kysely Kauppa NPS, versio 1, luotu."),
+        "{html}"
+    );
+    let id = app.store.list_surveys().await.unwrap()[0].id.to_string();
+    let send = [
+        ("survey", id.as_str()),
+        ("who", "list"),
+        ("customers", "c-1\nc-2\nghost\n"),
+        ("csrf_token", b.csrf.as_str()),
+    ];
+    let (s, html) =
+        post_dash_form(&app, "/surveys/send?lang=en", Some(&b.cookie), None, &send).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.contains("2 invitations made, 1 customers skipped."),
+        "{html}"
+    );
+    assert!(html.contains("ghost: unknown customer"), "{html}");
+    assert!(html.contains(&format!("/api/v1/surveys/{id}/links.csv")));
+    // The analysis triggers need scores: a 503 page before the first one.
+    let (s, _) = post_dash_form(
+        &app,
+        "/surveys/send",
+        None,
+        Some(&admin),
+        &[("survey", id.as_str()), ("who", "at_risk")],
+    )
+    .await;
+    assert_eq!(s, 503);
+    // Staff may not.
+    let staff = app.token(comeback_store::Role::Staff).await;
+    let (s, _) = post_dash_form(&app, "/surveys/new", None, Some(&staff), &new).await;
+    assert_eq!(s, 403);
+    app.cleanup().await;
+}
