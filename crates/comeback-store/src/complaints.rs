@@ -49,6 +49,16 @@ pub struct ComplaintInput {
     pub deadlines: Deadlines,
 }
 
+/// How to reach someone who complained without being identified as a stored customer
+/// (both optional: a complaint may be anonymous).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ComplaintContact {
+    /// Their name as given.
+    pub name: Option<String>,
+    /// Their e-mail address as given.
+    pub email: Option<String>,
+}
+
 /// Who did a step (a user, the customer or the system).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComplaintActor {
@@ -323,17 +333,55 @@ impl Store {
         input: &ComplaintInput,
         created_by: Option<UserId>,
     ) -> Result<Complaint, StoreError> {
+        self.insert_complaint(input, None, created_by).await
+    }
+
+    /// Stores a new complaint in status `received` from someone who is not identified as a
+    /// stored customer (the public complaint page without a signed customer link): a
+    /// customer row without external id is created for them in the same transaction,
+    /// holding only the contact they gave (`contact`), so it appears in no customer list,
+    /// summary or analysis; `input.customer` is not read. The complaint's `customer` is
+    /// then `None`, as after an erasure.
+    ///
+    /// # Errors
+    /// As [`create_complaint`](Self::create_complaint), without the unknown customer.
+    pub async fn create_unidentified_complaint(
+        &self,
+        input: &ComplaintInput,
+        contact: &ComplaintContact,
+        created_by: Option<UserId>,
+    ) -> Result<Complaint, StoreError> {
+        self.insert_complaint(input, Some(contact), created_by)
+            .await
+    }
+
+    async fn insert_complaint(
+        &self,
+        input: &ComplaintInput,
+        unidentified: Option<&ComplaintContact>,
+        created_by: Option<UserId>,
+    ) -> Result<Complaint, StoreError> {
         Reference::parse(&input.reference)?;
         if input.description.trim().is_empty() {
             return Err(RecordError::Empty("the description").into());
         }
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            let customer: i64 = sqlx::query_scalar("SELECT id FROM customers WHERE external_id = $1")
-                .bind(&input.customer)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::NotFound { what: "customer", key: input.customer.clone() })?;
+            let customer: i64 = match unidentified {
+                None => sqlx::query_scalar("SELECT id FROM customers WHERE external_id = $1")
+                    .bind(&input.customer)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound { what: "customer", key: input.customer.clone() })?,
+                Some(c) => sqlx::query_scalar(
+                    "INSERT INTO customers (external_id, name, email, attributes) \
+                     VALUES (NULL, $1, $2, '{\"source\":\"complaint\"}') RETURNING id",
+                )
+                .bind(&c.name)
+                .bind(&c.email)
+                .fetch_one(&mut *tx)
+                .await?,
+            };
             let mut location = None;
             if let Some(code) = &input.location {
                 location = Some(sqlx::query_scalar::<_, i64>("SELECT id FROM locations WHERE code = $1")
@@ -419,6 +467,50 @@ impl Store {
                 });
             }
             Ok(c)
+        })
+    }
+
+    /// Every complaint with its history, oldest receipt first (for the measures: two
+    /// queries, the events grouped in memory).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`], [`StoreError::Database`].
+    pub async fn all_complaints(&self) -> Result<Vec<Complaint>, StoreError> {
+        on_pool!(self, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{SELECT} ORDER BY c.received_at, c.reference"
+            )))
+            .fetch_all(p)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            let mut index = std::collections::HashMap::new();
+            for r in &rows {
+                let (id, c) = complaint_from_row(r)?;
+                index.insert(id, out.len());
+                out.push(c);
+            }
+            let events = sqlx::query(
+                "SELECT complaint_id, seq, at, actor_kind, actor_user_id, action, payload, \
+                 from_status, to_status FROM complaint_events ORDER BY complaint_id, seq",
+            )
+            .fetch_all(p)
+            .await?;
+            for r in events {
+                let id: i64 = r.try_get(0)?;
+                let Some(&i) = index.get(&id) else { continue };
+                let kind: String = r.try_get(3)?;
+                let name: String = r.try_get(5)?;
+                let payload: String = r.try_get(6)?;
+                out[i].history.push(ComplaintEvent {
+                    seq: r.try_get(1)?,
+                    at: from_micros("at", r.try_get(2)?)?,
+                    actor: actor_from(&kind, r.try_get(4)?)?,
+                    action: action_from(&name, &payload)?,
+                    from: status_from(&r.try_get::<String, _>(7)?)?,
+                    to: status_from(&r.try_get::<String, _>(8)?)?,
+                });
+            }
+            Ok(out)
         })
     }
 

@@ -55,6 +55,7 @@
 #![deny(missing_docs)]
 
 mod accounts;
+mod calendars;
 mod complaints;
 mod customers;
 mod error;
@@ -75,8 +76,10 @@ pub use accounts::{
     ApiToken, AuditEntry, LockoutPolicy, NewApiToken, NewSession, NewUser, Role, Session, Subject,
     SubjectKind, TOKEN_USE_RESOLUTION_SECS, TokenOwner, User, UserId,
 };
+pub use calendars::{Breach, BreachKind, LocationCalendar};
 pub use complaints::{
-    Complaint, ComplaintActor, ComplaintEvent, ComplaintFilter, ComplaintInput, ComplaintSummary,
+    Complaint, ComplaintActor, ComplaintContact, ComplaintEvent, ComplaintFilter, ComplaintInput,
+    ComplaintSummary,
 };
 pub use customers::{
     Customer, CustomerDetail, CustomerExport, CustomerQuery, CustomerTimeline, LogQuery, Page,

@@ -35,6 +35,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(4, "sqlite", "0004_objectives.sql"),
     migration!(5, "sqlite", "0005_complaints.sql"),
     migration!(7, "sqlite", "0007_surveys.sql"),
+    migration!(8, "sqlite", "0008_business_hours_breaches.sql"),
     migration!(9, "sqlite", "0009_webhook_outbox.sql"),
 ];
 
@@ -47,6 +48,7 @@ pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(4, "postgres", "0004_objectives.sql"),
     migration!(5, "postgres", "0005_complaints.sql"),
     migration!(7, "postgres", "0007_surveys.sql"),
+    migration!(8, "postgres", "0008_business_hours_breaches.sql"),
     migration!(9, "postgres", "0009_webhook_outbox.sql"),
 ];
 
