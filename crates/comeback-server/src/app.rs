@@ -13,7 +13,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 
-use crate::{Settings, api, auth, scores, surveys, webhooks};
+use crate::{Settings, api, auth, public_complaints, scores, surveys, webhooks};
 
 /// What every handler shares. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -31,6 +31,8 @@ pub struct AppState {
     pub webhooks: webhooks::Webhooks,
     /// The survey links' secret and the public pages' rate limit.
     pub surveys: surveys::SurveyState,
+    /// The public complaint page's link key and rate limits.
+    pub public_complaints: public_complaints::PublicComplaints,
 }
 
 /// Why the server could not start.
@@ -42,6 +44,9 @@ pub enum StartError {
     /// The configured survey secret is too short.
     #[error(transparent)]
     SurveySecret(#[from] surveys::ShortSecret),
+    /// A setting is invalid.
+    #[error("{0}")]
+    Settings(String),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -92,6 +97,8 @@ impl Application {
             addr: settings.bind,
             source,
         })?;
+        let public_complaints = public_complaints::PublicComplaints::new(&settings.complaints)
+            .map_err(StartError::Settings)?;
         let webhooks = webhooks::Webhooks::new(store.clone(), &settings.webhooks);
         let scores = scores::Scores::default();
         scores.set_webhooks(webhooks.clone());
@@ -103,6 +110,7 @@ impl Application {
             settings: Arc::new(settings),
             scores,
             webhooks,
+            public_complaints,
         };
         let (router, _) = router(state.clone());
         Ok(Application {
@@ -190,6 +198,10 @@ impl Application {
                 Err(e) => tracing::warn!(error = %e, "cannot look for stored customers"),
             }
         });
+        let breaches = crate::complaint_breaches::spawn(
+            self.state.clone(),
+            std::time::Duration::from_millis(self.state.settings.complaints.breach_check_ms),
+        );
         // The peer address reaches handlers as `ConnectInfo` (login throttling per address).
         let service = self
             .router
@@ -199,6 +211,7 @@ impl Application {
             .await;
         // Retries waiting in memory are left to the outbox; the next start resumes them.
         webhooks.shutdown();
+        breaches.abort();
         served
     }
 }

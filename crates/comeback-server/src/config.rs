@@ -44,6 +44,9 @@ pub struct Settings {
     /// Survey settings (link secret, throttling, link lifetime, public rate limit).
     #[command(flatten)]
     pub surveys: crate::surveys::SurveySettings,
+    /// The public complaint page (link key, rate limits).
+    #[command(flatten)]
+    pub complaints: crate::public_complaints::ComplaintSettings,
 }
 
 impl Settings {
@@ -61,6 +64,7 @@ impl Settings {
             auth: crate::auth::AuthSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
             surveys: crate::surveys::SurveySettings::default(),
+            complaints: crate::public_complaints::ComplaintSettings::default(),
         }
     }
 

@@ -28,10 +28,13 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod complaint_breaches;
+pub mod complaint_measures;
 pub mod config;
 pub mod dashboard;
 pub mod demo;
 pub mod error;
+pub mod public_complaints;
 pub mod scores;
 pub mod surveys;
 pub mod text;

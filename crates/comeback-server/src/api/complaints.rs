@@ -4,8 +4,10 @@
 //! does not allow is a 409 whose message lists the allowed actions.
 //!
 //! Deadlines are set at intake from the severity's targets (first response / resolution:
-//! critical 1 h / 24 h, high 4 h / 48 h, medium 8 h / 72 h, low 24 h / 120 h) on a 24/7 clock;
-//! per-location business hours are not stored yet.
+//! critical 1 h / 24 h, high 4 h / 48 h, medium 8 h / 72 h, low 24 h / 120 h) counted in
+//! business time on the complaint location's calendar (`GET/PUT
+//! /api/v1/locations/{code}/calendar`: opening hours, overnight shifts, holidays, in the
+//! location's time zone), or on a 24/7 clock for a location without one or no location.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -95,7 +97,8 @@ impl From<SeverityIn> for Severity {
     }
 }
 
-/// The first-response and resolution targets of a severity (hours, 24/7 clock).
+/// The first-response and resolution targets of a severity (business hours on the
+/// location's calendar, see [`deadlines_for`]).
 pub fn targets(s: Severity) -> (TimeDelta, TimeDelta) {
     let (f, r) = match s {
         Severity::Critical => (1, 24),
@@ -429,7 +432,7 @@ pub async fn create(
     }
     let received_at = body.received_at.unwrap_or_else(Utc::now);
     let severity: Severity = body.severity.into();
-    let (fr, res) = targets(severity);
+    let deadlines = deadlines_for(&state, body.location.as_deref(), received_at, severity).await?;
     let input = ComplaintInput {
         reference: body.reference,
         received_at,
@@ -445,10 +448,7 @@ pub async fn create(
         severity,
         remedy_requested: body.remedy_requested,
         owner: Some(user.user_id),
-        deadlines: Deadlines {
-            first_response: received_at.checked_add_signed(fr),
-            resolution: received_at.checked_add_signed(res),
-        },
+        deadlines,
     };
     let c = state
         .store
@@ -525,6 +525,24 @@ pub async fn transition(
     Json(body): Json<TransitionIn>,
 ) -> Result<Json<ComplaintOut>, ApiError> {
     known_shape(&reference)?;
+    let action = action_of(body)?;
+    let c = state
+        .store
+        .transition_complaint(
+            &reference,
+            Utc::now(),
+            ComplaintActor::Staff(user.user_id),
+            action,
+        )
+        .await?;
+    Ok(Json(out(c)))
+}
+
+/// The recovery action of a request, every field checked (422 naming the field).
+///
+/// # Errors
+/// [`ApiError::Invalid`] for an empty, oversize or malformed field.
+pub fn action_of(body: TransitionIn) -> Result<Action, ApiError> {
     let s = |o: Option<String>| o.unwrap_or_default();
     let action = match body {
         TransitionIn::Acknowledge { apology } => {
@@ -585,14 +603,353 @@ pub async fn transition(
             Action::Reopen { reason }
         }
     };
-    let c = state
+    Ok(action)
+}
+
+/// A request for a signed link to the public complaint page for one customer.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkIn {
+    /// The customer's external id (must be stored and not erased).
+    #[schema(min_length = 1, max_length = 200)]
+    pub customer: String,
+    /// Days the link stays valid, 1–365 (default 30).
+    #[schema(minimum = 1, maximum = 365)]
+    pub valid_days: Option<u32>,
+}
+
+/// A signed link to the public complaint page: a complaint filed through it is recorded
+/// for this customer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LinkOut {
+    /// The customer's external id.
+    pub customer: String,
+    /// The token (`HEX(customer).EXPIRY.HEX(HMAC-SHA256)`).
+    pub token: String,
+    /// The page's path with the token: `/complain?t=TOKEN`.
+    pub path: String,
+    /// The full URL when the server's public URL is configured (`--public-url`).
+    pub url: Option<String>,
+    /// When the link stops working (UTC).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Issues a signed link to the public complaint page for a customer (managers and
+/// admins), to put in a receipt or an e-mail.
+#[utoipa::path(post, path = "/api/v1/complaint-links", tag = "complaints", request_body = LinkIn,
+    responses((status = 201, description = "the link", body = LinkOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
+              (status = 404, description = "unknown or erased customer", body = ErrorBody),
+              (status = 422, description = "invalid field", body = ErrorBody)))]
+pub async fn create_link(
+    _user: crate::auth::RequireManager,
+    State(state): State<AppState>,
+    Json(body): Json<LinkIn>,
+) -> Result<(StatusCode, Json<LinkOut>), ApiError> {
+    text("customer", &body.customer, MAX_SHORT, true)?;
+    let days = body.valid_days.unwrap_or(30);
+    if !(1..=365).contains(&days) {
+        return Err(ApiError::invalid_field(
+            "valid_days",
+            "must be between 1 and 365",
+        ));
+    }
+    state.store.customer_detail(&body.customer).await?;
+    let expires_at = Utc::now() + TimeDelta::days(i64::from(days));
+    let token = state.public_complaints.sign(&body.customer, expires_at);
+    let path = format!("/complain?t={token}");
+    let url = state
+        .settings
+        .public_url
+        .as_deref()
+        .map(|u| format!("{}{path}", u.trim_end_matches('/')));
+    Ok((
+        StatusCode::CREATED,
+        Json(LinkOut {
+            customer: body.customer,
+            token,
+            path,
+            url,
+            // Whole seconds, as in the token.
+            expires_at: DateTime::from_timestamp(expires_at.timestamp(), 0).unwrap_or(expires_at),
+        }),
+    ))
+}
+
+/// The deadlines of a complaint received at `received` at `location` with `severity`: the
+/// severity's [`targets`] in business time on the location's stored calendar
+/// (`comeback_complaints::sla::BusinessCalendar::deadline`), or on a 24/7 clock when the
+/// complaint has no location or its location no calendar.
+///
+/// # Errors
+/// 404 for an unknown location; the store's errors.
+pub async fn deadlines_for(
+    state: &AppState,
+    location: Option<&str>,
+    received: DateTime<Utc>,
+    severity: Severity,
+) -> Result<Deadlines, ApiError> {
+    use comeback_complaints::sla::{BusinessCalendar, Pauses};
+    let calendar = match location {
+        Some(code) => match state.store.location_calendar(code).await? {
+            Some(c) => c.calendar()?,
+            None => BusinessCalendar::always(),
+        },
+        None => BusinessCalendar::always(),
+    };
+    let (fr, res) = targets(severity);
+    let none = Pauses::none();
+    Ok(Deadlines {
+        first_response: calendar.deadline(received, fr, &none),
+        resolution: calendar.deadline(received, res, &none),
+    })
+}
+
+/// A location's business calendar.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarIn {
+    /// Opening hours: `Mon-Fri 09:00-17:00; Sat 10:00-14:00`; an overnight shift such as
+    /// `Fri 22:00-06:00` belongs to the day it opens.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        example = "Mon-Fri 09:00-17:00; Sat 10:00-14:00"
+    )]
+    pub hours: String,
+    /// Holidays (local dates, `YYYY-MM-DD`), at most 1000.
+    #[schema(max_items = 1000)]
+    pub holidays: Option<Vec<chrono::NaiveDate>>,
+}
+
+/// A location's business calendar as stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CalendarOut {
+    /// The location's code.
+    pub location: String,
+    /// Its IANA time zone (the clock's zone).
+    pub time_zone: String,
+    /// Opening hours in canonical form; `null`: none stored, the clock runs 24/7.
+    pub hours: Option<String>,
+    /// Holidays, sorted.
+    pub holidays: Vec<chrono::NaiveDate>,
+}
+
+async fn calendar_out(state: &AppState, code: &str) -> Result<CalendarOut, ApiError> {
+    match state.store.location_calendar(code).await? {
+        Some(c) => Ok(CalendarOut {
+            location: c.location,
+            time_zone: c.time_zone,
+            hours: Some(c.hours),
+            holidays: c.holidays,
+        }),
+        None => {
+            let tz = state
+                .store
+                .locations()
+                .await?
+                .into_iter()
+                .find(|l| l.code == code)
+                .map(|l| l.time_zone)
+                .ok_or_else(|| ApiError::NotFound {
+                    what: "location",
+                    key: code.to_owned(),
+                })?;
+            Ok(CalendarOut {
+                location: code.to_owned(),
+                time_zone: tz,
+                hours: None,
+                holidays: Vec::new(),
+            })
+        }
+    }
+}
+
+/// The business calendar of a location (`hours: null` when none is stored: 24/7).
+#[utoipa::path(get, path = "/api/v1/locations/{code}/calendar", tag = "complaints",
+    params(("code" = String, Path, description = "the location's code", max_length = 200)),
+    responses((status = 200, description = "the calendar", body = CalendarOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 404, description = "no such location", body = ErrorBody)))]
+pub async fn get_calendar(
+    _user: AuthUser,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<CalendarOut>, ApiError> {
+    location_code(&code)?;
+    Ok(Json(calendar_out(&state, &code).await?))
+}
+
+/// A location code that cannot exist (empty, over 200 bytes, control characters) is a 404
+/// before the database is asked.
+fn location_code(code: &str) -> Result<(), ApiError> {
+    text("code", code, MAX_SHORT, true).map_err(|_| ApiError::NotFound {
+        what: "location",
+        key: code.to_owned(),
+    })
+}
+
+/// Sets the opening hours and holidays of a location (managers and admins); deadlines of
+/// complaints recorded afterwards at that location count business time on it.
+#[utoipa::path(put, path = "/api/v1/locations/{code}/calendar", tag = "complaints",
+    request_body = CalendarIn,
+    params(("code" = String, Path, description = "the location's code", max_length = 200)),
+    responses((status = 200, description = "stored", body = CalendarOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
+              (status = 404, description = "no such location", body = ErrorBody),
+              (status = 422, description = "invalid hours or holidays", body = ErrorBody)))]
+pub async fn put_calendar(
+    _user: crate::auth::RequireManager,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Json(body): Json<CalendarIn>,
+) -> Result<Json<CalendarOut>, ApiError> {
+    location_code(&code)?;
+    text("hours", &body.hours, 500, true)?;
+    let hours = comeback_complaints::sla::WeeklyHours::parse(&body.hours)
+        .map_err(|e| ApiError::invalid_field("hours", e.to_string()))?;
+    if hours.is_empty() {
+        return Err(ApiError::invalid_field(
+            "hours",
+            "opens on no day: a clock that never runs has no deadlines",
+        ));
+    }
+    let holidays = body.holidays.unwrap_or_default();
+    if holidays.len() > 1000 {
+        return Err(ApiError::invalid_field("holidays", "at most 1000 dates"));
+    }
+    state
         .store
-        .transition_complaint(
-            &reference,
-            Utc::now(),
-            ComplaintActor::Staff(user.user_id),
-            action,
-        )
+        .set_location_calendar(&code, &hours, &holidays)
         .await?;
-    Ok(Json(out(c)))
+    Ok(Json(calendar_out(&state, &code).await?))
+}
+
+/// Options of the complaint measures (the flags of `comeback complaints`).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MeasuresParams {
+    /// First-response target in hours, > 0 and ≤ 8760 (default 4), business time on each
+    /// location's calendar.
+    #[param(exclusive_minimum = 0, maximum = 8760)]
+    pub first_response_target_hours: Option<f64>,
+    /// Resolution target in hours, > 0 and ≤ 8760 (default 72).
+    #[param(exclusive_minimum = 0, maximum = 8760)]
+    pub resolution_target_hours: Option<f64>,
+    /// The moment of the measurement (RFC 3339); default the latest timestamp of the
+    /// complaints.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Silent dissatisfied customers per complaint, 0–1000 (default 10).
+    #[param(minimum = 0, maximum = 1000)]
+    pub iceberg_ratio: Option<f64>,
+}
+
+fn target_param(field: &'static str, v: Option<f64>, default: f64) -> Result<TimeDelta, ApiError> {
+    let h = v.unwrap_or(default);
+    if !(h.is_finite() && h > 0.0 && h <= 8760.0) {
+        return Err(ApiError::invalid_field(
+            field,
+            "must be > 0 and ≤ 8760 hours",
+        ));
+    }
+    Ok(TimeDelta::milliseconds((h * 3.6e6).round() as i64))
+}
+
+/// The complaint measures of the stored complaints as plain data: the options, the
+/// measures and the clock.
+pub async fn compute_measures(
+    state: &AppState,
+    q: &MeasuresParams,
+) -> Result<
+    (
+        comeback_complaints::measures::MeasureOptions,
+        comeback_complaints::measures::ComplaintMeasures,
+        crate::complaint_measures::Clock,
+        Vec<comeback_complaints::measures::ComplaintRow>,
+    ),
+    ApiError,
+> {
+    use comeback_complaints::measures::{Calendars, MeasureOptions, measure};
+    use comeback_complaints::sla::BusinessCalendar;
+    let ratio = q
+        .iceberg_ratio
+        .unwrap_or(comeback_complaints::measures::ICEBERG_RATIO);
+    if !(ratio.is_finite() && (0.0..=1000.0).contains(&ratio)) {
+        return Err(ApiError::invalid_field(
+            "iceberg_ratio",
+            "must be between 0 and 1000",
+        ));
+    }
+    let tz = state.store.business_time_zone().await?;
+    let options = MeasureOptions {
+        first_response_target: target_param(
+            "first_response_target_hours",
+            q.first_response_target_hours,
+            4.0,
+        )?,
+        resolution_target: target_param(
+            "resolution_target_hours",
+            q.resolution_target_hours,
+            72.0,
+        )?,
+        as_of: q.as_of,
+        iceberg_ratio: ratio,
+        month_timezone: tz,
+    };
+    let stored = state.store.location_calendars().await?;
+    let mut calendars = Calendars::single(BusinessCalendar::always());
+    let mut hours = Vec::new();
+    for (code, c) in &stored {
+        calendars.by_location.insert(code.clone(), c.calendar()?);
+        hours.push(format!("{code}: {}", c.hours));
+    }
+    let rows = crate::complaint_measures::rows(&state.store.all_complaints().await?);
+    let m = measure(&rows, &calendars, &options)
+        .map_err(|e| ApiError::invalid_field("as_of", e.to_string()))?;
+    let clock = crate::complaint_measures::Clock {
+        hours: (!hours.is_empty()).then(|| hours.join("; ")),
+        timezone: tz.name().to_owned(),
+        holidays: stored.values().map(|c| c.holidays.len()).sum(),
+    };
+    Ok((options, m, clock, rows))
+}
+
+/// Complaint measures of every stored complaint (managers and admins): the JSON of
+/// `comeback complaints --json` on the same data (see `comeback_server::complaint_measures`);
+/// with per-location calendars, `clock.business_hours` lists them as `CODE: HOURS; ...`.
+#[utoipa::path(get, path = "/api/v1/complaint-measures", tag = "complaints", params(MeasuresParams),
+    responses((status = 200, description = "the measures", body = Object),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager", body = ErrorBody),
+              (status = 422, description = "invalid option, or as_of before the data", body = ErrorBody)))]
+pub async fn measures(
+    _user: crate::auth::RequireManager,
+    State(state): State<AppState>,
+    Query(q): Query<MeasuresParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (options, m, clock, _) = compute_measures(&state, &q).await?;
+    let v = crate::complaint_measures::measures_json(&m, &options, &clock)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(v))
+}
+
+/// Every stored complaint as a row of `comeback complaints`' input file (CSV, the fourteen
+/// columns), for the CLI or a spreadsheet (managers and admins).
+#[utoipa::path(get, path = "/api/v1/complaint-measures/rows", tag = "complaints",
+    responses((status = 200, description = "the complaints file", content_type = "text/csv", body = String),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager", body = ErrorBody)))]
+pub async fn measure_rows(
+    _user: crate::auth::RequireManager,
+    State(state): State<AppState>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let rows = crate::complaint_measures::rows(&state.store.all_complaints().await?);
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        crate::complaint_measures::export_csv(&rows),
+    )
+        .into_response())
 }

@@ -71,6 +71,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(surveys::trigger))
         .routes(routes!(surveys::followups))
         .routes(routes!(surveys::close_followup))
+        .routes(routes!(complaints::create_link))
+        .routes(routes!(complaints::get_calendar, complaints::put_calendar))
+        .routes(routes!(complaints::measures))
+        .routes(routes!(complaints::measure_rows))
         .merge(crate::auth::api_routes())
 }
 

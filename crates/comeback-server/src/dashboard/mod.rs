@@ -15,6 +15,8 @@
 //! - **Charts**: `comeback_report::chart`, the report's SVG module.
 
 pub mod catalog;
+mod complain;
+mod complaints;
 mod objectives;
 mod pages;
 mod retention;
@@ -64,6 +66,17 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("status.html", include_str!("templates/status.html")),
     ("survey.html", include_str!("templates/survey.html")),
     ("surveys.html", include_str!("templates/surveys.html")),
+    ("complain.html", include_str!("templates/complain.html")),
+    (
+        "complaint_status.html",
+        include_str!("templates/complaint_status.html"),
+    ),
+    ("complaints.html", include_str!("templates/complaints.html")),
+    ("complaint.html", include_str!("templates/complaint.html")),
+    (
+        "complaint_measures.html",
+        include_str!("templates/complaint_measures.html"),
+    ),
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
@@ -396,6 +409,21 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/s/{token}/unsubscribe",
             get(survey_public::unsubscribe_form).post(survey_public::unsubscribe),
+        )
+        .route("/complain", get(complain::form).post(complain::submit))
+        .route("/complaint-status", get(complain::lookup))
+        .route("/complaint-status/{reference}", get(complain::status_page))
+        .merge(
+            Router::new()
+                .route("/complaints", get(complaints::queue))
+                .route("/complaint-measures", get(complaints::measures_page))
+                .route(
+                    "/complaints/{reference}",
+                    get(complaints::record).post(complaints::step),
+                )
+                .layer(axum::middleware::from_fn(
+                    crate::auth::csrf::csrf_form_field,
+                )),
         )
         .route(
             "/assets/upload.js",

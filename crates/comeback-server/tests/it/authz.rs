@@ -45,6 +45,10 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("POST", "/setup", [P, P, P, P]),
     ("GET", "/assets/dashboard.css", [P, P, P, P]),
     ("GET", "/assets/upload.js", [P, P, P, P]),
+    ("GET", "/complain", [P, P, P, P]),
+    ("POST", "/complain", [P, P, P, P]),
+    ("GET", "/complaint-status", [P, P, P, P]),
+    ("GET", "/complaint-status/{reference}", [P, P, P, P]),
     // Dashboard pages: guests are sent to the login form.
     ("GET", "/customers", [L, P, P, P]),
     ("GET", "/customers/{id}", [L, P, P, P]),
@@ -65,6 +69,11 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/api/v1/customers", [U, P, P, P]),
     ("GET", "/api/v1/customers/{external_id}", [U, P, P, P]),
     ("GET", "/objectives", [L, P, P, P]),
+    ("GET", "/complaints", [L, P, P, P]),
+    ("GET", "/complaints/{reference}", [L, P, P, P]),
+    ("POST", "/complaints/{reference}", [L, P, P, P]),
+    ("GET", "/complaint-measures", [L, FP, P, P]),
+    ("GET", "/api/v1/locations/{code}/calendar", [U, P, P, P]),
     ("GET", "/api/v1/objectives", [U, P, P, P]),
     ("GET", "/api/v1/objectives/{id}", [U, P, P, P]),
     // Managers and admins.
@@ -94,6 +103,10 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
         "/api/v1/complaints/{reference}/transitions",
         [U, P, P, P],
     ),
+    ("POST", "/api/v1/complaint-links", [U, F, P, P]),
+    ("PUT", "/api/v1/locations/{code}/calendar", [U, F, P, P]),
+    ("GET", "/api/v1/complaint-measures", [U, F, P, P]),
+    ("GET", "/api/v1/complaint-measures/rows", [U, F, P, P]),
     ("PUT", "/api/v1/objectives/{id}", [U, F, P, P]),
     ("DELETE", "/api/v1/objectives/{id}", [U, F, P, P]),
     // Admins only.

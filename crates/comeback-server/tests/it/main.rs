@@ -5,6 +5,9 @@ mod api;
 mod auth;
 mod authz;
 mod complaints;
+mod complaints_dashboard;
+mod complaints_public;
+mod complaints_sla;
 // Helpers for the dashboard pages land before the pages do.
 #[allow(dead_code)]
 mod browser;

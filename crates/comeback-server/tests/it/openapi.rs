@@ -33,6 +33,12 @@ const UNDOCUMENTED: &[&str] = &[
     "/s/{token}",
     "/s/{token}/thanks",
     "/s/{token}/unsubscribe",
+    "/complain",
+    "/complaint-status",
+    "/complaint-status/{reference}",
+    "/complaints",
+    "/complaints/{reference}",
+    "/complaint-measures",
 ];
 
 /// (method, path) of every operation in the document.

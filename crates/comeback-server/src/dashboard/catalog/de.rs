@@ -11,6 +11,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_model", "Modell"),
             ("nav_customers", "Kunden"),
             ("nav_objectives", "Ziele"),
+            ("nav_complaints", "Beschwerden"),
             ("nav_at_risk", "Gefährdet"),
             ("nav_win_back", "Rückgewinnung"),
             ("nav_advocates", "Fürsprecher"),

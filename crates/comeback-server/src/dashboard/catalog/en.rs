@@ -11,6 +11,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_model", "Model"),
             ("nav_customers", "Customers"),
             ("nav_objectives", "Objectives"),
+            ("nav_complaints", "Complaints"),
             ("nav_at_risk", "At risk"),
             ("nav_win_back", "Win back"),
             ("nav_advocates", "Advocates"),

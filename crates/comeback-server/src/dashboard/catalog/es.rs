@@ -11,6 +11,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_model", "Modelo"),
             ("nav_customers", "Clientes"),
             ("nav_objectives", "Objetivos"),
+            ("nav_complaints", "Quejas"),
             ("nav_at_risk", "En riesgo"),
             ("nav_win_back", "Recuperar"),
             ("nav_advocates", "Embajadores"),

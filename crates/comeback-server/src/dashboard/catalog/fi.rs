@@ -11,6 +11,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_model", "Malli"),
             ("nav_customers", "Asiakkaat"),
             ("nav_objectives", "Tavoitteet"),
+            ("nav_complaints", "Valitukset"),
             ("nav_at_risk", "Riskissä"),
             ("nav_win_back", "Takaisin voitettavat"),
             ("nav_advocates", "Suosittelijat"),

@@ -11,6 +11,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_model", "Modèle"),
             ("nav_customers", "Clients"),
             ("nav_objectives", "Objectifs"),
+            ("nav_complaints", "Réclamations"),
             ("nav_at_risk", "À risque"),
             ("nav_win_back", "Reconquête"),
             ("nav_advocates", "Ambassadeurs"),

@@ -10,6 +10,7 @@
 //! Names of RFM segments, lifecycle stages and units come from the report's catalogue
 //! (`comeback_report::Lang::message`), so the dashboard and the report say the same.
 
+mod complaints;
 mod de;
 mod en;
 mod es;
@@ -23,7 +24,7 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 13] = [
+pub const PAGES: [&str; 18] = [
     "overview",
     "model",
     "customers",
@@ -37,6 +38,11 @@ pub const PAGES: [&str; 13] = [
     "status",
     "survey",
     "surveys",
+    "complain",
+    "complaint_status",
+    "complaints",
+    "complaint",
+    "complaint_measures",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -67,6 +73,8 @@ pub fn page_messages(lang: Lang, page: &str) -> &'static [(&'static str, &'stati
     pages(lang)
         .iter()
         .chain(survey_pages(lang))
+        .chain(complaints::pages(lang))
+        .chain(complaints::staff_pages(lang))
         .find(|(p, _)| *p == page)
         .map_or(&[], |(_, m)| m)
 }
@@ -144,7 +152,11 @@ mod tests {
                     }
                 }
             }
-            for (page, _) in pages(lang) {
+            for (page, _) in pages(lang)
+                .iter()
+                .chain(complaints::pages(lang))
+                .chain(complaints::staff_pages(lang))
+            {
                 if *page != "layout" && !PAGES.contains(page) {
                     problems.push(format!("{lang}: unknown page {page}"));
                 }

@@ -11,6 +11,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_model", "Modelo"),
             ("nav_customers", "Clientes"),
             ("nav_objectives", "Objetivos"),
+            ("nav_complaints", "Reclamações"),
             ("nav_at_risk", "Em risco"),
             ("nav_win_back", "Reconquistar"),
             ("nav_advocates", "Promotores"),

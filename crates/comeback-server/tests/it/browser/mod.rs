@@ -12,6 +12,7 @@
 
 mod cdp;
 mod surveys;
+mod complaints;
 
 use std::path::{Path, PathBuf};
 
