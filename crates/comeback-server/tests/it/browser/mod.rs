@@ -11,8 +11,8 @@
 //! Cargo's `target/tmp/browser/` for a human look (not committed).
 
 mod cdp;
-mod surveys;
 mod complaints;
+mod surveys;
 
 use std::path::{Path, PathBuf};
 
