@@ -15,7 +15,7 @@ use crate::{RowError, Store, StoreError};
 
 /// Rows per multi-row `INSERT` / `IN (...)` statement: 1000 rows × 9 parameters stay under
 /// SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
-const CHUNK: usize = 1000;
+pub(crate) const CHUNK: usize = 1000;
 
 /// Most customers the ingest cache of one [`Store`] holds (about 100 MB).
 const CUSTOMER_CACHE_MAX: usize = 1_000_000;
@@ -166,13 +166,13 @@ pub struct UpsertOutcome {
     pub unchanged: u64,
 }
 
-fn check_id(errors: &mut Vec<RowError>, index: usize, field: &'static str, value: &str) {
+pub(crate) fn check_id(errors: &mut Vec<RowError>, index: usize, field: &'static str, value: &str) {
     if let Some(problem) = id_problem(value) {
         errors.push(RowError::new(index, field, problem));
     }
 }
 
-fn check_currency(errors: &mut Vec<RowError>, index: usize, currency: &str) {
+pub(crate) fn check_currency(errors: &mut Vec<RowError>, index: usize, currency: &str) {
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
         errors.push(RowError::new(
             index,
@@ -218,7 +218,7 @@ impl<'a> From<&'a TransactionInput> for Content<'a> {
 /// (SQLSTATE 40P01, made unlikely by inserting keys in sorted order). The next attempt
 /// finds the winner's rows. SQLite write transactions start with `BEGIN IMMEDIATE` and
 /// cannot race.
-async fn retry_on_race<T, F, Fut>(op: F) -> Result<T, StoreError>
+pub(crate) async fn retry_on_race<T, F, Fut>(op: F) -> Result<T, StoreError>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
@@ -238,7 +238,7 @@ where
 }
 
 /// Appends `(?, ?, ...)` with one bound value per item of `keys`.
-fn push_in_list<'a, DB, I>(qb: &mut QueryBuilder<DB>, keys: I)
+pub(crate) fn push_in_list<'a, DB, I>(qb: &mut QueryBuilder<DB>, keys: I)
 where
     DB: sqlx::Database,
     I: IntoIterator<Item = &'a str>,

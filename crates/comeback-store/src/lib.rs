@@ -13,6 +13,8 @@
 //!   log of every delivery attempt (the server delivers).
 //! - [`Objective`]: written retention objectives (metric, comparator, target, owner,
 //!   period).
+//! - [`SubscriptionInput`] / [`StoredSubscription`]: subscriptions (contractual data,
+//!   upserted by subscription id) for the cohort analysis.
 //! - [`Survey`] / [`Invitation`] / [`ResponseRecord`] / [`FollowUp`]: survey definitions
 //!   (versioned), invitations with throttling and opt-out, responses, follow-ups.
 //! - [`StoreError`]: every failure, typed.
@@ -66,6 +68,7 @@ mod outbox;
 mod places;
 mod plans;
 mod store;
+mod subscriptions;
 mod summary;
 mod surveys;
 mod touched;
@@ -95,6 +98,7 @@ pub use outbox::PendingDelivery;
 pub use places::{Employee, Location};
 pub use plans::QueryPlan;
 pub use store::{Backend, Store, StoreConfig};
+pub use subscriptions::{PLAN_MAX_BYTES, StoredSubscription, SubscriptionInput};
 pub use summary::{DatabaseSummaries, SUMMARY_VIEW, SUMMARY_VIEW_SQL, summary_query};
 pub use surveys::{
     FollowUp, FollowUpReason, ImportedResponse, Invitation, InvitationState, InvitationTrigger,

@@ -120,7 +120,12 @@ pub struct UpsertResult {
 /// reported with its position.
 #[derive(Debug, Deserialize)]
 pub struct RawBatch {
-    #[serde(alias = "transactions", alias = "customers")]
+    #[serde(
+        alias = "transactions",
+        alias = "customers",
+        alias = "subscriptions",
+        alias = "enrolments"
+    )]
     rows: Vec<serde_json::Value>,
 }
 
@@ -192,13 +197,18 @@ fn decode_row<T: serde::de::DeserializeOwned>(
 /// Decodes a batch body. The typed fast path decodes every row at once; only when it
 /// fails is the body decoded row by row, so that every bad row is reported with its
 /// position.
-fn decode_batch<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode_batch<T: serde::de::DeserializeOwned>(
     body: &[u8],
     errors: &mut Vec<RowProblem>,
 ) -> Result<Vec<Option<T>>, ApiError> {
     #[derive(Deserialize)]
     struct Typed<T> {
-        #[serde(alias = "transactions", alias = "customers")]
+        #[serde(
+            alias = "transactions",
+            alias = "customers",
+            alias = "subscriptions",
+            alias = "enrolments"
+        )]
         rows: Vec<T>,
     }
     // JSON escapes every control character, so a NUL can only arrive as `\u0000`; such a

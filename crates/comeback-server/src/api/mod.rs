@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 pub mod analytics;
+pub mod cohorts;
 pub mod complaints;
 pub mod customers;
 pub mod health;
@@ -40,6 +41,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ingest::transactions_batch))
         .routes(routes!(ingest::customers_batch))
         .routes(routes!(ingest::upload_transactions))
+        .routes(routes!(cohorts::subscriptions_batch))
+        .routes(routes!(cohorts::upload_subscriptions))
+        .routes(routes!(cohorts::enrolments_batch))
+        .routes(routes!(cohorts::cohorts))
         .routes(routes!(customers::list))
         .routes(routes!(customers::detail))
         .routes(routes!(customers::export))

@@ -15,6 +15,7 @@
 //! - **Charts**: `comeback_report::chart`, the report's SVG module.
 
 pub mod catalog;
+mod cohorts;
 mod complain;
 mod complaints;
 mod objectives;
@@ -77,6 +78,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "complaint_measures.html",
         include_str!("templates/complaint_measures.html"),
     ),
+    ("cohorts.html", include_str!("templates/cohorts.html")),
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
@@ -385,7 +387,7 @@ pub fn error_page(lang: Lang, e: &ApiError) -> Response {
 
 /// The dashboard's routes: the pages and `/assets/dashboard.css`.
 pub fn routes() -> Router<AppState> {
-    use axum::routing::get;
+    use axum::routing::{get, post};
     Router::new()
         .route("/", get(pages::overview))
         .route("/model", get(pages::model))
@@ -394,9 +396,11 @@ pub fn routes() -> Router<AppState> {
         .route("/lists/{list}", get(pages::list))
         .route("/lists/{list}/csv", get(pages::list_csv))
         .route("/upload", get(upload::form).post(upload::submit))
+        .route("/upload/subscriptions", post(upload::submit_subscriptions))
         .route("/webhooks", get(webhooks::page))
         .route("/objectives", get(objectives::page))
         .route("/retention", get(retention::retention))
+        .route("/cohorts", get(cohorts::cohorts))
         .route("/status", get(status::page))
         .route("/surveys", get(surveys::page_handler))
         .route("/surveys/new", axum::routing::post(surveys::create))

@@ -3,7 +3,10 @@
 //! `GET /api/v1/economics`), Kaplan–Meier survival of time to "lost" by RFM segment with
 //! the log-rank test (`GET /api/v1/survival?by=segment`), and loyalty members (the
 //! customers' `loyalty_member` flag) vs the other customers with 95 % intervals
-//! (`comeback_analysis::loyalty`; CLV from the same analysis). Managers and admins.
+//! (`comeback_analysis::loyalty`; CLV from the same analysis), with the raw and the matched
+//! (coarsened exact matching on pre-enrolment visits) ratio of visits in the year after
+//! joining when enrolment days are stored (`POST /api/v1/loyalty/enrolments:batch`).
+//! Managers and admins.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -165,6 +168,11 @@ async fn loyalty(ctx: &Ctx, state: &AppState, a: &comeback_analysis::Analysis, c
         Ok(m) => m,
         Err(e) => return context! { error => e.to_string() },
     };
+    // Enrolment days (store migration 0006), sorted by external id like `members`.
+    let enrolments = match state.store.loyalty_enrolments().await {
+        Ok(e) => e,
+        Err(e) => return context! { error => e.to_string() },
+    };
     if members.is_empty() {
         return context! { error => m("no_members") };
     }
@@ -177,7 +185,12 @@ async fn loyalty(ctx: &Ctx, state: &AppState, a: &comeback_analysis::Analysis, c
         .iter()
         .map(|id| {
             if members.binary_search_by(|m| m.as_str().cmp(id)).is_ok() {
-                Member::Yes { enrolled: None }
+                Member::Yes {
+                    enrolled: enrolments
+                        .binary_search_by(|(c, _)| c.as_str().cmp(id))
+                        .ok()
+                        .map(|i| enrolments[i].1),
+                }
             } else {
                 Member::No
             }
@@ -222,5 +235,36 @@ async fn loyalty(ctx: &Ctx, state: &AppState, a: &comeback_analysis::Analysis, c
         context! { label => m("loyalty_spend"), members => show(&mm.spend_per_visit, &money), others => show(&nn.spend_per_visit, &money) },
         context! { label => m("loyalty_clv"), members => show(&mm.clv, &money), others => show(&nn.clv, &money) },
     ];
-    context! { rows => rows }
+    let effect = |r: &Option<comeback_analysis::loyalty::RatioEstimate>| {
+        r.as_ref().map_or_else(
+            || m("loyalty_no_effect"),
+            |r| {
+                let signed = |v: f64| {
+                    let p = fmt::percent(v, 1, lang);
+                    if v > 0.0 { format!("+{p}") } else { p }
+                };
+                ctx.msg(
+                    "retention",
+                    "loyalty_effect",
+                    &[
+                        ("effect", &signed(r.effect)),
+                        ("low", &r.ci_low.map_or_else(|| "—".to_owned(), signed)),
+                        ("high", &r.ci_high.map_or_else(|| "—".to_owned(), signed)),
+                        ("members", &fmt::count(r.members as u64, lang)),
+                        ("others", &fmt::count(r.non_members as u64, lang)),
+                    ],
+                )
+            },
+        )
+    };
+    let matched = if c.launch.is_some() {
+        context! {
+            raw => effect(&c.raw),
+            matched => effect(&c.matched),
+            launch => c.launch.map(|d| d.to_string()),
+        }
+    } else {
+        context! { missing => m("loyalty_no_dates") }
+    };
+    context! { rows => rows, matched => matched }
 }

@@ -9,6 +9,7 @@ use axum::response::Response;
 use minijinja::{Value, context};
 
 use super::Ctx;
+use crate::api::cohorts::{SubscriptionUploadParams, at_lines, parse_subscriptions};
 use crate::api::ingest::{UploadParams, check_size, parse_upload};
 use crate::auth::csrf;
 use crate::{ApiError, AppState};
@@ -18,6 +19,8 @@ use crate::{ApiError, AppState};
 struct Fields {
     csrf_token: Option<String>,
     params: UploadParams,
+    /// The same form fields read as a subscription upload's parameters.
+    subscriptions: SubscriptionUploadParams,
     file: Option<(String, axum::body::Bytes)>,
 }
 
@@ -41,6 +44,21 @@ async fn read_form(mut m: Multipart) -> Result<Fields, ApiError> {
         }
         let v = field.text().await.map_err(bad)?;
         crate::text::check_text(&name, &v)?;
+        let sp = &mut f.subscriptions;
+        match name.as_str() {
+            "customer_col" => sp.customer_col = opt(v.clone()),
+            "subscription_id_col" => sp.subscription_id_col = opt(v.clone()),
+            "start_col" => sp.start_col = opt(v.clone()),
+            "end_col" => sp.end_col = opt(v.clone()),
+            "mrr_col" => sp.mrr_col = opt(v.clone()),
+            "currency_col" => sp.currency_col = opt(v.clone()),
+            "plan_col" => sp.plan_col = opt(v.clone()),
+            "currency" => sp.currency = opt(v.clone()),
+            "delimiter" => sp.delimiter = opt(v.clone()),
+            "date_format" => sp.date_format = opt(v.clone()),
+            "decimal_comma" => sp.decimal_comma = v == "on" || v == "true",
+            _ => {}
+        }
         let p = &mut f.params;
         match name.as_str() {
             "csrf_token" => f.csrf_token = Some(v),
@@ -80,7 +98,7 @@ pub(super) async fn form(ctx: Ctx, State(state): State<AppState>) -> Response {
     render(
         &ctx,
         &state,
-        context! { done => false, problems => Vec::<Value>::new() },
+        context! { done => false, subs_done => false, problems => Vec::<Value>::new() },
     )
 }
 
@@ -97,29 +115,23 @@ fn render(ctx: &Ctx, state: &AppState, d: Value) -> Response {
     )
 }
 
-/// `POST /upload` (`multipart/form-data`: `file`, `csrf_token` and the optional fields of
-/// [`UploadParams`]). The caller is authenticated before the body is read (a guest is
-/// redirected to `/login`); a session must send its CSRF token as the `csrf_token` field.
-/// A rejected file is shown with its problems (422) and nothing is stored; a stored file
-/// answers with the counts and starts a refit.
-pub(super) async fn submit(State(state): State<AppState>, request: Request) -> Response {
+/// Authenticates a form post (as for a read, so that the CSRF token can come from the
+/// body), requires a manager, reads the multipart form and checks its CSRF token and file.
+async fn receive(
+    state: &AppState,
+    request: Request,
+) -> Result<(Ctx, Result<(Fields, String, axum::body::Bytes), ApiError>), Response> {
     let (mut parts, body) = request.into_parts();
-    // Authenticate as for a read, so that the CSRF token can come from the body.
     let method = std::mem::replace(&mut parts.method, Method::GET);
-    let ctx = match Ctx::from_request_parts(&mut parts, &state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = Ctx::from_request_parts(&mut parts, state).await?;
     parts.method = method;
-    if let Err(r) = ctx.require_manager() {
-        return r;
-    }
+    ctx.require_manager()?;
     let request = Request::from_parts(parts, body);
     let result = async {
-        let multipart = Multipart::from_request(request, &state)
+        let multipart = Multipart::from_request(request, state)
             .await
             .map_err(|e| ApiError::invalid_field("form", e.body_text()))?;
-        let f = read_form(multipart).await?;
+        let mut f = read_form(multipart).await?;
         if let Some(expected) = ctx.csrf.as_deref()
             && !f
                 .csrf_token
@@ -132,8 +144,58 @@ pub(super) async fn submit(State(state): State<AppState>, request: Request) -> R
         }
         let (file_name, bytes) = f
             .file
+            .take()
             .filter(|(_, b)| !b.is_empty())
             .ok_or_else(|| ApiError::invalid_field("file", "no file chosen (or an empty one)"))?;
+        Ok((f, file_name, bytes))
+    }
+    .await;
+    Ok((ctx, result))
+}
+
+/// The upload page after a refused file (422 or the error's status): every problem with
+/// line, column and reason; a wrong CSRF token is the HTML 403 page.
+fn refused(ctx: &Ctx, state: &AppState, e: ApiError) -> Response {
+    if let ApiError::Forbidden(m) = e {
+        return super::error_page(ctx.lang, &ApiError::Forbidden(m));
+    }
+    let body = e.body().error;
+    let mut problems: Vec<Value> = body
+        .rows
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| context! { line => r.row, column => r.field, message => r.message })
+        .collect();
+    problems.extend(
+        body.fields
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| context! { line => "", column => f.field, message => f.message }),
+    );
+    if problems.is_empty() {
+        problems.push(context! { line => "", column => "", message => body.message });
+    }
+    let mut r = render(
+        ctx,
+        state,
+        context! { done => false, subs_done => false, problems => problems },
+    );
+    *r.status_mut() = e.status();
+    r
+}
+
+/// `POST /upload` (`multipart/form-data`: `file`, `csrf_token` and the optional fields of
+/// [`UploadParams`]). The caller is authenticated before the body is read (a guest is
+/// redirected to `/login`); a session must send its CSRF token as the `csrf_token` field.
+/// A rejected file is shown with its problems (422) and nothing is stored; a stored file
+/// answers with the counts and starts a refit.
+pub(super) async fn submit(State(state): State<AppState>, request: Request) -> Response {
+    let (ctx, received) = match receive(&state, request).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let result = async {
+        let (f, file_name, bytes) = received?;
         let options = f.params.options()?;
         let parsed = tokio::task::spawn_blocking(move || parse_upload(&bytes, &options))
             .await
@@ -171,6 +233,7 @@ pub(super) async fn submit(State(state): State<AppState>, request: Request) -> R
                 &state,
                 context! {
                     done => true,
+                    subs_done => false,
                     summary => summary,
                     refit => outcome.inserted > 0,
                     mapping => parsed.mapping,
@@ -178,31 +241,64 @@ pub(super) async fn submit(State(state): State<AppState>, request: Request) -> R
                 },
             )
         }
-        Err(ApiError::Forbidden(m)) => super::error_page(ctx.lang, &ApiError::Forbidden(m)),
-        Err(e) => {
-            let body = e.body().error;
-            let mut problems: Vec<Value> = body
-                .rows
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| context! { line => r.row, column => r.field, message => r.message })
-                .collect();
-            problems.extend(
-                body.fields
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|f| context! { line => "", column => f.field, message => f.message }),
+        Err(e) => refused(&ctx, &state, e),
+    }
+}
+
+/// `POST /upload/subscriptions` (`multipart/form-data`: `file`, `csrf_token` and the
+/// optional fields of [`SubscriptionUploadParams`]): a subscription file through the
+/// parser and the all-or-nothing batch of `POST /api/v1/uploads/subscriptions`; refused
+/// rows are listed with line, column and reason (422), a stored file answers with the
+/// counts and a link to `/cohorts`.
+pub(super) async fn submit_subscriptions(
+    State(state): State<AppState>,
+    request: Request,
+) -> Response {
+    let (ctx, received) = match receive(&state, request).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let result = async {
+        let (f, file_name, bytes) = received?;
+        let params = f.subscriptions;
+        let parsed = tokio::task::spawn_blocking(move || parse_subscriptions(&bytes, &params))
+            .await
+            .map_err(|e| ApiError::Internal(format!("upload parser task: {e}")))??;
+        check_size(&state, parsed.rows.len())?;
+        let outcome = state
+            .store
+            .upsert_subscriptions(&parsed.rows)
+            .await
+            .map_err(|e| at_lines(e, &parsed.lines))?;
+        Ok::<_, ApiError>((file_name, parsed, outcome))
+    }
+    .await;
+    match result {
+        Ok((file_name, parsed, o)) => {
+            let n = |x: u64| comeback_report::format::count(x, ctx.lang);
+            let summary = ctx.msg(
+                "upload",
+                "subs_stored",
+                &[
+                    ("file", &file_name),
+                    ("rows", &n(parsed.rows.len() as u64)),
+                    ("inserted", &n(o.inserted)),
+                    ("updated", &n(o.updated)),
+                    ("unchanged", &n(o.unchanged)),
+                    ("customers", &n(parsed.customers)),
+                ],
             );
-            if problems.is_empty() {
-                problems.push(context! { line => "", column => "", message => body.message });
-            }
-            let mut r = render(
+            render(
                 &ctx,
                 &state,
-                context! { done => false, problems => problems },
-            );
-            *r.status_mut() = e.status();
-            r
+                context! {
+                    done => false,
+                    subs_done => true,
+                    summary => summary,
+                    problems => Vec::<Value>::new(),
+                },
+            )
         }
+        Err(e) => refused(&ctx, &state, e),
     }
 }

@@ -380,6 +380,74 @@ async fn pages_show_the_api_numbers(app: &TestApp) {
         html.contains("<th scope=\"row\">Customers with purchases</th><td class=\"num\">20</td>"),
         "{html}"
     );
+    assert!(html.contains("id=\"loyalty-no-dates\""), "{html}");
+    // Their enrolment days (1997-04-01): the page shows the raw and the matched ratio of
+    // visits in the year after, as comeback_analysis::loyalty computes them on the stored
+    // log with the same memberships.
+    let enrolled = comeback_core::Day::parse_iso("1997-04-01").unwrap();
+    let rows: Vec<serde_json::Value> = members
+        .iter()
+        .map(|m| json!({"customer": m["external_id"], "enrolled_on": "1997-04-01"}))
+        .collect();
+    let (s, v) = app
+        .post_json(
+            "/api/v1/loyalty/enrolments:batch",
+            &json!({ "enrolments": rows }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["inserted"], 20);
+    let log = app
+        .store
+        .transaction_log(&comeback_store::LogQuery::default())
+        .await
+        .unwrap();
+    let ids: Vec<&str> = members
+        .iter()
+        .map(|m| m["external_id"].as_str().unwrap())
+        .collect();
+    let flags: Vec<comeback_analysis::loyalty::Member> = log
+        .ids()
+        .iter()
+        .map(|id| {
+            if ids.contains(&&id[..]) {
+                comeback_analysis::loyalty::Member::Yes {
+                    enrolled: Some(enrolled),
+                }
+            } else {
+                comeback_analysis::loyalty::Member::No
+            }
+        })
+        .collect();
+    let want = comeback_analysis::loyalty::compare_members(
+        &log,
+        &flags,
+        &comeback_analysis::loyalty::Extras::default(),
+        &comeback_analysis::loyalty::LoyaltyOptions::default(),
+    )
+    .unwrap();
+    let (_, _, html) = page(app, "/retention", Some(&admin), &[]).await;
+    let shown = |key: &str| {
+        let start = html.find(&format!("data-loyalty=\"{key}\">")).unwrap();
+        let rest = &html[start..];
+        rest[rest.find('>').unwrap() + 1..rest.find("</dd>").unwrap()].to_owned()
+    };
+    for (key, r) in [("raw", want.raw), ("matched", want.matched)] {
+        let text = shown(key);
+        match r {
+            Some(r) => {
+                let p = comeback_report::format::percent(r.effect, 1, comeback_report::Lang::En);
+                assert!(text.contains(&p), "{key}: {text} lacks {p}");
+                assert!(
+                    text.contains(&format!("; {} members", r.members)),
+                    "{key}: {text}"
+                );
+            }
+            None => assert!(text.starts_with("not enough data"), "{key}: {text}"),
+        }
+    }
+    assert!(want.raw.is_some(), "the raw ratio needs no strata");
 }
 
 server_test!(numbers, pages_show_the_api_numbers);
@@ -401,6 +469,7 @@ async fn every_page_in_every_language() {
         "/".to_owned(),
         "/model".to_owned(),
         "/retention".to_owned(),
+        "/cohorts".to_owned(),
         "/customers".to_owned(),
         "/customers?segment=champions&stage=active".to_owned(),
         format!("/customers/{id}"),
@@ -578,6 +647,64 @@ async fn upload_form_stores_or_lists_problems(app: &TestApp) {
 }
 
 server_test!(upload, upload_form_stores_or_lists_problems);
+
+/// The subscriptions form on `/upload`: problems by line and column (nothing stored), then
+/// a stored file with its counts and the cohorts page showing it.
+async fn subscription_form(app: &TestApp) {
+    let admin = app.admin().await;
+    let post = |fields: Vec<(&'static str, &'static str)>, file: &'static [u8]| {
+        let (ct, body) = multipart(&fields, Some(("subs.csv", file)));
+        let req = app
+            .client
+            .post(app.url("/upload/subscriptions"))
+            .header("content-type", ct)
+            .bearer_auth(admin.clone())
+            .body(body);
+        async move {
+            let r = req.send().await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.text().await.unwrap().replace("&#x2f;", "/"))
+        }
+    };
+    let bad: &[u8] = b"customer_id,start,end,mrr\na,2024-01-10,,10\nb,2024-01-12,2024-01-01,5\n";
+    let (s, html) = post(vec![], bad).await;
+    assert_eq!(s, 422, "{html}");
+    assert!(
+        html.contains("<td class=\"num\">3</td><td>end</td>"),
+        "{html}"
+    );
+    assert!(app.store.subscriptions(None).await.unwrap().is_empty());
+    let good: &[u8] =
+        b"client;debut;fin;mrr\na;10/01/2024;;10,50\nb;12/01/2024;12/02/2024;5\nc;03/02/2024;;7\n";
+    let fields = vec![
+        ("customer_col", "client"),
+        ("start_col", "debut"),
+        ("end_col", "fin"),
+        ("date_format", "%d/%m/%Y"),
+        ("decimal_comma", "on"),
+        ("currency", "EUR"),
+    ];
+    let (s, html) = post(fields.clone(), good).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.contains(
+            "subs.csv: 3 subscriptions read, 3 new, 0 updated, 0 unchanged, 3 customers."
+        ),
+        "{html}"
+    );
+    assert!(html.contains("href=\"/cohorts\""), "{html}");
+    let (s, html) = post(fields, good).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("0 new, 0 updated, 3 unchanged"), "{html}");
+    // The cohorts page: January 2024 (a, b; MRR 10.50 + 5 at month 0) and February 2024 (c),
+    // observed to the latest day stored (b's end, 2024-02-12).
+    let (s, _, html) = page(app, "/cohorts", Some(&admin), &[]).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("Cohort 2024-01: 2 customers"), "{html}");
+    assert!(html.contains("Cohort 2024-02: 1 customers"), "{html}");
+    assert!(html.contains("15.50"), "{html}");
+}
+server_test!(subscription_upload_form, subscription_form);
 
 /// A session must send its CSRF token in the multipart form.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,6 +11,7 @@ mod complaints_sla;
 // Helpers for the dashboard pages land before the pages do.
 #[allow(dead_code)]
 mod browser;
+mod cohorts;
 mod dashboard;
 mod freshness;
 mod helpers;

@@ -23,6 +23,8 @@ const UNDOCUMENTED: &[&str] = &[
     "/assets/dashboard.css",
     "/assets/upload.js",
     "/upload",
+    "/upload/subscriptions",
+    "/cohorts",
     "/webhooks",
     "/objectives",
     "/retention",

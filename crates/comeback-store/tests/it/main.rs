@@ -12,5 +12,6 @@ mod migrations;
 mod objectives;
 mod plans;
 mod search;
+mod subscriptions;
 mod summary;
 mod webhooks;

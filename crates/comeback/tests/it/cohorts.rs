@@ -179,3 +179,55 @@ fn bad_rows_name_file_line_and_column() {
         "--discount-rate must be a number > 0",
     );
 }
+
+/// The shipped fixture `data/examples/subscriptions/fh2007.csv` (made by its
+/// `make_fh2007.py`): Fader & Hardie's (2007) "regular" and "high-end" counts as two monthly
+/// cohorts. Both sBG fits equal `fit --model sbg` on the published counts (1e-9) and the
+/// published estimates (3 decimals). The server's store path is tested against the same
+/// file (crates/comeback-server/tests/it/cohorts.rs).
+#[test]
+fn shipped_fixture_two_cohorts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::data_path("examples/subscriptions/fh2007.csv");
+    let j = json_out(
+        dir.path(),
+        &[
+            "cohorts",
+            file.to_str().unwrap(),
+            "--observation-end",
+            "2020-09-15",
+            "--json",
+        ],
+    );
+    let f = |v: &Value| v.as_f64().unwrap();
+    let cohorts = j["cohorts"].as_array().unwrap();
+    assert_eq!(cohorts.len(), 2);
+    for (c, (name, counts, a, b)) in cohorts.iter().zip([
+        ("2020-01", "1000,631,468,382,326,289,262,241", 0.704, 1.182),
+        ("2020-02", "1000,869,743,653,593,551,517,491", 0.668, 3.806),
+    ]) {
+        assert_eq!(c["cohort"], name);
+        let active: Vec<String> = c["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["active"].to_string())
+            .collect();
+        assert_eq!(active.join(","), counts);
+        let s = &c["sbg"];
+        assert!((f(&s["alpha"]) - a).abs() < 5e-4, "{s}");
+        assert!((f(&s["beta"]) - b).abs() < 5e-4, "{s}");
+        let fit = json_out(
+            dir.path(),
+            &["fit", "--model", "sbg", "--survivors", counts, "--json"],
+        );
+        for k in ["alpha", "beta"] {
+            let (x, y) = (f(&s[k]), f(&fit["params"][k]));
+            assert!((x - y).abs() <= 1e-9 * y, "{k}: {x} vs {y}");
+        }
+    }
+    // Revenue: the high-end cohort keeps 491 × 29.90 of 1000 × 29.90 at month 7.
+    let m7 = &cohorts[1]["months"][7];
+    assert_eq!(f(&m7["mrr"]), (0..491).fold(0.0, |acc, _| acc + 29.9));
+    assert!((f(&m7["revenue_retention"]) - 0.491).abs() < 1e-12);
+}

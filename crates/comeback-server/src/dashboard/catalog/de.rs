@@ -20,6 +20,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_webhooks", "Webhooks"),
             ("nav_retention", "Kundenbindung"),
             ("nav_surveys", "Umfragen"),
+            ("nav_cohorts", "Kohorten"),
             ("logout", "Abmelden"),
             ("language", "Sprache"),
             (
@@ -302,6 +303,26 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("subs_heading", "Abonnements hochladen"),
+            (
+                "subs_intro",
+                "Für Abo-Geschäfte: eine Zeile pro Abonnement mit Kunde, Starttag, End- oder Kündigungstag (leer, solange es läuft) und monatlich wiederkehrendem Umsatz (MRR); optionale Spalten subscription_id, currency und plan. Wird die Datei mit ausgefüllten Endtagen erneut hochgeladen, werden dieselben Abonnements aktualisiert. Die Kohortenseite zeigt das Ergebnis.",
+            ),
+            ("subs_customer_col", "Spalte der Kunden-ID"),
+            ("subs_id_col", "Spalte der Abo-ID (optional)"),
+            ("subs_start_col", "Spalte des Starttags"),
+            ("subs_end_col", "Spalte des Endtags"),
+            ("subs_mrr_col", "MRR-Spalte"),
+            (
+                "subs_currency",
+                "Währung, wenn die Datei keine Währungsspalte hat (z. B. EUR)",
+            ),
+            ("subs_submit", "Abonnements hochladen"),
+            (
+                "subs_stored",
+                "{file}: {rows} Abonnements gelesen, {inserted} neu, {updated} geändert, {unchanged} unverändert, {customers} Kunden.",
+            ),
+            ("subs_view", "Zu den Abo-Kohorten"),
             ("uploading", "Datei wird gesendet und geprüft…"),
             ("title", "Transaktionen hochladen"),
             (
@@ -478,6 +499,34 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("loyalty_gap", "Tage zwischen Besuchen"),
             ("loyalty_spend", "Ausgaben je Besuch"),
             ("loyalty_clv", "CLV je Kunde"),
+            (
+                "loyalty_effect_heading",
+                "Die Wirkung des Programms auf Besuche",
+            ),
+            (
+                "loyalty_raw",
+                "Rohe Differenz: Besuche im Jahr nach dem Beitritt, Mitglieder gegen alle Nichtmitglieder",
+            ),
+            (
+                "loyalty_matched",
+                "Gematchte Schätzung: Mitglieder gegen Nichtmitglieder, die vorher gleich oft kamen",
+            ),
+            (
+                "loyalty_effect",
+                "{effect} (95-%-Intervall {low} bis {high}); {members} Mitglieder, {others} Nichtmitglieder",
+            ),
+            (
+                "loyalty_no_effect",
+                "zu wenige Daten (Mitglieder und Nichtmitglieder brauchen ein volles Jahr nach ihrem Bezugstag)",
+            ),
+            (
+                "loyalty_no_dates",
+                "Keine Beitrittstage gespeichert, daher keine gematchte Schätzung. Senden Sie sie mit POST /api/v1/loyalty/enrolments:batch.",
+            ),
+            (
+                "loyalty_matched_note",
+                "Das Matching (vergröbertes exaktes Matching nach Besuchen im Jahr vor dem Beitritt) setzt voraus, dass unter gleich häufig besuchenden Kunden der Beitritt nicht damit zusammenhängt, wie oft sie ohnehin gekommen wären.",
+            ),
             ("col_members", "Mitglieder"),
             ("col_others", "Andere"),
             (
@@ -518,6 +567,71 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_finished", "Beendet"),
             ("col_end", "Daten bis"),
             ("no_fit", "Noch keine Anpassung."),
+        ],
+    ),
+    (
+        "cohorts",
+        &[
+            ("title", "Abo-Kohorten"),
+            (
+                "intro",
+                "Abonnenten nach dem Monat ihres ersten Abonnements gruppiert. Für jeden Monat seit dem Start: der Anteil, der noch abonniert (Kundenbindung), der gehaltene Umsatz mit Upgrades (NRR) und ohne sie (GRR). Das sBG-Modell (Fader und Hardie) schreibt die Bindung über die beobachteten Monate hinaus fort.",
+            ),
+            ("options", "Optionen"),
+            (
+                "observation_end",
+                "Beobachtet bis (leer: der letzte gespeicherte Tag)",
+            ),
+            ("reactivation", "Kunden, die kündigen und zurückkommen"),
+            ("reactivation_exclude", "Einmal gekündigt, verloren"),
+            ("reactivation_count", "Wieder mitzählen"),
+            ("discount_rate", "Abzinsungssatz pro Monat"),
+            ("currency", "Währung"),
+            ("apply", "Anzeigen"),
+            (
+                "error",
+                "Die Kohorten können nicht angezeigt werden: {reason}",
+            ),
+            (
+                "no_data",
+                "Noch keine Abonnements gespeichert. Laden Sie auf der Upload-Seite eine Abo-Datei hoch oder senden Sie sie an die API.",
+            ),
+            (
+                "observed",
+                "Beobachtet bis {end}; MRR in {currency}; Abzinsungssatz {rate} pro Monat.",
+            ),
+            (
+                "definitions",
+                "Kundenbindung: aktive Kunden ÷ Kohortengröße. NRR: MRR ÷ MRR in Monat 0. GRR: dasselbe, wobei der MRR jedes Kunden auf seinen MRR in Monat 0 begrenzt ist, sodass nur Kündigungen und Downgrades zählen.",
+            ),
+            ("cohort_heading", "Kohorte {cohort}: {customers} Kunden"),
+            ("col_month", "Monat"),
+            ("col_active", "Aktiv"),
+            ("col_logo", "Kundenbindung"),
+            ("col_mrr", "MRR"),
+            ("col_nrr", "NRR"),
+            ("col_grr", "GRR"),
+            ("sbg_heading", "sBG-Modell und Wert"),
+            ("sbg_alpha", "α"),
+            ("sbg_beta", "β"),
+            ("sbg_lifetime", "Erwartete Lebensdauer eines neuen Kunden"),
+            ("lifetime_unbounded", "unbegrenzt (α ≤ 1)"),
+            ("months", "{n} Monate"),
+            (
+                "sbg_del",
+                "Abgezinste erwartete Lebensdauer eines neuen Kunden",
+            ),
+            (
+                "sbg_derl",
+                "Abgezinste erwartete Restlebensdauer eines in Monat {month} aktiven Kunden",
+            ),
+            ("sbg_residual", "Restwert der aktiven Kunden"),
+            ("col_projected_retention", "Prognostizierte Bindung"),
+            (
+                "col_projected_survival",
+                "Prognostizierter Anteil noch im Abo",
+            ),
+            ("no_sbg", "Keine sBG-Schätzung: {reason}"),
         ],
     ),
 ];

@@ -20,6 +20,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_webhooks", "Webhooks"),
             ("nav_retention", "Retention"),
             ("nav_surveys", "Surveys"),
+            ("nav_cohorts", "Cohorts"),
             ("logout", "Log out"),
             ("language", "Language"),
             (
@@ -275,6 +276,26 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("subs_heading", "Upload subscriptions"),
+            (
+                "subs_intro",
+                "For subscription businesses: one row per subscription with the customer, the start day, the end or cancellation day (blank while it runs) and the monthly recurring revenue (MRR); optional columns subscription_id, currency and plan. Re-uploading the file with ends filled in updates the same subscriptions. The cohorts page shows the result.",
+            ),
+            ("subs_customer_col", "Customer id column"),
+            ("subs_id_col", "Subscription id column (optional)"),
+            ("subs_start_col", "Start day column"),
+            ("subs_end_col", "End day column"),
+            ("subs_mrr_col", "MRR column"),
+            (
+                "subs_currency",
+                "Currency when the file has no currency column (e.g. EUR)",
+            ),
+            ("subs_submit", "Upload subscriptions"),
+            (
+                "subs_stored",
+                "{file}: {rows} subscriptions read, {inserted} new, {updated} updated, {unchanged} unchanged, {customers} customers.",
+            ),
+            ("subs_view", "See the subscription cohorts"),
             ("uploading", "Sending and checking the file…"),
             ("title", "Upload transactions"),
             (
@@ -445,6 +466,31 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("loyalty_gap", "Days between visits"),
             ("loyalty_spend", "Spend per visit"),
             ("loyalty_clv", "CLV per customer"),
+            ("loyalty_effect_heading", "The programme's effect on visits"),
+            (
+                "loyalty_raw",
+                "Raw difference: visits in the year after joining, members vs all non-members",
+            ),
+            (
+                "loyalty_matched",
+                "Matched estimate: members vs non-members who visited as often before",
+            ),
+            (
+                "loyalty_effect",
+                "{effect} (95 % interval {low} to {high}); {members} members, {others} non-members",
+            ),
+            (
+                "loyalty_no_effect",
+                "not enough data (members and non-members need a full year after their reference day)",
+            ),
+            (
+                "loyalty_no_dates",
+                "No enrolment days are stored, so no matched estimate. Send them with POST /api/v1/loyalty/enrolments:batch.",
+            ),
+            (
+                "loyalty_matched_note",
+                "Matching (coarsened exact matching on visits in the year before joining) assumes that, among customers who visited equally often, joining is unrelated to how often they would have visited anyway.",
+            ),
             ("col_members", "Members"),
             ("col_others", "Others"),
             (
@@ -485,6 +531,62 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_finished", "Finished"),
             ("col_end", "Data up to"),
             ("no_fit", "No fit yet."),
+        ],
+    ),
+    (
+        "cohorts",
+        &[
+            ("title", "Subscription cohorts"),
+            (
+                "intro",
+                "Subscribers grouped by the month of their first subscription. For each month since the start: the share still subscribed (logo retention), the revenue kept including upgrades (NRR) and without them (GRR). The sBG model (Fader & Hardie) projects retention beyond the months observed.",
+            ),
+            ("options", "Options"),
+            (
+                "observation_end",
+                "Observed up to (blank: the latest stored day)",
+            ),
+            ("reactivation", "Customers who cancel and come back"),
+            ("reactivation_exclude", "Once cancelled, gone"),
+            ("reactivation_count", "Count them again"),
+            ("discount_rate", "Discount rate per month"),
+            ("currency", "Currency"),
+            ("apply", "Show"),
+            ("error", "The cohorts cannot be shown: {reason}"),
+            (
+                "no_data",
+                "No subscriptions are stored yet. Upload a subscriptions file on the upload page or send them to the API.",
+            ),
+            (
+                "observed",
+                "Observed up to {end}; MRR in {currency}; discount rate {rate} a month.",
+            ),
+            (
+                "definitions",
+                "Logo retention: active customers ÷ cohort size. NRR: MRR ÷ MRR at month 0. GRR: the same with each customer's MRR capped at their month-0 MRR, so only cancellations and downgrades count.",
+            ),
+            ("cohort_heading", "Cohort {cohort}: {customers} customers"),
+            ("col_month", "Month"),
+            ("col_active", "Active"),
+            ("col_logo", "Logo retention"),
+            ("col_mrr", "MRR"),
+            ("col_nrr", "NRR"),
+            ("col_grr", "GRR"),
+            ("sbg_heading", "sBG model and value"),
+            ("sbg_alpha", "α"),
+            ("sbg_beta", "β"),
+            ("sbg_lifetime", "Expected lifetime of a new customer"),
+            ("lifetime_unbounded", "unbounded (α ≤ 1)"),
+            ("months", "{n} months"),
+            ("sbg_del", "Discounted expected lifetime of a new customer"),
+            (
+                "sbg_derl",
+                "Discounted expected residual lifetime of a customer active at month {month}",
+            ),
+            ("sbg_residual", "Residual value of the active customers"),
+            ("col_projected_retention", "Projected retention"),
+            ("col_projected_survival", "Projected share still subscribed"),
+            ("no_sbg", "No sBG fit: {reason}"),
         ],
     ),
 ];

@@ -20,6 +20,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_webhooks", "Webhooks"),
             ("nav_retention", "Retención"),
             ("nav_surveys", "Encuestas"),
+            ("nav_cohorts", "Cohortes"),
             ("logout", "Cerrar sesión"),
             ("language", "Idioma"),
             (
@@ -293,6 +294,26 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("subs_heading", "Subir suscripciones"),
+            (
+                "subs_intro",
+                "Para negocios de suscripción: una fila por suscripción con el cliente, el día de inicio, el día de fin o cancelación (vacío mientras sigue activa) y el ingreso recurrente mensual (MRR); columnas opcionales subscription_id, currency y plan. Volver a subir el archivo con los fines rellenados actualiza las mismas suscripciones. La página de cohortes muestra el resultado.",
+            ),
+            ("subs_customer_col", "Columna del id de cliente"),
+            ("subs_id_col", "Columna del id de suscripción (opcional)"),
+            ("subs_start_col", "Columna del día de inicio"),
+            ("subs_end_col", "Columna del día de fin"),
+            ("subs_mrr_col", "Columna del MRR"),
+            (
+                "subs_currency",
+                "Moneda si el archivo no tiene columna de moneda (p. ej. EUR)",
+            ),
+            ("subs_submit", "Subir suscripciones"),
+            (
+                "subs_stored",
+                "{file}: {rows} suscripciones leídas, {inserted} nuevas, {updated} actualizadas, {unchanged} sin cambios, {customers} clientes.",
+            ),
+            ("subs_view", "Ver las cohortes de suscripción"),
             ("uploading", "Enviando y comprobando el archivo…"),
             ("title", "Cargar transacciones"),
             (
@@ -481,6 +502,34 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("loyalty_gap", "Días entre visitas"),
             ("loyalty_spend", "Gasto por visita"),
             ("loyalty_clv", "CLV por cliente"),
+            (
+                "loyalty_effect_heading",
+                "El efecto del programa en las visitas",
+            ),
+            (
+                "loyalty_raw",
+                "Diferencia bruta: visitas en el año tras la adhesión, socios frente a todos los no socios",
+            ),
+            (
+                "loyalty_matched",
+                "Estimación emparejada: socios frente a no socios que visitaban igual de a menudo antes",
+            ),
+            (
+                "loyalty_effect",
+                "{effect} (intervalo del 95 % de {low} a {high}); {members} socios, {others} no socios",
+            ),
+            (
+                "loyalty_no_effect",
+                "datos insuficientes (socios y no socios necesitan un año completo tras su día de referencia)",
+            ),
+            (
+                "loyalty_no_dates",
+                "No hay fechas de adhesión guardadas, así que no hay estimación emparejada. Envíelas con POST /api/v1/loyalty/enrolments:batch.",
+            ),
+            (
+                "loyalty_matched_note",
+                "El emparejamiento (emparejamiento exacto aproximado según las visitas del año anterior a la adhesión) supone que, entre clientes que visitaban con la misma frecuencia, adherirse no guarda relación con cuánto habrían visitado de todos modos.",
+            ),
             ("col_members", "Miembros"),
             ("col_others", "Demás"),
             (
@@ -521,6 +570,65 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_finished", "Terminado"),
             ("col_end", "Datos hasta"),
             ("no_fit", "Todavía no hay ajuste."),
+        ],
+    ),
+    (
+        "cohorts",
+        &[
+            ("title", "Cohortes de suscripción"),
+            (
+                "intro",
+                "Suscriptores agrupados por el mes de su primera suscripción. Para cada mes desde el inicio: la proporción que sigue suscrita (retención de clientes), los ingresos conservados con ampliaciones (NRR) y sin ellas (GRR). El modelo sBG (Fader y Hardie) proyecta la retención más allá de los meses observados.",
+            ),
+            ("options", "Opciones"),
+            (
+                "observation_end",
+                "Observado hasta (vacío: el último día guardado)",
+            ),
+            ("reactivation", "Clientes que cancelan y vuelven"),
+            ("reactivation_exclude", "Una vez cancelados, perdidos"),
+            ("reactivation_count", "Contarlos de nuevo"),
+            ("discount_rate", "Tasa de descuento mensual"),
+            ("currency", "Moneda"),
+            ("apply", "Mostrar"),
+            ("error", "No se pueden mostrar las cohortes: {reason}"),
+            (
+                "no_data",
+                "Aún no hay suscripciones guardadas. Suba un archivo de suscripciones en la página de carga o envíelas a la API.",
+            ),
+            (
+                "observed",
+                "Observado hasta {end}; MRR en {currency}; tasa de descuento {rate} al mes.",
+            ),
+            (
+                "definitions",
+                "Retención de clientes: clientes activos ÷ tamaño de la cohorte. NRR: MRR ÷ MRR del mes 0. GRR: lo mismo con el MRR de cada cliente limitado al de su mes 0, de modo que solo cuentan cancelaciones y reducciones.",
+            ),
+            ("cohort_heading", "Cohorte {cohort}: {customers} clientes"),
+            ("col_month", "Mes"),
+            ("col_active", "Activos"),
+            ("col_logo", "Retención de clientes"),
+            ("col_mrr", "MRR"),
+            ("col_nrr", "NRR"),
+            ("col_grr", "GRR"),
+            ("sbg_heading", "Modelo sBG y valor"),
+            ("sbg_alpha", "α"),
+            ("sbg_beta", "β"),
+            ("sbg_lifetime", "Vida esperada de un cliente nuevo"),
+            ("lifetime_unbounded", "ilimitada (α ≤ 1)"),
+            ("months", "{n} meses"),
+            ("sbg_del", "Vida esperada descontada de un cliente nuevo"),
+            (
+                "sbg_derl",
+                "Vida residual esperada descontada de un cliente activo en el mes {month}",
+            ),
+            ("sbg_residual", "Valor residual de los clientes activos"),
+            ("col_projected_retention", "Retención proyectada"),
+            (
+                "col_projected_survival",
+                "Proporción proyectada aún suscrita",
+            ),
+            ("no_sbg", "Sin ajuste sBG: {reason}"),
         ],
     ),
 ];

@@ -20,6 +20,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_webhooks", "Webhookit"),
             ("nav_retention", "Pysyvyys"),
             ("nav_surveys", "Kyselyt"),
+            ("nav_cohorts", "Kohortit"),
             ("logout", "Kirjaudu ulos"),
             ("language", "Kieli"),
             (
@@ -293,6 +294,26 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("subs_heading", "Lähetä tilaukset"),
+            (
+                "subs_intro",
+                "Tilausliiketoiminnalle: rivi tilausta kohden, jossa asiakas, aloituspäivä, päättymis- tai irtisanomispäivä (tyhjä, kun tilaus on voimassa) ja kuukausittainen toistuva tulo (MRR); valinnaiset sarakkeet subscription_id, currency ja plan. Kun tiedosto lähetetään uudelleen päättymispäivät täytettyinä, samat tilaukset päivittyvät. Kohorttisivu näyttää tuloksen.",
+            ),
+            ("subs_customer_col", "Asiakastunnuksen sarake"),
+            ("subs_id_col", "Tilaustunnuksen sarake (valinnainen)"),
+            ("subs_start_col", "Aloituspäivän sarake"),
+            ("subs_end_col", "Päättymispäivän sarake"),
+            ("subs_mrr_col", "MRR-sarake"),
+            (
+                "subs_currency",
+                "Valuutta, jos tiedostossa ei ole valuuttasaraketta (esim. EUR)",
+            ),
+            ("subs_submit", "Lähetä tilaukset"),
+            (
+                "subs_stored",
+                "{file}: {rows} tilausta luettu, {inserted} uutta, {updated} päivitetty, {unchanged} ennallaan, {customers} asiakasta.",
+            ),
+            ("subs_view", "Katso tilauskohortit"),
             ("uploading", "Tiedostoa lähetetään ja tarkistetaan…"),
             ("title", "Lataa tapahtumat"),
             (
@@ -481,6 +502,31 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("loyalty_gap", "Päiviä käyntien välillä"),
             ("loyalty_spend", "Ostos käyntiä kohden"),
             ("loyalty_clv", "CLV asiakasta kohden"),
+            ("loyalty_effect_heading", "Ohjelman vaikutus käynteihin"),
+            (
+                "loyalty_raw",
+                "Raakaero: käynnit liittymistä seuraavana vuonna, jäsenet verrattuna kaikkiin muihin",
+            ),
+            (
+                "loyalty_matched",
+                "Kaltaistettu arvio: jäsenet verrattuna muihin, jotka kävivät yhtä usein ennen",
+            ),
+            (
+                "loyalty_effect",
+                "{effect} (95 %:n väli {low}–{high}); {members} jäsentä, {others} muuta",
+            ),
+            (
+                "loyalty_no_effect",
+                "liian vähän tietoa (jäsenillä ja muilla on oltava koko vuosi viitepäivän jälkeen)",
+            ),
+            (
+                "loyalty_no_dates",
+                "Liittymispäiviä ei ole tallennettu, joten kaltaistettua arviota ei ole. Lähetä ne: POST /api/v1/loyalty/enrolments:batch.",
+            ),
+            (
+                "loyalty_matched_note",
+                "Kaltaistus (karkeistettu tarkka kaltaistus liittymistä edeltävän vuoden käynneillä) olettaa, että yhtä usein käyneiden joukossa liittyminen ei riipu siitä, kuinka usein he olisivat käyneet muutenkin.",
+            ),
             ("col_members", "Jäsenet"),
             ("col_others", "Muut"),
             (
@@ -521,6 +567,62 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_finished", "Valmis"),
             ("col_end", "Tiedot päivään"),
             ("no_fit", "Sovitusta ei vielä ole."),
+        ],
+    ),
+    (
+        "cohorts",
+        &[
+            ("title", "Tilauskohortit"),
+            (
+                "intro",
+                "Tilaajat ryhmiteltyinä ensimmäisen tilauksensa kuukauden mukaan. Jokaiselle kuukaudelle alusta: yhä tilaavien osuus (asiakaspysyvyys), säilynyt liikevaihto korotukset mukaan lukien (NRR) ja ilman niitä (GRR). sBG-malli (Fader ja Hardie) ennustaa pysyvyyden havaittujen kuukausien jälkeen.",
+            ),
+            ("options", "Valinnat"),
+            (
+                "observation_end",
+                "Havaittu asti (tyhjä: viimeisin tallennettu päivä)",
+            ),
+            ("reactivation", "Asiakkaat, jotka lopettavat ja palaavat"),
+            ("reactivation_exclude", "Lopettanut on poissa"),
+            ("reactivation_count", "Lasketaan uudelleen"),
+            ("discount_rate", "Diskonttokorko kuukaudessa"),
+            ("currency", "Valuutta"),
+            ("apply", "Näytä"),
+            ("error", "Kohortteja ei voi näyttää: {reason}"),
+            (
+                "no_data",
+                "Tilauksia ei ole vielä tallennettu. Lähetä tilaustiedosto latussivulla tai API:n kautta.",
+            ),
+            (
+                "observed",
+                "Havaittu {end} asti; MRR valuutassa {currency}; diskonttokorko {rate} kuukaudessa.",
+            ),
+            (
+                "definitions",
+                "Asiakaspysyvyys: aktiiviset asiakkaat ÷ kohortin koko. NRR: MRR ÷ kuukauden 0 MRR. GRR: sama, kun kunkin asiakkaan MRR rajataan hänen kuukauden 0 MRR:äänsä, joten vain lopetukset ja alennukset lasketaan.",
+            ),
+            ("cohort_heading", "Kohortti {cohort}: {customers} asiakasta"),
+            ("col_month", "Kuukausi"),
+            ("col_active", "Aktiivisia"),
+            ("col_logo", "Asiakaspysyvyys"),
+            ("col_mrr", "MRR"),
+            ("col_nrr", "NRR"),
+            ("col_grr", "GRR"),
+            ("sbg_heading", "sBG-malli ja arvo"),
+            ("sbg_alpha", "α"),
+            ("sbg_beta", "β"),
+            ("sbg_lifetime", "Uuden asiakkaan odotettu elinikä"),
+            ("lifetime_unbounded", "rajaton (α ≤ 1)"),
+            ("months", "{n} kuukautta"),
+            ("sbg_del", "Uuden asiakkaan diskontattu odotettu elinikä"),
+            (
+                "sbg_derl",
+                "Kuukautena {month} aktiivisen asiakkaan diskontattu odotettu jäljellä oleva elinikä",
+            ),
+            ("sbg_residual", "Aktiivisten asiakkaiden jäännösarvo"),
+            ("col_projected_retention", "Ennustettu pysyvyys"),
+            ("col_projected_survival", "Ennustettu yhä tilaavien osuus"),
+            ("no_sbg", "Ei sBG-sovitusta: {reason}"),
         ],
     ),
 ];

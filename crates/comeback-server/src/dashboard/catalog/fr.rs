@@ -20,6 +20,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_webhooks", "Webhooks"),
             ("nav_retention", "Fidélisation"),
             ("nav_surveys", "Enquêtes"),
+            ("nav_cohorts", "Cohortes"),
             ("logout", "Se déconnecter"),
             ("language", "Langue"),
             (
@@ -302,6 +303,29 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("subs_heading", "Importer des abonnements"),
+            (
+                "subs_intro",
+                "Pour les activités d’abonnement : une ligne par abonnement avec le client, le jour de début, le jour de fin ou de résiliation (vide tant qu’il court) et le revenu récurrent mensuel (MRR) ; colonnes facultatives subscription_id, currency et plan. Réimporter le fichier avec les fins renseignées met à jour les mêmes abonnements. La page des cohortes montre le résultat.",
+            ),
+            ("subs_customer_col", "Colonne de l’identifiant client"),
+            (
+                "subs_id_col",
+                "Colonne de l’identifiant d’abonnement (facultatif)",
+            ),
+            ("subs_start_col", "Colonne du jour de début"),
+            ("subs_end_col", "Colonne du jour de fin"),
+            ("subs_mrr_col", "Colonne du MRR"),
+            (
+                "subs_currency",
+                "Devise si le fichier n’a pas de colonne de devise (p. ex. EUR)",
+            ),
+            ("subs_submit", "Importer les abonnements"),
+            (
+                "subs_stored",
+                "{file} : {rows} abonnements lus, {inserted} nouveaux, {updated} modifiés, {unchanged} inchangés, {customers} clients.",
+            ),
+            ("subs_view", "Voir les cohortes d’abonnement"),
             ("uploading", "Envoi et vérification du fichier…"),
             ("title", "Importer des transactions"),
             (
@@ -496,6 +520,34 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("loyalty_gap", "Jours entre les visites"),
             ("loyalty_spend", "Dépense par visite"),
             ("loyalty_clv", "CLV par client"),
+            (
+                "loyalty_effect_heading",
+                "L’effet du programme sur les visites",
+            ),
+            (
+                "loyalty_raw",
+                "Écart brut : visites dans l’année suivant l’adhésion, membres contre tous les non-membres",
+            ),
+            (
+                "loyalty_matched",
+                "Estimation appariée : membres contre non-membres qui venaient aussi souvent avant",
+            ),
+            (
+                "loyalty_effect",
+                "{effect} (intervalle à 95 % de {low} à {high}) ; {members} membres, {others} non-membres",
+            ),
+            (
+                "loyalty_no_effect",
+                "données insuffisantes (membres et non-membres ont besoin d’une année complète après leur jour de référence)",
+            ),
+            (
+                "loyalty_no_dates",
+                "Aucune date d’adhésion enregistrée, donc pas d’estimation appariée. Envoyez-les avec POST /api/v1/loyalty/enrolments:batch.",
+            ),
+            (
+                "loyalty_matched_note",
+                "L’appariement (appariement exact grossier sur les visites de l’année précédant l’adhésion) suppose que, parmi les clients venus aussi souvent, l’adhésion est sans lien avec la fréquence à laquelle ils seraient venus de toute façon.",
+            ),
             ("col_members", "Membres"),
             ("col_others", "Autres"),
             (
@@ -536,6 +588,65 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_finished", "Terminé"),
             ("col_end", "Données jusqu’au"),
             ("no_fit", "Pas encore d’ajustement."),
+        ],
+    ),
+    (
+        "cohorts",
+        &[
+            ("title", "Cohortes d’abonnement"),
+            (
+                "intro",
+                "Abonnés regroupés par mois de leur premier abonnement. Pour chaque mois depuis le début : la part encore abonnée (rétention des clients), le revenu conservé avec les montées en gamme (NRR) et sans elles (GRR). Le modèle sBG (Fader et Hardie) projette la rétention au-delà des mois observés.",
+            ),
+            ("options", "Options d’affichage"),
+            (
+                "observation_end",
+                "Observé jusqu’au (vide : le dernier jour enregistré)",
+            ),
+            ("reactivation", "Clients qui résilient puis reviennent"),
+            ("reactivation_exclude", "Une fois résiliés, perdus"),
+            ("reactivation_count", "Les compter à nouveau"),
+            ("discount_rate", "Taux d’actualisation mensuel"),
+            ("currency", "Devise"),
+            ("apply", "Afficher"),
+            ("error", "Impossible d’afficher les cohortes : {reason}"),
+            (
+                "no_data",
+                "Aucun abonnement enregistré. Envoyez un fichier d’abonnements sur la page d’import ou via l’API.",
+            ),
+            (
+                "observed",
+                "Observé jusqu’au {end} ; MRR en {currency} ; taux d’actualisation {rate} par mois.",
+            ),
+            (
+                "definitions",
+                "Rétention des clients : clients actifs ÷ taille de la cohorte. NRR : MRR ÷ MRR du mois 0. GRR : idem, le MRR de chaque client étant plafonné à celui de son mois 0, de sorte que seules les résiliations et les baisses comptent.",
+            ),
+            ("cohort_heading", "Cohorte {cohort} : {customers} clients"),
+            ("col_month", "Mois"),
+            ("col_active", "Actifs"),
+            ("col_logo", "Rétention des clients"),
+            ("col_mrr", "MRR"),
+            ("col_nrr", "NRR"),
+            ("col_grr", "GRR"),
+            ("sbg_heading", "Modèle sBG et valeur"),
+            ("sbg_alpha", "α"),
+            ("sbg_beta", "β"),
+            ("sbg_lifetime", "Durée de vie attendue d’un nouveau client"),
+            ("lifetime_unbounded", "illimitée (α ≤ 1)"),
+            ("months", "{n} mois"),
+            (
+                "sbg_del",
+                "Durée de vie attendue actualisée d’un nouveau client",
+            ),
+            (
+                "sbg_derl",
+                "Durée de vie résiduelle attendue actualisée d’un client actif au mois {month}",
+            ),
+            ("sbg_residual", "Valeur résiduelle des clients actifs"),
+            ("col_projected_retention", "Rétention projetée"),
+            ("col_projected_survival", "Part projetée encore abonnée"),
+            ("no_sbg", "Pas d’ajustement sBG : {reason}"),
         ],
     ),
 ];

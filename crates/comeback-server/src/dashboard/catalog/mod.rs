@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 18] = [
+pub const PAGES: [&str; 19] = [
     "overview",
     "model",
     "customers",
@@ -43,6 +43,7 @@ pub const PAGES: [&str; 18] = [
     "complaints",
     "complaint",
     "complaint_measures",
+    "cohorts",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -211,6 +212,12 @@ mod tests {
         "kind_nps",
         "high_default",
         "links_csv",
+        // Subscription metrics keep their English abbreviations; α and β are symbols.
+        "col_mrr",
+        "col_nrr",
+        "col_grr",
+        "sbg_alpha",
+        "sbg_beta",
     ];
 
     #[test]

@@ -20,6 +20,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_webhooks", "Webhooks"),
             ("nav_retention", "Retenção"),
             ("nav_surveys", "Inquéritos"),
+            ("nav_cohorts", "Coortes"),
             ("logout", "Sair"),
             ("language", "Idioma"),
             (
@@ -284,6 +285,26 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
     (
         "upload",
         &[
+            ("subs_heading", "Enviar assinaturas"),
+            (
+                "subs_intro",
+                "Para negócios de assinatura: uma linha por assinatura com o cliente, o dia de início, o dia de fim ou cancelamento (vazio enquanto ativa) e a receita recorrente mensal (MRR); colunas opcionais subscription_id, currency e plan. Reenviar o arquivo com os fins preenchidos atualiza as mesmas assinaturas. A página de coortes mostra o resultado.",
+            ),
+            ("subs_customer_col", "Coluna do id do cliente"),
+            ("subs_id_col", "Coluna do id da assinatura (opcional)"),
+            ("subs_start_col", "Coluna do dia de início"),
+            ("subs_end_col", "Coluna do dia de fim"),
+            ("subs_mrr_col", "Coluna do MRR"),
+            (
+                "subs_currency",
+                "Moeda se o arquivo não tiver coluna de moeda (ex.: EUR)",
+            ),
+            ("subs_submit", "Enviar assinaturas"),
+            (
+                "subs_stored",
+                "{file}: {rows} assinaturas lidas, {inserted} novas, {updated} atualizadas, {unchanged} inalteradas, {customers} clientes.",
+            ),
+            ("subs_view", "Ver as coortes de assinatura"),
             ("uploading", "A enviar e verificar o ficheiro…"),
             ("title", "Enviar transações"),
             (
@@ -463,6 +484,31 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("loyalty_gap", "Dias entre visitas"),
             ("loyalty_spend", "Gasto por visita"),
             ("loyalty_clv", "CLV por cliente"),
+            ("loyalty_effect_heading", "O efeito do programa nas visitas"),
+            (
+                "loyalty_raw",
+                "Diferença bruta: visitas no ano após a adesão, membros contra todos os não membros",
+            ),
+            (
+                "loyalty_matched",
+                "Estimativa pareada: membros contra não membros que visitavam com a mesma frequência antes",
+            ),
+            (
+                "loyalty_effect",
+                "{effect} (intervalo de 95 % de {low} a {high}); {members} membros, {others} não membros",
+            ),
+            (
+                "loyalty_no_effect",
+                "dados insuficientes (membros e não membros precisam de um ano completo após o dia de referência)",
+            ),
+            (
+                "loyalty_no_dates",
+                "Não há datas de adesão guardadas, portanto não há estimativa pareada. Envie-as com POST /api/v1/loyalty/enrolments:batch.",
+            ),
+            (
+                "loyalty_matched_note",
+                "O pareamento (pareamento exato aproximado pelas visitas no ano anterior à adesão) supõe que, entre clientes que visitavam com a mesma frequência, aderir não tem relação com quanto visitariam de qualquer forma.",
+            ),
             ("col_members", "Membros"),
             ("col_others", "Restantes"),
             (
@@ -503,6 +549,65 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_finished", "Terminado"),
             ("col_end", "Dados até"),
             ("no_fit", "Ainda não há ajuste."),
+        ],
+    ),
+    (
+        "cohorts",
+        &[
+            ("title", "Coortes de assinatura"),
+            (
+                "intro",
+                "Assinantes agrupados pelo mês da primeira assinatura. Para cada mês desde o início: a parcela que continua assinante (retenção de clientes), a receita mantida com upgrades (NRR) e sem eles (GRR). O modelo sBG (Fader e Hardie) projeta a retenção além dos meses observados.",
+            ),
+            ("options", "Opções"),
+            (
+                "observation_end",
+                "Observado até (vazio: o último dia guardado)",
+            ),
+            ("reactivation", "Clientes que cancelam e voltam"),
+            ("reactivation_exclude", "Depois de cancelar, perdidos"),
+            ("reactivation_count", "Contá-los de novo"),
+            ("discount_rate", "Taxa de desconto mensal"),
+            ("currency", "Moeda"),
+            ("apply", "Mostrar"),
+            ("error", "Não é possível mostrar as coortes: {reason}"),
+            (
+                "no_data",
+                "Ainda não há assinaturas guardadas. Envie um arquivo de assinaturas na página de envio ou pela API.",
+            ),
+            (
+                "observed",
+                "Observado até {end}; MRR em {currency}; taxa de desconto {rate} ao mês.",
+            ),
+            (
+                "definitions",
+                "Retenção de clientes: clientes ativos ÷ tamanho da coorte. NRR: MRR ÷ MRR do mês 0. GRR: o mesmo com o MRR de cada cliente limitado ao do seu mês 0, de modo que só contam cancelamentos e reduções.",
+            ),
+            ("cohort_heading", "Coorte {cohort}: {customers} clientes"),
+            ("col_month", "Mês"),
+            ("col_active", "Ativos"),
+            ("col_logo", "Retenção de clientes"),
+            ("col_mrr", "MRR"),
+            ("col_nrr", "NRR"),
+            ("col_grr", "GRR"),
+            ("sbg_heading", "Modelo sBG e valor"),
+            ("sbg_alpha", "α"),
+            ("sbg_beta", "β"),
+            ("sbg_lifetime", "Vida esperada de um cliente novo"),
+            ("lifetime_unbounded", "ilimitada (α ≤ 1)"),
+            ("months", "{n} meses"),
+            ("sbg_del", "Vida esperada descontada de um cliente novo"),
+            (
+                "sbg_derl",
+                "Vida residual esperada descontada de um cliente ativo no mês {month}",
+            ),
+            ("sbg_residual", "Valor residual dos clientes ativos"),
+            ("col_projected_retention", "Retenção projetada"),
+            (
+                "col_projected_survival",
+                "Parcela projetada ainda assinante",
+            ),
+            ("no_sbg", "Sem ajuste sBG: {reason}"),
         ],
     ),
 ];

@@ -372,6 +372,38 @@ async fn dashboard_round(view: Viewport, test: &str) {
         assert!(v.c.exists("[data-econ=customers_lost]"));
         assert!(v.c.text().contains("Log-rank test of equal survival"));
         v.check("retention");
+        // Subscriptions through the second form on /upload, then their cohorts; the
+        // options form works without JavaScript.
+        v.goto("/upload");
+        v.c.set_file("#s-file", &data_path("examples/subscriptions/fh2007.csv"));
+        v.c.click_and_wait("form[action='/upload/subscriptions'] button[type=submit]");
+        let result =
+            v.c.eval("document.querySelector('#subs-result').textContent");
+        assert!(
+            result
+                .as_str()
+                .unwrap()
+                .contains("2,000 subscriptions read, 2,000 new"),
+            "{result}"
+        );
+        v.check("upload-subscriptions");
+        v.c.click_and_wait("a[href='/cohorts']");
+        // A date input takes no typed text over CDP; set it as a date picker would.
+        v.c.eval("document.querySelector('#c-end').value = '2020-09-15'");
+        v.c.select("#c-react", "count");
+        v.c.click_and_wait(".options button[type=submit]");
+        assert!(v.c.url().contains("reactivation=count"), "{}", v.c.url());
+        assert_eq!(
+            v.c.eval(
+                "document.querySelector('[data-cohort=\"2020-01\"] [data-sbg=alpha]').textContent"
+            ),
+            json!("0.704")
+        );
+        assert_eq!(
+            v.c.eval("document.querySelectorAll('[data-cohort] tbody tr[data-month]').length"),
+            json!(16)
+        );
+        v.check("cohorts");
         // The at-risk list, then its first customer.
         v.c.click_and_wait("a[href='/lists/at-risk']");
         v.check("at-risk");
