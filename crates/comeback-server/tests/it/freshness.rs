@@ -337,3 +337,74 @@ async fn pages_answer_from_the_previous_scores_during_a_refit() {
     assert_eq!(v["computed_at"], serde_json::to_value(new).unwrap());
     app.cleanup().await;
 }
+
+/// Issue 11, "the server on PostgreSQL at size": on PostgreSQL a refit takes its summaries
+/// from the database (comeback-sql's query, `Store::database_summaries`), and its scores,
+/// stages and lists are those of `analyze` on the log read from the store (reals within
+/// 1e-9 relative: the database sums the amounts as doubles).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_refit_summarises_in_the_database_and_equals_analyze() {
+    let Some(app) = TestApp::postgres_with(
+        "freshness::postgres_refit_summarises_in_the_database_and_equals_analyze",
+        |mut s| {
+            s.refit_debounce_ms = 200;
+            s
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let admin = app.admin().await;
+    let (s, v) = app
+        .post_raw(
+            &format!("/api/v1/uploads/transactions?{QUERY}"),
+            "text/plain",
+            comeback_server::demo::CDNOW_SAMPLE.to_vec(),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let done = wait_refits(&app, &admin, 1).await;
+    assert_eq!(done["last_fit"]["read"], "all", "{done}");
+    assert_eq!(done["last_fit"]["customers"], 2357, "{done}");
+    let got = app.state.scores.current().unwrap();
+    let log = app
+        .store
+        .transaction_log(&comeback_store::LogQuery::default())
+        .await
+        .unwrap();
+    let options = comeback_analysis::AnalysisOptions {
+        bootstrap: 0,
+        ..comeback_analysis::AnalysisOptions::default()
+    };
+    let want = comeback_analysis::analyze(&log, &options).unwrap();
+    let a = &got.analysis;
+    assert_eq!(a.summary.customers.len(), want.summary.customers.len());
+    let close = |what: &str, x: f64, y: f64| {
+        let scale = x.abs().max(y.abs()).max(1e-300);
+        assert!(
+            x == y || (x - y).abs() / scale <= 1e-9,
+            "{what}: {x} vs {y}"
+        );
+    };
+    for (g, w) in a.summary.customers.iter().zip(&want.summary.customers) {
+        assert_eq!(
+            (&g.customer_id, g.frequency, g.recency, g.t),
+            (&w.customer_id, w.frequency, w.recency, w.t)
+        );
+        close("monetary_value", g.monetary_value, w.monetary_value);
+    }
+    for (i, (g, w)) in a.scores.clv.iter().zip(&want.scores.clv).enumerate() {
+        close(&format!("clv[{i}]"), *g, *w);
+        close(
+            &format!("p_alive[{i}]"),
+            a.scores.p_alive[i],
+            want.scores.p_alive[i],
+        );
+    }
+    assert_eq!(a.comparison.chosen, want.comparison.chosen);
+    assert_eq!(a.lifecycle.stages, want.lifecycle.stages);
+    assert_eq!(a.lists, want.lists);
+    app.cleanup().await;
+}
