@@ -20,6 +20,7 @@ mod complain;
 mod complaints;
 mod objectives;
 mod pages;
+mod report_cards;
 mod retention;
 mod status;
 mod survey_public;
@@ -79,6 +80,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/complaint_measures.html"),
     ),
     ("cohorts.html", include_str!("templates/cohorts.html")),
+    (
+        "report_cards.html",
+        include_str!("templates/report_cards.html"),
+    ),
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
@@ -403,6 +408,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cohorts", get(cohorts::cohorts))
         .route("/status", get(status::page))
         .route("/surveys", get(surveys::page_handler))
+        .route("/report-cards", get(report_cards::page_handler))
         .route("/surveys/new", axum::routing::post(surveys::create))
         .route("/surveys/send", axum::routing::post(surveys::send))
         .route(

@@ -118,6 +118,7 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     // Admins only.
     ("GET", "/surveys", [L, FP, P, P]),
     ("POST", "/surveys/new", [L, FP, P, P]),
+    ("GET", "/report-cards", [L, FP, P, P]),
     ("POST", "/surveys/send", [L, FP, P, P]),
     // The public survey pages: the signed link is the credential (refused here as
     // malformed, 400, for everyone).

@@ -31,6 +31,7 @@ const UNDOCUMENTED: &[&str] = &[
     "/status",
     "/surveys",
     "/surveys/new",
+    "/report-cards",
     "/surveys/send",
     "/s/{token}",
     "/s/{token}/thanks",

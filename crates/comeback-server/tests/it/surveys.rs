@@ -1012,3 +1012,81 @@ async fn surveys_are_set_up_and_sent_from_the_page() {
     assert_eq!(s, 403);
     app.cleanup().await;
 }
+
+async fn report_card_page(app: &TestApp) {
+    let admin = setup(app).await;
+    for (code, loc) in [("e-1", "l-1"), ("e-2", "l-1"), ("e-3", "l-2")] {
+        for l in ["l-1", "l-2"] {
+            app.store
+                .upsert_location(&comeback_store::Location {
+                    code: l.to_owned(),
+                    name: None,
+                    time_zone: "UTC".to_owned(),
+                })
+                .await
+                .unwrap();
+        }
+        app.store
+            .upsert_employee(&comeback_store::Employee {
+                code: code.to_owned(),
+                name: None,
+                location: Some(loc.to_owned()),
+            })
+            .await
+            .unwrap();
+    }
+    let rc = survey(app, &admin, "Service card", "report_card").await;
+    // e-1: reliability 4 and 2 in March (mean 3, n 2; t(0.975, 1) = 12.706 makes the
+    // interval the whole scale, 1 to 5), 5 in February (change −2); e-2: reliability 5 once
+    // (rank 1 of 2 at l-1); e-3 at l-2.
+    let csv = "customer,employee,location,reliability,empathy,submitted_at\n\
+               c-1,e-1,l-1,4,5,2026-03-02\n\
+               c-2,e-1,l-1,2,,2026-03-03\n\
+               c-3,e-1,l-1,5,,2026-02-10\n\
+               ,e-2,l-1,5,,2026-03-04\n\
+               ,e-3,l-2,1,,2026-03-05\n";
+    let (s, v) = app
+        .post_raw(
+            &format!("/api/v1/surveys/{rc}/responses/import"),
+            "text/csv",
+            csv.as_bytes().to_vec(),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // The 2 at e-1 and the 1 at e-3 are low report-card scores.
+    assert_eq!(v, json!({"imported": 5, "follow_ups": 2}));
+    let (s, _, html) = dash(app, "/report-cards?month=2026-03&lang=en", &admin).await;
+    assert_eq!(s, 200, "{html}");
+    let t = &html[html.find("id=\"report-cards\"").unwrap()..];
+    let t = &t[..t.find("</table>").unwrap()];
+    let row = |e: &str| {
+        let i = t.find(&format!("<th scope=\"row\">{e}</th>")).unwrap();
+        let r = &t[i..];
+        r[..r.find("</tr>").unwrap()].to_owned()
+    };
+    let e1 = row("e-1");
+    assert!(e1.contains("<strong>3.00</strong> (n = 2)"), "{e1}");
+    assert!(e1.contains("1.00 – 5.00"), "{e1}");
+    assert!(e1.contains("-2.00") || e1.contains("−2.00"), "{e1}");
+    assert!(e1.contains("rank 2/2"), "{e1}");
+    let e2 = row("e-2");
+    assert!(
+        e2.contains("<strong>5.00</strong> (n = 1)") && e2.contains("rank 1/2"),
+        "{e2}"
+    );
+    // A manager of l-2 sees e-3 only.
+    let m2 = app.token_at(comeback_store::Role::Manager, &["l-2"]).await;
+    let (s, _, html) = dash(app, "/report-cards?month=2026-03&lang=en", &m2).await;
+    assert_eq!(s, 200);
+    assert!(html.contains(">e-3<") && !html.contains(">e-1<"), "{html}");
+    // No month given: the latest with ratings (March 2026).
+    let (_, _, html) = dash(app, "/report-cards?lang=en", &admin).await;
+    assert!(
+        html.contains(r#"name="month" type="month" value="2026-03""#),
+        "{html}"
+    );
+    let (s, _, _) = dash(app, "/report-cards?month=2026-13", &admin).await;
+    assert_eq!(s, 422);
+}
+server_test!(report_cards_by_employee, report_card_page);

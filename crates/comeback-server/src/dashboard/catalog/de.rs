@@ -21,6 +21,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_retention", "Kundenbindung"),
             ("nav_surveys", "Umfragen"),
             ("nav_cohorts", "Kohorten"),
+            ("nav_report_cards", "Servicezeugnisse"),
             ("logout", "Abmelden"),
             ("language", "Sprache"),
             (

@@ -21,6 +21,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_retention", "Retention"),
             ("nav_surveys", "Surveys"),
             ("nav_cohorts", "Cohorts"),
+            ("nav_report_cards", "Report cards"),
             ("logout", "Log out"),
             ("language", "Language"),
             (

@@ -21,6 +21,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_retention", "Retención"),
             ("nav_surveys", "Encuestas"),
             ("nav_cohorts", "Cohortes"),
+            ("nav_report_cards", "Boletines"),
             ("logout", "Cerrar sesión"),
             ("language", "Idioma"),
             (

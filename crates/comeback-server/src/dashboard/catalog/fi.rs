@@ -21,6 +21,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_retention", "Pysyvyys"),
             ("nav_surveys", "Kyselyt"),
             ("nav_cohorts", "Kohortit"),
+            ("nav_report_cards", "Palvelutodistukset"),
             ("logout", "Kirjaudu ulos"),
             ("language", "Kieli"),
             (

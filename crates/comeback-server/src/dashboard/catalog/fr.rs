@@ -21,6 +21,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_retention", "Fidélisation"),
             ("nav_surveys", "Enquêtes"),
             ("nav_cohorts", "Cohortes"),
+            ("nav_report_cards", "Bulletins"),
             ("logout", "Se déconnecter"),
             ("language", "Langue"),
             (

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 19] = [
+pub const PAGES: [&str; 20] = [
     "overview",
     "model",
     "customers",
@@ -44,6 +44,7 @@ pub const PAGES: [&str; 19] = [
     "complaint",
     "complaint_measures",
     "cohorts",
+    "report_cards",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -218,6 +219,9 @@ mod tests {
         "col_grr",
         "sbg_alpha",
         "sbg_beta",
+        // Report cards: "Empathie" (de, fr), "Assurance" (fr) as in English or French.
+        "c_empathy",
+        "c_assurance",
     ];
 
     #[test]

@@ -21,6 +21,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("nav_retention", "Retenção"),
             ("nav_surveys", "Inquéritos"),
             ("nav_cohorts", "Coortes"),
+            ("nav_report_cards", "Boletins"),
             ("logout", "Sair"),
             ("language", "Idioma"),
             (

@@ -288,6 +288,35 @@ pub static EN: &[(&str, &[(&str, &str)])] = &[
             ("reason_general_dissatisfaction", "General dissatisfaction"),
         ],
     ),
+    (
+        "report_cards",
+        &[
+            ("title", "Report cards"),
+            (
+                "intro",
+                "How customers rated the service of each employee this month, on four criteria from 1 to 5, from the answers to report-card surveys that name an employee and a location.",
+            ),
+            ("f_month", "Month"),
+            ("f_show", "Show"),
+            ("col_employee", "Employee"),
+            ("col_location", "Location"),
+            ("col_overall", "Overall"),
+            ("c_reliability", "Reliability"),
+            ("c_responsiveness", "Responsiveness"),
+            ("c_empathy", "Empathy"),
+            ("c_assurance", "Assurance"),
+            ("change", "vs last month:"),
+            ("rank", "rank"),
+            (
+                "note",
+                "Mean of 1–5 ratings with n and the 95 % Student t interval (none with one rating), the change from last month and the rank among the location's employees rated this month. Ranks order means only: read them with n and the interval.",
+            ),
+            (
+                "none",
+                "No report-card rating for this month yet. Send a report-card survey naming an employee and a location, or import ratings.",
+            ),
+        ],
+    ),
 ];
 
 /// Spanish messages of the survey pages.
@@ -583,6 +612,35 @@ pub static ES: &[(&str, &[(&str, &str)])] = &[
                 "Una queja que no se resolvió",
             ),
             ("reason_general_dissatisfaction", "Insatisfacción general"),
+        ],
+    ),
+    (
+        "report_cards",
+        &[
+            ("title", "Boletines de servicio"),
+            (
+                "intro",
+                "Cómo valoraron los clientes la atención de cada empleado este mes, en cuatro criterios de 1 a 5, según las respuestas a las encuestas de boletín que indican empleado y ubicación.",
+            ),
+            ("f_month", "Mes"),
+            ("f_show", "Mostrar"),
+            ("col_employee", "Empleado"),
+            ("col_location", "Ubicación"),
+            ("col_overall", "General"),
+            ("c_reliability", "Fiabilidad"),
+            ("c_responsiveness", "Capacidad de respuesta"),
+            ("c_empathy", "Empatía"),
+            ("c_assurance", "Seguridad"),
+            ("change", "frente al mes anterior:"),
+            ("rank", "puesto"),
+            (
+                "note",
+                "Media de valoraciones de 1 a 5 con n y el intervalo t de Student del 95 % (ninguno con una sola valoración), el cambio frente al mes anterior y el puesto entre los empleados de la ubicación valorados este mes. Los puestos solo ordenan medias: léalos con n y el intervalo.",
+            ),
+            (
+                "none",
+                "Aún no hay valoraciones de boletín para este mes. Envíe una encuesta de boletín con empleado y ubicación, o importe valoraciones.",
+            ),
         ],
     ),
 ];
@@ -882,6 +940,35 @@ pub static PT: &[(&str, &[(&str, &str)])] = &[
             ("reason_general_dissatisfaction", "Insatisfação geral"),
         ],
     ),
+    (
+        "report_cards",
+        &[
+            ("title", "Boletins de serviço"),
+            (
+                "intro",
+                "Como os clientes avaliaram o atendimento de cada colaborador este mês, em quatro critérios de 1 a 5, a partir das respostas aos inquéritos de boletim que indicam colaborador e local.",
+            ),
+            ("f_month", "Mês"),
+            ("f_show", "Mostrar"),
+            ("col_employee", "Colaborador"),
+            ("col_location", "Local"),
+            ("col_overall", "Geral"),
+            ("c_reliability", "Fiabilidade"),
+            ("c_responsiveness", "Capacidade de resposta"),
+            ("c_empathy", "Empatia"),
+            ("c_assurance", "Segurança"),
+            ("change", "face ao mês anterior:"),
+            ("rank", "posição"),
+            (
+                "note",
+                "Média das avaliações de 1 a 5 com n e o intervalo t de Student de 95 % (nenhum com uma só avaliação), a variação face ao mês anterior e a posição entre os colaboradores do local avaliados este mês. As posições só ordenam médias: leia-as com n e o intervalo.",
+            ),
+            (
+                "none",
+                "Ainda não há avaliações de boletim para este mês. Envie um inquérito de boletim com colaborador e local, ou importe avaliações.",
+            ),
+        ],
+    ),
 ];
 
 /// Finnish messages of the survey pages.
@@ -1150,6 +1237,35 @@ pub static FI: &[(&str, &[(&str, &str)])] = &[
             ("reason_broken_promise", "Rikotut lupaukset"),
             ("reason_unresolved_complaint", "Valitus, jota ei ratkaistu"),
             ("reason_general_dissatisfaction", "Yleinen tyytymättömyys"),
+        ],
+    ),
+    (
+        "report_cards",
+        &[
+            ("title", "Palvelutodistukset"),
+            (
+                "intro",
+                "Miten asiakkaat arvioivat kunkin työntekijän palvelun tässä kuussa neljällä asteikon 1–5 kriteerillä niiden palvelutodistuskyselyjen vastauksista, joissa on työntekijä ja toimipaikka.",
+            ),
+            ("f_month", "Kuukausi"),
+            ("f_show", "Näytä"),
+            ("col_employee", "Työntekijä"),
+            ("col_location", "Toimipaikka"),
+            ("col_overall", "Kokonaisuus"),
+            ("c_reliability", "Luotettavuus"),
+            ("c_responsiveness", "Reagointikyky"),
+            ("c_empathy", "Empatia"),
+            ("c_assurance", "Varmuus"),
+            ("change", "edelliseen kuukauteen:"),
+            ("rank", "sija"),
+            (
+                "note",
+                "Arvioiden 1–5 keskiarvo, n ja 95 %:n Studentin t-väli (ei yhdellä arviolla), muutos edelliseen kuukauteen ja sija toimipaikan tässä kuussa arvioitujen työntekijöiden joukossa. Sijat järjestävät vain keskiarvot: lue ne yhdessä n:n ja välin kanssa.",
+            ),
+            (
+                "none",
+                "Tälle kuukaudelle ei ole vielä palvelutodistusarvioita. Lähetä palvelutodistuskysely, jossa on työntekijä ja toimipaikka, tai tuo arviot.",
+            ),
         ],
     ),
 ];
@@ -1464,6 +1580,35 @@ pub static DE: &[(&str, &[(&str, &str)])] = &[
             ),
         ],
     ),
+    (
+        "report_cards",
+        &[
+            ("title", "Servicezeugnisse"),
+            (
+                "intro",
+                "Wie Kunden den Service jedes Mitarbeiters in diesem Monat auf vier Kriterien von 1 bis 5 bewertet haben, aus den Antworten auf Servicezeugnis-Umfragen mit Mitarbeiter und Standort.",
+            ),
+            ("f_month", "Monat"),
+            ("f_show", "Anzeigen"),
+            ("col_employee", "Mitarbeiter"),
+            ("col_location", "Standort"),
+            ("col_overall", "Gesamt"),
+            ("c_reliability", "Zuverlässigkeit"),
+            ("c_responsiveness", "Reaktionsfähigkeit"),
+            ("c_empathy", "Empathie"),
+            ("c_assurance", "Kompetenz"),
+            ("change", "zum Vormonat:"),
+            ("rank", "Rang"),
+            (
+                "note",
+                "Mittelwert der Bewertungen von 1 bis 5 mit n und 95-%-Student-t-Intervall (keines bei nur einer Bewertung), die Änderung zum Vormonat und der Rang unter den in diesem Monat bewerteten Mitarbeitern des Standorts. Ränge ordnen nur Mittelwerte: mit n und Intervall lesen.",
+            ),
+            (
+                "none",
+                "Für diesen Monat gibt es noch keine Servicezeugnis-Bewertungen. Senden Sie eine Servicezeugnis-Umfrage mit Mitarbeiter und Standort oder importieren Sie Bewertungen.",
+            ),
+        ],
+    ),
 ];
 
 /// French messages of the survey pages.
@@ -1768,6 +1913,35 @@ pub static FR: &[(&str, &[(&str, &str)])] = &[
             ("reason_broken_promise", "Promesses non tenues"),
             ("reason_unresolved_complaint", "Une réclamation non résolue"),
             ("reason_general_dissatisfaction", "Insatisfaction générale"),
+        ],
+    ),
+    (
+        "report_cards",
+        &[
+            ("title", "Bulletins de service"),
+            (
+                "intro",
+                "Comment les clients ont évalué le service de chaque employé ce mois-ci, sur quatre critères de 1 à 5, d'après les réponses aux enquêtes de bulletin qui indiquent un employé et un site.",
+            ),
+            ("f_month", "Mois"),
+            ("f_show", "Afficher"),
+            ("col_employee", "Employé"),
+            ("col_location", "Site"),
+            ("col_overall", "Global"),
+            ("c_reliability", "Fiabilité"),
+            ("c_responsiveness", "Réactivité"),
+            ("c_empathy", "Empathie"),
+            ("c_assurance", "Assurance"),
+            ("change", "par rapport au mois dernier :"),
+            ("rank", "rang"),
+            (
+                "note",
+                "Moyenne des notes de 1 à 5 avec n et l'intervalle t de Student à 95 % (aucun avec une seule note), l'évolution par rapport au mois précédent et le rang parmi les employés du site notés ce mois-ci. Les rangs ne classent que les moyennes : lisez-les avec n et l'intervalle.",
+            ),
+            (
+                "none",
+                "Aucune note de bulletin pour ce mois. Envoyez une enquête de bulletin indiquant un employé et un site, ou importez des notes.",
+            ),
         ],
     ),
 ];
