@@ -450,3 +450,66 @@ async fn location_views(db: &TestDb) {
     s.health().await.unwrap();
 }
 store_test!(manager_views_by_location, super::location_views);
+
+/// `customers_log` (the incremental refit's read): the named customers' entries are those
+/// of the full log, refunds netted; unknown and erased ids are absent; a currency other
+/// than the given one is refused like a full read refuses mixed currencies.
+async fn customers_log(db: &TestDb) {
+    let s = &db.store;
+    let mut refund = tx("t5", "c1", "2024-01-03T10:00:00Z", -300);
+    refund.currency = "EUR".into();
+    s.ingest_transactions(&[
+        tx("t1", "c1", "2024-01-01T10:00:00Z", 1000),
+        tx("t2", "c1", "2024-01-03T09:00:00Z", 2000),
+        tx("t3", "c2", "2024-01-02T10:00:00Z", 500),
+        tx("t4", "c3", "2024-01-05T10:00:00Z", 700),
+        refund,
+        tx("t6", "gone", "2024-01-04T10:00:00Z", 100),
+    ])
+    .await
+    .unwrap();
+    s.erase_customer("gone", None).await.unwrap();
+    let full = s
+        .transaction_log(&comeback_store::LogQuery::default())
+        .await
+        .unwrap();
+    let names: Vec<String> = ["c3", "c1", "nobody", "gone", "c1"]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+    let (part, currency) = s.customers_log(&names, None, None).await.unwrap();
+    assert_eq!(currency.as_deref(), Some("EUR"));
+    let ids: Vec<&str> = part.ids().iter().map(|x| &**x).collect();
+    assert_eq!(ids, ["c1", "c3"]);
+    let full_of = |id: &str| {
+        let i = full.ids().iter().position(|x| &**x == id).unwrap();
+        full.customers()[i].clone()
+    };
+    assert_eq!(part.customers()[0], full_of("c1"));
+    assert_eq!(part.customers()[1], full_of("c3"));
+    // c1: 10.00 on Jan 1, 20.00 − 3.00 on Jan 3.
+    let c1: Vec<i64> = part.customers()[0]
+        .days
+        .iter()
+        .map(|d| d.amount.micros())
+        .collect();
+    assert_eq!(c1, [10_000_000, 17_000_000]);
+    // The observation end is the named customers' last purchase day.
+    assert_eq!(
+        part.observation_end(),
+        comeback_core::Day::parse_iso("2024-01-05")
+    );
+    let (empty, none) = s.customers_log(&[], None, None).await.unwrap();
+    assert!(empty.is_empty() && none.is_none());
+    match s.customers_log(&names, None, Some("USD")).await {
+        Err(StoreError::MixedCurrencies { first, second }) => {
+            assert_eq!((first.as_str(), second.as_str()), ("USD", "EUR"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+store_test!(
+    customers_log_reads_the_named_customers,
+    super::customers_log
+);
