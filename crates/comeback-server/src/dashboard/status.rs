@@ -25,6 +25,10 @@ pub(super) async fn page(ctx: Ctx, State(state): State<AppState>) -> Response {
             finished => time(f.finished_at),
             seconds => fmt::number(f.duration_ms as f64 / 1000.0, 1, ctx.lang),
             end => f.observation_end.clone(),
+            read => match f.customers_read {
+                Some(n) => ctx.msg("status", "read_touched", &[("n", &fmt::count(n as u64, ctx.lang))]),
+                None => m("read_all"),
+            },
         }
     });
     let d = context! {

@@ -198,6 +198,20 @@ async fn refit_after_a_batch_reads_only_touched_customers_and_equals_a_full_one(
         second["last_fit"]["observation_end"], "1998-06-30",
         "{second}"
     );
+    let resp = app
+        .client
+        .get(app.url("/status?lang=en"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.unwrap();
+    let said = format!(
+        "only those of the {} customers with new data",
+        comeback_report::format::count(touched as u64, comeback_report::Lang::En)
+    );
+    assert!(html.contains(&said), "{said} not in {html}");
     let incremental = app.state.scores.current().unwrap();
     assert_eq!(
         incremental.read,

@@ -567,6 +567,12 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_started", "Begonnen"),
             ("col_finished", "Beendet"),
             ("col_end", "Daten bis"),
+            ("col_read", "Gelesene Transaktionen"),
+            ("read_all", "alle gespeicherten Transaktionen"),
+            (
+                "read_touched",
+                "nur die der {n} Kunden mit neuen Daten; die übrigen aus dem vorigen Lesen",
+            ),
             ("no_fit", "Noch keine Anpassung."),
         ],
     ),

@@ -531,6 +531,12 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_started", "Started"),
             ("col_finished", "Finished"),
             ("col_end", "Data up to"),
+            ("col_read", "Transactions read"),
+            ("read_all", "all stored transactions"),
+            (
+                "read_touched",
+                "only those of the {n} customers with new data; the others kept from the previous read",
+            ),
             ("no_fit", "No fit yet."),
         ],
     ),

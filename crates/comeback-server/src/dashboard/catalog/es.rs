@@ -570,6 +570,12 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_started", "Iniciado"),
             ("col_finished", "Terminado"),
             ("col_end", "Datos hasta"),
+            ("col_read", "Transacciones leídas"),
+            ("read_all", "todas las transacciones guardadas"),
+            (
+                "read_touched",
+                "solo las de los {n} clientes con datos nuevos; las demás, de la lectura anterior",
+            ),
             ("no_fit", "Todavía no hay ajuste."),
         ],
     ),

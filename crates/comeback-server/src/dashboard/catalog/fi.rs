@@ -567,6 +567,12 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_started", "Aloitettu"),
             ("col_finished", "Valmis"),
             ("col_end", "Tiedot päivään"),
+            ("col_read", "Luetut tapahtumat"),
+            ("read_all", "kaikki tallennetut tapahtumat"),
+            (
+                "read_touched",
+                "vain niiden {n} asiakkaan, joilla on uutta dataa; muut edellisestä luvusta",
+            ),
             ("no_fit", "Sovitusta ei vielä ole."),
         ],
     ),

@@ -588,6 +588,12 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_started", "Commencé"),
             ("col_finished", "Terminé"),
             ("col_end", "Données jusqu’au"),
+            ("col_read", "Transactions lues"),
+            ("read_all", "toutes les transactions enregistrées"),
+            (
+                "read_touched",
+                "seulement celles des {n} clients aux données nouvelles ; les autres, de la lecture précédente",
+            ),
             ("no_fit", "Pas encore d’ajustement."),
         ],
     ),

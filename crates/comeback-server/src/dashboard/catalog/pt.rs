@@ -549,6 +549,12 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_started", "Iniciado"),
             ("col_finished", "Terminado"),
             ("col_end", "Dados até"),
+            ("col_read", "Transações lidas"),
+            ("read_all", "todas as transações guardadas"),
+            (
+                "read_touched",
+                "só as dos {n} clientes com dados novos; as outras, da leitura anterior",
+            ),
             ("no_fit", "Ainda não há ajuste."),
         ],
     ),
