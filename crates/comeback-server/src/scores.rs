@@ -432,11 +432,14 @@ impl Scores {
         })
         .await
         .map_err(|e| format!("analysis task: {e}"))?;
-        // The log matches the store whatever the analysis gave: the next refit updates it.
-        {
+        // The log matches the store whatever the analysis gave: the next refit updates it
+        // (SQLite; PostgreSQL reads everything each time, so nothing is kept for it).
+        if store.backend() == Backend::Sqlite {
             let mut c = lock(&self.inner.log);
             c.log = Some(log);
             c.currency.clone_from(&currency);
+        } else {
+            free_in_background(log);
         }
         match analysis {
             Ok((analysis, lifecycle_counts)) => Ok(Snapshot {
@@ -557,6 +560,16 @@ impl Scores {
                 Err(e.to_string())
             }
         }
+    }
+}
+
+/// Frees a large value on a blocking thread (a Tokio worker would stall its readers).
+fn free_in_background<T: Send + 'static>(value: T) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => {
+            handle.spawn_blocking(move || drop(value));
+        }
+        Err(_) => drop(value),
     }
 }
 
