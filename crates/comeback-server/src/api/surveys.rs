@@ -841,6 +841,15 @@ pub(crate) fn parse_import(
             }
         };
         let line = record.position().map_or(0, |p| p.line() as usize);
+        // PostgreSQL refuses U+0000 in text: a row problem, never a database error.
+        if let Some((h, _)) = headers
+            .iter()
+            .zip(record.iter())
+            .find(|(_, v)| v.contains('\0'))
+        {
+            problems.push(reject(line, h, "contains a NUL character".to_owned()));
+            continue;
+        }
         let get = |name: &str| {
             headers
                 .iter()

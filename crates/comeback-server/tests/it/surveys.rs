@@ -693,6 +693,18 @@ async fn links_csv_and_import(app: &TestApp) {
         [(3, "recommend".to_owned()), (5, "submitted_at".to_owned())],
         "{e}"
     );
+    // A NUL character (which PostgreSQL cannot store) is a row problem, not a 500.
+    let (s, e) = app
+        .post_raw(
+            &format!("/api/v1/surveys/{nps}/responses/import"),
+            "text/csv",
+            b"customer,recommend,submitted_at\nc\x001,9,2026-03-01\n".to_vec(),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(e["error"]["rows"][0]["row"], 2);
+    assert_eq!(e["error"]["rows"][0]["field"], "customer");
     // Once the file parses, unknown customers are refused by the store, with the line.
     let unknown = "customer,recommend,submitted_at\nc-2,9,2026-03-01\nnobody,5,2026-03-03\n";
     let (s, e) = app
