@@ -7,7 +7,7 @@
 //! `reopened_at` its first reopening after that closure, `compensation` the value of the
 //! last compensation step (zero for a non-monetary one; empty while none was decided),
 //! `compensation_type` its kind, `satisfied` the last follow-up's answer; `customer_id` is
-//! empty for an unidentified or erased customer.
+//! `unidentified:REFERENCE` for an unidentified or erased customer (the CLI needs one).
 
 use chrono::{DateTime, Utc};
 use comeback_complaints::measures::{
@@ -168,7 +168,10 @@ pub fn row(c: &Complaint) -> ComplaintRow {
     });
     ComplaintRow {
         complaint_id: c.reference.clone(),
-        customer_id: c.customer.clone().unwrap_or_default(),
+        customer_id: c
+            .customer
+            .clone()
+            .unwrap_or_else(|| format!("unidentified:{}", c.reference)),
         received_at: c.received_at,
         first_response_at,
         resolved_at,

@@ -431,6 +431,12 @@ pub async fn create(
         }
     }
     let received_at = body.received_at.unwrap_or_else(Utc::now);
+    if received_at > Utc::now() + TimeDelta::days(1) {
+        return Err(ApiError::invalid_field(
+            "received_at",
+            "is in the future (more than a day ahead of the server's clock)",
+        ));
+    }
     let severity: Severity = body.severity.into();
     let deadlines = deadlines_for(&state, body.location.as_deref(), received_at, severity).await?;
     let input = ComplaintInput {
@@ -691,6 +697,17 @@ pub async fn deadlines_for(
     severity: Severity,
 ) -> Result<Deadlines, ApiError> {
     use comeback_complaints::sla::{BusinessCalendar, Pauses};
+    // The clock searches up to 20 years ahead; an instant that close to the end of time
+    // has no deadline it could compute.
+    if received
+        .checked_add_signed(TimeDelta::days(21 * 366))
+        .is_none()
+    {
+        return Err(ApiError::invalid_field(
+            "received_at",
+            "is too far in the future",
+        ));
+    }
     let calendar = match location {
         Some(code) => match state.store.location_calendar(code).await? {
             Some(c) => c.calendar()?,

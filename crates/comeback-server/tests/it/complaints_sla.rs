@@ -111,6 +111,19 @@ async fn calendars(app: &TestApp) {
         json!({"reference": reference, "received_at": at, "channel": "phone", "customer": "c1",
                "location": location, "description": "late", "category": "quality", "severity": severity})
     };
+    // Found while reviewing: the clock's 20-year search cannot start near the end of
+    // time; such a receipt (or any more than a day ahead) is a 422, not a panic.
+    for at in ["+262142-01-01T00:00:00Z", "2999-01-01T00:00:00Z"] {
+        let (s, e) = app
+            .post_json(
+                "/api/v1/complaints",
+                &intake("CB-F1", at, "low", None),
+                Some(&staff),
+            )
+            .await;
+        assert_eq!(s, 422, "{at}: {e}");
+        assert!(e.to_string().contains("received_at"), "{e}");
+    }
     for (reference, at, severity, location, first, resolution) in [
         // High (4 h / 48 h) on Monday 2 March 15:00 EET at HEL (Mon–Fri 09–17, Wednesday
         // 4 March a holiday): 2 h on Monday + 2 h on Tuesday → Tue 11:00 EET; 48 h = Mon 2
