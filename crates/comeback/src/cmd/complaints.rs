@@ -21,8 +21,7 @@
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use comeback_complaints::measures::{
-    Calendars, ComplaintMeasures, ComplaintRow, HoursSummary, MeasureError, MeasureOptions,
-    SlaShare, TARP_RATIO, measure,
+    Calendars, ComplaintMeasures, ComplaintRow, MeasureError, MeasureOptions, TARP_RATIO, measure,
 };
 use comeback_complaints::parse::{
     FieldError, parse_compensation, parse_target, parse_timestamp, parse_yes_no,
@@ -31,8 +30,8 @@ use comeback_complaints::sla::{BusinessCalendar, WeeklyHours};
 use comeback_ingest::Tz;
 use comeback_ingest::{Delimiter, IngestError, RowProblem, Table, TableOptions, TableRow};
 use comeback_voice::stats::wilson;
-use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap};
+use serde_json::Value;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -419,37 +418,6 @@ struct Clock {
     holidays: usize,
 }
 
-fn opt(v: Option<f64>) -> Value {
-    v.map_or(Value::Null, |x| json!(x))
-}
-
-fn hours_json(h: &HoursSummary) -> Value {
-    json!({"median": opt(h.median), "p90": opt(h.p90), "n": h.n})
-}
-
-fn target_hours(d: TimeDelta) -> f64 {
-    d.num_milliseconds() as f64 / 3.6e6
-}
-
-fn sla_json(s: &SlaShare, target: TimeDelta) -> Value {
-    json!({
-        "target_hours": target_hours(target),
-        "met": s.met,
-        "missed": s.missed,
-        "waiting_breached": s.waiting_breached,
-        "waiting_within": s.waiting_within,
-        "share": opt(s.share),
-    })
-}
-
-fn counts(m: &BTreeMap<String, u64>) -> Value {
-    Value::Object(
-        m.iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect::<Map<_, _>>(),
-    )
-}
-
 /// Wilson 95 % interval of the satisfied share: (low, high), `None` without answers.
 fn satisfaction_interval(m: &ComplaintMeasures) -> Result<Option<(f64, f64)>> {
     let s = m.satisfaction;
@@ -460,60 +428,18 @@ fn satisfaction_interval(m: &ComplaintMeasures) -> Result<Option<(f64, f64)>> {
     Ok(Some((e.ci_low, e.ci_high)))
 }
 
+/// The JSON of the measures: the server's function, so that `comeback complaints --json` and
+/// `GET /api/v1/complaint-measures` print the same keys and numbers for the same rows.
 fn to_json(m: &ComplaintMeasures, o: &MeasureOptions, clock: &Clock) -> Result<Value> {
-    let ci = satisfaction_interval(m)?;
-    let by_type: Map<String, Value> = m
-        .compensation_by_type
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                json!({"count": v.count, "total": v.total.to_f64()}),
-            )
-        })
-        .collect();
-    Ok(json!({
-        "n": m.n,
-        "open": m.open,
-        "as_of": m.as_of.to_rfc3339(),
-        "by_category": counts(&m.by_category),
-        "first_response_hours": hours_json(&m.first_response_hours),
-        "resolution_hours": hours_json(&m.resolution_hours),
-        "first_response_sla_met": opt(m.first_response_sla.share),
-        "resolution_sla_met": opt(m.resolution_sla.share),
-        "compensation_total": m.compensation_total.to_f64(),
-        "first_response_sla": sla_json(&m.first_response_sla, o.first_response_target),
-        "resolution_sla": sla_json(&m.resolution_sla, o.resolution_target),
-        "first_response_missing": m.first_response_missing,
-        "compensated": m.compensated,
-        "compensation_by_type": by_type,
-        "by_location": counts(&m.by_location),
-        "by_employee": counts(&m.by_employee),
-        "by_severity": counts(&m.by_severity),
-        "by_channel": counts(&m.by_channel),
-        "by_month": counts(&m.by_month),
-        "reopened": m.reopened,
-        "reopen_rate": opt(m.reopen_rate),
-        "satisfaction": {
-            "answered": m.satisfaction.answered,
-            "satisfied": m.satisfaction.satisfied,
-            "share": opt(m.satisfaction.share),
-            "ci_low": opt(ci.map(|c| c.0)),
-            "ci_high": opt(ci.map(|c| c.1)),
-            "confidence": 0.95,
+    Ok(comeback_server::complaint_measures::measures_json(
+        m,
+        o,
+        &comeback_server::complaint_measures::Clock {
+            hours: clock.hours.clone(),
+            timezone: clock.tz.name().to_owned(),
+            holidays: clock.holidays,
         },
-        "iceberg": {
-            "ratio": m.iceberg.ratio,
-            "silent_dissatisfied": m.iceberg.silent_dissatisfied,
-            "tarp_ratio": m.iceberg.tarp_ratio,
-            "tarp_silent_dissatisfied": m.iceberg.tarp_silent_dissatisfied,
-        },
-        "clock": {
-            "business_hours": clock.hours,
-            "timezone": clock.tz.name(),
-            "holidays": clock.holidays,
-        },
-    }))
+    )?)
 }
 
 fn num(v: Option<f64>, decimals: usize) -> String {

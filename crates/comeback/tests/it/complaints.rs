@@ -506,3 +506,375 @@ fn recovery_effect_errors() {
         "--repeat-windows: each window must be at least 1 day, got [90, 0]",
     );
 }
+
+/// The server's complaint measures and this command agree: complaints stored through the
+/// server's store (walked through the recovery at set times: closed, reopened after a
+/// closure, compensated with money and without, satisfied or not, open, unidentified) give
+/// the same `--json` from `GET /api/v1/complaint-measures`' computation as from
+/// `comeback complaints` on the server's export of the same rows, key for key, with the
+/// default targets and with others.
+#[test]
+fn server_measures_equal_the_cli_on_the_servers_export() {
+    use chrono::{DateTime, Utc};
+    use comeback_complaints::recovery::{
+        Action, Category, Channel, Compensation, CompensationKind, Deadlines, Severity,
+    };
+    use comeback_store::{ComplaintActor, ComplaintContact, ComplaintInput, Employee, Location};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    let results = rt.block_on(async {
+        let app = comeback_server::Application::build(comeback_server::Settings::for_database(url))
+            .await
+            .unwrap();
+        let state = app.state().clone();
+        let store = &state.store;
+        store
+            .ingest_transactions(&[
+                comeback_store::TransactionInput::new(
+                    "t1",
+                    "A",
+                    at("2025-12-01T10:00:00Z"),
+                    comeback_core::Amount::from_micros(1),
+                    "EUR",
+                ),
+                comeback_store::TransactionInput::new(
+                    "t2",
+                    "B",
+                    at("2025-12-01T10:00:00Z"),
+                    comeback_core::Amount::from_micros(1),
+                    "EUR",
+                ),
+            ])
+            .await
+            .unwrap();
+        for code in ["North", "South"] {
+            store
+                .upsert_location(&Location {
+                    code: code.into(),
+                    name: None,
+                    time_zone: "UTC".into(),
+                })
+                .await
+                .unwrap();
+        }
+        for code in ["ann", "bob"] {
+            store
+                .upsert_employee(&Employee {
+                    code: code.into(),
+                    name: None,
+                    location: None,
+                })
+                .await
+                .unwrap();
+        }
+        let intake = |r: &str,
+                      received: &str,
+                      customer: &str,
+                      location: Option<&str>,
+                      employee: Option<&str>,
+                      severity: Severity,
+                      channel: Channel,
+                      category: &str| ComplaintInput {
+            reference: r.into(),
+            received_at: at(received),
+            channel,
+            customer: customer.into(),
+            location: location.map(Into::into),
+            employee: employee.map(Into::into),
+            product: None,
+            description: "d".into(),
+            category: Category::parse(category).unwrap(),
+            severity,
+            remedy_requested: None,
+            owner: None,
+            deadlines: Deadlines {
+                first_response: None,
+                resolution: None,
+            },
+        };
+        let comp = |kind, value: Option<i64>| Action::Compensate {
+            compensation: Compensation::new(
+                kind,
+                value.map(comeback_core::Amount::from_micros),
+                String::new(),
+            )
+            .unwrap(),
+        };
+        let full = |c: Action, satisfied: bool, times: [&'static str; 6]| {
+            vec![
+                (
+                    times[0],
+                    Action::Acknowledge {
+                        apology: "sorry".into(),
+                    },
+                ),
+                (
+                    times[1],
+                    Action::TakeAction {
+                        description: "done".into(),
+                    },
+                ),
+                (
+                    times[2],
+                    Action::ShowEmpathy {
+                        note: "talked".into(),
+                    },
+                ),
+                (times[3], c),
+                (
+                    times[4],
+                    Action::FollowUp {
+                        satisfied,
+                        comment: String::new(),
+                    },
+                ),
+                (
+                    times[5],
+                    Action::Close {
+                        note: String::new(),
+                    },
+                ),
+            ]
+        };
+        let cases: Vec<(ComplaintInput, Vec<(&str, Action)>)> = vec![
+            (
+                intake(
+                    "C-01",
+                    "2026-01-05T09:00:00Z",
+                    "A",
+                    Some("North"),
+                    Some("ann"),
+                    Severity::High,
+                    Channel::Email,
+                    "quality",
+                ),
+                full(
+                    comp(CompensationKind::Refund, Some(10_000_000)),
+                    true,
+                    [
+                        "2026-01-05T10:00:00Z",
+                        "2026-01-05T11:00:00Z",
+                        "2026-01-05T12:00:00Z",
+                        "2026-01-05T13:00:00Z",
+                        "2026-01-05T14:00:00Z",
+                        "2026-01-06T09:00:00Z",
+                    ],
+                ),
+            ),
+            (
+                intake(
+                    "C-02",
+                    "2026-01-05T12:00:00Z",
+                    "B",
+                    Some("South"),
+                    Some("bob"),
+                    Severity::Low,
+                    Channel::Phone,
+                    "price",
+                ),
+                {
+                    let mut v = full(
+                        comp(CompensationKind::None, None),
+                        false,
+                        [
+                            "2026-01-05T18:00:00Z",
+                            "2026-01-06T10:00:00Z",
+                            "2026-01-06T11:00:00Z",
+                            "2026-01-07T09:00:00Z",
+                            "2026-01-08T09:00:00Z",
+                            "2026-01-09T12:00:00Z",
+                        ],
+                    );
+                    v.push((
+                        "2026-01-10T08:00:00Z",
+                        Action::Reopen {
+                            reason: "again".into(),
+                        },
+                    ));
+                    v
+                },
+            ),
+            (
+                intake(
+                    "C-03",
+                    "2026-02-02T08:00:00Z",
+                    "A",
+                    Some("North"),
+                    Some("ann"),
+                    Severity::High,
+                    Channel::Web,
+                    "quality",
+                ),
+                vec![(
+                    "2026-02-02T10:30:00Z",
+                    Action::Acknowledge {
+                        apology: "sorry".into(),
+                    },
+                )],
+            ),
+            (
+                intake(
+                    "C-04",
+                    "2026-02-03T09:00:00Z",
+                    "A",
+                    Some("North"),
+                    None,
+                    Severity::Low,
+                    Channel::Email,
+                    "service",
+                ),
+                vec![],
+            ),
+            (
+                intake(
+                    "C-05",
+                    "2026-02-10T09:00:00Z",
+                    "B",
+                    Some("South"),
+                    Some("bob"),
+                    Severity::Critical,
+                    Channel::Phone,
+                    "service",
+                ),
+                full(
+                    comp(CompensationKind::Discount, Some(25_500_000)),
+                    true,
+                    [
+                        "2026-02-10T12:00:00Z",
+                        "2026-02-10T13:00:00Z",
+                        "2026-02-10T14:00:00Z",
+                        "2026-02-10T15:00:00Z",
+                        "2026-02-10T16:00:00Z",
+                        "2026-02-11T09:00:00Z",
+                    ],
+                ),
+            ),
+        ];
+        for (input, steps) in cases {
+            store.create_complaint(&input, None).await.unwrap();
+            for (t, a) in steps {
+                store
+                    .transition_complaint(&input.reference, at(t), ComplaintActor::System, a)
+                    .await
+                    .unwrap();
+            }
+        }
+        // Filed on the public page by someone unidentified.
+        store
+            .create_unidentified_complaint(
+                &intake(
+                    "C-06",
+                    "2026-02-12T06:00:00Z",
+                    "",
+                    None,
+                    None,
+                    Severity::Medium,
+                    Channel::Web,
+                    "service",
+                ),
+                &ComplaintContact {
+                    name: Some("Eve".into()),
+                    email: None,
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for (frt, rt_) in [(None, None), (Some(2.0), Some(48.0))] {
+            let q = comeback_server::api::complaints::MeasuresParams {
+                first_response_target_hours: frt,
+                resolution_target_hours: rt_,
+                ..Default::default()
+            };
+            let (o, m, clock, rows) =
+                comeback_server::api::complaints::compute_measures(&state, &q)
+                    .await
+                    .unwrap();
+            out.push((
+                comeback_server::complaint_measures::measures_json(&m, &o, &clock).unwrap(),
+                comeback_server::complaint_measures::export_csv(&rows),
+            ));
+        }
+        store.close().await;
+        out
+    });
+    for ((server, csv), flags) in results.into_iter().zip([
+        vec![],
+        vec![
+            "--first-response-target",
+            "2h",
+            "--resolution-target",
+            "48h",
+        ],
+    ]) {
+        let file = dir.path().join("export.csv");
+        std::fs::write(&file, &csv).unwrap();
+        let mut args = vec!["complaints", file.to_str().unwrap(), "--json"];
+        args.extend(flags.iter().copied());
+        let o = comeback(dir.path(), &args);
+        assert!(o.status.success(), "{args:?}: {}\n{csv}", stderr(&o));
+        let cli: Value = serde_json::from_slice(&o.stdout).unwrap();
+        // Same keys, same strings and integers; real numbers within 1e-12 relative (the
+        // same code compiled into two binaries may round the last bit differently: the
+        // Wilson bound came out 1 ulp apart).
+        let mut problems = Vec::new();
+        same_json("", &server, &cli, &mut problems);
+        assert!(problems.is_empty(), "{flags:?}: {problems:#?}\n{csv}");
+        // Not a vacuous equality: the rows carry what was stored.
+        assert_eq!(cli["n"], 6);
+        assert_eq!(
+            cli["open"], 3,
+            "C-03, C-04, C-06; C-02 was resolved, then reopened"
+        );
+        assert_eq!(cli["reopened"], 1);
+        assert_eq!(cli["compensation_total"], json!(35.5));
+        assert_eq!(cli["by_location"], json!({"North": 3, "South": 2}));
+        assert_eq!(cli["satisfaction"]["answered"], 3);
+    }
+    // The unidentified complainant's row: no customer id, no steps.
+    assert!(
+        std::fs::read_to_string(dir.path().join("export.csv"))
+            .unwrap()
+            .contains("C-06,unidentified:C-06,2026-02-12T06:00:00Z,,,service,,,,medium,web,,,")
+    );
+}
+
+/// Records where `a` and `b` differ: structure, strings, booleans and integers exactly;
+/// other numbers within 1e-12 relative.
+fn same_json(path: &str, a: &Value, b: &Value, problems: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => same_json(&format!("{path}.{k}"), p, q, problems),
+                    _ => problems.push(format!("{path}.{k}: only on one side")),
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                same_json(&format!("{path}[{i}]"), p, q, problems);
+            }
+        }
+        (Value::Number(x), Value::Number(y)) if !(x.is_f64() || y.is_f64()) => {
+            if x != y {
+                problems.push(format!("{path}: {x} ≠ {y}"));
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            let (p, q) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            if (p - q).abs() > 1e-12 * p.abs().max(q.abs()) {
+                problems.push(format!("{path}: {p} ≠ {q}"));
+            }
+        }
+        _ if a == b => {}
+        _ => problems.push(format!("{path}: {a} ≠ {b}")),
+    }
+}
