@@ -12,7 +12,7 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use super::Ctx;
-use super::pages::page;
+use super::pages::page_with_footer;
 use crate::AppState;
 use crate::api::cohorts::{CohortParams, CohortSbgResult, ReactivationParam, compute};
 
@@ -98,13 +98,14 @@ pub(super) async fn cohorts(
     let out = match result {
         Ok(out) => out,
         Err(reason) => {
-            let mut r = page(
+            let mut r = page_with_footer(
                 &ctx,
                 &state,
                 snap.as_deref(),
                 "cohorts",
                 "cohorts",
                 &title,
+                String::new(),
                 context! {
                     form => form,
                     error => ctx.msg("cohorts", "error", &[("reason", &reason)]),
@@ -183,7 +184,7 @@ pub(super) async fn cohorts(
             };
             context! {
                 id => c.cohort.clone(),
-                heading => ctx.msg("cohorts", "cohort_heading", &[
+                heading => ctx.msg("cohorts", if c.customers == 1 { "cohort_heading_one" } else { "cohort_heading" }, &[
                     ("cohort", &c.cohort),
                     ("customers", &fmt::count(c.customers, lang)),
                 ]),
@@ -203,13 +204,18 @@ pub(super) async fn cohorts(
             ],
         )
     });
-    page(
+    // The footer names the cohorts' currency (not the analysis'), and months as the unit.
+    let footer = out.currency.as_deref().map_or_else(String::new, |c| {
+        ctx.msg("cohorts", "footer", &[("currency", c)])
+    });
+    page_with_footer(
         &ctx,
         &state,
         snap.as_deref(),
         "cohorts",
         "cohorts",
         &title,
+        footer,
         context! {
             form => form,
             observed => observed,

@@ -93,9 +93,25 @@ pub(super) fn page(
     title: &str,
     d: Value,
 ) -> Response {
+    page_with_footer(ctx, state, s, name, nav, title, footer(ctx, s), d)
+}
+
+/// [`page`] with its own footer line (a page whose amounts are not in the analysis'
+/// currency or whose times are not in its unit).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn page_with_footer(
+    ctx: &Ctx,
+    state: &AppState,
+    s: Option<&Snapshot>,
+    name: &str,
+    nav: &str,
+    title: &str,
+    footer: String,
+    d: Value,
+) -> Response {
     let d = context! {
         notices => notices(ctx, state, s),
-        footer => footer(ctx, s),
+        footer => footer,
         ..d
     };
     ctx.render(name, nav, title, d)

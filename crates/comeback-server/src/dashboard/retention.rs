@@ -5,14 +5,27 @@
 //! customers' `loyalty_member` flag) vs the other customers with 95 % intervals
 //! (`comeback_analysis::loyalty`; CLV from the same analysis), with the raw and the matched
 //! (coarsened exact matching on pre-enrolment visits) ratio of visits in the year after
-//! joining when enrolment days are stored (`POST /api/v1/loyalty/enrolments:batch`).
+//! joining when enrolment days are stored (`POST /api/v1/loyalty/enrolments:batch`), and
+//! their NPS when survey answers are stored. Then the advocates
+//! (`comeback_analysis::advocates::advocate_share`, as `comeback analyze --responses`): the
+//! share of customers with a stored NPS answer (their latest) who are promoters (9–10) of
+//! high value (CLV in the top 20 % of the latest analysis); and a Cox proportional-hazards
+//! model (Efron ties, `comeback_survival::fit_cox`) of time to lost under the same rule as
+//! the survival curves, with the covariates the store has (see [`cox`]).
 //! Managers and admins.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::State;
 use axum::response::Response;
+use comeback_analysis::advocates::{AdvocateError, advocate_share};
 use comeback_analysis::loyalty::{Estimate, Extras, LoyaltyOptions, Member, compare_members};
+use comeback_core::TransactionLog;
 use comeback_report::{chart, format as fmt};
 use comeback_store::LogQuery;
+use comeback_survival::{
+    CoxModel, CoxOptions, Design, LostRule, SurvivalError, fit_cox, time_to_lost,
+};
 use minijinja::{Value, context};
 
 use super::Ctx;
@@ -149,8 +162,15 @@ pub(super) async fn retention(ctx: Ctx, State(state): State<AppState>) -> Respon
         }
     };
 
+    // The latest NPS answer per customer, for the loyalty table, the advocates and Cox.
+    let nps = match latest_nps(&state).await {
+        Ok(n) => n,
+        Err(e) => return super::error_page(ctx.lang, &crate::error::ApiError::from(e)),
+    };
     // Loyalty members vs the others.
-    let loyalty = loyalty(&ctx, &state, a, cur).await;
+    let loyalty = loyalty(&ctx, &state, a, cur, &nps).await;
+    let advocates = advocates(&ctx, a, cur, &nps);
+    let cox = cox(&ctx, &state, cur, &nps).await;
     page(
         &ctx,
         &state,
@@ -158,11 +178,48 @@ pub(super) async fn retention(ctx: Ctx, State(state): State<AppState>) -> Respon
         "retention",
         "retention",
         &title,
-        context! { ready => true, economics => economics, survival => survival, loyalty => loyalty },
+        context! {
+            ready => true, economics => economics, survival => survival, loyalty => loyalty,
+            advocates => advocates, cox => cox,
+        },
     )
 }
 
-async fn loyalty(ctx: &Ctx, state: &AppState, a: &comeback_analysis::Analysis, cur: &str) -> Value {
+/// Top share of customers by CLV counted as high value for the advocates (as the CLI's
+/// `analyze --responses`).
+const ADVOCATE_TOP_SHARE: f64 = 0.2;
+
+/// The latest submitted NPS answer (0–10) of each customer, by external id: answers of
+/// NPS surveys with a customer (not anonymous, not erased), the last submitted wins.
+///
+/// # Errors
+/// The store's.
+pub(crate) async fn latest_nps(
+    state: &AppState,
+) -> Result<BTreeMap<String, u8>, comeback_store::StoreError> {
+    let mut out = BTreeMap::new();
+    // Oldest first, so a later answer replaces an earlier one.
+    for r in state
+        .store
+        .survey_responses(Some(comeback_store::SurveyKind::Nps))
+        .await?
+    {
+        if let (Some(c), Some(s)) = (r.customer, r.score.and_then(|s| u8::try_from(s).ok()))
+            && s <= 10
+        {
+            out.insert(c, s);
+        }
+    }
+    Ok(out)
+}
+
+async fn loyalty(
+    ctx: &Ctx,
+    state: &AppState,
+    a: &comeback_analysis::Analysis,
+    cur: &str,
+    nps: &BTreeMap<String, u8>,
+) -> Value {
     let m = |k: &str| ctx.msg("retention", k, &[]);
     let members = match state.store.loyalty_members().await {
         Ok(m) => m,
@@ -201,12 +258,13 @@ async fn loyalty(ctx: &Ctx, state: &AppState, a: &comeback_analysis::Analysis, c
         .iter()
         .map(|id| a.customer_index(id).map_or(0.0, |i| a.scores.clv[i]))
         .collect();
+    let answers: Vec<Option<u8>> = log.ids().iter().map(|id| nps.get(&**id).copied()).collect();
     let c = match compare_members(
         &log,
         &flags,
         &Extras {
             clv: Some(&clv),
-            nps: None,
+            nps: (!nps.is_empty()).then_some(&answers[..]),
         },
         &LoyaltyOptions::default(),
     ) {
@@ -226,6 +284,16 @@ async fn loyalty(ctx: &Ctx, state: &AppState, a: &comeback_analysis::Analysis, c
     let pct = |v: f64| fmt::percent(v, 1, lang);
     let one = |v: f64| fmt::number(v, 1, lang);
     let money = |v: f64| fmt::money(v, cur, lang);
+    let show_nps = |e: &Option<comeback_voice::nps::NpsEstimate>| match e {
+        None => "—".to_owned(),
+        Some(e) => format!(
+            "{} ({} – {}; n = {})",
+            one(e.nps),
+            one(e.ci_low),
+            one(e.ci_high),
+            fmt::count(e.counts.n(), lang)
+        ),
+    };
     let (mm, nn) = (&c.members, &c.non_members);
     let rows = vec![
         context! { label => m("loyalty_customers"), members => fmt::count(mm.customers as u64, lang), others => fmt::count(nn.customers as u64, lang) },
@@ -234,6 +302,7 @@ async fn loyalty(ctx: &Ctx, state: &AppState, a: &comeback_analysis::Analysis, c
         context! { label => m("loyalty_gap"), members => show(&mm.inter_visit_days, &one), others => show(&nn.inter_visit_days, &one) },
         context! { label => m("loyalty_spend"), members => show(&mm.spend_per_visit, &money), others => show(&nn.spend_per_visit, &money) },
         context! { label => m("loyalty_clv"), members => show(&mm.clv, &money), others => show(&nn.clv, &money) },
+        context! { label => m("loyalty_nps"), members => show_nps(&mm.nps), others => show_nps(&nn.nps) },
     ];
     let effect = |r: &Option<comeback_analysis::loyalty::RatioEstimate>| {
         r.as_ref().map_or_else(
@@ -267,4 +336,294 @@ async fn loyalty(ctx: &Ctx, state: &AppState, a: &comeback_analysis::Analysis, c
         context! { missing => m("loyalty_no_dates") }
     };
     context! { rows => rows, matched => matched }
+}
+
+/// The advocates section: `comeback_analysis::advocates::advocate_share` on the latest
+/// analysis' CLV and the customers' latest stored NPS answers (`nps`), the top 20 % by CLV
+/// counted as high value, 95 % Wilson intervals.
+fn advocates(
+    ctx: &Ctx,
+    a: &comeback_analysis::Analysis,
+    cur: &str,
+    nps: &BTreeMap<String, u8>,
+) -> Value {
+    let m = |k: &str| ctx.msg("retention", k, &[]);
+    if nps.is_empty() {
+        return context! { missing => m("no_survey_data") };
+    }
+    let answers: Vec<Option<u8>> = a
+        .summary
+        .customers
+        .iter()
+        .map(|c| nps.get(&*c.customer_id).copied())
+        .collect();
+    let s = match advocate_share(&a.scores.clv, &answers, ADVOCATE_TOP_SHARE, 0.95) {
+        Ok(s) => s,
+        Err(AdvocateError::NoRespondents) => return context! { missing => m("no_respondents") },
+        Err(e) => {
+            return context! { missing => ctx.msg("retention", "no_advocates", &[("reason", &e.to_string())]) };
+        }
+    };
+    let lang = ctx.lang;
+    let pct = |v: f64| fmt::percent(v, 1, lang);
+    let with_ci = |e: &Estimate| match (e.ci_low, e.ci_high) {
+        (Some(l), Some(h)) => ctx.msg(
+            "retention",
+            "with_interval",
+            &[
+                ("value", &pct(e.estimate)),
+                ("low", &pct(l)),
+                ("high", &pct(h)),
+            ],
+        ),
+        _ => pct(e.estimate),
+    };
+    let count = |n: usize| fmt::count(n as u64, lang);
+    let facts = vec![
+        ("share", with_ci(&s.share)),
+        ("respondents", count(s.respondents)),
+        ("promoters", count(s.promoters)),
+        ("high_value", count(s.high_value)),
+        ("advocates", count(s.advocates)),
+        ("threshold", fmt::money(s.clv_threshold, cur, lang)),
+        (
+            "promoters_among_high_value",
+            s.promoters_among_high_value
+                .as_ref()
+                .map_or_else(|| "—".to_owned(), with_ci),
+        ),
+        (
+            "clv_share",
+            s.advocate_clv_share.map_or_else(|| "—".to_owned(), pct),
+        ),
+    ];
+    let facts: Vec<Value> = facts
+        .into_iter()
+        .map(|(k, v)| context! { key => k, label => m(&format!("adv_{k}")), value => v })
+        .collect();
+    context! { facts => facts }
+}
+
+/// The Cox proportional-hazards model of time to lost (Efron ties, 95 % intervals, the
+/// survival curves' rule `LostRule::default()`), one subject per customer with purchases.
+/// Covariates, each only when it takes two or more values:
+/// - `first_value`: net amount of the first purchase day, per 100 currency units;
+/// - `location`: the first location (`Store::first_locations`; `unknown` without one),
+///   categorical, the first code in text order the reference;
+/// - `member`: 1 for a loyalty member, 0 otherwise;
+/// - `nps`: class of the latest NPS answer (`detractor`, `none`, `passive`, `promoter`),
+///   categorical, `detractor` the reference when present;
+/// - `complained`: 1 when a complaint of the customer is on file.
+///
+/// A failed fit (no customer lost, collinear covariates, Newton–Raphson not converging)
+/// is shown as its message.
+async fn cox(ctx: &Ctx, state: &AppState, cur: &str, nps: &BTreeMap<String, u8>) -> Value {
+    let fail =
+        |reason: &str| context! { error => ctx.msg("retention", "no_cox", &[("reason", reason)]) };
+    let store = &state.store;
+    let data = async {
+        Ok::<_, comeback_store::StoreError>((
+            store.transaction_log(&LogQuery::default()).await?,
+            store.loyalty_members().await?,
+            store.first_locations().await?,
+            store.all_complaints().await?,
+        ))
+    };
+    let (log, members, locations, complaints) = match data.await {
+        Ok(v) => v,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let complained: BTreeSet<String> = complaints.into_iter().filter_map(|c| c.customer).collect();
+    let nps = nps.clone();
+    let fitted = tokio::task::spawn_blocking(move || {
+        fit_cox_model(&log, &members, &locations, &complained, &nps)
+    })
+    .await;
+    let (model, design) = match fitted {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return fail(&e.to_string()),
+        Err(e) => return fail(&e.to_string()),
+    };
+    let lang = ctx.lang;
+    let m = |k: &str| ctx.msg("retention", k, &[]);
+    let reference = |cov: &str| {
+        design
+            .reference_levels()
+            .iter()
+            .find(|(c, _)| c == cov)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default()
+    };
+    let nps_class = |l: &str| m(&format!("nps_{l}"));
+    let label = |name: &str| -> String {
+        match name.split_once('=') {
+            Some(("location", level)) => ctx.msg(
+                "retention",
+                "cox_location",
+                &[("level", level), ("reference", &reference("location"))],
+            ),
+            Some(("nps", level)) => ctx.msg(
+                "retention",
+                "cox_nps",
+                &[
+                    ("level", &nps_class(level)),
+                    ("reference", &nps_class(&reference("nps"))),
+                ],
+            ),
+            _ if name == "first_value" => {
+                ctx.msg("retention", "cox_first_value", &[("currency", cur)])
+            }
+            _ => m(&format!("cox_{name}")),
+        }
+    };
+    let p_text = |p: f64| {
+        if p < 0.001 {
+            "< 0.001".to_owned()
+        } else {
+            fmt::number(p, 3, lang)
+        }
+    };
+    // "= 0.327" or "< 0.001", after a "p" in the messages.
+    let p_rel = |p: f64| {
+        let t = p_text(p);
+        if t.starts_with('<') {
+            t
+        } else {
+            format!("= {t}")
+        }
+    };
+    let rows: Vec<Value> = (0..model.names.len())
+        .map(|j| {
+            context! {
+                key => model.names[j].clone(),
+                label => label(&model.names[j]),
+                coefficient => fmt::number(model.coefficients[j], 3, lang),
+                hr => fmt::number(model.hazard_ratios[j], 3, lang),
+                ci => format!("{} – {}", fmt::number(model.ci_low[j], 3, lang), fmt::number(model.ci_high[j], 3, lang)),
+                p => p_text(model.p_values[j]),
+            }
+        })
+        .collect();
+    let facts = vec![
+        ("customers", fmt::count(model.n as u64, lang)),
+        ("lost", fmt::count(model.events as u64, lang)),
+        (
+            "concordance",
+            model
+                .concordance
+                .map_or_else(|| "—".to_owned(), |c| fmt::number(c, 3, lang)),
+        ),
+        (
+            "lr_test",
+            ctx.msg(
+                "retention",
+                "cox_lr_value",
+                &[
+                    ("chi2", &fmt::number(model.lr_statistic, 2, lang)),
+                    ("df", &model.lr_df.to_string()),
+                    ("p", &p_rel(model.lr_p_value)),
+                ],
+            ),
+        ),
+    ];
+    let facts: Vec<Value> = facts
+        .into_iter()
+        .map(|(k, v)| context! { key => k, label => m(&format!("cox_{k}")), value => v })
+        .collect();
+    let ph = &model.ph_test;
+    let failing: Vec<String> = ph
+        .covariates
+        .iter()
+        .filter(|r| r.p_value < model.options.ph_alpha)
+        .map(|r| label(&r.name))
+        .collect();
+    let ph_text = if ph.warning.is_some() {
+        let who = if failing.is_empty() {
+            m("cox_ph_together")
+        } else {
+            failing.join("; ")
+        };
+        ctx.msg(
+            "retention",
+            "cox_ph_warning",
+            &[("who", &who), ("p", &p_rel(ph.global_p_value))],
+        )
+    } else {
+        ctx.msg(
+            "retention",
+            "cox_ph_ok",
+            &[("p", &p_rel(ph.global_p_value))],
+        )
+    };
+    context! { rows => rows, facts => facts, ph => ph_text, ph_warning => ph.warning.is_some() }
+}
+
+/// The design and fit of [`cox`] (blocking work).
+fn fit_cox_model(
+    log: &TransactionLog,
+    members: &[String],
+    locations: &[(String, Option<String>)],
+    complained: &BTreeSet<String>,
+    nps: &BTreeMap<String, u8>,
+) -> Result<(CoxModel, Design), SurvivalError> {
+    let lost = time_to_lost(log, &LostRule::default())?;
+    let records = &lost.records;
+    let first_value = |id: &str| -> f64 {
+        log.ids()
+            .binary_search_by(|x| (**x).cmp(id))
+            .ok()
+            .and_then(|i| log.customers()[i].days.iter().find(|d| d.has_purchase))
+            .map_or(0.0, |d| d.amount.to_f64())
+    };
+    let mut x = Design::new(records.len());
+    let values: Vec<f64> = records
+        .iter()
+        .map(|r| first_value(&r.customer_id) / 100.0)
+        .collect();
+    if values.iter().any(|v| *v != values[0]) {
+        x.numeric("first_value", values)?;
+    }
+    let location: Vec<&str> = records
+        .iter()
+        .map(|r| {
+            locations
+                .binary_search_by(|(id, _)| id.as_str().cmp(&r.customer_id))
+                .ok()
+                .and_then(|i| locations[i].1.as_deref())
+                .unwrap_or("unknown")
+        })
+        .collect();
+    if location.iter().any(|l| *l != location[0]) {
+        x.categorical("location", &location)?;
+    }
+    let flag = |yes: &dyn Fn(&str) -> bool| -> Vec<f64> {
+        records
+            .iter()
+            .map(|r| if yes(&r.customer_id) { 1.0 } else { 0.0 })
+            .collect()
+    };
+    let member = flag(&|id| members.binary_search_by(|m| m.as_str().cmp(id)).is_ok());
+    if member.iter().any(|v| *v != member[0]) {
+        x.numeric("member", member)?;
+    }
+    let class: Vec<&str> = records
+        .iter()
+        .map(|r| match nps.get(&*r.customer_id) {
+            None => "none",
+            Some(9..=10) => "promoter",
+            Some(7..=8) => "passive",
+            Some(_) => "detractor",
+        })
+        .collect();
+    if class.iter().any(|c| *c != class[0]) {
+        x.categorical("nps", &class)?;
+    }
+    let complaint = flag(&|id| complained.contains(id));
+    if complaint.iter().any(|v| *v != complaint[0]) {
+        x.numeric("complained", complaint)?;
+    }
+    let durations: Vec<f64> = records.iter().map(|r| r.duration_days).collect();
+    let events: Vec<bool> = records.iter().map(|r| r.lost).collect();
+    let model = fit_cox(&durations, &events, &x, &CoxOptions::default())?;
+    Ok((model, x))
 }

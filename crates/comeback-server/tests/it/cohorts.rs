@@ -190,6 +190,7 @@ async fn store_equals_cli(app: &TestApp) {
     let (s, html) = page(app, "/cohorts?observation_end=2020-09-15", &manager).await;
     assert_eq!(s, 200, "{html}");
     assert!(html.contains("Cohort 2020-01: 1,000 customers"), "{html}");
+    assert!(html.contains("amounts in EUR; months"), "{html}");
     assert!(html.contains("data-cohort=\"2020-02\""), "{html}");
     assert!(html.contains("<dd data-sbg=\"alpha\">0.704</dd>"), "{html}");
     assert!(html.contains("<dd data-sbg=\"beta\">3.806</dd>"), "{html}");
@@ -273,6 +274,20 @@ async fn hand_computed(app: &TestApp) {
     assert_eq!(m[1]["grr"], 40.0 / 60.0);
     assert_eq!(m[2]["grr"], 25.0 / 60.0);
     assert_eq!(m[2]["logo_retention"], 2.0 / 3.0);
+    // The page of the EUR cohort: one customer (singular), the footer names EUR.
+    let (s, html) = page(
+        app,
+        "/cohorts?currency=EUR&observation_end=2024-04-15",
+        &manager,
+    )
+    .await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("Cohort 2024-01: 1 customer</h2>"), "{html}");
+    assert!(
+        html.contains("<p>Comeback: amounts in EUR; months of 30.4375 days.</p>"),
+        "{html}"
+    );
+    assert!(!html.contains("amounts in USD"), "{html}");
     let (_, j) = app
         .get(&format!("{q}&reactivation=count"), Some(&manager))
         .await;

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, server_test};
 
 /// GET of a page: (status, headers, body with `&#x2f;` read as `/`).
-async fn page(
+pub(crate) async fn page(
     app: &TestApp,
     path: &str,
     token: Option<&str>,

@@ -17,5 +17,6 @@ mod freshness;
 mod helpers;
 mod objectives;
 mod openapi;
+mod retention;
 mod surveys;
 mod webhooks;

@@ -531,6 +531,105 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
                 "loyalty_matched_note",
                 "El emparejamiento (emparejamiento exacto aproximado según las visitas del año anterior a la adhesión) supone que, entre clientes que visitaban con la misma frecuencia, adherirse no guarda relación con cuánto habrían visitado de todos modos.",
             ),
+            (
+                "loyalty_nps",
+                "NPS (última respuesta; puntos, intervalo del 95 %; respuestas)",
+            ),
+            (
+                "with_interval",
+                "{value} (intervalo del 95 %: {low} a {high})",
+            ),
+            ("advocates", "Defensores: promotores de alto valor"),
+            (
+                "advocates_intro",
+                "Clientes cuya última respuesta NPS es 9 o 10 y cuyo CLV está en el 20 % superior del último recálculo, como proporción de los clientes que respondieron.",
+            ),
+            (
+                "advocates_note",
+                "Solo se puede clasificar a quienes respondieron; la proporción supone que se parecen a quienes no respondieron.",
+            ),
+            (
+                "no_survey_data",
+                "Aún no hay datos de encuestas: no hay respuestas NPS de clientes conocidos.",
+            ),
+            (
+                "no_respondents",
+                "Hay respuestas NPS, pero ninguna de un cliente del último recálculo.",
+            ),
+            ("no_advocates", "Sin defensores: {reason}"),
+            (
+                "adv_share",
+                "Defensores entre los clientes que respondieron",
+            ),
+            ("adv_respondents", "Clientes con respuesta NPS"),
+            ("adv_promoters", "Promotores (9–10) entre ellos"),
+            ("adv_high_value", "Clientes de alto valor entre ellos"),
+            ("adv_advocates", "Defensores (promotores de alto valor)"),
+            ("adv_threshold", "Alto valor: CLV igual o superior a"),
+            (
+                "adv_promoters_among_high_value",
+                "Promotores entre los clientes de alto valor que respondieron",
+            ),
+            (
+                "adv_clv_share",
+                "Parte de los defensores en el CLV de quienes respondieron",
+            ),
+            ("cox", "Qué acompaña a perder antes al cliente"),
+            (
+                "cox_intro",
+                "Un modelo de riesgos proporcionales de Cox del tiempo hasta la pérdida (la regla de las curvas de arriba), cada factor con los demás fijos. Un cociente de riesgos mayor que 1 significa perdido antes; menor que 1, permanece más; intervalos del 95 %.",
+            ),
+            (
+                "cox_note",
+                "Las quejas y respuestas a encuestas cuentan sea cual sea su fecha, también tras la pérdida, así que sus cocientes muestran asociación, no causa. Un factor que no varía se omite.",
+            ),
+            ("no_cox", "Sin modelo: {reason}"),
+            ("col_covariate", "Factor"),
+            ("col_coefficient", "Coeficiente"),
+            ("col_hr", "Cociente de riesgos"),
+            ("col_hr_ci", "Intervalo del 95 %"),
+            ("col_p", "Valor p"),
+            (
+                "cox_first_value",
+                "Valor de la primera compra, por cada 100 {currency}",
+            ),
+            (
+                "cox_member",
+                "Miembro del programa de fidelización (frente a no)",
+            ),
+            (
+                "cox_complained",
+                "Tiene una queja registrada (frente a ninguna)",
+            ),
+            (
+                "cox_location",
+                "Primer local {level} (frente a {reference})",
+            ),
+            ("cox_nps", "NPS {level} (frente a {reference})"),
+            ("nps_promoter", "promotor"),
+            ("nps_passive", "pasivo"),
+            ("nps_detractor", "detractor"),
+            ("nps_none", "sin respuesta"),
+            ("cox_customers", "Clientes"),
+            ("cox_lost", "Perdidos entre ellos"),
+            (
+                "cox_concordance",
+                "Concordancia (0,5 = azar, 1 = orden perfecto)",
+            ),
+            ("cox_lr_test", "Prueba de razón de verosimilitud del modelo"),
+            (
+                "cox_lr_value",
+                "chi cuadrado {chi2} con {df} grados de libertad, p {p}",
+            ),
+            ("cox_ph_together", "los factores en conjunto"),
+            (
+                "cox_ph_warning",
+                "Atención: el efecto de {who} parece cambiar con el tiempo desde la primera compra (prueba de riesgos proporcionales, p {p}). Su cociente de riesgos es entonces solo un promedio en el tiempo.",
+            ),
+            (
+                "cox_ph_ok",
+                "La prueba de riesgos proporcionales no indica que los efectos cambien con el tiempo desde la primera compra (p {p}).",
+            ),
             ("col_members", "Miembros"),
             ("col_others", "Demás"),
             (
@@ -612,6 +711,11 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
                 "Retención de clientes: clientes activos ÷ tamaño de la cohorte. NRR: MRR ÷ MRR del mes 0. GRR: lo mismo con el MRR de cada cliente limitado al de su mes 0, de modo que solo cuentan cancelaciones y reducciones.",
             ),
             ("cohort_heading", "Cohorte {cohort}: {customers} clientes"),
+            ("cohort_heading_one", "Cohorte {cohort}: 1 cliente"),
+            (
+                "footer",
+                "Comeback: importes en {currency}; meses de 30,4375 días.",
+            ),
             ("col_month", "Mes"),
             ("col_active", "Activos"),
             ("col_logo", "Retención de clientes"),

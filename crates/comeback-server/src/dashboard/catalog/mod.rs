@@ -222,6 +222,12 @@ mod tests {
         // Report cards: "Empathie" (de, fr), "Assurance" (fr) as in English or French.
         "c_empathy",
         "c_assurance",
+        // Retention's Cox model: "Factor", "detractor" (es), "Coefficient", "NPS … (vs …)"
+        // (fr) are the same words.
+        "col_covariate",
+        "col_coefficient",
+        "nps_detractor",
+        "cox_nps",
     ];
 
     #[test]
