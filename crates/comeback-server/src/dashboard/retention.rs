@@ -152,7 +152,7 @@ pub(super) async fn retention(ctx: Ctx, State(state): State<AppState>) -> Respon
                 test => ctx.msg("retention", "logrank", &[
                     ("chi2", &fmt::number(lr.statistic, 2, lang)),
                     ("df", &lr.df.to_string()),
-                    ("p", &if lr.p_value < 0.001 { "< 0.001".to_owned() } else { fmt::number(lr.p_value, 3, lang) }),
+                    ("p", &if lr.p_value < 0.001 { "< 0.001".to_owned() } else { format!("= {}", fmt::number(lr.p_value, 3, lang)) }),
                 ]),
                 verdict => m(if lr.p_value < 0.05 { "differs" } else { "similar" }),
             }
@@ -167,10 +167,15 @@ pub(super) async fn retention(ctx: Ctx, State(state): State<AppState>) -> Respon
         Ok(n) => n,
         Err(e) => return super::error_page(ctx.lang, &crate::error::ApiError::from(e)),
     };
+    // The stored transactions, read once for the loyalty comparison and the Cox model.
+    let log = match state.store.transaction_log(&LogQuery::default()).await {
+        Ok(l) => l,
+        Err(e) => return super::error_page(ctx.lang, &crate::error::ApiError::from(e)),
+    };
     // Loyalty members vs the others.
-    let loyalty = loyalty(&ctx, &state, a, cur, &nps).await;
+    let loyalty = loyalty(&ctx, &state, a, cur, &nps, &log).await;
     let advocates = advocates(&ctx, a, cur, &nps);
-    let cox = cox(&ctx, &state, cur, &nps).await;
+    let cox = cox(&ctx, &state, cur, &nps, log).await;
     page(
         &ctx,
         &state,
@@ -219,6 +224,7 @@ async fn loyalty(
     a: &comeback_analysis::Analysis,
     cur: &str,
     nps: &BTreeMap<String, u8>,
+    log: &TransactionLog,
 ) -> Value {
     let m = |k: &str| ctx.msg("retention", k, &[]);
     let members = match state.store.loyalty_members().await {
@@ -233,10 +239,6 @@ async fn loyalty(
     if members.is_empty() {
         return context! { error => m("no_members") };
     }
-    let log = match state.store.transaction_log(&LogQuery::default()).await {
-        Ok(l) => l,
-        Err(e) => return context! { error => e.to_string() },
-    };
     let flags: Vec<Member> = log
         .ids()
         .iter()
@@ -260,7 +262,7 @@ async fn loyalty(
         .collect();
     let answers: Vec<Option<u8>> = log.ids().iter().map(|id| nps.get(&**id).copied()).collect();
     let c = match compare_members(
-        &log,
+        log,
         &flags,
         &Extras {
             clv: Some(&clv),
@@ -417,19 +419,24 @@ fn advocates(
 ///
 /// A failed fit (no customer lost, collinear covariates, Newton–Raphson not converging)
 /// is shown as its message.
-async fn cox(ctx: &Ctx, state: &AppState, cur: &str, nps: &BTreeMap<String, u8>) -> Value {
+async fn cox(
+    ctx: &Ctx,
+    state: &AppState,
+    cur: &str,
+    nps: &BTreeMap<String, u8>,
+    log: TransactionLog,
+) -> Value {
     let fail =
         |reason: &str| context! { error => ctx.msg("retention", "no_cox", &[("reason", reason)]) };
     let store = &state.store;
     let data = async {
         Ok::<_, comeback_store::StoreError>((
-            store.transaction_log(&LogQuery::default()).await?,
             store.loyalty_members().await?,
             store.first_locations().await?,
             store.all_complaints().await?,
         ))
     };
-    let (log, members, locations, complaints) = match data.await {
+    let (members, locations, complaints) = match data.await {
         Ok(v) => v,
         Err(e) => return fail(&e.to_string()),
     };

@@ -28,6 +28,7 @@ fn direct_cox(
     log: &comeback_core::TransactionLog,
     members: &[&str],
     nps: &[(&str, u8)],
+    complained: &[&str],
 ) -> Result<comeback_survival::CoxModel, comeback_survival::SurvivalError> {
     let lost = time_to_lost(log, &LostRule::default()).unwrap();
     let r = &lost.records;
@@ -67,6 +68,13 @@ fn direct_cox(
             })
             .collect();
         x.categorical("nps", &c).unwrap();
+    }
+    if !complained.is_empty() {
+        let c = r
+            .iter()
+            .map(|r| f64::from(u8::from(complained.contains(&&*r.customer_id))))
+            .collect();
+        x.numeric("complained", c).unwrap();
     }
     let d: Vec<f64> = r.iter().map(|r| r.duration_days).collect();
     let e: Vec<bool> = r.iter().map(|r| r.lost).collect();
@@ -159,9 +167,24 @@ async fn advocates_nps_and_cox(app: &TestApp) {
         inner(&html, "id=\"advocates-missing\""),
         "No survey data yet: no NPS answer of a known customer is stored."
     );
-    let want = direct_cox(&log, &[], &[]);
+    let want = direct_cox(&log, &[], &[], &[]);
     assert_eq!(want.as_ref().unwrap().names, ["first_value"]);
     check_cox(&html, &want);
+    // The log-rank line of the curves: the API's test.
+    let (_, surv) = app.get("/api/v1/survival?by=segment", Some(&admin)).await;
+    let lr = &surv["logrank"];
+    let p = lr["p_value"].as_f64().unwrap();
+    let p = if p < 0.001 {
+        "&lt; 0.001".to_owned()
+    } else {
+        format!("= {}", fmt::number(p, 3, Lang::En))
+    };
+    let line = format!(
+        "Log-rank test of equal survival: chi-square {} with {} degrees of freedom, p {p}.",
+        fmt::number(lr["statistic"].as_f64().unwrap(), 2, Lang::En),
+        lr["df"]
+    );
+    assert!(html.contains(&line), "{line}");
 
     // NPS answers: the best customer by CLV 10 (advocate); the second 9, later 5 (the
     // latest counts: a high-value detractor); the two lowest 10 and 7 (not high value).
@@ -310,7 +333,7 @@ async fn advocates_nps_and_cox(app: &TestApp) {
 
     // Cox with membership and the NPS class: here the members are exactly the promoters,
     // so the fit fails (collinear) and the page says why.
-    let want = direct_cox(&log, &members, &latest);
+    let want = direct_cox(&log, &members, &latest, &[]);
     assert!(
         matches!(
             want,
@@ -340,7 +363,7 @@ async fn advocates_nps_and_cox(app: &TestApp) {
         .await;
     assert_eq!(s, 200, "{v}");
     let (_, _, html) = page(app, "/retention", Some(&admin), &[]).await;
-    let want = direct_cox(&log, &members, &latest);
+    let want = direct_cox(&log, &members, &latest, &[]);
     assert!(want.is_ok(), "{want:?}");
     check_cox(&html, &want);
     let answers: Vec<Option<u8>> = a
@@ -369,6 +392,26 @@ async fn advocates_nps_and_cox(app: &TestApp) {
         inner(&html, "data-adv=\"advocates\""),
         want.advocates.to_string()
     );
+
+    // Complaints of twenty customers: a "has a complaint" covariate.
+    let staff = app.token(comeback_store::Role::Staff).await;
+    let complained: Vec<&str> = (0..20).map(|k| by_clv[5 + 101 * k].1).collect();
+    for (k, c) in complained.iter().enumerate() {
+        let body = json!({
+            "reference": format!("CB-{k:04}"), "received_at": "2026-03-02T09:00:00Z",
+            "channel": "phone", "customer": c, "description": "late delivery",
+            "category": "delivery", "severity": "low"
+        });
+        let (s, v) = app
+            .post_json("/api/v1/complaints", &body, Some(&staff))
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let (_, _, html) = page(app, "/retention", Some(&admin), &[]).await;
+    let want = direct_cox(&log, &members, &latest, &complained);
+    assert!(want.is_ok(), "{want:?}");
+    assert_eq!(want.as_ref().unwrap().names.last().unwrap(), "complained");
+    check_cox(&html, &want);
 
     // Finnish: every key there (strict templates fail the render otherwise).
     let (s, _, html) = page(app, "/retention?lang=fi", Some(&admin), &[]).await;

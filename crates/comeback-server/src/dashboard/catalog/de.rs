@@ -472,7 +472,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("not_reached", "nicht erreicht"),
             (
                 "logrank",
-                "Log-Rank-Test auf gleiches Überleben: Chi-Quadrat {chi2} mit {df} Freiheitsgraden, p = {p}.",
+                "Log-Rank-Test auf gleiches Überleben: Chi-Quadrat {chi2} mit {df} Freiheitsgraden, p {p}.",
             ),
             ("differs", "Die Segmente unterscheiden sich."),
             (

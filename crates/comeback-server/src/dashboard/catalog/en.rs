@@ -442,7 +442,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("not_reached", "not reached"),
             (
                 "logrank",
-                "Log-rank test of equal survival: chi-square {chi2} with {df} degrees of freedom, p = {p}.",
+                "Log-rank test of equal survival: chi-square {chi2} with {df} degrees of freedom, p {p}.",
             ),
             ("differs", "The segments differ."),
             (

@@ -472,7 +472,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("not_reached", "no alcanzada"),
             (
                 "logrank",
-                "Prueba log-rank de igual supervivencia: chi cuadrado {chi2} con {df} grados de libertad, p = {p}.",
+                "Prueba log-rank de igual supervivencia: chi cuadrado {chi2} con {df} grados de libertad, p {p}.",
             ),
             ("differs", "Los segmentos difieren."),
             (

@@ -478,7 +478,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("not_reached", "ei saavutettu"),
             (
                 "logrank",
-                "Log-rank-testi yhtäläisestä elossaolosta: khiin neliö {chi2}, vapausasteita {df}, p = {p}.",
+                "Log-rank-testi yhtäläisestä elossaolosta: khiin neliö {chi2}, vapausasteita {df}, p {p}.",
             ),
             ("differs", "Segmentit eroavat."),
             ("similar", "Tiedot eivät osoita eroa segmenttien välillä."),

@@ -490,7 +490,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("not_reached", "non atteinte"),
             (
                 "logrank",
-                "Test du log-rank d’égalité de survie : khi-deux {chi2} à {df} degrés de liberté, p = {p}.",
+                "Test du log-rank d’égalité de survie : khi-deux {chi2} à {df} degrés de liberté, p {p}.",
             ),
             ("differs", "Les segments diffèrent."),
             (

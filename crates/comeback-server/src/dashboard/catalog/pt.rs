@@ -454,7 +454,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("not_reached", "não atingida"),
             (
                 "logrank",
-                "Teste log-rank de sobrevivência igual: qui-quadrado {chi2} com {df} graus de liberdade, p = {p}.",
+                "Teste log-rank de sobrevivência igual: qui-quadrado {chi2} com {df} graus de liberdade, p {p}.",
             ),
             ("differs", "Os segmentos diferem."),
             (
