@@ -23,9 +23,11 @@ fn inner(html: &str, attr: &str) -> String {
 }
 
 /// The Cox fit on the stored log, built here as the page documents it: first purchase
-/// value per 100, then (when they vary) membership and the latest NPS class.
+/// value per 100, then (when given) the first location, membership, the latest NPS class
+/// and "has a complaint".
 fn direct_cox(
     log: &comeback_core::TransactionLog,
+    locations: &[(&str, &str)],
     members: &[&str],
     nps: &[(&str, u8)],
     complained: &[&str],
@@ -50,6 +52,18 @@ fn direct_cox(
         })
         .collect();
     x.numeric("first_value", first).unwrap();
+    if !locations.is_empty() {
+        let l: Vec<&str> = r
+            .iter()
+            .map(|r| {
+                locations
+                    .iter()
+                    .find(|(c, _)| *c == &*r.customer_id)
+                    .map_or("unknown", |x| x.1)
+            })
+            .collect();
+        x.categorical("location", &l).unwrap();
+    }
     if !members.is_empty() {
         let m = r
             .iter()
@@ -167,7 +181,7 @@ async fn advocates_nps_and_cox(app: &TestApp) {
         inner(&html, "id=\"advocates-missing\""),
         "No survey data yet: no NPS answer of a known customer is stored."
     );
-    let want = direct_cox(&log, &[], &[], &[]);
+    let want = direct_cox(&log, &[], &[], &[], &[]);
     assert_eq!(want.as_ref().unwrap().names, ["first_value"]);
     check_cox(&html, &want);
     // The log-rank line of the curves: the API's test.
@@ -333,7 +347,7 @@ async fn advocates_nps_and_cox(app: &TestApp) {
 
     // Cox with membership and the NPS class: here the members are exactly the promoters,
     // so the fit fails (collinear) and the page says why.
-    let want = direct_cox(&log, &members, &latest, &[]);
+    let want = direct_cox(&log, &[], &members, &latest, &[]);
     assert!(
         matches!(
             want,
@@ -363,7 +377,7 @@ async fn advocates_nps_and_cox(app: &TestApp) {
         .await;
     assert_eq!(s, 200, "{v}");
     let (_, _, html) = page(app, "/retention", Some(&admin), &[]).await;
-    let want = direct_cox(&log, &members, &latest, &[]);
+    let want = direct_cox(&log, &[], &members, &latest, &[]);
     assert!(want.is_ok(), "{want:?}");
     check_cox(&html, &want);
     let answers: Vec<Option<u8>> = a
@@ -408,10 +422,46 @@ async fn advocates_nps_and_cox(app: &TestApp) {
         assert_eq!(s, 201, "{v}");
     }
     let (_, _, html) = page(app, "/retention", Some(&admin), &[]).await;
-    let want = direct_cox(&log, &members, &latest, &complained);
+    let want = direct_cox(&log, &[], &members, &latest, &complained);
     assert!(want.is_ok(), "{want:?}");
     assert_eq!(want.as_ref().unwrap().names.last().unwrap(), "complained");
     check_cox(&html, &want);
+
+    // Twenty customers with an earlier purchase at HEL or TKU: their first location.
+    for code in ["HEL", "TKU"] {
+        app.store
+            .upsert_location(&comeback_store::Location {
+                code: code.to_owned(),
+                name: None,
+                time_zone: "UTC".to_owned(),
+            })
+            .await
+            .unwrap();
+    }
+    let located: Vec<(&str, &str)> = (0..20)
+        .map(|k| (by_clv[3 + 97 * k].1, if k % 2 == 0 { "HEL" } else { "TKU" }))
+        .collect();
+    let body = json!({"transactions": located.iter().enumerate().map(|(k, (c, l))| json!({
+        "external_id": format!("loc-{k}"), "customer": c, "occurred_at": "1996-12-31T12:00:00Z",
+        "amount": "10", "currency": "USD", "location": l})).collect::<Vec<_>>()});
+    let (s, v) = app
+        .post_json("/api/v1/transactions:batch", &body, Some(&admin))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let log = app
+        .store
+        .transaction_log(&comeback_store::LogQuery::default())
+        .await
+        .unwrap();
+    let (_, _, html) = page(app, "/retention", Some(&admin), &[]).await;
+    let want = direct_cox(&log, &located, &members, &latest, &complained);
+    assert!(want.is_ok(), "{want:?}");
+    assert_eq!(
+        want.as_ref().unwrap().names[1..3],
+        ["location=TKU", "location=unknown"]
+    );
+    check_cox(&html, &want);
+    assert!(html.contains("First location TKU (vs HEL)"), "{html}");
 
     // Finnish: every key there (strict templates fail the render otherwise).
     let (s, _, html) = page(app, "/retention?lang=fi", Some(&admin), &[]).await;
