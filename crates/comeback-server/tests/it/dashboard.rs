@@ -701,7 +701,7 @@ async fn subscription_form(app: &TestApp) {
     let (s, _, html) = page(app, "/cohorts", Some(&admin), &[]).await;
     assert_eq!(s, 200, "{html}");
     assert!(html.contains("Cohort 2024-01: 2 customers"), "{html}");
-    assert!(html.contains("Cohort 2024-02: 1 customers"), "{html}");
+    assert!(html.contains("Cohort 2024-02: 1 customer</h2>"), "{html}");
     assert!(html.contains("15.50"), "{html}");
 }
 server_test!(subscription_upload_form, subscription_form);
