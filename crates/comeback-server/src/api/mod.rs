@@ -53,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::metrics))
         .routes(routes!(analytics::economics))
         .routes(routes!(survival::survival))
+        .routes(routes!(survival::survival_cox))
         .routes(routes!(analytics::model))
         .routes(routes!(analytics::refit))
         .routes(routes!(status::get))

@@ -15,6 +15,8 @@
 //!
 //! Times are days since the customer's first purchase.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -262,4 +264,184 @@ pub(crate) async fn compute(state: &AppState, by: SurvivalBy) -> Result<Survival
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(ApiError::Conflict)?;
     Ok(out)
+}
+
+/// The likelihood-ratio test of the Cox model against the model without covariates.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LrTestOut {
+    /// 2 × (log L − log L₀).
+    pub statistic: f64,
+    /// Degrees of freedom (coefficients).
+    pub df: u64,
+    /// P-value (chi-square).
+    pub p_value: f64,
+}
+
+/// One covariate's proportional-hazards check.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PhRowOut {
+    /// Covariate (a coefficient's name).
+    pub covariate: String,
+    /// Chi-square statistic on 1 df.
+    pub statistic: f64,
+    /// P-value.
+    pub p_value: f64,
+}
+
+/// The proportional-hazards check: scaled Schoenfeld residuals against transformed time
+/// (Grambsch & Therneau 1994).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PhTestOut {
+    /// Time transform (`km`, `rank`, `identity`, `log`).
+    pub transform: String,
+    /// Per covariate.
+    pub covariates: Vec<PhRowOut>,
+    /// Global chi-square statistic.
+    pub global_statistic: f64,
+    /// Its degrees of freedom.
+    pub global_df: u64,
+    /// Its p-value.
+    pub global_p_value: f64,
+    /// Plain-language warning when the check fails (absent when it passes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// The Cox proportional-hazards model of time to lost: the CLI's `comeback survival cox
+/// --json` keys (per-coefficient maps by name), with the reference level of each
+/// categorical covariate.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CoxOut {
+    /// β by coefficient name (log hazard ratio per unit of the covariate).
+    pub coefficients: BTreeMap<String, f64>,
+    /// Standard errors of β (inverse observed information).
+    pub std_errors: BTreeMap<String, f64>,
+    /// Wald p-values.
+    pub p_values: BTreeMap<String, f64>,
+    /// exp(β).
+    pub hazard_ratios: BTreeMap<String, f64>,
+    /// Lower bound of the 95 % interval of the hazard ratio.
+    pub ci_low: BTreeMap<String, f64>,
+    /// Upper bound.
+    pub ci_high: BTreeMap<String, f64>,
+    /// Partial log-likelihood at β.
+    pub log_likelihood: f64,
+    /// Partial log-likelihood at β = 0.
+    pub null_log_likelihood: f64,
+    /// The likelihood-ratio test.
+    pub lr_test: LrTestOut,
+    /// Harrell's C (ties counted ½); absent when no pair is comparable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concordance: Option<f64>,
+    /// Customers (subjects).
+    pub n: u64,
+    /// Customers lost (events).
+    pub events: u64,
+    /// Tie handling (`efron`).
+    pub ties: String,
+    /// The proportional-hazards check.
+    pub ph_test: PhTestOut,
+    /// Reference level of each categorical covariate (`location`, `nps`).
+    pub reference_levels: BTreeMap<String, String>,
+    /// The "lost" rule of the durations.
+    pub lost_rule: LostRuleOut,
+}
+
+/// Cox proportional hazards (Efron ties) of time to lost, the `/retention` page's model:
+/// one subject per customer with purchases, days since the first purchase until lost
+/// (the survival curves' rule) or censored; covariates, each only when it takes two or
+/// more values: `first_value` (net amount of the first purchase day per 100 currency
+/// units), `location=CODE` (first location, categorical), `member` (loyalty, 0/1),
+/// `nps=CLASS` (latest NPS answer's class, `none` without one), `complained` (0/1).
+/// Covariates are fixed at the observation end: the model shows association, not effect.
+#[utoipa::path(get, path = "/api/v1/survival/cox", tag = "analytics",
+    responses(
+        (status = 200, description = "the fitted model", body = CoxOut),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "role is not manager or admin", body = ErrorBody),
+        (status = 409, description = "the data give no model: no customer lost, no covariate varies, collinear covariates or no convergence", body = ErrorBody)))]
+pub async fn survival_cox(
+    _user: RequireManager,
+    State(state): State<AppState>,
+) -> Result<Json<CoxOut>, ApiError> {
+    let nps = crate::dashboard::retention::latest_nps(&state).await?;
+    let (members, locations, complained) = crate::dashboard::retention::cox_inputs(&state).await?;
+    let log = state.store.transaction_log(&LogQuery::default()).await?;
+    let (m, design) = tokio::task::spawn_blocking(move || {
+        crate::dashboard::retention::fit_cox_model(&log, &members, &locations, &complained, &nps)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Conflict(e.to_string()))?;
+    let by_name = |v: &[f64]| -> BTreeMap<String, f64> {
+        m.names.iter().cloned().zip(v.iter().copied()).collect()
+    };
+    let rule = LostRule::default();
+    let out = CoxOut {
+        coefficients: by_name(&m.coefficients),
+        std_errors: by_name(&m.std_errors),
+        p_values: by_name(&m.p_values),
+        hazard_ratios: by_name(&m.hazard_ratios),
+        ci_low: by_name(&m.ci_low),
+        ci_high: by_name(&m.ci_high),
+        log_likelihood: m.log_likelihood,
+        null_log_likelihood: m.null_log_likelihood,
+        lr_test: LrTestOut {
+            statistic: m.lr_statistic,
+            df: m.lr_df as u64,
+            p_value: m.lr_p_value,
+        },
+        concordance: m.concordance.filter(|c| c.is_finite()),
+        n: m.n as u64,
+        events: m.events as u64,
+        ties: m.options.ties.as_str().to_owned(),
+        ph_test: PhTestOut {
+            transform: m.ph_test.transform.as_str().to_owned(),
+            covariates: m
+                .ph_test
+                .covariates
+                .iter()
+                .map(|r| PhRowOut {
+                    covariate: r.name.clone(),
+                    statistic: r.statistic,
+                    p_value: r.p_value,
+                })
+                .collect(),
+            global_statistic: m.ph_test.global_statistic,
+            global_df: m.ph_test.global_df as u64,
+            global_p_value: m.ph_test.global_p_value,
+            warning: m.ph_test.warning.clone(),
+        },
+        reference_levels: design.reference_levels().iter().cloned().collect(),
+        lost_rule: LostRuleOut {
+            k: rule.k,
+            min_gaps: rule.min_gaps as u64,
+            min_threshold_days: rule.min_threshold_days,
+        },
+    };
+    // A non-finite number would serialise as null, outside the documented schema.
+    let finite = |v: &BTreeMap<String, f64>| v.values().all(|x| x.is_finite());
+    let ph = &out.ph_test;
+    if !(finite(&out.coefficients)
+        && finite(&out.std_errors)
+        && finite(&out.p_values)
+        && finite(&out.hazard_ratios)
+        && finite(&out.ci_low)
+        && finite(&out.ci_high)
+        && out.log_likelihood.is_finite()
+        && out.null_log_likelihood.is_finite()
+        && out.lr_test.statistic.is_finite()
+        && out.lr_test.p_value.is_finite()
+        && ph.global_statistic.is_finite()
+        && ph.global_p_value.is_finite()
+        && ph
+            .covariates
+            .iter()
+            .all(|r| r.statistic.is_finite() && r.p_value.is_finite()))
+    {
+        return Err(ApiError::Conflict(
+            "the Cox fit gave a non-finite estimate (e.g. an infinite hazard ratio): the covariates separate the lost customers".to_owned(),
+        ));
+    }
+    Ok(Json(out))
 }

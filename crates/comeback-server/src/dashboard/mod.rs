@@ -21,7 +21,7 @@ mod complaints;
 mod objectives;
 mod pages;
 mod report_cards;
-mod retention;
+pub(crate) mod retention;
 mod status;
 mod survey_public;
 mod surveys;

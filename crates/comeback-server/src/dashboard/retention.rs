@@ -428,19 +428,10 @@ async fn cox(
 ) -> Value {
     let fail =
         |reason: &str| context! { error => ctx.msg("retention", "no_cox", &[("reason", reason)]) };
-    let store = &state.store;
-    let data = async {
-        Ok::<_, comeback_store::StoreError>((
-            store.loyalty_members().await?,
-            store.first_locations().await?,
-            store.all_complaints().await?,
-        ))
-    };
-    let (members, locations, complaints) = match data.await {
+    let (members, locations, complained) = match cox_inputs(state).await {
         Ok(v) => v,
         Err(e) => return fail(&e.to_string()),
     };
-    let complained: BTreeSet<String> = complaints.into_iter().filter_map(|c| c.customer).collect();
     let nps = nps.clone();
     let fitted = tokio::task::spawn_blocking(move || {
         fit_cox_model(&log, &members, &locations, &complained, &nps)
@@ -565,8 +556,38 @@ async fn cox(
     context! { rows => rows, facts => facts, ph => ph_text, ph_warning => ph.warning.is_some() }
 }
 
-/// The design and fit of [`cox`] (blocking work).
-fn fit_cox_model(
+/// The stored covariate data of the Cox model besides the NPS answers: the loyalty members,
+/// each customer's first location and the customers with a complaint on file (external
+/// ids, sorted as the store returns them).
+///
+/// # Errors
+/// The store's.
+pub(crate) async fn cox_inputs(state: &AppState) -> Result<CoxInputs, comeback_store::StoreError> {
+    let store = &state.store;
+    let complained: BTreeSet<String> = store
+        .all_complaints()
+        .await?
+        .into_iter()
+        .filter_map(|c| c.customer)
+        .collect();
+    Ok((
+        store.loyalty_members().await?,
+        store.first_locations().await?,
+        complained,
+    ))
+}
+
+/// Loyalty members, first locations by customer, customers who complained.
+pub(crate) type CoxInputs = (Vec<String>, Vec<(String, Option<String>)>, BTreeSet<String>);
+
+/// The design and fit of [`cox`] (blocking work), shared with `GET
+/// /api/v1/survival/cox`: one subject per customer with purchases, the covariates listed
+/// at [`cox`].
+///
+/// # Errors
+/// `SurvivalError` when no customer is lost, covariates are collinear or the fit does not
+/// converge.
+pub(crate) fn fit_cox_model(
     log: &TransactionLog,
     members: &[String],
     locations: &[(String, Option<String>)],

@@ -96,6 +96,7 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/api/v1/metrics", [U, F, P, P]),
     ("GET", "/api/v1/economics", [U, F, P, P]),
     ("GET", "/api/v1/survival", [U, F, P, P]),
+    ("GET", "/api/v1/survival/cox", [U, F, P, P]),
     ("GET", "/api/v1/model", [U, F, P, P]),
     ("POST", "/api/v1/model/refit", [U, F, P, P]),
     ("GET", "/api/v1/status", [U, F, P, P]),

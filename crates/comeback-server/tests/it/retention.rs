@@ -165,6 +165,61 @@ fn check_cox(
     }
 }
 
+/// `GET /api/v1/survival/cox` gives the same model as the page: the direct fit's
+/// coefficients, standard errors, intervals, n, events and concordance by name (the same
+/// computation, compared to 1e-12 relative), or a 409 with the fit's error.
+async fn check_cox_api(
+    app: &TestApp,
+    admin: &str,
+    want: &Result<comeback_survival::CoxModel, comeback_survival::SurvivalError>,
+) {
+    let (s, v) = app.get("/api/v1/survival/cox", Some(admin)).await;
+    let m = match want {
+        Err(e) => {
+            assert_eq!(s, 409, "{v}");
+            assert_eq!(v["error"]["message"], e.to_string(), "{v}");
+            return;
+        }
+        Ok(m) => m,
+    };
+    assert_eq!(s, 200, "{v}");
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(1.0);
+    for (key, values) in [
+        ("coefficients", &m.coefficients),
+        ("std_errors", &m.std_errors),
+        ("hazard_ratios", &m.hazard_ratios),
+        ("ci_low", &m.ci_low),
+        ("ci_high", &m.ci_high),
+        ("p_values", &m.p_values),
+    ] {
+        let got = v[key].as_object().unwrap();
+        assert_eq!(got.len(), m.names.len(), "{key}: {v}");
+        for (name, want) in m.names.iter().zip(values) {
+            let g = got[name].as_f64().unwrap();
+            assert!(close(g, *want), "{key}[{name}]: {g} vs {want}");
+        }
+    }
+    assert_eq!(v["n"], m.n);
+    assert_eq!(v["events"], m.events);
+    assert_eq!(v["ties"], "efron");
+    assert!(close(
+        v["log_likelihood"].as_f64().unwrap(),
+        m.log_likelihood
+    ));
+    assert!(close(
+        v["lr_test"]["p_value"].as_f64().unwrap(),
+        m.lr_p_value
+    ));
+    assert!(close(
+        v["concordance"].as_f64().unwrap(),
+        m.concordance.unwrap()
+    ));
+    assert_eq!(
+        v["ph_test"]["warning"].as_str(),
+        m.ph_test.warning.as_deref()
+    );
+}
+
 async fn advocates_nps_and_cox(app: &TestApp) {
     let admin = app.admin().await;
     load_sample(app, &admin).await;
@@ -184,6 +239,7 @@ async fn advocates_nps_and_cox(app: &TestApp) {
     let want = direct_cox(&log, &[], &[], &[], &[]);
     assert_eq!(want.as_ref().unwrap().names, ["first_value"]);
     check_cox(&html, &want);
+    check_cox_api(app, &admin, &want).await;
     // The log-rank line of the curves: the API's test.
     let (_, surv) = app.get("/api/v1/survival?by=segment", Some(&admin)).await;
     let lr = &surv["logrank"];
@@ -356,6 +412,7 @@ async fn advocates_nps_and_cox(app: &TestApp) {
         "{want:?}"
     );
     check_cox(&html, &want);
+    check_cox_api(app, &admin, &want).await;
     // With sixty more answers (every 11th score 0–10, customers spread over the CLV
     // ranking), the covariates separate: the page shows the direct fit's numbers, and
     // the advocates are the library's on the new latest answers.
@@ -380,6 +437,7 @@ async fn advocates_nps_and_cox(app: &TestApp) {
     let want = direct_cox(&log, &[], &members, &latest, &[]);
     assert!(want.is_ok(), "{want:?}");
     check_cox(&html, &want);
+    check_cox_api(app, &admin, &want).await;
     let answers: Vec<Option<u8>> = a
         .summary
         .customers
@@ -426,6 +484,7 @@ async fn advocates_nps_and_cox(app: &TestApp) {
     assert!(want.is_ok(), "{want:?}");
     assert_eq!(want.as_ref().unwrap().names.last().unwrap(), "complained");
     check_cox(&html, &want);
+    check_cox_api(app, &admin, &want).await;
 
     // Twenty customers with an earlier purchase at HEL or TKU: their first location.
     for code in ["HEL", "TKU"] {
@@ -461,6 +520,7 @@ async fn advocates_nps_and_cox(app: &TestApp) {
         ["location=TKU", "location=unknown"]
     );
     check_cox(&html, &want);
+    check_cox_api(app, &admin, &want).await;
     assert!(html.contains("First location TKU (vs HEL)"), "{html}");
 
     // Finnish: every key there (strict templates fail the render otherwise).
