@@ -700,6 +700,14 @@ pub(crate) async fn compute(state: &AppState, q: &CohortParams) -> Result<Cohort
     }
     let currencies = state.store.subscription_currencies().await?;
     let currency = match &q.currency {
+        // An ISO 4217 code is three letters A–Z; anything else (e.g. a NUL byte, which
+        // PostgreSQL cannot even compare) matches no stored subscription.
+        Some(c) if !(c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())) => {
+            return Err(ApiError::invalid_field(
+                "currency",
+                format!("must be an ISO 4217 code of three capital letters, got {c:?}"),
+            ));
+        }
         Some(c) => Some(c.clone()),
         None => match currencies.as_slice() {
             [] => None,

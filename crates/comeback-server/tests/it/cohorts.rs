@@ -261,6 +261,14 @@ async fn hand_computed(app: &TestApp) {
     let (s, e) = app.get("/api/v1/cohorts", Some(&manager)).await;
     assert_eq!(s, 422, "{e}");
     assert_eq!(e["error"]["fields"][0]["field"], "currency");
+    // Not a currency code (schemathesis: a NUL byte was a PostgreSQL 500): a 422.
+    for bad in ["U%00SD", "usd", "EURO", ""] {
+        let (s, e) = app
+            .get(&format!("/api/v1/cohorts?currency={bad}"), Some(&manager))
+            .await;
+        assert_eq!(s, 422, "{bad}: {e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "currency", "{bad}");
+    }
     let q = "/api/v1/cohorts?currency=USD&observation_end=2024-04-15";
     let (s, j) = app.get(q, Some(&manager)).await;
     assert_eq!(s, 200, "{j}");
