@@ -470,6 +470,26 @@ impl Store {
         })
     }
 
+    /// The complaints of the customer with external id `external_id`, oldest receipt first,
+    /// without their histories (for the customer's timeline; index `complaints_customer`).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`], [`StoreError::Database`].
+    pub async fn customer_complaints(
+        &self,
+        external_id: &str,
+    ) -> Result<Vec<Complaint>, StoreError> {
+        on_pool!(self, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{SELECT} WHERE cu.external_id = $1 ORDER BY c.received_at, c.reference"
+            )))
+            .bind(external_id)
+            .fetch_all(p)
+            .await?;
+            rows.iter().map(|r| complaint_from_row(r).map(|(_, c)| c)).collect()
+        })
+    }
+
     /// Every complaint with its history, oldest receipt first (for the measures: two
     /// queries, the events grouped in memory).
     ///

@@ -112,27 +112,72 @@ impl CustomerQuery {
     pub const MAX_AMONG: usize = 1000;
 }
 
-/// What happened to a customer, for their timeline ([`Store::customer_timeline`]).
-///
-/// Today only purchases are stored. **Extension point:** the survey, complaint and staff
-/// flag issues add a variant each (`Survey`, `Complaint`, `Flag`, ...), read the
-/// customer's rows in [`Store::customer_timeline`] where it says so, and give the variant
-/// a [`kind`](Self::kind) key; the timeline's sort puts the new entries in place.
+/// What happened to a customer, for their timeline ([`Store::customer_timeline`]):
+/// purchases, submitted survey answers and complaints. **Extension point:** staff flags
+/// add a variant, read the customer's rows in [`Store::customer_timeline`] and give the
+/// variant a [`kind`](Self::kind) key; the timeline's sort puts the new entries in place.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TimelineEvent {
     /// A stored transaction (a refund when its amount is negative).
     Purchase(TransactionRecord),
+    /// A submitted survey answer (not anonymous).
+    SurveyAnswer(SurveyAnswerEvent),
+    /// A complaint received.
+    Complaint(ComplaintFiled),
 }
 
 impl TimelineEvent {
-    /// The stable key of the event's kind (`purchase`), for templates and translation keys.
+    /// The stable key of the event's kind (`purchase`, `survey_answer`, `complaint`), for
+    /// templates and translation keys.
     pub fn kind(&self) -> &'static str {
         match self {
             TimelineEvent::Purchase(_) => "purchase",
+            TimelineEvent::SurveyAnswer(_) => "survey_answer",
+            TimelineEvent::Complaint(_) => "complaint",
         }
     }
+}
+
+/// A survey answer on a customer's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SurveyAnswerEvent {
+    /// The survey's name.
+    pub survey: String,
+    /// Its version.
+    pub survey_version: i64,
+    /// Its kind (`nps`, `csat`, `ces`, ...).
+    pub survey_kind: String,
+    /// The main score (0–10 for NPS; the kind's scale otherwise), if any.
+    pub score: Option<i64>,
+    /// The open answer.
+    pub comment: Option<String>,
+    /// Location code.
+    pub location: Option<String>,
+    /// Employee code.
+    pub employee: Option<String>,
+}
+
+/// A complaint on a customer's timeline (its current state; the history is on the
+/// complaint's own page).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ComplaintFiled {
+    /// The reference shown to the customer.
+    pub reference: String,
+    /// Category key.
+    pub category: String,
+    /// Severity key.
+    pub severity: String,
+    /// Current status key.
+    pub status: String,
+    /// Location code.
+    pub location: Option<String>,
+}
+
+/// The UTC calendar day of an instant.
+fn utc_day(at: DateTime<Utc>) -> Day {
+    Day::from_date(at.date_naive())
 }
 
 /// One entry of a customer's timeline.
@@ -480,8 +525,36 @@ impl Store {
                 event: TimelineEvent::Purchase(t),
             })
             .collect();
-        // Extension point: read the customer's survey answers, complaints and staff flags
-        // here and push one entry each (see `TimelineEvent`).
+        // Survey answers and complaints are known by their UTC instant: their day is the
+        // UTC day. (Staff flags are not built yet.)
+        for r in self.customer_survey_responses(external_id).await? {
+            entries.push(TimelineEntry {
+                day: utc_day(r.submitted_at),
+                at: Some(r.submitted_at),
+                event: TimelineEvent::SurveyAnswer(SurveyAnswerEvent {
+                    survey: r.survey_name,
+                    survey_version: r.survey_version,
+                    survey_kind: r.kind.as_str().to_owned(),
+                    score: r.score,
+                    comment: r.comment,
+                    location: r.location,
+                    employee: r.employee,
+                }),
+            });
+        }
+        for c in self.customer_complaints(external_id).await? {
+            entries.push(TimelineEntry {
+                day: utc_day(c.received_at),
+                at: Some(c.received_at),
+                event: TimelineEvent::Complaint(ComplaintFiled {
+                    reference: c.reference,
+                    category: c.category.as_str().to_owned(),
+                    severity: c.severity.as_str().to_owned(),
+                    status: c.status.as_str().to_owned(),
+                    location: c.location,
+                }),
+            });
+        }
         //
         // Oldest first is (day, day-only before timed, instant); reversed: newest first.
         // The sort is stable, so equal keys keep their source order (reversed).

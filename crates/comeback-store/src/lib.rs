@@ -85,8 +85,9 @@ pub use complaints::{
     ComplaintSummary,
 };
 pub use customers::{
-    Customer, CustomerDetail, CustomerExport, CustomerQuery, CustomerTimeline, LogQuery, Page,
-    TimelineEntry, TimelineEvent, TransactionRecord, customer_cursor, parse_customer_cursor,
+    ComplaintFiled, Customer, CustomerDetail, CustomerExport, CustomerQuery, CustomerTimeline,
+    LogQuery, Page, SurveyAnswerEvent, TimelineEntry, TimelineEvent, TransactionRecord,
+    customer_cursor, parse_customer_cursor,
 };
 pub use error::{RowError, StoreError};
 pub use ingest::{CustomerInput, IngestOutcome, TransactionInput, TransactionTime, UpsertOutcome};

@@ -38,6 +38,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(7, "sqlite", "0007_surveys.sql"),
     migration!(8, "sqlite", "0008_business_hours_breaches.sql"),
     migration!(9, "sqlite", "0009_webhook_outbox.sql"),
+    migration!(10, "sqlite", "0010_timeline_indexes.sql"),
 ];
 
 /// The PostgreSQL migrations in version order (`migrations/postgres/`), same versions as
@@ -52,6 +53,7 @@ pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(7, "postgres", "0007_surveys.sql"),
     migration!(8, "postgres", "0008_business_hours_breaches.sql"),
     migration!(9, "postgres", "0009_webhook_outbox.sql"),
+    migration!(10, "postgres", "0010_timeline_indexes.sql"),
 ];
 
 /// A sqlx migrator over `files` up to and including version `up_to`.

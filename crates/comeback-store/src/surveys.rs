@@ -879,55 +879,32 @@ impl Store {
         &self,
         kind: Option<SurveyKind>,
     ) -> Result<Vec<ResponseRecord>, StoreError> {
-        type Row = (
-            i64,
-            String,
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            String,
-            Option<String>,
-            Option<String>,
-            bool,
-            String,
-            i64,
+        let sql = format!(
+            "{RESPONSE_SELECT} WHERE r.submitted_at IS NOT NULL AND ($1 = '' OR s.kind = $1) \
+             ORDER BY r.submitted_at, r.id"
         );
-        let sql = "SELECT s.id, s.name, s.version, s.kind, c.external_id, l.code, e.code, r.score, \
-                   r.answers, r.comment, r.language, r.anonymous, r.source, r.submitted_at \
-                   FROM survey_responses r JOIN surveys s ON s.id = r.survey_id \
-                   LEFT JOIN customers c ON c.id = r.customer_id \
-                   LEFT JOIN locations l ON l.id = r.location_id \
-                   LEFT JOIN employees e ON e.id = r.employee_id \
-                   WHERE r.submitted_at IS NOT NULL AND ($1 = '' OR s.kind = $1) \
-                   ORDER BY r.submitted_at, r.id";
         let k = kind.map_or("", SurveyKind::as_str);
-        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(sql).bind(k).fetch_all(p).await?);
-        rows.into_iter()
-            .map(|r| {
-                Ok(ResponseRecord {
-                    survey_id: r.0,
-                    survey_name: r.1,
-                    survey_version: r.2,
-                    kind: SurveyKind::parse(&r.3).ok_or(StoreError::Corrupt {
-                        column: "surveys.kind",
-                        value: r.3.clone(),
-                    })?,
-                    customer: r.4,
-                    location: r.5,
-                    employee: r.6,
-                    score: r.7,
-                    answers: r.8,
-                    comment: r.9,
-                    language: r.10,
-                    anonymous: r.11,
-                    source: r.12,
-                    submitted_at: from_micros("survey_responses.submitted_at", r.13)?,
-                })
-            })
-            .collect()
+        let rows: Vec<ResponseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(k).fetch_all(p).await?);
+        rows.into_iter().map(response_from_row).collect()
+    }
+
+    /// The submitted responses of the customer with external id `external_id`, oldest
+    /// first (for their timeline; index `survey_responses_customer`, migration 0010).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::Corrupt`].
+    pub async fn customer_survey_responses(
+        &self,
+        external_id: &str,
+    ) -> Result<Vec<ResponseRecord>, StoreError> {
+        let sql = format!(
+            "{RESPONSE_SELECT} WHERE r.submitted_at IS NOT NULL AND r.customer_id = \
+             (SELECT id FROM customers WHERE external_id = $1) ORDER BY r.submitted_at, r.id"
+        );
+        let rows: Vec<ResponseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(external_id).fetch_all(p).await?);
+        rows.into_iter().map(response_from_row).collect()
     }
 
     /// Closes an open follow-up item.
@@ -1007,4 +984,53 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The columns of [`RESPONSE_SELECT`].
+type ResponseRow = (
+    i64,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
+    bool,
+    String,
+    i64,
+);
+
+/// A submitted response with its survey, customer, location and employee (add `WHERE` and
+/// `ORDER BY`).
+const RESPONSE_SELECT: &str = "SELECT s.id, s.name, s.version, s.kind, c.external_id, l.code, \
+    e.code, r.score, r.answers, r.comment, r.language, r.anonymous, r.source, r.submitted_at \
+    FROM survey_responses r JOIN surveys s ON s.id = r.survey_id \
+    LEFT JOIN customers c ON c.id = r.customer_id \
+    LEFT JOIN locations l ON l.id = r.location_id \
+    LEFT JOIN employees e ON e.id = r.employee_id";
+
+fn response_from_row(r: ResponseRow) -> Result<ResponseRecord, StoreError> {
+    Ok(ResponseRecord {
+        survey_id: r.0,
+        survey_name: r.1,
+        survey_version: r.2,
+        kind: SurveyKind::parse(&r.3).ok_or(StoreError::Corrupt {
+            column: "surveys.kind",
+            value: r.3.clone(),
+        })?,
+        customer: r.4,
+        location: r.5,
+        employee: r.6,
+        score: r.7,
+        answers: r.8,
+        comment: r.9,
+        language: r.10,
+        anonymous: r.11,
+        source: r.12,
+        submitted_at: from_micros("survey_responses.submitted_at", r.13)?,
+    })
 }

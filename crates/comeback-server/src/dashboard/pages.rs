@@ -679,6 +679,39 @@ async fn customer_inner(ctx: &Ctx, state: &AppState, id: &str) -> Result<Respons
                 amount => format!("{} {}", t.amount, t.currency),
                 location => t.location.clone().unwrap_or_default(),
                 channel => t.channel.clone().unwrap_or_default(),
+                href => "",
+                detail => "",
+            },
+            TimelineEvent::SurveyAnswer(a) => context! {
+                date => fmt::date(e.day, lang),
+                at => e.at.map(|x| x.format("%H:%M UTC").to_string()),
+                kind => e.event.kind(),
+                event => match a.score {
+                    Some(score) => ctx.msg("customer", "survey_answer", &[
+                        ("survey", &a.survey), ("score", &score.to_string()),
+                    ]),
+                    None => ctx.msg("customer", "survey_answer_no_score", &[("survey", &a.survey)]),
+                },
+                detail => a.comment.clone().unwrap_or_default(),
+                href => "",
+                amount => "",
+                location => a.location.clone().unwrap_or_default(),
+                channel => "",
+            },
+            TimelineEvent::Complaint(c) => context! {
+                date => fmt::date(e.day, lang),
+                at => e.at.map(|x| x.format("%H:%M UTC").to_string()),
+                kind => e.event.kind(),
+                event => ctx.msg("customer", "complaint", &[
+                    ("reference", &c.reference),
+                    ("category", &c.category),
+                    ("status", &ctx.msg("complaint", &format!("st_{}", c.status), &[])),
+                ]),
+                href => format!("/complaints/{}", c.reference),
+                detail => "",
+                amount => "",
+                location => c.location.clone().unwrap_or_default(),
+                channel => "",
             },
             _ => context! {
                 date => fmt::date(e.day, lang),
@@ -688,6 +721,8 @@ async fn customer_inner(ctx: &Ctx, state: &AppState, id: &str) -> Result<Respons
                 amount => "",
                 location => "",
                 channel => "",
+                href => "",
+                detail => "",
             },
         })
         .collect();

@@ -319,6 +319,64 @@ async fn pages_show_the_api_numbers(app: &TestApp) {
         "{html}"
     );
 
+    // A survey answer and a complaint join the timeline, newest first, the comment inert.
+    let (s, v) = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"name": "Visit NPS", "kind": "nps"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let survey = v["id"].as_i64().unwrap();
+    let csv = format!(
+        "customer,recommend,why,submitted_at\n{id},3,<b>too slow</b>,2026-01-02T10:00:00Z\n"
+    );
+    let (s, v) = app
+        .post_raw(
+            &format!("/api/v1/surveys/{survey}/responses/import"),
+            "text/csv",
+            csv.into_bytes(),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let body = json!({
+        "reference": "CB-TL000001", "received_at": "2026-01-03T09:00:00Z",
+        "channel": "phone", "customer": id, "description": "late delivery",
+        "category": "quality", "severity": "low"
+    });
+    let (s, v) = app
+        .post_json("/api/v1/complaints", &body, Some(&admin))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, _, html) = page(app, &format!("/customers/{id}"), Some(&admin), &[]).await;
+    assert_eq!(s, 200);
+    let rows: Vec<&str> = html.split("<tr data-kind=\"").skip(1).collect();
+    assert_eq!(
+        rows.len(),
+        detail["transactions"].as_array().unwrap().len() + 2
+    );
+    assert!(rows[0].starts_with("complaint\""), "{}", rows[0]);
+    assert!(
+        rows[0].contains(
+            "<a href=\"/complaints/CB-TL000001\">Complaint CB-TL000001 (quality): Received</a>"
+        ),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[1].starts_with("survey_answer\""), "{}", rows[1]);
+    assert!(
+        rows[1].contains(
+            "Survey answer: Visit NPS, score 3<br><q>&lt;b&gt;too slow&lt;&#x2f;b&gt;</q>"
+        ) || rows[1]
+            .contains("Survey answer: Visit NPS, score 3<br><q>&lt;b&gt;too slow&lt;/b&gt;</q>"),
+        "{}",
+        rows[1]
+    );
+    assert!(!html.contains("<b>too slow</b>"));
+    assert!(rows[2].starts_with("purchase\""), "{}", rows[2]);
+
     // Search by id.
     let (_, _, html) = page(app, &format!("/customers?q={id}"), Some(&admin), &[]).await;
     assert!(customer_rows(&html).0.contains(&id));

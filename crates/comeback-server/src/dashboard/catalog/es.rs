@@ -232,6 +232,12 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_channel", "Canal"),
             ("purchase", "Compra"),
             ("refund", "Devolución"),
+            (
+                "survey_answer",
+                "Respuesta a encuesta: {survey}, puntuación {score}",
+            ),
+            ("survey_answer_no_score", "Respuesta a encuesta: {survey}"),
+            ("complaint", "Queja {reference} ({category}): {status}"),
             ("empty", "Aún no hay nada registrado."),
             ("back", "Volver a clientes"),
         ],

@@ -238,6 +238,15 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_channel", "Canal"),
             ("purchase", "Achat"),
             ("refund", "Remboursement"),
+            (
+                "survey_answer",
+                "Réponse à l’enquête : {survey}, note {score}",
+            ),
+            ("survey_answer_no_score", "Réponse à l’enquête : {survey}"),
+            (
+                "complaint",
+                "Réclamation {reference} ({category}) : {status}",
+            ),
             ("empty", "Rien d’enregistré pour l’instant."),
             ("back", "Retour aux clients"),
         ],

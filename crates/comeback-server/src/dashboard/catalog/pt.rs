@@ -223,6 +223,12 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("col_channel", "Canal"),
             ("purchase", "Compra"),
             ("refund", "Reembolso"),
+            (
+                "survey_answer",
+                "Resposta a inquérito: {survey}, pontuação {score}",
+            ),
+            ("survey_answer_no_score", "Resposta a inquérito: {survey}"),
+            ("complaint", "Reclamação {reference} ({category}): {status}"),
             ("empty", "Nada registrado ainda."),
             ("back", "Voltar aos clientes"),
         ],
