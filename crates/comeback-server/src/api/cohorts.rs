@@ -24,7 +24,7 @@ use comeback_store::SubscriptionInput;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ingest::{check_size, decode_batch, parse_amount};
+use super::ingest::{check_size, parse_amount, validated_batch};
 use crate::AppState;
 use crate::auth::RequireManager;
 use crate::error::{ApiError, ErrorBody, Json, Query, RowProblem};
@@ -174,20 +174,8 @@ pub async fn subscriptions_batch(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<UpsertCounts>, ApiError> {
-    let mut errors = Vec::new();
-    let decoded = decode_batch::<SubscriptionIn>(&body, &mut errors)?;
-    drop(body);
-    check_size(&state, decoded.len())?;
-    let rows: Vec<Option<SubscriptionInput>> = decoded
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| s.and_then(|s| subscription_input(i, s, &mut errors)))
-        .collect();
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.row);
-        return Err(ApiError::Rejected(errors));
-    }
-    let rows: Vec<SubscriptionInput> = rows.into_iter().flatten().collect();
+    let rows: Vec<SubscriptionInput> =
+        validated_batch::<SubscriptionIn, _>(&state, body, subscription_input)?;
     Ok(Json(state.store.upsert_subscriptions(&rows).await?.into()))
 }
 
@@ -828,29 +816,22 @@ pub async fn enrolments_batch(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<UpsertCounts>, ApiError> {
-    let mut errors = Vec::new();
-    let decoded = decode_batch::<EnrolmentIn>(&body, &mut errors)?;
-    drop(body);
-    check_size(&state, decoded.len())?;
-    let mut rows = Vec::with_capacity(decoded.len());
-    for (i, e) in decoded.into_iter().enumerate() {
-        let Some(e) = e else { continue };
+    let rows = validated_batch(&state, body, |i, e: EnrolmentIn, errors| {
         match parse_day(&e.enrolled_on) {
-            Some(d) => rows.push((e.customer, d)),
-            None => errors.push(RowProblem {
-                row: i,
-                field: "enrolled_on".to_owned(),
-                message: format!(
-                    "cannot parse {:?} as a date (format %Y-%m-%d)",
-                    e.enrolled_on
-                ),
-            }),
+            Some(d) => Some((e.customer, d)),
+            None => {
+                errors.push(RowProblem {
+                    row: i,
+                    field: "enrolled_on".to_owned(),
+                    message: format!(
+                        "cannot parse {:?} as a date (format %Y-%m-%d)",
+                        e.enrolled_on
+                    ),
+                });
+                None
+            }
         }
-    }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.row);
-        return Err(ApiError::Rejected(errors));
-    }
+    })?;
     Ok(Json(state.store.enrol_loyalty_members(&rows).await?.into()))
 }
 

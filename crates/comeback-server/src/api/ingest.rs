@@ -231,6 +231,34 @@ pub(crate) fn decode_batch<T: serde::de::DeserializeOwned>(
     Ok(decode_rows(raw.rows, errors))
 }
 
+/// Decodes a JSON batch body (as [`decode_batch`]), checks its size and converts every row
+/// with `convert(row index, row, problems)`: all rows converted, or every problem of every
+/// row in row order and nothing converted — the all-or-nothing rule of the batch routes.
+///
+/// # Errors
+/// A body that is not a batch (400); more rows than `--max-batch-rows` (422); any row
+/// problem (422 [`ApiError::Rejected`] with all of them).
+pub(crate) fn validated_batch<T: serde::de::DeserializeOwned, U>(
+    state: &AppState,
+    body: Bytes,
+    mut convert: impl FnMut(usize, T, &mut Vec<RowProblem>) -> Option<U>,
+) -> Result<Vec<U>, ApiError> {
+    let mut errors = Vec::new();
+    let decoded = decode_batch::<T>(&body, &mut errors)?;
+    drop(body);
+    check_size(state, decoded.len())?;
+    let rows: Vec<Option<U>> = decoded
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.and_then(|r| convert(i, r, &mut errors)))
+        .collect();
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.row);
+        return Err(ApiError::Rejected(errors));
+    }
+    Ok(rows.into_iter().flatten().collect())
+}
+
 pub(crate) fn check_size(state: &AppState, n: usize) -> Result<(), ApiError> {
     let max = state.settings.max_batch_rows;
     if n > max {
@@ -313,20 +341,8 @@ pub async fn transactions_batch(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<IngestResult>, ApiError> {
-    let mut errors = Vec::new();
-    let decoded = decode_batch::<TransactionIn>(&body, &mut errors)?;
-    drop(body);
-    check_size(&state, decoded.len())?;
-    let rows: Vec<Option<TransactionInput>> = decoded
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| t.and_then(|t| transaction_input(i, t, &mut errors)))
-        .collect();
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.row);
-        return Err(ApiError::Rejected(errors));
-    }
-    let rows: Vec<TransactionInput> = rows.into_iter().flatten().collect();
+    let rows: Vec<TransactionInput> =
+        validated_batch::<TransactionIn, _>(&state, body, transaction_input)?;
     let outcome = state.store.ingest_transactions(&rows).await?;
     if outcome.inserted > 0 {
         state.scores.request_refit_for(
@@ -354,17 +370,8 @@ pub async fn customers_batch(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<UpsertResult>, ApiError> {
-    let mut errors = Vec::new();
-    let decoded = decode_batch::<CustomerIn>(&body, &mut errors)?;
-    drop(body);
-    check_size(&state, decoded.len())?;
-    if !errors.is_empty() {
-        return Err(ApiError::Rejected(errors));
-    }
-    let rows: Vec<CustomerInput> = decoded
-        .into_iter()
-        .flatten()
-        .map(|c| CustomerInput {
+    let rows: Vec<CustomerInput> = validated_batch(&state, body, |_, c: CustomerIn, _| {
+        Some(CustomerInput {
             external_id: c.external_id,
             name: c.name,
             email: c.email,
@@ -373,7 +380,7 @@ pub async fn customers_batch(
             loyalty_member: c.loyalty_member,
             attributes: c.attributes,
         })
-        .collect();
+    })?;
     let outcome = state.store.upsert_customers(&rows).await?;
     Ok(Json(UpsertResult {
         inserted: outcome.inserted,
