@@ -959,10 +959,11 @@ fn survival(c: &Ctx) -> Option<SurvivalView> {
             &|v| c.pct(v, 0),
         )
     });
+    // The relation is part of the value: "p < 0.001" below three decimals, else "p = 0.023".
     let p = if sv.logrank_p < 0.001 {
-        "< 0.001".to_string()
+        format!("< {}", c.num(0.001, 3))
     } else {
-        c.num(sv.logrank_p, 3)
+        format!("= {}", c.num(sv.logrank_p, 3))
     };
     Some(SurvivalView {
         intro: c.tf(

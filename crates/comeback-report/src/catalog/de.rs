@@ -704,7 +704,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("not_reached", "nicht erreicht"),
     (
         "survival_test",
-        "Log-Rank-Test auf gleiches Überleben: χ² = {chi2} mit {df} Freiheitsgraden, p = {p}.",
+        "Log-Rank-Test auf gleiches Überleben: χ² = {chi2} mit {df} Freiheitsgraden, p {p}.",
     ),
     (
         "survival_differs",

@@ -671,7 +671,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("not_reached", "not reached"),
     (
         "survival_test",
-        "Log-rank test of equal survival: χ² = {chi2} with {df} degrees of freedom, p = {p}.",
+        "Log-rank test of equal survival: χ² = {chi2} with {df} degrees of freedom, p {p}.",
     ),
     (
         "survival_differs",

@@ -695,7 +695,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("not_reached", "no alcanzada"),
     (
         "survival_test",
-        "Prueba log-rank de igual supervivencia: χ² = {chi2} con {df} grados de libertad, p = {p}.",
+        "Prueba log-rank de igual supervivencia: χ² = {chi2} con {df} grados de libertad, p {p}.",
     ),
     (
         "survival_differs",

@@ -689,7 +689,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("not_reached", "ei saavutettu"),
     (
         "survival_test",
-        "Log-rank-testi samasta elinajasta: χ² = {chi2}, {df} vapausastetta, p = {p}.",
+        "Log-rank-testi samasta elinajasta: χ² = {chi2}, {df} vapausastetta, p {p}.",
     ),
     (
         "survival_differs",

@@ -698,7 +698,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("not_reached", "non atteinte"),
     (
         "survival_test",
-        "Test du log-rank d’égalité des survies : χ² = {chi2} avec {df} degrés de liberté, p = {p}.",
+        "Test du log-rank d’égalité des survies : χ² = {chi2} avec {df} degrés de liberté, p {p}.",
     ),
     (
         "survival_differs",

@@ -686,7 +686,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("not_reached", "não atingida"),
     (
         "survival_test",
-        "Teste log-rank de igual sobrevivência: χ² = {chi2} com {df} graus de liberdade, p = {p}.",
+        "Teste log-rank de igual sobrevivência: χ² = {chi2} com {df} graus de liberdade, p {p}.",
     ),
     (
         "survival_differs",

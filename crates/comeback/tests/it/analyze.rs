@@ -583,6 +583,14 @@ fn economics_survival_and_loyalty_sections() {
     ] {
         assert!(html.contains(want), "{want} not in the report");
     }
+    // The log-rank p-value reads "p = 0.123" or "p < 0.001" (escaped), never "p = < 0.001".
+    let p_text = if p < 0.001 {
+        "p &lt; 0.001".to_string()
+    } else {
+        format!("p = {p:.3}")
+    };
+    assert!(html.contains(&p_text), "{p_text} not in the report");
+    assert!(!html.contains("p = &lt;"));
     // Without --members and --acquisition-cost: no loyalty section, no cost rows.
     let s = run_analyze(
         dir.path(),
