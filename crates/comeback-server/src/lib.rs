@@ -38,6 +38,7 @@ pub mod public_complaints;
 pub mod scores;
 pub mod surveys;
 pub mod text;
+pub mod voice_metrics;
 pub mod webhooks;
 
 pub use app::{AppState, Application};

@@ -18,6 +18,7 @@ pub mod health;
 pub mod ingest;
 pub mod objectives;
 pub mod status;
+pub mod survey_metrics;
 pub mod surveys;
 pub mod survival;
 pub mod webhooks;
@@ -77,6 +78,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(surveys::trigger))
         .routes(routes!(surveys::followups))
         .routes(routes!(surveys::close_followup))
+        .routes(routes!(survey_metrics::metrics))
+        .routes(routes!(survey_metrics::predictors))
         .routes(routes!(complaints::create_link))
         .routes(routes!(complaints::get_calendar, complaints::put_calendar))
         .routes(routes!(complaints::measures))

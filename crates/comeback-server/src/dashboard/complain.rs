@@ -360,9 +360,11 @@ pub(super) async fn submit(p: Public, State(state): State<AppState>, request: Re
         let view = FormView {
             form,
             errors: Vec::new(),
-            message: Some(p.msg(
+            message: Some(catalog::plural(
+                p.lang,
                 "complain",
                 "rate_limited",
+                minutes,
                 &[("minutes", &minutes.to_string())],
             )),
         };

@@ -175,9 +175,10 @@ async fn queue_inner(ctx: &Ctx, state: &AppState, raw: Option<&str>) -> Result<R
 }
 
 fn rows_len_text(ctx: &Ctx, breached: usize) -> String {
-    ctx.msg(
+    ctx.plural(
         "complaints",
         "breached_count",
+        breached as u64,
         &[("count", &breached.to_string())],
     )
 }

@@ -251,6 +251,12 @@ impl Ctx {
         catalog::message(self.lang, page, key, args)
     }
 
+    /// A message about a count `n` in the request's language: `{key}_one` or
+    /// `{key}_other` as the language's plural rule says ([`catalog::plural`]).
+    pub fn plural(&self, page: &str, key: &str, n: u64, args: &[(&str, &str)]) -> String {
+        catalog::plural(self.lang, page, key, n, args)
+    }
+
     /// Renders `page` (`{page}.html`, catalogue `page`) with `title` and the page data
     /// `d`; `nav` names the navigation entry to mark as current.
     pub fn render(&self, page: &str, nav: &str, title: &str, d: Value) -> Response {

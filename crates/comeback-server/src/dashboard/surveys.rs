@@ -1,7 +1,12 @@
 //! `/surveys`: what customers said (PRODUCT R6) — the NPS with its interval and n
 //! (`comeback_voice::nps`, adjusted Wald at 95 %), the monthly trend, breakdowns by location,
-//! employee and RFM segment, the latest verbatims; the exit reasons with the revenue of the
-//! customers who gave them; the surveys set up with their invitations by state. Managers and
+//! employee, RFM segment and loyalty membership (the customers' member flag), the latest
+//! verbatims and the comments grouped by reason (`comeback_voice::classify`, as
+//! `comeback reasons`); CSAT, CES and the service dimensions overall, per location and per
+//! employee, and which metric predicts defection ([`crate::voice_metrics`], the numbers of
+//! `comeback csat|ces|dimensions|predictors`); the exit reasons with the revenue of the
+//! customers who gave them (their whole history, and the yearly revenue lost: their last 365
+//! days of purchases); the surveys set up with their invitations by state. Managers and
 //! admins. Sending is done through `/api/v1/surveys/{id}/invitations` and the links CSV.
 
 use std::collections::BTreeMap;
@@ -9,10 +14,15 @@ use std::collections::BTreeMap;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use comeback_core::TransactionLog;
 use comeback_report::format as fmt;
 use comeback_store::{ResponseRecord, SurveyKind};
 use comeback_voice::YearMonth;
+use comeback_voice::classify::{
+    Classification, Classifier, Language, is_blank, reason_pareto, representative_quotes,
+};
 use comeback_voice::nps::{IntervalMethod, NpsCounts, estimate, monthly_trend};
+use comeback_voice::predict::PredictorReport;
 use minijinja::{Value, context};
 
 use super::pages::{currency, page, segment_name};
@@ -20,6 +30,7 @@ use super::{Ctx, error_page};
 use crate::api::surveys::{TriggerKind, choose, skipped_out};
 use crate::auth::csrf;
 use crate::surveys::{EXIT_REASONS, nps_counts};
+use crate::voice_metrics::{RatingBreakdown, RatingRow, predictors_out, rating_metrics};
 use crate::{ApiError, AppState};
 
 /// Verbatims shown.
@@ -55,6 +66,296 @@ fn breakdown(
         .into_iter()
         .filter_map(|(k, s)| nps_row(ctx, k, nps_counts(s)))
         .collect()
+}
+
+/// Comments classified at most (the latest); `comeback reasons` classifies a whole export.
+const CLASSIFIED_COMMENTS: usize = 2000;
+/// Quotes shown per reason.
+const QUOTES: usize = 3;
+
+/// The reason classifier of `comeback reasons` (built-in lexicons and model), built once.
+fn classifier() -> &'static Classifier {
+    static C: std::sync::OnceLock<Classifier> = std::sync::OnceLock::new();
+    C.get_or_init(Classifier::builtin)
+}
+
+/// The NPS comments grouped by reason (`comeback_voice::classify`, each answer in the
+/// language of its page, else detected, as `comeback reasons --lang-col language`): per
+/// reason the comments, their share of reason mentions, the NPS of those answers and up to
+/// three representative quotes, most frequent reason first.
+async fn comment_reasons(ctx: &Ctx, nps: &[&ResponseRecord]) -> Value {
+    let mut latest: Vec<(String, Option<Language>, i64)> = nps
+        .iter()
+        .rev()
+        .filter_map(|r| {
+            let c = r.comment.as_deref().filter(|c| !is_blank(c))?;
+            let lang = r
+                .language
+                .as_deref()
+                .and_then(|l| l.parse::<Language>().ok());
+            Some((c.to_owned(), lang, r.score?))
+        })
+        .take(CLASSIFIED_COMMENTS + 1)
+        .collect();
+    let capped = latest.len() > CLASSIFIED_COMMENTS;
+    latest.truncate(CLASSIFIED_COMMENTS);
+    latest.reverse();
+    if latest.is_empty() {
+        return context! { rows => Vec::<Value>::new() };
+    }
+    let texts: Vec<String> = latest.iter().map(|(t, _, _)| t.clone()).collect();
+    let langs: Vec<Option<Language>> = latest.iter().map(|(_, l, _)| *l).collect();
+    let classified = tokio::task::spawn_blocking(move || {
+        let c = classifier();
+        let classified: Vec<Classification> = texts
+            .iter()
+            .zip(&langs)
+            .map(|(t, l)| c.classify(t, *l))
+            .collect();
+        (texts, classified)
+    })
+    .await;
+    let Ok((texts, classified)) = classified else {
+        return context! { rows => Vec::<Value>::new() };
+    };
+    let pareto = reason_pareto(&classified);
+    let quotes = representative_quotes(&texts, &classified, QUOTES);
+    let no_reason = classified.iter().filter(|c| c.reasons.is_empty()).count() as u64;
+    let lang = ctx.lang;
+    let rows: Vec<Value> = pareto
+        .iter()
+        .zip(&quotes)
+        .map(|(p, (_, q))| {
+            let scores = classified
+                .iter()
+                .zip(&latest)
+                .filter(|(c, _)| c.score(&p.reason) > 0.0)
+                .map(|(_, (_, _, s))| *s);
+            let nps = estimate(nps_counts(scores), IntervalMethod::AdjustedWald, 0.95)
+                .ok()
+                .map(|e| fmt::number(e.nps, 1, lang));
+            context! {
+                reason => lang.message(&format!("reason_{}", p.reason)).to_owned(),
+                count => fmt::count(p.count as u64, lang),
+                share => fmt::percent(p.share, 0, lang),
+                nps => nps,
+                quotes => q.iter().map(|q| texts[q.index].clone()).collect::<Vec<_>>(),
+            }
+        })
+        .collect();
+    context! {
+        rows => rows,
+        no_reason => ctx.plural("surveys", "no_reason", no_reason, &[("n", &fmt::count(no_reason, lang))]),
+        capped => capped.then(|| ctx.msg("surveys", "reasons_capped", &[("n", &fmt::count(CLASSIFIED_COMMENTS as u64, lang))])),
+    }
+}
+
+/// A 95 % interval "low – high" with `d` decimals; `as_percent` shows shares as percent.
+fn interval_text(
+    ctx: &Ctx,
+    lo: Option<f64>,
+    hi: Option<f64>,
+    d: usize,
+    as_percent: bool,
+) -> String {
+    match (lo, hi) {
+        (Some(lo), Some(hi)) if as_percent => format!(
+            "{} – {}",
+            fmt::percent(lo, d, ctx.lang),
+            fmt::percent(hi, d, ctx.lang)
+        ),
+        (Some(lo), Some(hi)) => format!(
+            "{} – {}",
+            fmt::number(lo, d, ctx.lang),
+            fmt::number(hi, d, ctx.lang)
+        ),
+        _ => "–".to_owned(),
+    }
+}
+
+/// The rows of one rating table: the overall rows, then per location and per employee
+/// (each group under its heading).
+fn rating_rows(ctx: &Ctx, b: &RatingBreakdown) -> Vec<Value> {
+    let name = |r: &RatingRow| -> String {
+        let group = match &r.group {
+            None => ctx.msg("surveys", "all_answers", &[]),
+            Some(g) => g.clone(),
+        };
+        match &r.dimension {
+            Some(d) => format!(
+                "{group} · {}",
+                ctx.msg("surveys", &format!("metric_{d}"), &[])
+            ),
+            None => group,
+        }
+    };
+    let row = |r: &RatingRow| {
+        let (value, interval) = match (r.share, r.mean) {
+            (Some(share), _) => (
+                fmt::percent(share, 0, ctx.lang),
+                interval_text(ctx, r.ci_low, r.ci_high, 0, true),
+            ),
+            (None, Some(mean)) => (
+                fmt::number(mean, 2, ctx.lang),
+                interval_text(ctx, r.ci_low, r.ci_high, 2, false),
+            ),
+            (None, None) => ("–".to_owned(), "–".to_owned()),
+        };
+        context! { name => name(r), n => fmt::count(r.n, ctx.lang), value => value, interval => interval }
+    };
+    let mut out = Vec::new();
+    for (heading, rows) in [
+        (None, &b.overall),
+        (Some("h_by_location"), &b.by_location),
+        (Some("h_by_employee"), &b.by_employee),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        if let Some(h) = heading {
+            out.push(context! { heading => ctx.msg("surveys", h, &[]) });
+        }
+        out.extend(rows.iter().map(row));
+    }
+    out
+}
+
+/// The CSAT, CES and dimension tables (`None` entries are left out by the template).
+fn ratings_view(ctx: &Ctx, responses: &[ResponseRecord]) -> Value {
+    match rating_metrics(responses) {
+        Err(e) => {
+            context! { error => ctx.msg("surveys", "ratings_error", &[("reason", &e.to_string())]) }
+        }
+        Ok(m) if m.is_empty() => context! { empty => true },
+        Ok(m) => context! {
+            csat => rating_rows(ctx, &m.csat),
+            ces => rating_rows(ctx, &m.ces),
+            dimensions => rating_rows(ctx, &m.dimensions),
+        },
+    }
+}
+
+/// The "which metric predicts defection" table, or the reason it is empty.
+fn predictors_view(ctx: &Ctx, report: Option<&PredictorReport>) -> Value {
+    let out = predictors_out(report);
+    let lang = ctx.lang;
+    let m = |k: &str| ctx.msg("surveys", k, &[]);
+    let Some(c) = &out.counts else {
+        return context! { none => m("predictors_no_answers") };
+    };
+    let counts = vec![
+        (m("count_responses"), c.responses),
+        (m("count_with_outcome"), c.with_outcome),
+        (m("count_censored"), c.censored),
+        (m("count_before_first"), c.before_first_purchase),
+        (m("count_unknown"), c.unknown_customer_responses),
+        (m("count_customers"), c.customers_with_outcome),
+        (m("count_retained"), c.customers_retained),
+    ]
+    .into_iter()
+    .map(|(label, n)| context! { label => label, n => fmt::count(n, lang) })
+    .collect::<Vec<_>>();
+    let metrics: Vec<Value> = out
+        .metrics
+        .iter()
+        .map(|p| {
+            let verdict = match p.strength.as_deref() {
+                Some(s) => ctx.msg(
+                    "surveys",
+                    &format!("verdict_{}", p.verdict),
+                    &[("strength", &m(&format!("strength_{s}")))],
+                ),
+                None => m(&format!("verdict_{}", p.verdict)),
+            };
+            context! {
+                metric => m(&format!("metric_{}", p.metric)),
+                n => fmt::count(p.n, lang),
+                defected => fmt::count(p.defected, lang),
+                auc => p.auc.map(|a| fmt::number(a, 3, lang)),
+                interval => interval_text(ctx, p.ci_low, p.ci_high, 3, false),
+                verdict => verdict,
+                key => p.verdict.clone(),
+            }
+        })
+        .collect();
+    let best = out
+        .metrics
+        .first()
+        .filter(|p| p.verdict == "predicts" || p.verdict == "reversed")
+        .map(|p| {
+            ctx.msg(
+                "surveys",
+                "best_metric",
+                &[
+                    ("metric", &m(&format!("metric_{}", p.metric))),
+                    (
+                        "auc",
+                        &p.auc.map_or("–".to_owned(), |a| fmt::number(a, 2, lang)),
+                    ),
+                ],
+            )
+        });
+    let classes: Vec<Value> = out
+        .nps
+        .iter()
+        .flat_map(|n| &n.classes)
+        .map(|k| {
+            context! {
+                class => m(&format!("class_{}", k.class)),
+                n => fmt::count(k.n, lang),
+                retention => k.retention.map(|r| fmt::percent(r, 0, lang)),
+                retention_interval => interval_text(ctx, k.retention_ci_low, k.retention_ci_high, 0, true),
+                spend => k.mean_spend.map(|x| fmt::number(x, 2, lang)),
+                spend_interval => interval_text(ctx, k.spend_ci_low, k.spend_ci_high, 2, false),
+            }
+        })
+        .collect();
+    let signed = |x: f64| {
+        let p = fmt::percent(x.abs(), 0, lang);
+        if x < 0.0 {
+            format!("−{p}")
+        } else {
+            format!("+{p}")
+        }
+    };
+    let ratio = out
+        .nps
+        .as_ref()
+        .and_then(|n| n.promoters_vs_passives.as_ref())
+        .map(|r| {
+            ctx.msg(
+                "surveys",
+                "spend_ratio",
+                &[
+                    ("percent", &signed(r.ratio - 1.0)),
+                    ("low", &signed(r.ci_low - 1.0)),
+                    ("high", &signed(r.ci_high - 1.0)),
+                ],
+            )
+        });
+    context! {
+        enough => out.enough_data,
+        counts => counts,
+        metrics => metrics,
+        best => best,
+        classes => classes,
+        ratio => ratio,
+        end => out.observation_end,
+    }
+}
+
+/// What customer `id` spent in the 365 days up to their last purchase (`None` when the log
+/// has no purchase of theirs).
+fn last_year_revenue(log: &TransactionLog, id: &str) -> Option<f64> {
+    let i = log.ids().binary_search_by(|x| x.as_ref().cmp(id)).ok()?;
+    let days = &log.customers().get(i)?.days;
+    let last = days.iter().rev().find(|d| d.has_purchase)?.day.0;
+    Some(
+        days.iter()
+            .filter(|d| d.day.0 > last - 365 && d.day.0 <= last)
+            .map(|d| d.amount.to_f64())
+            .sum(),
+    )
 }
 
 /// `GET /surveys`.
@@ -130,6 +431,23 @@ async fn render(
         let c = s.analysis.customer(i)?;
         Some(segment_name(&ctx, c.rfm.segment.key()))
     });
+    let members: std::collections::HashSet<String> = match state.store.loyalty_members().await {
+        Ok(m) => m.into_iter().collect(),
+        Err(e) => return error_page(ctx.lang, &e.into()),
+    };
+    let by_membership: Vec<Value> = [(true, m("members")), (false, m("non_members"))]
+        .into_iter()
+        .filter_map(|(member, name)| {
+            let scores = nps.iter().filter_map(|r| {
+                let c = r.customer.as_deref()?;
+                (members.contains(c) == member).then_some(r.score?)
+            });
+            let counts = nps_counts(scores);
+            (counts.n() > 0)
+                .then(|| nps_row(&ctx, name, counts))
+                .flatten()
+        })
+        .collect();
     let verbatims: Vec<Value> = nps
         .iter()
         .rev()
@@ -144,14 +462,50 @@ async fn render(
             }
         })
         .collect();
+    let reasons_by_comment = comment_reasons(&ctx, &nps).await;
+
+    // CSAT, CES and the service dimensions; which metric predicts defection (the stored
+    // log is read once, for the predictors and the exit page's yearly lost revenue).
+    let ratings = ratings_view(&ctx, &responses);
+    let (predictors, log) = match crate::api::survey_metrics::report(&state, &responses).await {
+        Ok((report, log)) => (predictors_view(&ctx, report.as_ref()), log),
+        Err(e) => (
+            context! { error => ctx.msg("surveys", "predictors_error", &[("reason", &e.body().error.message)]) },
+            None,
+        ),
+    };
 
     // Exit reasons and the revenue of the customers who gave them.
     let exits: Vec<&ResponseRecord> = responses
         .iter()
         .filter(|r| r.kind == SurveyKind::Exit)
         .collect();
+    let log = match log {
+        Some(l) => Some(l),
+        None if exits.iter().any(|r| r.customer.is_some()) => state
+            .store
+            .transaction_log(&comeback_store::LogQuery::default())
+            .await
+            .ok(),
+        None => None,
+    };
     let mut reasons: Vec<Value> = Vec::new();
-    let cur = snap.as_deref().map(currency).unwrap_or("XXX").to_owned();
+    // The analysis' currency; before the first analysis, that of the stored transactions
+    // (the log was read, so they share one).
+    let cur = match (snap.as_deref(), &log) {
+        (Some(s), _) => currency(s).to_owned(),
+        (None, Some(l)) => match l.ids().first() {
+            Some(id) => state
+                .store
+                .customer_detail(id)
+                .await
+                .ok()
+                .and_then(|d| d.transactions.first().map(|t| t.currency.clone()))
+                .unwrap_or_else(|| "XXX".to_owned()),
+            None => "XXX".to_owned(),
+        },
+        (None, None) => "XXX".to_owned(),
+    };
     for reason in EXIT_REASONS {
         let givers: Vec<&&ResponseRecord> = exits
             .iter()
@@ -175,11 +529,18 @@ async fn render(
                 })
                 .sum()
         });
+        let yearly: Option<f64> = log.as_ref().map(|log| {
+            givers
+                .iter()
+                .filter_map(|r| last_year_revenue(log, r.customer.as_deref()?))
+                .sum()
+        });
         reasons.push(context! {
             reason => m(&format!("reason_{reason}")),
             n => fmt::count(givers.len() as u64, ctx.lang),
             share => fmt::percent(givers.len() as f64 / exits.len() as f64, 0, ctx.lang),
             revenue => revenue.map(|x| fmt::money(x, &cur, ctx.lang)),
+            yearly => yearly.map(|x| fmt::money(x, &cur, ctx.lang)),
         });
     }
 
@@ -218,9 +579,13 @@ async fn render(
             by_location => by_location,
             by_employee => by_employee,
             by_segment => by_segment,
+            by_membership => by_membership,
             verbatims => verbatims,
+            comment_reasons => reasons_by_comment,
+            ratings => ratings,
+            predictors => predictors,
             reasons => reasons,
-            exits => fmt::count(exits.len() as u64, ctx.lang),
+            exits => ctx.plural("surveys", "exit_count", exits.len() as u64, &[("n", &fmt::count(exits.len() as u64, ctx.lang))]),
             has_exits => !exits.is_empty(),
             setup => setup,
             kinds => SurveyKind::ALL.iter().map(|k| context! {
@@ -405,8 +770,8 @@ pub(super) async fn send(State(state): State<AppState>, request: Request) -> Res
             let m = |k: &str| ctx.msg("surveys", k, &[]);
             let sent = context! {
                 text => ctx.msg("surveys", "sent_result", &[
-                    ("created", &fmt::count(made as u64, ctx.lang)),
-                    ("skipped", &fmt::count(skipped.len() as u64, ctx.lang)),
+                    ("created", &ctx.plural("surveys", "invitations_made", made as u64, &[("n", &fmt::count(made as u64, ctx.lang))])),
+                    ("skipped", &ctx.plural("surveys", "skipped", skipped.len() as u64, &[("n", &fmt::count(skipped.len() as u64, ctx.lang))])),
                 ]),
                 csv => format!("/api/v1/surveys/{id}/links.csv"),
                 skipped => skipped.into_iter().map(skipped_out).map(|s| context! {

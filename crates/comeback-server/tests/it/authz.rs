@@ -141,6 +141,8 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("PUT", "/api/v1/customers/{id}/survey-consent", [U, F, P, P]),
     ("GET", "/api/v1/survey-followups", [U, F, P, P]),
     ("POST", "/api/v1/survey-followups/{id}/close", [U, F, P, P]),
+    ("GET", "/api/v1/survey-metrics", [U, F, P, P]),
+    ("GET", "/api/v1/survey-predictors", [U, F, P, P]),
     (
         "POST",
         "/api/v1/surveys/{id}/invitations/trigger",

@@ -113,7 +113,7 @@ async fn dashboard(app: &TestApp) {
         "{html}"
     );
     assert!(html.contains("First response overdue · Resolution overdue"));
-    assert!(html.contains("1 shown complaint(s) past a deadline."));
+    assert!(html.contains("1 shown complaint is past a deadline."));
     assert!(
         html.contains("<td>2026-01-03 09:00</td><td>2026-01-01 13:00</td>"),
         "due times of a high complaint"

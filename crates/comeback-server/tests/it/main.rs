@@ -19,4 +19,5 @@ mod objectives;
 mod openapi;
 mod retention;
 mod surveys;
+mod voice_dashboard;
 mod webhooks;

@@ -1003,7 +1003,7 @@ async fn surveys_are_set_up_and_sent_from_the_page() {
         post_dash_form(&app, "/surveys/send?lang=en", Some(&b.cookie), None, &send).await;
     assert_eq!(s, 200, "{html}");
     assert!(
-        html.contains("2 invitations made, 1 customers skipped."),
+        html.contains("2 invitations made, 1 customer skipped."),
         "{html}"
     );
     assert!(html.contains("ghost: unknown customer"), "{html}");

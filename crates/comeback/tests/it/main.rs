@@ -16,6 +16,7 @@ mod report_card;
 mod scales;
 mod sql;
 mod summarize;
+mod survey_metrics;
 mod survival;
 
 use std::path::{Path, PathBuf};

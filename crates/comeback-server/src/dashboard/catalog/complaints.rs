@@ -87,7 +87,11 @@ static EN: Pages = &[
                 "The form could not be read. Please fill it in again.",
             ),
             (
-                "rate_limited",
+                "rate_limited_one",
+                "Too many complaints were sent from your connection. Please try again in {minutes} minute.",
+            ),
+            (
+                "rate_limited_other",
                 "Too many complaints were sent from your connection. Please try again in {minutes} minutes.",
             ),
         ],
@@ -214,7 +218,11 @@ static ES: Pages = &[
                 "No se pudo leer el formulario. Rellénelo de nuevo.",
             ),
             (
-                "rate_limited",
+                "rate_limited_one",
+                "Se han enviado demasiadas quejas desde su conexión. Inténtelo de nuevo dentro de {minutes} minuto.",
+            ),
+            (
+                "rate_limited_other",
                 "Se han enviado demasiadas quejas desde su conexión. Inténtelo de nuevo dentro de {minutes} minutos.",
             ),
         ],
@@ -335,7 +343,11 @@ static PT: Pages = &[
                 "Não foi possível ler o formulário. Preencha-o novamente.",
             ),
             (
-                "rate_limited",
+                "rate_limited_one",
+                "Foram enviadas demasiadas reclamações a partir da sua ligação. Tente novamente dentro de {minutes} minuto.",
+            ),
+            (
+                "rate_limited_other",
                 "Foram enviadas demasiadas reclamações a partir da sua ligação. Tente novamente dentro de {minutes} minutos.",
             ),
         ],
@@ -453,7 +465,11 @@ static FI: Pages = &[
                 "Lomaketta ei voitu lukea. Täytä se uudelleen.",
             ),
             (
-                "rate_limited",
+                "rate_limited_one",
+                "Yhteydestäsi on lähetetty liian monta valitusta. Yritä uudelleen {minutes} minuutin kuluttua.",
+            ),
+            (
+                "rate_limited_other",
                 "Yhteydestäsi on lähetetty liian monta valitusta. Yritä uudelleen {minutes} minuutin kuluttua.",
             ),
         ],
@@ -583,7 +599,11 @@ static DE: Pages = &[
                 "Das Formular konnte nicht gelesen werden. Bitte füllen Sie es erneut aus.",
             ),
             (
-                "rate_limited",
+                "rate_limited_one",
+                "Von Ihrer Verbindung wurden zu viele Beschwerden gesendet. Bitte versuchen Sie es in {minutes} Minute erneut.",
+            ),
+            (
+                "rate_limited_other",
                 "Von Ihrer Verbindung wurden zu viele Beschwerden gesendet. Bitte versuchen Sie es in {minutes} Minuten erneut.",
             ),
         ],
@@ -725,7 +745,11 @@ static FR: Pages = &[
                 "Le formulaire n’a pas pu être lu. Veuillez le remplir à nouveau.",
             ),
             (
-                "rate_limited",
+                "rate_limited_one",
+                "Trop de réclamations ont été envoyées depuis votre connexion. Veuillez réessayer dans {minutes} minute.",
+            ),
+            (
+                "rate_limited_other",
                 "Trop de réclamations ont été envoyées depuis votre connexion. Veuillez réessayer dans {minutes} minutes.",
             ),
         ],
@@ -873,8 +897,12 @@ static STAFF_EN: Pages = &[
             ("breach_first_response", "First response overdue"),
             ("breach_resolution", "Resolution overdue"),
             (
-                "breached_count",
-                "{count} shown complaint(s) past a deadline.",
+                "breached_count_one",
+                "{count} shown complaint is past a deadline.",
+            ),
+            (
+                "breached_count_other",
+                "{count} shown complaints are past a deadline.",
             ),
             ("sev_low", "Low"),
             ("sev_medium", "Medium"),
@@ -1053,8 +1081,12 @@ static STAFF_ES: Pages = &[
             ("breach_first_response", "Primera respuesta vencida"),
             ("breach_resolution", "Resolución vencida"),
             (
-                "breached_count",
-                "{count} queja(s) mostrada(s) con un plazo vencido.",
+                "breached_count_one",
+                "{count} queja mostrada tiene un plazo vencido.",
+            ),
+            (
+                "breached_count_other",
+                "{count} quejas mostradas tienen un plazo vencido.",
             ),
             ("sev_low", "Baja"),
             ("sev_medium", "Media"),
@@ -1233,8 +1265,12 @@ static STAFF_PT: Pages = &[
             ("breach_first_response", "Primeira resposta em atraso"),
             ("breach_resolution", "Resolução em atraso"),
             (
-                "breached_count",
-                "{count} reclamação(ões) mostrada(s) com um prazo ultrapassado.",
+                "breached_count_one",
+                "{count} reclamação mostrada tem um prazo ultrapassado.",
+            ),
+            (
+                "breached_count_other",
+                "{count} reclamações mostradas têm um prazo ultrapassado.",
             ),
             ("sev_low", "Baixa"),
             ("sev_medium", "Média"),
@@ -1419,7 +1455,11 @@ static STAFF_FI: Pages = &[
             ("breach_first_response", "Ensivastaus myöhässä"),
             ("breach_resolution", "Ratkaisu myöhässä"),
             (
-                "breached_count",
+                "breached_count_one",
+                "{count} näytetty valitus on myöhässä määräajasta.",
+            ),
+            (
+                "breached_count_other",
                 "{count} näytettyä valitusta on myöhässä määräajasta.",
             ),
             ("sev_low", "Matala"),
@@ -1599,8 +1639,12 @@ static STAFF_DE: Pages = &[
             ("breach_first_response", "Erste Antwort überfällig"),
             ("breach_resolution", "Lösung überfällig"),
             (
-                "breached_count",
-                "{count} gezeigte Beschwerde(n) über einer Frist.",
+                "breached_count_one",
+                "{count} gezeigte Beschwerde hat eine Frist überschritten.",
+            ),
+            (
+                "breached_count_other",
+                "{count} gezeigte Beschwerden haben eine Frist überschritten.",
             ),
             ("sev_low", "Niedrig"),
             ("sev_medium", "Mittel"),
@@ -1779,8 +1823,12 @@ static STAFF_FR: Pages = &[
             ("breach_first_response", "Première réponse en retard"),
             ("breach_resolution", "Résolution en retard"),
             (
-                "breached_count",
-                "{count} réclamation(s) affichée(s) au-delà d’une échéance.",
+                "breached_count_one",
+                "{count} réclamation affichée a dépassé une échéance.",
+            ),
+            (
+                "breached_count_other",
+                "{count} réclamations affichées ont dépassé une échéance.",
             ),
             ("sev_low", "Faible"),
             ("sev_medium", "Moyenne"),

@@ -104,6 +104,30 @@ pub fn message(lang: Lang, page: &str, key: &str, args: &[(&str, &str)]) -> Stri
     out
 }
 
+/// The CLDR plural category of a whole count `n` in `lang` (Unicode CLDR plural rules for
+/// cardinals, integers only): `"one"` or `"other"`. French puts 0 and 1 in `one`
+/// ("0 client ignoré", "1 client ignoré"); English, Spanish, Portuguese (European, the
+/// catalogue's), Finnish and German only 1.
+pub fn plural_category(lang: Lang, n: u64) -> &'static str {
+    let one = match lang {
+        Lang::Fr => n <= 1,
+        Lang::En | Lang::Es | Lang::Pt | Lang::Fi | Lang::De => n == 1,
+    };
+    if one { "one" } else { "other" }
+}
+
+/// A message about a count `n`: the key `{key}_one` or `{key}_other` of `page` in `lang`
+/// as [`plural_category`] says, placeholders filled from `args` (which usually hold the
+/// formatted count). Every counted message has both keys in every language (tested).
+pub fn plural(lang: Lang, page: &str, key: &str, n: u64, args: &[(&str, &str)]) -> String {
+    message(
+        lang,
+        page,
+        &format!("{key}_{}", plural_category(lang, n)),
+        args,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -228,6 +252,17 @@ mod tests {
         "col_coefficient",
         "nps_detractor",
         "cox_nps",
+        // Survey metrics: CSAT and AUC are abbreviations everywhere; in French
+        // "Satisfaction (CSAT, 1–5)", "Effort (CES, 1–7)", "Assurance", "Verdict",
+        // "acceptable" and "excellent" are the English words.
+        "col_csat",
+        "col_auc",
+        "metric_csat",
+        "metric_ces",
+        "metric_assurance",
+        "col_verdict",
+        "strength_acceptable",
+        "strength_excellent",
     ];
 
     #[test]
@@ -244,6 +279,85 @@ mod tests {
             }
         }
         assert!(same.is_empty(), "untranslated: {same:#?}");
+    }
+
+    #[test]
+    fn counted_messages_have_both_forms_and_no_bracketed_plurals() {
+        let mut problems = Vec::new();
+        for lang in Lang::ALL {
+            for page in std::iter::once("layout").chain(PAGES) {
+                let m: BTreeMap<_, _> = page_messages(lang, page).iter().copied().collect();
+                for k in m.keys() {
+                    for (this, twin) in [("_one", "_other"), ("_other", "_one")] {
+                        // The cohorts page picks its singular heading itself.
+                        if let Some(stem) = k.strip_suffix(this)
+                            && *k != "cohort_heading_one"
+                            && !m.contains_key(format!("{stem}{twin}").as_str())
+                        {
+                            problems.push(format!("{lang}/{page}/{k}: no {stem}{twin}"));
+                        }
+                    }
+                }
+                // "complaint(s)", "Beschwerde(n)", "reclamação(ões)": a count chooses the
+                // form instead.
+                if [
+                    "surveys",
+                    "complaints",
+                    "complaint",
+                    "complaint_measures",
+                    "complain",
+                    "survey",
+                    "report_cards",
+                ]
+                .contains(&page)
+                {
+                    for (k, v) in &m {
+                        // A bracket right after a letter; "Answers (n)" names the sample size.
+                        let bracketed = ["(s)", "(n)", "(es)", "(ões)", "(e)"].iter().any(|p| {
+                            v.match_indices(p).any(|(i, _)| {
+                                v[..i].chars().last().is_some_and(char::is_alphabetic)
+                            })
+                        });
+                        if bracketed {
+                            problems.push(format!("{lang}/{page}/{k}: bracketed plural in {v:?}"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn plural_forms_follow_each_languages_rule() {
+        let skipped = |lang, n: u64| {
+            plural(
+                lang,
+                "surveys",
+                "skipped",
+                n,
+                &[("n", &comeback_report::format::count(n, lang))],
+            )
+        };
+        assert_eq!(skipped(Lang::En, 1), "1 customer skipped");
+        assert_eq!(skipped(Lang::En, 0), "0 customers skipped");
+        assert_eq!(skipped(Lang::En, 2), "2 customers skipped");
+        assert_eq!(skipped(Lang::Fi, 1), "1 asiakas ohitettu");
+        assert_eq!(skipped(Lang::Fi, 3), "3 asiakasta ohitettu");
+        assert_eq!(skipped(Lang::De, 1), "1 Kunde übersprungen");
+        assert_eq!(skipped(Lang::De, 2), "2 Kunden übersprungen");
+        assert_eq!(skipped(Lang::Es, 1), "1 cliente omitido");
+        assert_eq!(skipped(Lang::Es, 2), "2 clientes omitidos");
+        assert_eq!(skipped(Lang::Pt, 1), "1 cliente ignorado");
+        assert_eq!(skipped(Lang::Pt, 0), "0 clientes ignorados");
+        // French: 0 and 1 are singular.
+        assert_eq!(skipped(Lang::Fr, 0), "0 client ignoré");
+        assert_eq!(skipped(Lang::Fr, 1), "1 client ignoré");
+        assert_eq!(skipped(Lang::Fr, 2), "2 clients ignorés");
+        for lang in Lang::ALL {
+            assert_eq!(plural_category(lang, 1), "one");
+            assert_eq!(plural_category(lang, 5), "other");
+        }
     }
 
     #[test]

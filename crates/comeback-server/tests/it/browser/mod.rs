@@ -13,6 +13,7 @@
 mod cdp;
 mod complaints;
 mod surveys;
+mod voice;
 
 use std::path::{Path, PathBuf};
 

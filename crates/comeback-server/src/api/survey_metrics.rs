@@ -1,0 +1,80 @@
+//! Read-only survey metrics of the stored answers (issue 8; computed by
+//! [`crate::voice_metrics`] with the CLI's library functions): CSAT, CES and the service
+//! dimensions overall, per location and per employee (`GET /api/v1/survey-metrics`, the
+//! numbers of `comeback csat|ces|dimensions --json`), and which survey metric predicts
+//! defection on the stored transactions (`GET /api/v1/survey-predictors`, the numbers of
+//! `comeback predictors --no-p-alive --json`). Managers and admins.
+
+use axum::extract::State;
+use comeback_core::TransactionLog;
+use comeback_store::LogQuery;
+use comeback_voice::predict::PredictorReport;
+
+use crate::AppState;
+use crate::auth::RequireManager;
+use crate::error::{ApiError, ErrorBody, Json};
+use crate::voice_metrics::{
+    PredictorsOut, RatingMetrics, compute_predictors, predictor_responses, predictors_out,
+    rating_metrics,
+};
+
+/// CSAT (top-2-box share of the 1–5 answers, Wilson interval), CES (mean of 1–7, t
+/// interval) and the service dimensions (mean of 1–5 each, t interval) of every stored
+/// answer, overall, per location and per employee, at 95 %.
+#[utoipa::path(get, path = "/api/v1/survey-metrics", tag = "surveys",
+    responses((status = 200, description = "the rating metrics", body = RatingMetrics),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager", body = ErrorBody)))]
+pub async fn metrics(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+) -> Result<Json<RatingMetrics>, ApiError> {
+    let responses = state.store.survey_responses(None).await?;
+    let m = rating_metrics(&responses).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(m))
+}
+
+/// The predictors' report of the stored answers and transactions, and the log it read
+/// (`None` when no answer of a known customer is stored: the log is not read).
+///
+/// # Errors
+/// The store's (a 409 for transactions in several currencies); an internal error when the
+/// computation fails.
+pub(crate) async fn report(
+    state: &AppState,
+    responses: &[comeback_store::ResponseRecord],
+) -> Result<(Option<PredictorReport>, Option<TransactionLog>), ApiError> {
+    let joined = predictor_responses(responses);
+    if joined.rows.is_empty() {
+        return Ok((None, None));
+    }
+    let log = state.store.transaction_log(&LogQuery::default()).await?;
+    let (report, log) = tokio::task::spawn_blocking(move || {
+        let r = compute_predictors(&joined, &log);
+        (r, log)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("predictors: {e}")))?;
+    let report = report.map_err(|e| ApiError::Internal(format!("predictors: {e}")))?;
+    Ok((report, Some(log)))
+}
+
+/// Which survey metric predicts defection: each known customer's latest answer per metric
+/// (NPS, CSAT, CES, the five dimensions) joined to their stored purchases; retained = a
+/// purchase within 365 days after the answer (answers whose window is not over yet are
+/// counted as censored). Per metric the AUC with its DeLong 95 % interval and verdict,
+/// best first; the retention and spend of promoters, passives and detractors.
+/// `enough_data` is false until a metric has 2 retained and 2 defected customers.
+#[utoipa::path(get, path = "/api/v1/survey-predictors", tag = "surveys",
+    responses((status = 200, description = "the metrics ranked", body = PredictorsOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager", body = ErrorBody),
+              (status = 409, description = "the transactions are in several currencies", body = ErrorBody)))]
+pub async fn predictors(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+) -> Result<Json<PredictorsOut>, ApiError> {
+    let responses = state.store.survey_responses(None).await?;
+    let (r, _) = report(&state, &responses).await?;
+    Ok(Json(predictors_out(r.as_ref())))
+}
