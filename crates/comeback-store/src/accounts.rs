@@ -77,6 +77,9 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// Codes of the locations a manager (or staff member) belongs to.
     pub locations: Vec<String>,
+    /// The code of the employee this account belongs to (migration 11): whose report
+    /// card a staff member sees and whom their flags credit.
+    pub employee: Option<String>,
 }
 
 impl fmt::Debug for User {
@@ -93,6 +96,7 @@ impl fmt::Debug for User {
             .field("locked_until", &self.locked_until)
             .field("created_at", &self.created_at)
             .field("locations", &self.locations)
+            .field("employee", &self.employee)
             .finish()
     }
 }
@@ -306,8 +310,9 @@ pub struct AuditEntry {
 /// the recorded one is at least this old ([`Store::verify_api_token`]).
 pub const TOKEN_USE_RESOLUTION_SECS: i64 = 60;
 
-const USER_SQL: &str = "SELECT id, email, role, password_hash, failed_logins, locked_until, \
-                        created_at FROM users";
+const USER_SQL: &str = "SELECT u.id, u.email, u.role, u.password_hash, u.failed_logins, \
+                        u.locked_until, u.created_at, e.code FROM users u \
+                        LEFT JOIN employees e ON e.id = u.employee_id";
 
 const SETUP_KEY: &str = "admin_setup_token_hash";
 
@@ -365,6 +370,7 @@ impl Store {
                 locked_until: micros_opt("users.locked_until", r.try_get(5)?)?,
                 created_at: from_micros("users.created_at", r.try_get(6)?)?,
                 locations,
+                employee: r.try_get(7)?,
             }))
         })
     }
@@ -403,7 +409,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`].
     pub async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.user_where("id = $1", Key::Id(id.0)).await
+        self.user_where("u.id = $1", Key::Id(id.0)).await
     }
 
     /// The user with this login e-mail (compared trimmed and lower case).
@@ -412,7 +418,7 @@ impl Store {
     /// [`StoreError::Database`].
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         let e = email.trim().to_lowercase();
-        self.user_where("email = $1", Key::Text(&e)).await
+        self.user_where("u.email = $1", Key::Text(&e)).await
     }
 
     /// Every user, by e-mail.
@@ -520,6 +526,59 @@ impl Store {
     pub async fn record_successful_login(&self, user: UserId) -> Result<(), StoreError> {
         let sql = "UPDATE users SET failed_logins = 0 WHERE id = $1";
         on_pool!(self, p => { sqlx::query(sql).bind(user.0).execute(p).await?; });
+        Ok(())
+    }
+
+    /// Links the account `user` to the employee with code `employee`, or unlinks it
+    /// (`None`). An employee belongs to at most one account.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown user or employee code;
+    /// [`StoreError::Duplicate`] when another account is linked to that employee (the key
+    /// names it by e-mail); [`StoreError::Database`].
+    pub async fn set_user_employee(
+        &self,
+        user: UserId,
+        employee: Option<&str>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let employee_id: Option<i64> = match employee {
+                None => None,
+                Some(code) => Some(
+                    sqlx::query_scalar("SELECT id FROM employees WHERE code = $1")
+                        .bind(code)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound { what: "employee", key: code.to_owned() })?,
+                ),
+            };
+            if let Some(eid) = employee_id {
+                let other: Option<String> = sqlx::query_scalar(
+                    "SELECT email FROM users WHERE employee_id = $1 AND id <> $2",
+                )
+                .bind(eid)
+                .bind(user.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(email) = other {
+                    return Err(StoreError::Duplicate {
+                        what: "employee link",
+                        key: format!("{} is linked to {email}", employee.unwrap_or_default()),
+                    });
+                }
+            }
+            let n = sqlx::query("UPDATE users SET employee_id = $1 WHERE id = $2")
+                .bind(employee_id)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound { what: "user", key: user.0.to_string() });
+            }
+            tx.commit().await?;
+        });
         Ok(())
     }
 

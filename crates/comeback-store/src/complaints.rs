@@ -333,7 +333,7 @@ impl Store {
         input: &ComplaintInput,
         created_by: Option<UserId>,
     ) -> Result<Complaint, StoreError> {
-        self.insert_complaint(input, None, created_by).await
+        self.insert_complaint(input, None, created_by, None).await
     }
 
     /// Stores a new complaint in status `received` from someone who is not identified as a
@@ -351,15 +351,18 @@ impl Store {
         contact: &ComplaintContact,
         created_by: Option<UserId>,
     ) -> Result<Complaint, StoreError> {
-        self.insert_complaint(input, Some(contact), created_by)
+        self.insert_complaint(input, Some(contact), created_by, None)
             .await
     }
 
-    async fn insert_complaint(
+    /// Inserts the complaint (and, with `flag`, the staff flag crediting that employee
+    /// code, recorded by `created_by`) in one write transaction.
+    pub(crate) async fn insert_complaint(
         &self,
         input: &ComplaintInput,
         unidentified: Option<&ComplaintContact>,
         created_by: Option<UserId>,
+        flag: Option<&str>,
     ) -> Result<Complaint, StoreError> {
         Reference::parse(&input.reference)?;
         if input.description.trim().is_empty() {
@@ -405,11 +408,20 @@ impl Store {
             if exists.is_some() {
                 return Err(StoreError::Duplicate { what: "complaint", key: input.reference.clone() });
             }
-            sqlx::query(
+            let flagger = match flag {
+                None => None,
+                Some(code) => Some(sqlx::query_scalar::<_, i64>("SELECT id FROM employees WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound { what: "employee", key: code.to_owned() })?),
+            };
+            let complaint_id: i64 = sqlx::query_scalar(
                 "INSERT INTO complaints (reference, received_at, channel, customer_id, location_id, \
                  employee_id, product, description, category, severity, remedy_requested, \
                  owner_user_id, first_response_due, resolution_due, status, created_by_user_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                 RETURNING id",
             )
             .bind(&input.reference)
             .bind(to_micros(input.received_at))
@@ -427,8 +439,20 @@ impl Store {
             .bind(input.deadlines.resolution.map(to_micros))
             .bind(Status::Received.as_str())
             .bind(created_by.map(|u| u.0))
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+            if let Some(employee_id) = flagger {
+                sqlx::query(
+                    "INSERT INTO staff_flags (complaint_id, employee_id, recorded_by_user_id, flagged_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(complaint_id)
+                .bind(employee_id)
+                .bind(created_by.map(|u| u.0))
+                .bind(to_micros(input.received_at))
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
         });
         self.complaint(&input.reference).await

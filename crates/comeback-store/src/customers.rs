@@ -113,9 +113,10 @@ impl CustomerQuery {
 }
 
 /// What happened to a customer, for their timeline ([`Store::customer_timeline`]):
-/// purchases, submitted survey answers and complaints. **Extension point:** staff flags
-/// add a variant, read the customer's rows in [`Store::customer_timeline`] and give the
-/// variant a [`kind`](Self::kind) key; the timeline's sort puts the new entries in place.
+/// purchases, submitted survey answers, complaints and staff flags. **Extension point:**
+/// a new kind adds a variant, reads the customer's rows in [`Store::customer_timeline`]
+/// and gives the variant a [`kind`](Self::kind) key; the timeline's sort puts the new
+/// entries in place.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -126,16 +127,21 @@ pub enum TimelineEvent {
     SurveyAnswer(SurveyAnswerEvent),
     /// A complaint received.
     Complaint(ComplaintFiled),
+    /// An employee flagged the customer as unhappy (the complaint the flag opened is this
+    /// entry, not a second [`Complaint`](Self::Complaint) entry).
+    StaffFlag(StaffFlagged),
 }
 
 impl TimelineEvent {
-    /// The stable key of the event's kind (`purchase`, `survey_answer`, `complaint`), for
+    /// The stable key of the event's kind (`purchase`, `survey_answer`, `complaint`,
+    /// `staff_flag`), for
     /// templates and translation keys.
     pub fn kind(&self) -> &'static str {
         match self {
             TimelineEvent::Purchase(_) => "purchase",
             TimelineEvent::SurveyAnswer(_) => "survey_answer",
             TimelineEvent::Complaint(_) => "complaint",
+            TimelineEvent::StaffFlag(_) => "staff_flag",
         }
     }
 }
@@ -170,6 +176,25 @@ pub struct ComplaintFiled {
     /// Severity key.
     pub severity: String,
     /// Current status key.
+    pub status: String,
+    /// Location code.
+    pub location: Option<String>,
+}
+
+/// A staff flag on a customer's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StaffFlagged {
+    /// The reference of the complaint the flag opened.
+    pub reference: String,
+    /// The credited employee's code.
+    pub employee: String,
+    /// The credited employee's name.
+    pub employee_name: Option<String>,
+    /// Category key (one of the seven reasons).
+    pub category: String,
+    /// The employee's note.
+    pub note: String,
+    /// The complaint's current status key.
     pub status: String,
     /// Location code.
     pub location: Option<String>,
@@ -506,8 +531,8 @@ impl Store {
         })
     }
 
-    /// A customer's timeline: every stored event of theirs (today: purchases; see
-    /// [`TimelineEvent`] for how surveys, complaints and flags join), newest first.
+    /// A customer's timeline: every stored event of theirs (purchases, survey answers,
+    /// complaints, staff flags; see [`TimelineEvent`]), newest first.
     ///
     /// # Errors
     /// As [`customer_detail`](Self::customer_detail).
@@ -525,8 +550,8 @@ impl Store {
                 event: TimelineEvent::Purchase(t),
             })
             .collect();
-        // Survey answers and complaints are known by their UTC instant: their day is the
-        // UTC day. (Staff flags are not built yet.)
+        // Survey answers, complaints and staff flags are known by their UTC instant: their
+        // day is the UTC day.
         for r in self.customer_survey_responses(external_id).await? {
             entries.push(TimelineEntry {
                 day: utc_day(r.submitted_at),
@@ -542,7 +567,13 @@ impl Store {
                 }),
             });
         }
+        let flags = self.customer_staff_flags(external_id).await?;
+        let flagged: std::collections::HashSet<&str> =
+            flags.iter().map(|f| f.reference.as_str()).collect();
         for c in self.customer_complaints(external_id).await? {
+            if flagged.contains(c.reference.as_str()) {
+                continue;
+            }
             entries.push(TimelineEntry {
                 day: utc_day(c.received_at),
                 at: Some(c.received_at),
@@ -555,7 +586,21 @@ impl Store {
                 }),
             });
         }
-        //
+        for f in &flags {
+            entries.push(TimelineEntry {
+                day: utc_day(f.flagged_at),
+                at: Some(f.flagged_at),
+                event: TimelineEvent::StaffFlag(StaffFlagged {
+                    reference: f.reference.clone(),
+                    employee: f.employee.clone(),
+                    employee_name: f.employee_name.clone(),
+                    category: f.category.as_str().to_owned(),
+                    note: f.note.clone(),
+                    status: f.status.as_str().to_owned(),
+                    location: f.location.clone(),
+                }),
+            });
+        }
         // Oldest first is (day, day-only before timed, instant); reversed: newest first.
         // The sort is stable, so equal keys keep their source order (reversed).
         entries.sort_by_key(|e| (e.day, e.at.is_some(), e.at));

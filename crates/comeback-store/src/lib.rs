@@ -61,6 +61,7 @@ mod calendars;
 mod complaints;
 mod customers;
 mod error;
+mod flags;
 mod ingest;
 mod migrate;
 mod objectives;
@@ -86,10 +87,11 @@ pub use complaints::{
 };
 pub use customers::{
     ComplaintFiled, Customer, CustomerDetail, CustomerExport, CustomerQuery, CustomerTimeline,
-    LogQuery, Page, SurveyAnswerEvent, TimelineEntry, TimelineEvent, TransactionRecord,
-    customer_cursor, parse_customer_cursor,
+    LogQuery, Page, StaffFlagged, SurveyAnswerEvent, TimelineEntry, TimelineEvent,
+    TransactionRecord, customer_cursor, parse_customer_cursor,
 };
 pub use error::{RowError, StoreError};
+pub use flags::{FlagFilter, StaffFlag};
 pub use ingest::{CustomerInput, IngestOutcome, TransactionInput, TransactionTime, UpsertOutcome};
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, MigrationFile};
 pub use objectives::{

@@ -39,6 +39,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(8, "sqlite", "0008_business_hours_breaches.sql"),
     migration!(9, "sqlite", "0009_webhook_outbox.sql"),
     migration!(10, "sqlite", "0010_timeline_indexes.sql"),
+    migration!(11, "sqlite", "0011_staff_flags.sql"),
 ];
 
 /// The PostgreSQL migrations in version order (`migrations/postgres/`), same versions as
@@ -54,6 +55,7 @@ pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(8, "postgres", "0008_business_hours_breaches.sql"),
     migration!(9, "postgres", "0009_webhook_outbox.sql"),
     migration!(10, "postgres", "0010_timeline_indexes.sql"),
+    migration!(11, "postgres", "0011_staff_flags.sql"),
 ];
 
 /// A sqlx migrator over `files` up to and including version `up_to`.
