@@ -14,9 +14,11 @@ pub mod analytics;
 pub mod cohorts;
 pub mod complaints;
 pub mod customers;
+pub mod flags;
 pub mod health;
 pub mod ingest;
 pub mod objectives;
+pub mod report_cards;
 pub mod status;
 pub mod survey_metrics;
 pub mod surveys;
@@ -84,6 +86,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(complaints::get_calendar, complaints::put_calendar))
         .routes(routes!(complaints::measures))
         .routes(routes!(complaints::measure_rows))
+        .routes(routes!(flags::create))
+        .routes(routes!(flags::list))
+        .routes(routes!(report_cards::list))
         .merge(crate::auth::api_routes())
 }
 

@@ -60,6 +60,9 @@ pub struct Me {
     pub role: RoleName,
     /// Location codes (empty for an admin, who sees all).
     pub locations: Vec<String>,
+    /// The code of the employee this account belongs to (whose report card a staff
+    /// member sees and whom their flags credit); `null` when not linked.
+    pub employee: Option<String>,
     /// The session's CSRF token, to send as `X-CSRF-Token` on state-changing requests
     /// (absent for API-token requests, which need none).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,6 +157,8 @@ pub struct UserInfo {
     pub role: RoleName,
     /// Location codes.
     pub locations: Vec<String>,
+    /// The code of the employee this account belongs to; `null` when not linked.
+    pub employee: Option<String>,
     /// Logins refused until this instant (UTC), after repeated failures.
     pub locked_until: Option<DateTime<Utc>>,
     /// The user still has to replace a temporary password.
@@ -173,6 +178,7 @@ impl From<User> for UserInfo {
             email: u.email,
             role: u.role.into(),
             locations: u.locations,
+            employee: u.employee,
             locked_until: u.locked_until,
             created_at: u.created_at,
         }
@@ -189,6 +195,10 @@ pub struct NewUserRequest {
     /// Location codes (existing locations).
     #[serde(default)]
     pub locations: Vec<String>,
+    /// The code of an existing employee to link the account to (at most one account per
+    /// employee).
+    #[schema(min_length = 1, max_length = 200)]
+    pub employee: Option<String>,
 }
 
 /// A new user and their temporary password (shown once; to be changed at first login).
@@ -216,6 +226,16 @@ pub struct UpdateUserRequest {
     pub role: Option<RoleName>,
     /// New location codes (replacing the old ones).
     pub locations: Option<Vec<String>>,
+    /// Link the account to this employee code (an existing employee not linked to
+    /// another account), or unlink it with `null`; absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    pub employee: Option<Option<String>>,
+}
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// A temporary password set by an admin reset (shown once).
@@ -265,6 +285,7 @@ pub async fn me(
         email: u.email,
         role: u.role.into(),
         locations: user.locations,
+        employee: u.employee,
         csrf_token: match credential {
             Credential::Session { csrf_token } => Some(csrf_token),
             Credential::ApiToken { .. } => None,
@@ -419,6 +440,39 @@ pub async fn list_users(
     ))
 }
 
+/// Checks an employee code sent for an account link: 422 on the field `employee` for a
+/// malformed or unknown code, 409 when another account than `user` is linked to it.
+pub(crate) async fn check_employee(
+    state: &AppState,
+    code: &str,
+    user: Option<UserId>,
+) -> Result<(), ApiError> {
+    crate::text::check_text("employee", code)?;
+    if code.trim().is_empty() || code.len() > 200 {
+        return Err(ApiError::invalid_field("employee", "must be 1-200 bytes"));
+    }
+    let known = state.store.employees().await?;
+    if !known.iter().any(|e| e.code == code) {
+        return Err(ApiError::invalid_field(
+            "employee",
+            format!("unknown employee {code:?}"),
+        ));
+    }
+    if let Some(other) = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.employee.as_deref() == Some(code) && Some(u.id) != user)
+    {
+        return Err(ApiError::Conflict(format!(
+            "employee {code:?} is already linked to the account {}",
+            other.email
+        )));
+    }
+    Ok(())
+}
+
 async fn check_locations(state: &AppState, codes: &[String]) -> Result<(), ApiError> {
     let known = state.store.locations().await?;
     for c in codes {
@@ -437,14 +491,17 @@ async fn check_locations(state: &AppState, codes: &[String]) -> Result<(), ApiEr
     responses((status = 201, description = "created", body = CreatedUser),
               (status = 401, description = "not logged in", body = ErrorBody),
               (status = 403, description = "not an admin", body = ErrorBody),
-              (status = 409, description = "e-mail taken", body = ErrorBody),
-              (status = 422, description = "malformed e-mail or unknown location", body = ErrorBody)))]
+              (status = 409, description = "e-mail taken, or the employee is linked to another account", body = ErrorBody),
+              (status = 422, description = "malformed e-mail, unknown location or unknown employee", body = ErrorBody)))]
 pub async fn create_user(
     RequireAdmin(admin): RequireAdmin,
     State(state): State<AppState>,
     Json(body): Json<NewUserRequest>,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
     check_locations(&state, &body.locations).await?;
+    if let Some(code) = &body.employee {
+        check_employee(&state, code, None).await?;
+    }
     let temp = temporary_password().map_err(password_error)?;
     let hasher = state.auth.hasher.clone();
     let t = temp.clone();
@@ -463,6 +520,12 @@ pub async fn create_user(
         .store
         .set_user_locations(created.id, &body.locations)
         .await?;
+    if let Some(code) = &body.employee {
+        state
+            .store
+            .set_user_employee(created.id, Some(code.as_str()))
+            .await?;
+    }
     audit(
         &state,
         Some(admin.user_id),
@@ -495,15 +558,16 @@ async fn target_user(state: &AppState, id: i64) -> Result<User, ApiError> {
         })
 }
 
-/// Changes a user's role and/or locations. The last admin cannot be demoted (409).
+/// Changes a user's role, locations and/or employee link. The last admin cannot be
+/// demoted (409); an employee belongs to at most one account (409).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", request_body = UpdateUserRequest,
     params(("id" = i64, Path, description = "user id")),
     responses((status = 200, description = "the updated user", body = UserInfo),
               (status = 401, description = "not logged in", body = ErrorBody),
               (status = 403, description = "not an admin", body = ErrorBody),
               (status = 404, description = "no such user", body = ErrorBody),
-              (status = 409, description = "would leave no admin", body = ErrorBody),
-              (status = 422, description = "unknown location", body = ErrorBody)))]
+              (status = 409, description = "would leave no admin, or the employee is linked to another account", body = ErrorBody),
+              (status = 422, description = "unknown location or unknown employee", body = ErrorBody)))]
 pub async fn update_user(
     RequireAdmin(admin): RequireAdmin,
     State(state): State<AppState>,
@@ -513,6 +577,9 @@ pub async fn update_user(
     let target = target_user(&state, id).await?;
     if let Some(codes) = &body.locations {
         check_locations(&state, codes).await?;
+    }
+    if let Some(Some(code)) = &body.employee {
+        check_employee(&state, code, Some(target.id)).await?;
     }
     if let Some(role) = body.role.map(Role::from)
         && role != target.role
@@ -546,6 +613,21 @@ pub async fn update_user(
             &state,
             Some(admin.user_id),
             "user.locations_change",
+            user_subject(target.id),
+        )
+        .await;
+    }
+    if let Some(employee) = &body.employee
+        && employee.as_deref() != target.employee.as_deref()
+    {
+        state
+            .store
+            .set_user_employee(target.id, employee.as_deref())
+            .await?;
+        audit(
+            &state,
+            Some(admin.user_id),
+            "user.employee_change",
             user_subject(target.id),
         )
         .await;

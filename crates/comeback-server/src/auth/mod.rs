@@ -58,6 +58,8 @@ pub use api::{
 };
 pub use settings::{AuthSettings, AuthState};
 
+pub(crate) use api::check_employee;
+
 /// Who is calling: a logged-in user or the owner of a valid API token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthUser {

@@ -18,6 +18,7 @@ pub mod catalog;
 mod cohorts;
 mod complain;
 mod complaints;
+mod flags;
 mod objectives;
 mod pages;
 mod report_cards;
@@ -26,6 +27,7 @@ mod status;
 mod survey_public;
 mod surveys;
 mod upload;
+mod users;
 mod webhooks;
 
 use std::sync::OnceLock;
@@ -84,6 +86,9 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "report_cards.html",
         include_str!("templates/report_cards.html"),
     ),
+    ("flag.html", include_str!("templates/flag.html")),
+    ("flag_form.html", include_str!("templates/flag_form.html")),
+    ("users.html", include_str!("templates/users.html")),
 ];
 
 /// The Content-Security-Policy of every page: nothing but this server's stylesheet and
@@ -437,6 +442,10 @@ pub fn routes() -> Router<AppState> {
                     "/complaints/{reference}",
                     get(complaints::record).post(complaints::step),
                 )
+                .route("/flag", get(flags::form).post(flags::submit))
+                .route("/customers/{id}/flag", post(flags::submit_for_customer))
+                .route("/users", get(users::page))
+                .route("/users/{id}/employee", post(users::link))
                 .layer(axum::middleware::from_fn(
                     crate::auth::csrf::csrf_form_field,
                 )),

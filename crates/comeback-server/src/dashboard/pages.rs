@@ -622,14 +622,25 @@ pub(super) async fn customer(
     ctx: Ctx,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
-    match customer_inner(&ctx, &state, &id).await {
+    // `?flagged=REFERENCE` after the flag form: the confirmation.
+    let flagged = form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "flagged")
+        .map(|(_, v)| v.into_owned())
+        .filter(|r| comeback_complaints::recovery::Reference::parse(r).is_ok());
+    match customer_inner(&ctx, &state, &id, flagged).await {
         Ok(r) => r,
         Err(e) => error_page(ctx.lang, &e),
     }
 }
 
-async fn customer_inner(ctx: &Ctx, state: &AppState, id: &str) -> Result<Response, ApiError> {
+async fn customer_inner(
+    ctx: &Ctx,
+    state: &AppState,
+    id: &str,
+    flagged: Option<String>,
+) -> Result<Response, ApiError> {
     check_visible(state, &ctx.user, id).await?;
     let tl = state.store.customer_timeline(id).await?;
     let lang = ctx.lang;
@@ -713,6 +724,22 @@ async fn customer_inner(ctx: &Ctx, state: &AppState, id: &str) -> Result<Respons
                 location => c.location.clone().unwrap_or_default(),
                 channel => "",
             },
+            TimelineEvent::StaffFlag(f) => context! {
+                date => fmt::date(e.day, lang),
+                at => e.at.map(|x| x.format("%H:%M UTC").to_string()),
+                kind => e.event.kind(),
+                event => ctx.msg("customer", "staff_flag", &[
+                    ("employee", &f.employee_name.as_ref().map_or_else(|| f.employee.clone(), |n| format!("{n} ({})", f.employee))),
+                    ("reason", &ctx.msg("flag", &format!("r_{}", f.category), &[])),
+                    ("reference", &f.reference),
+                    ("status", &ctx.msg("complaint", &format!("st_{}", f.status), &[])),
+                ]),
+                href => format!("/complaints/{}", f.reference),
+                detail => f.note.clone(),
+                amount => "",
+                location => f.location.clone().unwrap_or_default(),
+                channel => "",
+            },
             _ => context! {
                 date => fmt::date(e.day, lang),
                 at => e.at.map(|x| x.format("%H:%M UTC").to_string()),
@@ -726,6 +753,14 @@ async fn customer_inner(ctx: &Ctx, state: &AppState, id: &str) -> Result<Respons
             },
         })
         .collect();
+    let flag_form = super::flags::form_data(
+        ctx,
+        state,
+        &format!("/customers/{}/flag", percent(id)),
+        false,
+        &Default::default(),
+    )
+    .await?;
     let c = &tl.customer;
     let yes_no = |b: bool| if b { m("yes") } else { m("no") };
     let profile = vec![
@@ -746,6 +781,8 @@ async fn customer_inner(ctx: &Ctx, state: &AppState, id: &str) -> Result<Respons
             profile => profile,
             scores => scores,
             entries => entries,
+            form => flag_form,
+            flagged => flagged.map(|r| ctx.msg("customer", "flagged", &[("reference", &r)])),
         },
     ))
 }

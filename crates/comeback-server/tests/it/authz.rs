@@ -78,6 +78,21 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/api/v1/locations/{code}/calendar", [U, P, P, P]),
     ("GET", "/api/v1/objectives", [U, P, P, P]),
     ("GET", "/api/v1/objectives/{id}", [U, P, P, P]),
+    // Report cards: staff see their own (the staff account here has no employee link,
+    // so the API refuses it with 403 and the page says why).
+    ("GET", "/report-cards", [L, P, P, P]),
+    ("GET", "/api/v1/report-cards", [U, F, P, P]),
+    // Staff flags: any logged-in user (a staff account without an employee link is told
+    // why on the pages and refused by the API with 403 once the body is read).
+    ("GET", "/flag", [L, P, P, P]),
+    ("POST", "/flag", [L, P, P, P]),
+    ("POST", "/customers/{id}/flag", [L, P, P, P]),
+    (
+        "POST",
+        "/api/v1/customers/{external_id}/flags",
+        [U, P, P, P],
+    ),
+    ("GET", "/api/v1/flags", [U, F, P, P]),
     // Managers and admins.
     ("GET", "/api/v1/users", [U, F, P, P]),
     ("POST", "/api/v1/transactions:batch", [U, F, P, P]),
@@ -119,7 +134,6 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     // Admins only.
     ("GET", "/surveys", [L, FP, P, P]),
     ("POST", "/surveys/new", [L, FP, P, P]),
-    ("GET", "/report-cards", [L, FP, P, P]),
     ("POST", "/surveys/send", [L, FP, P, P]),
     // The public survey pages: the signed link is the credential (refused here as
     // malformed, 400, for everyone).
@@ -149,6 +163,8 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
         [U, F, P, P],
     ),
     ("GET", "/webhooks", [L, FP, FP, P]),
+    ("GET", "/users", [L, FP, FP, P]),
+    ("POST", "/users/{id}/employee", [L, FP, FP, P]),
     ("POST", "/api/v1/users", [U, F, F, P]),
     ("GET", "/api/v1/webhooks", [U, F, F, P]),
     ("POST", "/api/v1/webhooks", [U, F, F, P]),

@@ -17,6 +17,7 @@ mod freshness;
 mod helpers;
 mod objectives;
 mod openapi;
+mod people;
 mod retention;
 mod surveys;
 mod voice_dashboard;

@@ -42,6 +42,10 @@ const UNDOCUMENTED: &[&str] = &[
     "/complaints",
     "/complaints/{reference}",
     "/complaint-measures",
+    "/flag",
+    "/customers/{id}/flag",
+    "/users",
+    "/users/{id}/employee",
 ];
 
 /// (method, path) of every operation in the document.

@@ -16,6 +16,7 @@ mod en;
 mod es;
 mod fi;
 mod fr;
+mod people;
 mod pt;
 mod surveys;
 
@@ -24,7 +25,7 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 20] = [
+pub const PAGES: [&str; 22] = [
     "overview",
     "model",
     "customers",
@@ -45,6 +46,8 @@ pub const PAGES: [&str; 20] = [
     "complaint_measures",
     "cohorts",
     "report_cards",
+    "flag",
+    "users",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -77,15 +80,19 @@ pub fn page_messages(lang: Lang, page: &str) -> &'static [(&'static str, &'stati
         .chain(survey_pages(lang))
         .chain(complaints::pages(lang))
         .chain(complaints::staff_pages(lang))
+        .chain(people::pages(lang))
         .find(|(p, _)| *p == page)
         .map_or(&[], |(_, m)| m)
 }
 
 /// The table a template of `page` reads as `t`: `layout`'s messages and the page's (the
-/// page's win on a shared key).
+/// page's win on a shared key), each with the keys later features add to it
+/// (`people::extra`).
 pub fn table(lang: Lang, page: &str) -> BTreeMap<&'static str, &'static str> {
     let mut t: BTreeMap<_, _> = page_messages(lang, "layout").iter().copied().collect();
+    t.extend(people::extra(lang, "layout").iter().copied());
     t.extend(page_messages(lang, page).iter().copied());
+    t.extend(people::extra(lang, page).iter().copied());
     t
 }
 
@@ -94,7 +101,9 @@ pub fn table(lang: Lang, page: &str) -> BTreeMap<&'static str, &'static str> {
 pub fn message(lang: Lang, page: &str, key: &str, args: &[(&str, &str)]) -> String {
     let text = page_messages(lang, page)
         .iter()
+        .chain(people::extra(lang, page))
         .chain(page_messages(lang, "layout"))
+        .chain(people::extra(lang, "layout"))
         .find(|(k, _)| *k == key)
         .map_or(key, |(_, v)| *v);
     let mut out = text.to_owned();
@@ -182,6 +191,7 @@ mod tests {
                 .iter()
                 .chain(complaints::pages(lang))
                 .chain(complaints::staff_pages(lang))
+                .chain(people::pages(lang))
             {
                 if *page != "layout" && !PAGES.contains(page) {
                     problems.push(format!("{lang}: unknown page {page}"));
