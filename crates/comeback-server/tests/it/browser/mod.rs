@@ -12,6 +12,7 @@
 
 mod cdp;
 mod complaints;
+mod people;
 mod surveys;
 mod voice;
 
