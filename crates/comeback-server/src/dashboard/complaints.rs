@@ -341,6 +341,12 @@ async fn record_page(
         message => message,
         allowed_text => allowed.iter().map(|a| m(&format!("do_{a}"))).collect::<Vec<_>>().join(", "),
     };
+    // A staff flag's complaint: the employee credited for flagging (store migration 0011).
+    let flagged_by = state.store.staff_flag(&c.reference).await?.map(|f| {
+        f.employee_name
+            .map_or_else(|| f.employee.clone(), |n| format!("{n} ({})", f.employee))
+    });
+    let d = context! { flagged_by => flagged_by, ..d };
     let title = ctx.msg("complaint", "title", &[("reference", &c.reference)]);
     let mut r = ctx.render("complaint", "complaints", &title, d);
     *r.status_mut() = status;

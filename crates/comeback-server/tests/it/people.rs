@@ -518,6 +518,12 @@ async fn staff_flags(app: &TestApp) {
     assert_eq!(c["description"], note);
     assert_eq!(c["severity"], "medium");
     assert!(c["resolution_due"].is_string(), "{c}");
+    let (s, html) = page(app, &admin, &format!("/complaints/{r1}?lang=en")).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.contains("<dt>Flagged as unhappy by</dt><dd id=\"flagged-by\">E1</dd>"),
+        "{html}"
+    );
     // In the queue.
     let (_, q) = app.get("/api/v1/complaints", Some(&admin)).await;
     assert!(

@@ -129,6 +129,7 @@ static EN: Pages = &[
 ];
 
 static EN_EXTRA: Pages = &[
+    ("complaint", &[("flagged_by", "Flagged as unhappy by")]),
     (
         "layout",
         &[("nav_flag", "Flag a customer"), ("nav_users", "Users")],
@@ -248,6 +249,10 @@ static ES: Pages = &[
 ];
 
 static ES_EXTRA: Pages = &[
+    (
+        "complaint",
+        &[("flagged_by", "Señalado como descontento por")],
+    ),
     (
         "layout",
         &[
@@ -370,6 +375,10 @@ static PT: Pages = &[
 ];
 
 static PT_EXTRA: Pages = &[
+    (
+        "complaint",
+        &[("flagged_by", "Assinalado como descontente por")],
+    ),
     (
         "layout",
         &[
@@ -495,6 +504,7 @@ static FI: Pages = &[
 ];
 
 static FI_EXTRA: Pages = &[
+    ("complaint", &[("flagged_by", "Tyytymättömäksi merkinnyt")]),
     (
         "layout",
         &[("nav_flag", "Merkitse asiakas"), ("nav_users", "Käyttäjät")],
@@ -624,6 +634,10 @@ static DE: Pages = &[
 
 static DE_EXTRA: Pages = &[
     (
+        "complaint",
+        &[("flagged_by", "Als unzufrieden gemeldet von")],
+    ),
+    (
         "layout",
         &[("nav_flag", "Kunden melden"), ("nav_users", "Benutzer")],
     ),
@@ -742,6 +756,10 @@ static FR: Pages = &[
 ];
 
 static FR_EXTRA: Pages = &[
+    (
+        "complaint",
+        &[("flagged_by", "Signalé comme mécontent par")],
+    ),
     (
         "layout",
         &[
