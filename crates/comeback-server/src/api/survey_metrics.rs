@@ -3,20 +3,26 @@
 //! dimensions overall, per location and per employee (`GET /api/v1/survey-metrics`, the
 //! numbers of `comeback csat|ces|dimensions --json`), and which survey metric predicts
 //! defection on the stored transactions (`GET /api/v1/survey-predictors`, the numbers of
-//! `comeback predictors --no-p-alive --json`). Managers and admins.
+//! `comeback predictors --no-p-alive --json`), and the same answers as the files those
+//! commands read (`GET /api/v1/survey-metrics/export?file=...`). Managers and admins.
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use comeback_core::TransactionLog;
 use comeback_store::LogQuery;
 use comeback_voice::predict::PredictorReport;
 
 use crate::AppState;
 use crate::auth::RequireManager;
-use crate::error::{ApiError, ErrorBody, Json};
+use crate::error::{ApiError, ErrorBody, Json, Query};
 use crate::voice_metrics::{
-    PredictorsOut, RatingMetrics, compute_predictors, predictor_responses, predictors_out,
-    rating_metrics,
+    PredictorsOut, RatingMetrics, compute_predictors, predictor_responses, predictors_csv,
+    predictors_out, rating_metrics, ratings_csv,
 };
+use comeback_store::SurveyKind;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 /// CSAT (top-2-box share of the 1–5 answers, Wilson interval), CES (mean of 1–7, t
 /// interval) and the service dimensions (mean of 1–5 each, t interval) of every stored
@@ -77,4 +83,87 @@ pub async fn predictors(
     let responses = state.store.survey_responses(None).await?;
     let (r, _) = report(&state, &responses).await?;
     Ok(Json(predictors_out(r.as_ref())))
+}
+
+/// Which answers file to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFile {
+    /// CSAT answers: `customer,date,location,employee,csat` (`comeback csat FILE`).
+    Csat,
+    /// CES answers: `customer,date,location,employee,ces` (`comeback ces FILE`).
+    Ces,
+    /// Service-dimension answers: `customer,date,location,employee` and the five
+    /// dimensions (`comeback dimensions FILE`).
+    Dimensions,
+    /// Every known customer's NPS, CSAT, CES and dimension answers: `customer,date` and one
+    /// column per answered metric (`comeback predictors FILE --transactions TX.csv`).
+    Predictors,
+}
+
+/// Query of the export.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// The file: `csat`, `ces`, `dimensions` or `predictors`.
+    #[param(inline)]
+    pub file: ExportFile,
+}
+
+/// `r` with its codes escaped against formula injection (a customer id, location or
+/// employee code starting with `=`, `+`, `-`, `@` gets a leading `'`).
+fn escaped(mut r: comeback_store::ResponseRecord) -> comeback_store::ResponseRecord {
+    let e = |v: Option<String>| v.map(|v| crate::dashboard::csv_text(&v));
+    r.customer = e(r.customer);
+    r.location = e(r.location);
+    r.employee = e(r.employee);
+    r
+}
+
+/// The stored answers as the file the CLI reads (CSV, UTF-8, a header row; one row per
+/// answer, oldest first; the date is the UTC day of the answer), so that the numbers of
+/// `/surveys` and of the two JSON routes can be checked with `comeback csat|ces|dimensions
+/// --json [--by location|employee]` or `comeback predictors --no-p-alive --json` (with the
+/// business's own transaction file).
+#[utoipa::path(get, path = "/api/v1/survey-metrics/export", tag = "surveys",
+    params(ExportParams),
+    responses((status = 200, description = "the answers file", body = String, content_type = "text/csv"),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager", body = ErrorBody)))]
+pub async fn export(
+    RequireManager(_user): RequireManager,
+    State(state): State<AppState>,
+    Query(q): Query<ExportParams>,
+) -> Result<Response, ApiError> {
+    let responses: Vec<_> = state
+        .store
+        .survey_responses(None)
+        .await?
+        .into_iter()
+        .map(escaped)
+        .collect();
+    let (body, name) = match q.file {
+        ExportFile::Csat => (ratings_csv(&responses, SurveyKind::Csat), "csat"),
+        ExportFile::Ces => (ratings_csv(&responses, SurveyKind::Ces), "ces"),
+        ExportFile::Dimensions => (
+            ratings_csv(&responses, SurveyKind::Dimensions),
+            "dimensions",
+        ),
+        ExportFile::Predictors => (
+            predictors_csv(&predictor_responses(&responses)),
+            "responses",
+        ),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -157,6 +157,7 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("POST", "/api/v1/survey-followups/{id}/close", [U, F, P, P]),
     ("GET", "/api/v1/survey-metrics", [U, F, P, P]),
     ("GET", "/api/v1/survey-predictors", [U, F, P, P]),
+    ("GET", "/api/v1/survey-metrics/export", [U, F, P, P]),
     (
         "POST",
         "/api/v1/surveys/{id}/invitations/trigger",

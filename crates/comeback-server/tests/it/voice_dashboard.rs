@@ -276,6 +276,47 @@ async fn voice_sections(app: &TestApp) {
     assert_eq!(m["csat"]["overall"][0]["successes"], 4);
     assert_eq!(m["csat"]["by_location"][0]["group"], "L1");
     assert_eq!(m["ces"]["overall"], json!([]));
+    // The same answers as the files the CLI reads.
+    let resp = app
+        .client
+        .get(app.url("/api/v1/survey-metrics/export?file=csat"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert_eq!(
+        resp.text().await.unwrap(),
+        "customer,date,location,employee,csat\ns1,2024-01-15,L1,,5\ns2,2024-01-15,,,4\n\
+         s3,2024-01-15,,,5\nl1,2024-01-15,L1,,2\nl2,2024-01-15,,,1\nl3,2024-01-15,,,4\n"
+    );
+    let resp = app
+        .client
+        .get(app.url("/api/v1/survey-metrics/export?file=predictors"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.starts_with("customer,date,nps,csat\nl1,2024-01-15,3,\n"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 13, "{text}");
+    let (s, e) = app
+        .get("/api/v1/survey-metrics/export?file=nope", Some(&admin))
+        .await;
+    assert!(s == 400 || s == 422, "{s} {e}");
+    assert!(
+        html.contains("/api/v1/survey-metrics/export?file=csat"),
+        "{html}"
+    );
     // Staff may not.
     let staff = app.token(comeback_store::Role::Staff).await;
     let (s, _) = app.get("/api/v1/survey-metrics", Some(&staff)).await;

@@ -414,6 +414,10 @@ pub static EN: &[(&str, &[(&str, &str)])] = &[
                 "A customer may give several reasons and then counts under each, so the rows do not add up. Revenue lost per year: what these customers spent in the 365 days up to their last purchase — the yearly revenue that left with them (from the stored transactions). Revenue over their whole history: their net purchases in the latest analysis. Anonymous answers have neither.",
             ),
             ("col_revenue", "Revenue over their whole history"),
+            (
+                "answers_csv",
+                "These answers as CSV (the file the command reads).",
+            ),
         ],
     ),
     (
@@ -895,6 +899,10 @@ pub static ES: &[(&str, &[(&str, &str)])] = &[
                 "Un cliente puede dar varios motivos y cuenta en cada uno, así que las filas no suman el total. Ingresos perdidos por año: lo que estos clientes gastaron en los 365 días hasta su última compra, los ingresos anuales que se fueron con ellos (de las transacciones guardadas). Ingresos de todo su historial: sus compras netas en el último análisis. Las respuestas anónimas no tienen ninguno.",
             ),
             ("col_revenue", "Ingresos de todo su historial"),
+            (
+                "answers_csv",
+                "Estas respuestas en CSV (el archivo que lee el comando).",
+            ),
         ],
     ),
     (
@@ -1367,6 +1375,10 @@ pub static PT: &[(&str, &[(&str, &str)])] = &[
                 "Um cliente pode indicar vários motivos e conta em cada um, por isso as linhas não somam o total. Receita perdida por ano: o que estes clientes gastaram nos 365 dias até à sua última compra, a receita anual que saiu com eles (das transações guardadas). Receita de todo o histórico: as suas compras líquidas na última análise. As respostas anónimas não têm nenhuma.",
             ),
             ("col_revenue", "Receita de todo o histórico"),
+            (
+                "answers_csv",
+                "Estas respostas em CSV (o ficheiro que o comando lê).",
+            ),
         ],
     ),
     (
@@ -1809,6 +1821,10 @@ pub static FI: &[(&str, &[(&str, &str)])] = &[
                 "Asiakas voi antaa useita syitä ja lasketaan silloin jokaiseen, joten rivit eivät summaudu. Menetetty liikevaihto vuodessa: mitä nämä asiakkaat ostivat viimeistä ostoaan edeltäneiden 365 päivän aikana – heidän mukanaan lähtenyt vuotuinen liikevaihto (tallennetuista tapahtumista). Koko historian liikevaihto: heidän nettomääräiset ostonsa viimeisimmässä analyysissä. Nimettömillä vastauksilla ei ole kumpaakaan.",
             ),
             ("col_revenue", "Koko historian liikevaihto"),
+            (
+                "answers_csv",
+                "Nämä vastaukset CSV-tiedostona (komennon lukema tiedosto).",
+            ),
         ],
     ),
     (
@@ -2290,6 +2306,10 @@ pub static DE: &[(&str, &[(&str, &str)])] = &[
                 "Ein Kunde kann mehrere Gründe nennen und zählt dann bei jedem, daher ergeben die Zeilen keine Summe. Verlorener Umsatz pro Jahr: was diese Kunden in den 365 Tagen bis zu ihrem letzten Kauf ausgaben – der jährliche Umsatz, der mit ihnen ging (aus den gespeicherten Transaktionen). Umsatz der gesamten Historie: ihre Nettokäufe in der letzten Analyse. Anonyme Antworten haben keines von beiden.",
             ),
             ("col_revenue", "Umsatz der gesamten Historie"),
+            (
+                "answers_csv",
+                "Diese Antworten als CSV (die Datei, die der Befehl liest).",
+            ),
         ],
     ),
     (
@@ -2780,6 +2800,10 @@ pub static FR: &[(&str, &[(&str, &str)])] = &[
                 "Un client peut donner plusieurs raisons et compte alors pour chacune : les lignes ne s'additionnent pas. Chiffre d'affaires perdu par an : ce que ces clients ont dépensé dans les 365 jours précédant leur dernier achat, le chiffre d'affaires annuel parti avec eux (d'après les transactions enregistrées). Chiffre d'affaires de tout l'historique : leurs achats nets dans la dernière analyse. Les réponses anonymes n'ont ni l'un ni l'autre.",
             ),
             ("col_revenue", "Chiffre d'affaires de tout l'historique"),
+            (
+                "answers_csv",
+                "Ces réponses en CSV (le fichier que lit la commande).",
+            ),
         ],
     ),
     (
