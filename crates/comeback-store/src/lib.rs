@@ -17,6 +17,8 @@
 //!   upserted by subscription id) for the cohort analysis.
 //! - [`Survey`] / [`Invitation`] / [`ResponseRecord`] / [`FollowUp`]: survey definitions
 //!   (versioned), invitations with throttling and opt-out, responses, follow-ups.
+//! - [`TriggerSettings`] / [`TriggerLogEntry`]: the automatic survey triggers (after a
+//!   purchase, entering at risk, becoming lost) and every occasion they saw.
 //! - [`StoreError`]: every failure, typed.
 //!
 //! ```no_run
@@ -71,6 +73,7 @@ mod plans;
 mod store;
 mod subscriptions;
 mod summary;
+mod survey_triggers;
 mod surveys;
 mod touched;
 mod util;
@@ -103,6 +106,11 @@ pub use plans::QueryPlan;
 pub use store::{Backend, Store, StoreConfig};
 pub use subscriptions::{PLAN_MAX_BYTES, StoredSubscription, SubscriptionInput};
 pub use summary::{DatabaseSummaries, SUMMARY_VIEW, SUMMARY_VIEW_SQL, summary_query};
+pub use survey_triggers::{
+    AUTOMATIC_TRIGGERS, MAX_PURCHASE_AGE_DAYS, MAX_TRIGGER_DELAY_HOURS, ProcessedTriggers,
+    PurchaseScan, StageChanges, TrackedStage, TriggerLogEntry, TriggerSettings, TriggerSkip,
+    purchase_sampled,
+};
 pub use surveys::{
     FollowUp, FollowUpReason, ImportedResponse, Invitation, InvitationState, InvitationTrigger,
     NewInvitations, NewSurvey, ResponseInput, ResponseRecord, SURVEY_TEXT_MAX_CHARS, SavedResponse,

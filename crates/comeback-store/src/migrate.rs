@@ -40,6 +40,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(9, "sqlite", "0009_webhook_outbox.sql"),
     migration!(10, "sqlite", "0010_timeline_indexes.sql"),
     migration!(11, "sqlite", "0011_staff_flags.sql"),
+    migration!(14, "sqlite", "0014_survey_triggers.sql"),
 ];
 
 /// The PostgreSQL migrations in version order (`migrations/postgres/`), same versions as
@@ -56,6 +57,7 @@ pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(9, "postgres", "0009_webhook_outbox.sql"),
     migration!(10, "postgres", "0010_timeline_indexes.sql"),
     migration!(11, "postgres", "0011_staff_flags.sql"),
+    migration!(14, "postgres", "0014_survey_triggers.sql"),
 ];
 
 /// A sqlx migrator over `files` up to and including version `up_to`.

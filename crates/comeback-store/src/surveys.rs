@@ -160,6 +160,9 @@ pub struct Survey {
     pub active: bool,
     /// When this version was created (UTC).
     pub created_at: DateTime<Utc>,
+    /// Its custom questions and texts as JSON (validated and read by the server); `None`:
+    /// the kind's built-in questions in the catalogue's texts.
+    pub definition: Option<String>,
 }
 
 /// A survey definition to store.
@@ -171,6 +174,9 @@ pub struct NewSurvey {
     pub kind: SurveyKind,
     /// Answers without invitation and customer.
     pub anonymous: bool,
+    /// Custom questions and texts (JSON, validated by the caller); `None` for the built-in
+    /// ones. Kept with this version only: answers keep the version they were given on.
+    pub definition: Option<String>,
 }
 
 /// Invitations to create for a list of customers.
@@ -368,11 +374,12 @@ fn check_name(name: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-type SurveyRow = (i64, String, i64, String, bool, bool, i64);
+type SurveyRow = (i64, String, i64, String, bool, bool, i64, Option<String>);
 
 /// (id, survey, customer, location, employee, state, expires_at) of an invitation.
 type InvitationRow = (i64, i64, i64, Option<i64>, Option<i64>, String, i64);
-const SURVEY_COLUMNS: &str = "s.id, s.name, s.version, s.kind, s.anonymous, s.active, s.created_at";
+const SURVEY_COLUMNS: &str =
+    "s.id, s.name, s.version, s.kind, s.anonymous, s.active, s.created_at, s.definition";
 
 fn survey_from(r: SurveyRow) -> Result<Survey, StoreError> {
     Ok(Survey {
@@ -386,6 +393,7 @@ fn survey_from(r: SurveyRow) -> Result<Survey, StoreError> {
         anonymous: r.4,
         active: r.5,
         created_at: from_micros("surveys.created_at", r.6)?,
+        definition: r.7,
     })
 }
 
@@ -423,14 +431,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO surveys (name, version, kind, anonymous, active, created_at) \
-                 VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id",
+                "INSERT INTO surveys (name, version, kind, anonymous, active, created_at, definition) \
+                 VALUES ($1, $2, $3, $4, TRUE, $5, $6) RETURNING id",
             )
             .bind(&s.name)
             .bind(last.unwrap_or(0) + 1)
             .bind(s.kind.as_str())
             .bind(s.anonymous)
             .bind(now)
+            .bind(&s.definition)
             .fetch_one(&mut *tx)
             .await?;
             tx.commit().await?;
