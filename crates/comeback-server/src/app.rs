@@ -112,6 +112,24 @@ impl Application {
             webhooks,
             public_complaints,
         };
+        let triggers = crate::survey_triggers::Triggers::of(&state);
+        state
+            .scores
+            .set_after_refit(std::sync::Arc::new(
+                move |snapshot: Arc<scores::Snapshot>| -> std::pin::Pin<
+                    Box<dyn Future<Output = ()> + Send>,
+                > {
+                let triggers = triggers.clone();
+                Box::pin(async move {
+                    if let Err(e) = triggers
+                        .after_refit(&snapshot.analysis, chrono::Utc::now())
+                        .await
+                    {
+                        tracing::warn!(error = %e, "survey triggers not run after the refit");
+                    }
+                })
+            },
+            ));
         let (router, _) = router(state.clone());
         Ok(Application {
             listener,
@@ -203,6 +221,10 @@ impl Application {
             std::time::Duration::from_millis(self.state.settings.complaints.breach_check_ms),
         );
         // The peer address reaches handlers as `ConnectInfo` (login throttling per address).
+        let triggers = crate::survey_triggers::spawn(
+            crate::survey_triggers::Triggers::of(&self.state),
+            std::time::Duration::from_millis(self.state.settings.surveys.survey_trigger_check_ms),
+        );
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -212,6 +234,7 @@ impl Application {
         // Retries waiting in memory are left to the outbox; the next start resumes them.
         webhooks.shutdown();
         breaches.abort();
+        triggers.abort();
         served
     }
 }

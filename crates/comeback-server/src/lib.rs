@@ -36,6 +36,7 @@ pub mod demo;
 pub mod error;
 pub mod public_complaints;
 pub mod scores;
+pub mod survey_triggers;
 pub mod surveys;
 pub mod text;
 pub mod voice_metrics;

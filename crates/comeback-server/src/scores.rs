@@ -151,6 +151,20 @@ struct Inner {
     log: Mutex<LogCache>,
     options: AnalysisOptions,
     webhooks: OnceLock<crate::webhooks::Webhooks>,
+    after_refit: OnceLock<AfterRefit>,
+}
+
+/// Work awaited after each successful refit, before the refit counts as finished (the
+/// survey triggers): called with the new snapshot.
+pub type AfterRefitHook =
+    Arc<dyn Fn(Arc<Snapshot>) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+struct AfterRefit(AfterRefitHook);
+
+impl std::fmt::Debug for AfterRefit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AfterRefit")
+    }
 }
 
 /// The score cache shared by the handlers. Cheap to clone.
@@ -186,6 +200,7 @@ impl Scores {
                 log: Mutex::new(LogCache::default()),
                 options,
                 webhooks: OnceLock::new(),
+                after_refit: OnceLock::new(),
             }),
         }
     }
@@ -225,6 +240,13 @@ impl Scores {
     /// the baseline: nothing fires for it). Only the first call has an effect.
     pub fn set_webhooks(&self, webhooks: crate::webhooks::Webhooks) {
         let _ = self.inner.webhooks.set(webhooks);
+    }
+
+    /// Awaits `hook` after each successful refit, with the new snapshot, before the refit
+    /// counts as finished (its state, `completed_refits`); a refit never runs during it.
+    /// Only the first call has an effect.
+    pub fn set_after_refit(&self, hook: AfterRefitHook) {
+        let _ = self.inner.after_refit.set(AfterRefit(hook));
     }
 
     /// As [`Scores::request_refit`], naming the customers (external ids) whose transactions
@@ -369,6 +391,10 @@ impl Scores {
                         }
                         free_when_unused(previous);
                     }
+                    if let Some(hook) = this.inner.after_refit.get() {
+                        (hook.0)(snapshot.clone()).await;
+                    }
+                    drop(snapshot);
                     this.set_state(RefitState::Succeeded { at });
                     tracing::info!("scores refitted");
                 }

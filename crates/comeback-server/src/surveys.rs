@@ -44,6 +44,11 @@ pub struct SurveySettings {
     #[arg(long, env = "COMEBACK_SURVEY_RATE_PER_IP", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub survey_rate_per_ip: u32,
+    /// Milliseconds between two runs of the automatic survey triggers (the after-purchase
+    /// sample and the invitations whose delay has passed); they also run after every refit.
+    #[arg(long, env = "COMEBACK_SURVEY_TRIGGER_CHECK_MS", default_value_t = 60_000,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    pub survey_trigger_check_ms: u64,
 }
 
 impl Default for SurveySettings {
@@ -54,6 +59,7 @@ impl Default for SurveySettings {
             survey_min_days: 90,
             survey_link_days: 30,
             survey_rate_per_ip: 30,
+            survey_trigger_check_ms: 60_000,
         }
     }
 }
@@ -64,6 +70,8 @@ pub struct SurveyState {
     secret: std::sync::Arc<[u8]>,
     /// Requests to `/s/...` per client address.
     pub throttle: Throttle,
+    /// Serialises the runs of the automatic triggers ([`crate::survey_triggers`]).
+    pub trigger_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for SurveyState {
@@ -97,6 +105,7 @@ impl SurveyState {
                 burst: settings.survey_rate_per_ip,
                 period: Duration::from_secs(60),
             }),
+            trigger_lock: std::sync::Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -230,13 +239,13 @@ impl LinkError {
     }
 }
 
-/// One question of a survey kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One question of a survey.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Question {
     /// A whole-number scale `min..=max`; `main` is the kind's score (NPS, CSAT, CES).
     Scale {
         /// Its id (form field and JSON key).
-        id: &'static str,
+        id: String,
         /// Lowest value.
         min: i64,
         /// Highest value.
@@ -247,7 +256,7 @@ pub enum Question {
     /// Several of `options` (checkboxes).
     Choice {
         /// Its id.
-        id: &'static str,
+        id: String,
         /// The option ids.
         options: &'static [&'static str],
     },
@@ -255,7 +264,7 @@ pub enum Question {
     /// `comment` marks the one stored as the response's comment (the verbatim).
     Text {
         /// Its id.
-        id: &'static str,
+        id: String,
         /// Whether this is the verbatim shown on the dashboard.
         comment: bool,
     },
@@ -263,7 +272,7 @@ pub enum Question {
 
 impl Question {
     /// Its id.
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> &str {
         match self {
             Question::Scale { id, .. }
             | Question::Choice { id, .. }
@@ -285,105 +294,267 @@ pub const EXIT_REASONS: [&str; 7] = [
 
 /// The built-in questions of `kind` (texts in the `survey` catalogue as `q_{id}`).
 pub fn questions(kind: SurveyKind) -> Vec<Question> {
-    use Question::{Choice, Scale, Text};
-    let comment = Text {
-        id: "comment",
-        comment: true,
+    let scale = |id: &str, min: i64, max: i64, main: bool| Question::Scale {
+        id: id.to_owned(),
+        min,
+        max,
+        main,
+    };
+    let text = |id: &str, comment: bool| Question::Text {
+        id: id.to_owned(),
+        comment,
     };
     match kind {
-        SurveyKind::Nps => vec![
-            Scale {
-                id: "recommend",
-                min: 0,
-                max: 10,
-                main: true,
-            },
-            Text {
-                id: "why",
-                comment: true,
-            },
-        ],
-        SurveyKind::Csat => vec![
-            Scale {
-                id: "satisfaction",
-                min: 1,
-                max: 5,
-                main: true,
-            },
-            comment,
-        ],
-        SurveyKind::Ces => vec![
-            Scale {
-                id: "effort",
-                min: 1,
-                max: 7,
-                main: true,
-            },
-            comment,
-        ],
+        SurveyKind::Nps => vec![scale("recommend", 0, 10, true), text("why", true)],
+        SurveyKind::Csat => vec![scale("satisfaction", 1, 5, true), text("comment", true)],
+        SurveyKind::Ces => vec![scale("effort", 1, 7, true), text("comment", true)],
         SurveyKind::Dimensions => {
             let mut q: Vec<Question> = comeback_voice::scales::Dimension::ALL
                 .iter()
-                .map(|d| Scale {
-                    id: d.as_str(),
-                    min: 1,
-                    max: 5,
-                    main: false,
-                })
+                .map(|d| scale(d.as_str(), 1, 5, false))
                 .collect();
-            q.push(comment);
+            q.push(text("comment", true));
             q
         }
         SurveyKind::ReportCard => {
             let mut q: Vec<Question> = comeback_voice::report_card::DEFAULT_CRITERIA
                 .iter()
-                .map(|c| Scale {
-                    id: c,
+                .map(|c| scale(c, 1, 5, false))
+                .collect();
+            q.push(text("comment", true));
+            q
+        }
+        SurveyKind::Questionnaire => vec![
+            text("why_buy", true),
+            text("needs", false),
+            text("improve", false),
+            text("value_us", false),
+            text("value_competition", false),
+        ],
+        SurveyKind::Exit => vec![
+            Question::Choice {
+                id: "reasons".to_owned(),
+                options: &EXIT_REASONS,
+            },
+            text("why", true),
+            text("bring_back", false),
+        ],
+    }
+}
+
+/// A survey version's custom questions (stored as JSON with the version): for each question
+/// listed, its texts per language (`en`, `es`, `pt`, `fi`, `de`, `fr`; a language left out
+/// falls back to the built-in text, or for a new question to English, then to any text
+/// given). For an open questionnaire the list is the questions asked (the first is the
+/// verbatim); for service dimensions it is the dimensions rated 1–5 (plus the open
+/// `comment`, listed or not); for the other kinds it only changes texts of built-in
+/// questions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SurveyDefinition {
+    /// The questions, in order.
+    pub questions: Vec<CustomQuestion>,
+}
+
+/// One question of a [`SurveyDefinition`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CustomQuestion {
+    /// The id (the form field and the answer's key): `a`–`z` first, then up to 39 of
+    /// `a`–`z`, `0`–`9`, `_`.
+    pub id: String,
+    /// Language code → text (1–500 characters).
+    #[serde(default)]
+    pub text: std::collections::BTreeMap<String, String>,
+}
+
+/// Question ids that name import columns or form fields.
+const RESERVED_IDS: [&str; 9] = [
+    "submitted_at",
+    "customer",
+    "location",
+    "employee",
+    "language",
+    "action",
+    "anonymous",
+    "csrf_token",
+    "confirm",
+];
+
+/// Longest custom question text, in characters.
+pub const QUESTION_TEXT_MAX_CHARS: usize = 500;
+
+/// Most questions in a definition.
+pub const MAX_CUSTOM_QUESTIONS: usize = 30;
+
+impl SurveyDefinition {
+    /// The definition stored with `survey`, if any (a stored text that does not parse is
+    /// treated as none).
+    pub fn of(survey: &comeback_store::Survey) -> Option<SurveyDefinition> {
+        survey
+            .definition
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+    }
+
+    /// Checks a definition for a survey of `kind`: every problem as (field, message), the
+    /// field named as in the API (`questions[2].text.fi`).
+    ///
+    /// # Errors
+    /// Every problem found.
+    pub fn validate(&self, kind: SurveyKind) -> Result<(), Vec<(String, String)>> {
+        let mut problems = Vec::new();
+        let builtin = questions(kind);
+        let is_builtin = |id: &str| builtin.iter().any(|q| q.id() == id);
+        let defines_set = matches!(kind, SurveyKind::Questionnaire | SurveyKind::Dimensions);
+        if self.questions.is_empty() || self.questions.len() > MAX_CUSTOM_QUESTIONS {
+            problems.push((
+                "questions".to_owned(),
+                format!("must hold 1 to {MAX_CUSTOM_QUESTIONS} questions"),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, q) in self.questions.iter().enumerate() {
+            let f = |name: &str| format!("questions[{i}].{name}");
+            let id_ok = q.id.len() <= 40
+                && q.id.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+                && q.id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !id_ok {
+                problems.push((
+                    f("id"),
+                    "must be a-z first, then up to 39 of a-z, 0-9 and _".to_owned(),
+                ));
+            } else if RESERVED_IDS.contains(&q.id.as_str()) {
+                problems.push((f("id"), format!("{} is a reserved column name", q.id)));
+            } else if !seen.insert(q.id.as_str()) {
+                problems.push((f("id"), format!("{} is listed twice", q.id)));
+            } else if !defines_set && !is_builtin(&q.id) {
+                let ids: Vec<&str> = builtin.iter().map(Question::id).collect();
+                problems.push((
+                    f("id"),
+                    format!(
+                        "a {} survey asks {}; only their texts can change",
+                        kind.as_str(),
+                        ids.join(", ")
+                    ),
+                ));
+            }
+            if !is_builtin(&q.id) && q.text.is_empty() && id_ok {
+                problems.push((f("text"), "a new question needs its text".to_owned()));
+            }
+            for (lang, text) in &q.text {
+                if !comeback_report::Lang::ALL.iter().any(|l| l.code() == lang) {
+                    problems.push((
+                        f("text"),
+                        format!(
+                            "{:?} is not one of en, es, pt, fi, de, fr",
+                            lang.chars().take(20).collect::<String>()
+                        ),
+                    ));
+                    continue;
+                }
+                let n = text.chars().count();
+                if text.trim().is_empty() || n > QUESTION_TEXT_MAX_CHARS {
+                    problems.push((
+                        f(&format!("text.{lang}")),
+                        format!("must be 1 to {QUESTION_TEXT_MAX_CHARS} characters"),
+                    ));
+                } else if text.chars().any(|c| c.is_control() && c != '\n') {
+                    problems.push((
+                        f(&format!("text.{lang}")),
+                        "must have no control characters".to_owned(),
+                    ));
+                }
+            }
+        }
+        if kind == SurveyKind::Dimensions && self.questions.iter().all(|q| q.id == "comment") {
+            problems.push((
+                "questions".to_owned(),
+                "a dimensions survey needs at least one dimension".to_owned(),
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The text of question `id` in `lang`, if this definition gives one for that
+    /// language, else for a question that is not built in, English, then any language.
+    pub fn text(&self, id: &str, lang: &str, builtin: bool) -> Option<&str> {
+        let q = self.questions.iter().find(|q| q.id == id)?;
+        if let Some(t) = q.text.get(lang) {
+            return Some(t);
+        }
+        if builtin {
+            return None;
+        }
+        q.text
+            .get("en")
+            .or_else(|| q.text.values().next())
+            .map(String::as_str)
+    }
+}
+
+/// The questions a survey version asks: the kind's built-in ones, or those of its
+/// definition (open questionnaires and service dimensions).
+pub fn questions_for(survey: &comeback_store::Survey) -> Vec<Question> {
+    let builtin = questions(survey.kind);
+    let Some(def) = SurveyDefinition::of(survey) else {
+        return builtin;
+    };
+    match survey.kind {
+        SurveyKind::Questionnaire => def
+            .questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| Question::Text {
+                id: q.id.clone(),
+                comment: i == 0,
+            })
+            .collect(),
+        SurveyKind::Dimensions => {
+            let mut out: Vec<Question> = def
+                .questions
+                .iter()
+                .filter(|q| q.id != "comment")
+                .map(|q| Question::Scale {
+                    id: q.id.clone(),
                     min: 1,
                     max: 5,
                     main: false,
                 })
                 .collect();
-            q.push(comment);
-            q
+            out.push(Question::Text {
+                id: "comment".to_owned(),
+                comment: true,
+            });
+            out
         }
-        SurveyKind::Questionnaire => vec![
-            Text {
-                id: "why_buy",
-                comment: true,
-            },
-            Text {
-                id: "needs",
-                comment: false,
-            },
-            Text {
-                id: "improve",
-                comment: false,
-            },
-            Text {
-                id: "value_us",
-                comment: false,
-            },
-            Text {
-                id: "value_competition",
-                comment: false,
-            },
-        ],
-        SurveyKind::Exit => vec![
-            Choice {
-                id: "reasons",
-                options: &EXIT_REASONS,
-            },
-            Text {
-                id: "why",
-                comment: true,
-            },
-            Text {
-                id: "bring_back",
-                comment: false,
-            },
-        ],
+        _ => builtin,
     }
+}
+
+/// The label of question `id` of `survey` in `lang`: the definition's text, else the
+/// catalogue's (`builtin_text`, given the catalogue key `q_{id}`), else the definition's
+/// English or any text.
+pub fn question_label(
+    survey: &comeback_store::Survey,
+    id: &str,
+    lang: comeback_report::Lang,
+    builtin_text: impl Fn(&str) -> String,
+) -> String {
+    let builtin = questions(survey.kind).iter().any(|q| q.id() == id);
+    if let Some(def) = SurveyDefinition::of(survey)
+        && let Some(t) = def.text(id, lang.code(), builtin)
+    {
+        return t.to_owned();
+    }
+    if builtin {
+        return builtin_text(&format!("q_{id}"));
+    }
+    id.to_owned()
 }
 
 /// A report-card criterion at or below this score (of 5) creates a follow-up.
@@ -420,6 +591,18 @@ pub fn parse_answer(
     fields: &[(String, String)],
     submit: bool,
 ) -> Result<ParsedAnswer, Vec<AnswerProblem>> {
+    parse_answer_to(&questions(kind), fields, submit)
+}
+
+/// As [`parse_answer`], for the questions of one survey version ([`questions_for`]).
+///
+/// # Errors
+/// Every [`AnswerProblem`].
+pub fn parse_answer_to(
+    questions: &[Question],
+    fields: &[(String, String)],
+    submit: bool,
+) -> Result<ParsedAnswer, Vec<AnswerProblem>> {
     let mut out = ParsedAnswer {
         score: None,
         answers: serde_json::Map::new(),
@@ -432,22 +615,23 @@ pub fn parse_answer(
             problem: p,
         });
     };
-    let values = |id: &'static str| {
+    let values = |id: &str| {
+        let id = id.to_owned();
         fields
             .iter()
-            .filter(move |(k, _)| k == id)
+            .filter(move |(k, _)| *k == id)
             .map(|(_, v)| v.trim())
             .filter(|v| !v.is_empty())
     };
-    for q in questions(kind) {
+    for q in questions {
         match q {
             Question::Scale { id, min, max, main } => match values(id).next() {
-                None if main && submit => problem(id, "required"),
+                None if *main && submit => problem(id, "required"),
                 None => {}
                 Some(v) => match v.parse::<i64>() {
-                    Ok(x) if (min..=max).contains(&x) => {
-                        out.answers.insert(id.to_owned(), x.into());
-                        if main {
+                    Ok(x) if (*min..=*max).contains(&x) => {
+                        out.answers.insert(id.clone(), x.into());
+                        if *main {
                             out.score = Some(x);
                         }
                     }
@@ -465,7 +649,7 @@ pub fn parse_answer(
                     }
                 }
                 if !chosen.is_empty() {
-                    out.answers.insert(id.to_owned(), chosen.into());
+                    out.answers.insert(id.clone(), chosen.into());
                 }
             }
             Question::Text { id, comment } => {
@@ -475,8 +659,8 @@ pub fn parse_answer(
                     } else if v.contains('\0') {
                         problem(id, "not_text");
                     } else {
-                        out.answers.insert(id.to_owned(), v.into());
-                        if comment {
+                        out.answers.insert(id.clone(), v.into());
+                        if *comment {
                             out.comment = Some(v.to_owned());
                         }
                     }

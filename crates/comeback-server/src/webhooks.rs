@@ -70,22 +70,29 @@ pub enum EventKind {
     /// A survey answer scored 0–6 on the recommendation question (an NPS detractor).
     #[serde(rename = "survey.detractor")]
     SurveyDetractor,
+    /// A survey invitation was made (by a trigger, the API or the dashboard): its link,
+    /// for the mailing tool that sends it.
+    #[serde(rename = "survey.invited")]
+    SurveyInvited,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 3] = [
+    pub const ALL: [EventKind; 4] = [
         EventKind::CustomerAtRisk,
         EventKind::ComplaintBreached,
         EventKind::SurveyDetractor,
+        EventKind::SurveyInvited,
     ];
 
-    /// The wire name (`customer.at_risk`, `complaint.breached`, `survey.detractor`).
+    /// The wire name (`customer.at_risk`, `complaint.breached`, `survey.detractor`,
+    /// `survey.invited`).
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::CustomerAtRisk => "customer.at_risk",
             EventKind::ComplaintBreached => "complaint.breached",
             EventKind::SurveyDetractor => "survey.detractor",
+            EventKind::SurveyInvited => "survey.invited",
         }
     }
 }

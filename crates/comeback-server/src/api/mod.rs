@@ -21,6 +21,7 @@ pub mod objectives;
 pub mod report_cards;
 pub mod status;
 pub mod survey_metrics;
+pub mod survey_triggers;
 pub mod surveys;
 pub mod survival;
 pub mod webhooks;
@@ -78,6 +79,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(surveys::import))
         .routes(routes!(surveys::consent))
         .routes(routes!(surveys::trigger))
+        .routes(routes!(survey_triggers::get, survey_triggers::put))
+        .routes(routes!(survey_triggers::log))
         .routes(routes!(surveys::followups))
         .routes(routes!(surveys::close_followup))
         .routes(routes!(survey_metrics::metrics))

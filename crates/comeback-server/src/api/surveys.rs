@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::RequireManager;
 use crate::error::{ApiError, ErrorBody, Json, Path, RowProblem};
-use crate::surveys::{follow_up, parse_answer};
+use crate::surveys::{follow_up, parse_answer_to};
 
 /// A survey kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -70,6 +70,43 @@ pub struct SurveyIn {
     /// Store every answer without invitation and customer (default false).
     #[serde(default)]
     pub anonymous: bool,
+    /// Custom questions of this version (1–30): each `{"id", "text": {"fi": "…", …}}`.
+    /// For an open questionnaire they are the questions asked (the first is the verbatim);
+    /// for service dimensions, the dimensions rated 1–5 (plus the open `comment`); for the
+    /// other kinds only the built-in questions' texts change (ids `recommend`, `why`, …).
+    /// A language left out falls back to the built-in text (for a new question: English,
+    /// then any text given). Texts are 1–500 characters; languages en, es, pt, fi, de, fr.
+    #[schema(max_items = 30)]
+    pub questions: Option<Vec<CustomQuestionIn>>,
+}
+
+/// One custom question of a survey version.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomQuestionIn {
+    /// The id (form field, answer key, import column): `a`–`z` first, then up to 39 of
+    /// `a`–`z`, `0`–`9`, `_`; a built-in id (`recommend`, `why`, `reliability`, …) keeps
+    /// its built-in texts for the languages not given.
+    #[schema(min_length = 1, max_length = 40, example = "visit")]
+    pub id: String,
+    /// Language code → text.
+    #[serde(default)]
+    pub text: std::collections::BTreeMap<String, String>,
+}
+
+/// One question of a survey version, with its texts in the six languages.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuestionOut {
+    /// Its id.
+    pub id: String,
+    /// `scale`, `choice` or `text`.
+    pub kind: String,
+    /// Lowest value of a scale.
+    pub min: Option<i64>,
+    /// Highest value of a scale.
+    pub max: Option<i64>,
+    /// Language code → the text shown (custom, else built in).
+    pub text: std::collections::BTreeMap<String, String>,
 }
 
 /// A stored survey version.
@@ -89,20 +126,93 @@ pub struct SurveyOut {
     pub active: bool,
     /// Created (UTC).
     pub created_at: DateTime<Utc>,
+    /// Whether this version has custom questions or texts.
+    pub custom: bool,
+    /// The questions this version asks, with their texts.
+    pub questions: Vec<QuestionOut>,
 }
 
 impl From<Survey> for SurveyOut {
     fn from(s: Survey) -> Self {
+        let questions = crate::surveys::questions_for(&s)
+            .into_iter()
+            .map(|q| {
+                let (kind, min, max) = match &q {
+                    crate::surveys::Question::Scale { min, max, .. } => {
+                        ("scale", Some(*min), Some(*max))
+                    }
+                    crate::surveys::Question::Choice { .. } => ("choice", None, None),
+                    crate::surveys::Question::Text { .. } => ("text", None, None),
+                };
+                let text = comeback_report::Lang::ALL
+                    .iter()
+                    .map(|l| {
+                        let t = crate::surveys::question_label(&s, q.id(), *l, |key| {
+                            crate::dashboard::catalog::message(*l, "survey", key, &[])
+                        });
+                        (l.code().to_owned(), t)
+                    })
+                    .collect();
+                QuestionOut {
+                    id: q.id().to_owned(),
+                    kind: kind.to_owned(),
+                    min,
+                    max,
+                    text,
+                }
+            })
+            .collect();
         SurveyOut {
             id: s.id,
+            custom: s.definition.is_some(),
             name: s.name,
             version: s.version,
             kind: s.kind.as_str().to_owned(),
             anonymous: s.anonymous,
             active: s.active,
             created_at: s.created_at,
+            questions,
         }
     }
+}
+
+/// The definition of `questions` for a survey of `kind`, validated (422 naming each bad
+/// field, `questions[1].text.fi`).
+pub(crate) fn definition(
+    kind: SurveyKind,
+    questions: Option<Vec<CustomQuestionIn>>,
+) -> Result<Option<String>, ApiError> {
+    let Some(questions) = questions else {
+        return Ok(None);
+    };
+    let def = crate::surveys::SurveyDefinition {
+        questions: questions
+            .into_iter()
+            .map(|q| crate::surveys::CustomQuestion {
+                id: q.id,
+                text: q.text,
+            })
+            .collect(),
+    };
+    if let Err(problems) = def.validate(kind) {
+        let fields: Vec<crate::error::FieldProblem> = problems
+            .into_iter()
+            .map(|(field, message)| crate::error::FieldProblem { field, message })
+            .collect();
+        let message = fields
+            .iter()
+            .map(|p| format!("invalid {}: {}", p.field, p.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(ApiError::Invalid {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message,
+            fields,
+        });
+    }
+    serde_json::to_string(&def)
+        .map(Some)
+        .map_err(|e| ApiError::Internal(format!("survey definition: {e}")))
 }
 
 /// Every survey version.
@@ -279,6 +389,16 @@ pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
+/// Fires `survey.invited` for each invitation made (links under `base`).
+pub(crate) fn announce(state: &AppState, base: &str, made: &[Invitation]) {
+    for i in made {
+        state.webhooks.fire(
+            crate::webhooks::EventKind::SurveyInvited,
+            crate::survey_triggers::invitation_data(&state.surveys, Some(base), i),
+        );
+    }
+}
+
 pub(crate) fn invitation_out(state: &AppState, base: &str, i: Invitation) -> InvitationOut {
     let token = state.surveys.token(&i);
     InvitationOut {
@@ -298,18 +418,21 @@ pub(crate) fn invitation_out(state: &AppState, base: &str, i: Invitation) -> Inv
     responses((status = 201, description = "created", body = SurveyOut),
               (status = 401, description = "not logged in", body = ErrorBody),
               (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
-              (status = 422, description = "bad name or kind", body = ErrorBody)))]
+              (status = 422, description = "bad name, kind or custom question (each named by its field)", body = ErrorBody)))]
 pub async fn create(
     RequireManager(_user): RequireManager,
     State(state): State<AppState>,
     Json(body): Json<SurveyIn>,
 ) -> Result<(StatusCode, Json<SurveyOut>), ApiError> {
+    let kind: SurveyKind = body.kind.into();
+    let definition = definition(kind, body.questions)?;
     let s = state
         .store
         .create_survey(&NewSurvey {
             name: body.name,
-            kind: body.kind.into(),
+            kind,
             anonymous: body.anonymous,
+            definition,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(s.into())))
@@ -377,6 +500,7 @@ pub async fn invite(
         })
         .await?;
     let base = base_url(&state, &headers);
+    announce(&state, &base, &made);
     Ok((
         StatusCode::CREATED,
         Json(InvitationsOut {
@@ -503,6 +627,7 @@ pub async fn trigger(
             .await?
     };
     let base = base_url(&state, &headers);
+    announce(&state, &base, &made);
     Ok((
         StatusCode::CREATED,
         Json(TriggeredOut {
@@ -654,8 +779,8 @@ pub async fn invitations(
     }))
 }
 
-/// The open invitations' links as CSV for a mailing tool: `customer,email,language,link,
-/// unsubscribe_link,expires_at` (RFC 4180, UTF-8; cells that a spreadsheet would evaluate
+/// The open invitations' links as CSV for a mailing tool: `customer,language,link,
+/// unsubscribe_link,expires_at,trigger` (RFC 4180, UTF-8; cells that a spreadsheet would evaluate
 /// are prefixed with `'`).
 #[utoipa::path(get, path = "/api/v1/surveys/{id}/links.csv", tag = "surveys",
     params(("id" = i64, Path, description = "survey version id")),
@@ -680,6 +805,7 @@ pub async fn links_csv(
         "link",
         "unsubscribe_link",
         "expires_at",
+        "trigger",
     ])
     .map_err(csv_err)?;
     for i in items {
@@ -698,6 +824,7 @@ pub async fn links_csv(
             u,
             o.expires_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            o.trigger,
         ])
         .map_err(csv_err)?;
     }
@@ -738,7 +865,7 @@ pub async fn import(
     body: Bytes,
 ) -> Result<Json<ImportOut>, ApiError> {
     let survey = state.store.survey(id).await?;
-    let rows = parse_import(survey.kind, &body)?;
+    let rows = parse_import(&survey, &body)?;
     let n = rows.len() as u64;
     let follow_ups = match state.store.import_responses(id, &rows, "import").await {
         Ok(f) => f,
@@ -789,9 +916,11 @@ pub async fn import(
 
 /// Parses an import file: every row, or every problem with its line and column.
 pub(crate) fn parse_import(
-    kind: SurveyKind,
+    survey: &Survey,
     body: &[u8],
 ) -> Result<Vec<ImportedResponse>, ApiError> {
+    let kind = survey.kind;
+    let questions = crate::surveys::questions_for(survey);
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::Rejected(vec![RowProblem {
             row: 0,
@@ -889,7 +1018,7 @@ pub(crate) fn parse_import(
                 },
             },
         };
-        let parsed = match parse_answer(kind, &fields, true) {
+        let parsed = match parse_answer_to(&questions, &fields, true) {
             Ok(p) => p,
             Err(ps) => {
                 for p in ps {

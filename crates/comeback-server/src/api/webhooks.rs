@@ -25,7 +25,7 @@ pub struct WebhookIn {
     #[schema(max_length = 2048, example = "http://crm.internal:8000/comeback")]
     pub url: String,
     /// The event kinds to receive (at least one).
-    #[schema(min_items = 1, max_items = 3)]
+    #[schema(min_items = 1, max_items = 4)]
     pub events: Vec<EventKind>,
     /// A note for people (what the endpoint is for), up to 500 bytes.
     #[serde(default)]

@@ -25,6 +25,7 @@ mod report_cards;
 pub(crate) mod retention;
 mod status;
 mod survey_public;
+mod survey_triggers;
 mod surveys;
 mod upload;
 mod users;
@@ -70,6 +71,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("status.html", include_str!("templates/status.html")),
     ("survey.html", include_str!("templates/survey.html")),
     ("surveys.html", include_str!("templates/surveys.html")),
+    (
+        "survey_triggers.html",
+        include_str!("templates/survey_triggers.html"),
+    ),
     ("complain.html", include_str!("templates/complain.html")),
     (
         "complaint_status.html",
@@ -422,6 +427,10 @@ pub fn routes() -> Router<AppState> {
         .route("/report-cards", get(report_cards::page_handler))
         .route("/surveys/new", axum::routing::post(surveys::create))
         .route("/surveys/send", axum::routing::post(surveys::send))
+        .route(
+            "/surveys/triggers",
+            get(survey_triggers::page_handler).post(survey_triggers::save),
+        )
         .route(
             "/s/{token}",
             get(survey_public::form).post(survey_public::submit),

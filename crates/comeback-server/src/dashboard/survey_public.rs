@@ -27,7 +27,9 @@ use minijinja::{Value, context};
 
 use super::{catalog, render_page};
 use crate::AppState;
-use crate::surveys::{LinkError, Question, follow_up, parse_answer, questions, usable};
+use crate::surveys::{
+    LinkError, Question, follow_up, parse_answer_to, question_label, questions_for, usable,
+};
 
 /// Largest accepted form body, in bytes (every open answer at its longest fits).
 pub const MAX_FORM_BYTES: usize = 32 * 1024;
@@ -200,45 +202,50 @@ fn form_data(
             .find(|(k, _)| k == id)
             .map(|(_, p)| m(lang, &format!("problem_{p}")))
     };
-    let qs: Vec<Value> = questions(kind)
+    let survey = &invitation.survey;
+    let label = |id: &str| question_label(survey, id, lang, |key| m(lang, key));
+    let qs: Vec<Value> = questions_for(survey)
         .into_iter()
         .map(|q| match q {
             Question::Scale { id, min, max, main } => {
-                let current = value_of(id);
-                let (low, high) = match id {
+                let current = value_of(&id);
+                let (low, high) = match id.as_str() {
                     "recommend" => ("low_recommend", "high_recommend"),
                     "effort" => ("low_effort", "high_effort"),
                     _ => ("low_default", "high_default"),
                 };
                 context! {
-                    kind => "scale", id => id, label => m(lang, &format!("q_{id}")),
+                    kind => "scale", label => label(&id),
                     required => main,
                     points => (min..=max).map(|p| context! {
                         value => p, checked => current == p.to_string(),
                     }).collect::<Vec<_>>(),
                     low => m(lang, low), high => m(lang, high),
-                    error => error_of(id),
+                    error => error_of(&id),
+                    id => id,
                 }
             }
             Question::Choice { id, options } => {
                 let chosen: Vec<&str> = values
                     .iter()
-                    .filter(|(k, _)| k == id)
+                    .filter(|(k, _)| *k == id)
                     .map(|(_, v)| v.as_str())
                     .collect();
                 context! {
-                    kind => "choice", id => id, label => m(lang, &format!("q_{id}")),
+                    kind => "choice", label => label(&id),
                     options => options.iter().map(|o| context! {
                         value => o, label => m(lang, &format!("reason_{o}")),
                         checked => chosen.contains(o),
                     }).collect::<Vec<_>>(),
-                    error => error_of(id),
+                    error => error_of(&id),
+                    id => id,
                 }
             }
             Question::Text { id, .. } => context! {
-                kind => "text", id => id, label => m(lang, &format!("q_{id}")),
-                value => value_of(id), error => error_of(id),
+                kind => "text", label => label(&id),
+                value => value_of(&id), error => error_of(&id),
                 max => comeback_store::SURVEY_TEXT_MAX_CHARS,
+                id => id,
             },
         })
         .collect();
@@ -381,7 +388,7 @@ pub(super) async fn submit(
     let kind = invitation.survey.kind;
     let anonymous =
         invitation.survey.anonymous || fields.iter().any(|(k, v)| k == "anonymous" && v == "on");
-    let parsed = match parse_answer(kind, &fields, submit) {
+    let parsed = match parse_answer_to(&questions_for(&invitation.survey), &fields, submit) {
         Ok(p) => p,
         Err(problems) => {
             let problems: Vec<(String, String)> = problems

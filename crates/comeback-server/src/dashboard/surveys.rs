@@ -599,7 +599,7 @@ async fn render(
 
 /// The fields of an `application/x-www-form-urlencoded` body of at most 1 MiB, after the
 /// caller was authenticated as a manager (CSRF token checked for a session).
-async fn form(
+pub(super) async fn form(
     state: &AppState,
     request: Request,
 ) -> Result<(Ctx, Vec<(String, String)>), Response> {
@@ -637,7 +637,7 @@ async fn form(
     Ok((ctx, fields))
 }
 
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields
         .iter()
         .find(|(k, _)| k == name)
@@ -645,7 +645,49 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// `POST /surveys/new` (`name`, `kind`, `anonymous`): a survey, or the next version of one.
+/// The custom questions of the set-up form's `questions` text: one `id | language | text`
+/// a line (blank lines skipped), grouped by id in the order the ids first appear.
+///
+/// # Errors
+/// A 422 naming the line that is not of that form.
+fn custom_questions(
+    text: Option<&str>,
+) -> Result<Option<Vec<crate::api::surveys::CustomQuestionIn>>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    let mut out: Vec<crate::api::surveys::CustomQuestionIn> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut parts = line.splitn(3, '|').map(str::trim);
+        let (Some(id), Some(lang), Some(t)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(ApiError::invalid_field(
+                "questions",
+                format!("line {}: write id | language | text", n + 1),
+            ));
+        };
+        let i = match out.iter().position(|q| q.id == id) {
+            Some(i) => i,
+            None => {
+                out.push(crate::api::surveys::CustomQuestionIn {
+                    id: id.to_owned(),
+                    text: std::collections::BTreeMap::new(),
+                });
+                out.len() - 1
+            }
+        };
+        if out[i].text.insert(lang.to_owned(), t.to_owned()).is_some() {
+            return Err(ApiError::invalid_field(
+                "questions",
+                format!("line {}: {id} has two {lang} texts", n + 1),
+            ));
+        }
+    }
+    Ok(Some(out).filter(|q| !q.is_empty()))
+}
+
+/// `POST /surveys/new` (`name`, `kind`, `anonymous`, `questions`): a survey, or the next
+/// version of one.
 pub(super) async fn create(State(state): State<AppState>, request: Request) -> Response {
     let (ctx, fields) = match form(&state, request).await {
         Ok(x) => x,
@@ -658,10 +700,17 @@ pub(super) async fn create(State(state): State<AppState>, request: Request) -> R
             &ApiError::invalid_field("name, kind", "a name and one of the kinds are required"),
         );
     };
+    let definition = match custom_questions(field(&fields, "questions"))
+        .and_then(|q| crate::api::surveys::definition(kind, q))
+    {
+        Ok(d) => d,
+        Err(e) => return error_page(ctx.lang, &e),
+    };
     let new = comeback_store::NewSurvey {
         name: name.to_owned(),
         kind,
         anonymous: field(&fields, "anonymous") == Some("on"),
+        definition,
     };
     match state.store.create_survey(&new).await {
         Ok(s) => {
@@ -680,6 +729,7 @@ pub(super) async fn create(State(state): State<AppState>, request: Request) -> R
 /// `purchase` with `since` and `sample_percent`): invitations as through the API, then the
 /// page with what was done.
 pub(super) async fn send(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers().clone();
     let (ctx, fields) = match form(&state, request).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -762,6 +812,11 @@ pub(super) async fn send(State(state): State<AppState>, request: Request) -> Res
                 min_days_between: s.survey_min_days,
             })
             .await?;
+        crate::api::surveys::announce(
+            &state,
+            &crate::api::surveys::base_url(&state, &headers),
+            &made,
+        );
         Ok::<_, ApiError>((id, made.len(), skipped))
     }
     .await;

@@ -135,6 +135,11 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/surveys", [L, FP, P, P]),
     ("POST", "/surveys/new", [L, FP, P, P]),
     ("POST", "/surveys/send", [L, FP, P, P]),
+    ("GET", "/surveys/triggers", [L, FP, P, P]),
+    ("POST", "/surveys/triggers", [L, FP, P, P]),
+    ("GET", "/api/v1/survey-triggers", [U, F, P, P]),
+    ("PUT", "/api/v1/survey-triggers", [U, F, P, P]),
+    ("GET", "/api/v1/survey-triggers/log", [U, F, P, P]),
     // The public survey pages: the signed link is the credential (refused here as
     // malformed, 400, for everyone).
     ("GET", "/s/{token}", [P, P, P, P]),

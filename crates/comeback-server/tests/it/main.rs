@@ -19,6 +19,7 @@ mod objectives;
 mod openapi;
 mod people;
 mod retention;
+mod survey_triggers;
 mod surveys;
 mod voice_dashboard;
 mod webhooks;

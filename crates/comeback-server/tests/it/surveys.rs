@@ -641,7 +641,7 @@ async fn links_csv_and_import(app: &TestApp) {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "customer,language,link,unsubscribe_link,expires_at"
+        "customer,language,link,unsubscribe_link,expires_at,trigger"
     );
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(

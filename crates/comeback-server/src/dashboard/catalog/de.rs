@@ -373,7 +373,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("title", "Webhooks"),
             (
                 "intro",
-                "Empfänger erhalten für jedes abonnierte Ereignis (customer.at_risk, complaint.breached, survey.detractor) einen signierten POST; fehlgeschlagene Zustellungen werden mit wachsenden Pausen wiederholt. Empfänger werden mit POST /api/v1/webhooks angelegt.",
+                "Empfänger erhalten für jedes abonnierte Ereignis (customer.at_risk, complaint.breached, survey.detractor, survey.invited) einen signierten POST; fehlgeschlagene Zustellungen werden mit wachsenden Pausen wiederholt. Empfänger werden mit POST /api/v1/webhooks angelegt.",
             ),
             ("endpoints", "Empfänger"),
             ("no_endpoints", "Kein Empfänger eingerichtet."),

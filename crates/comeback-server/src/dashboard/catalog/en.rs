@@ -340,7 +340,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("title", "Webhooks"),
             (
                 "intro",
-                "Endpoints receive a signed POST for each event they subscribe to (customer.at_risk, complaint.breached, survey.detractor); failed deliveries are retried with growing pauses. Endpoints are created with POST /api/v1/webhooks.",
+                "Endpoints receive a signed POST for each event they subscribe to (customer.at_risk, complaint.breached, survey.detractor, survey.invited); failed deliveries are retried with growing pauses. Endpoints are created with POST /api/v1/webhooks.",
             ),
             ("endpoints", "Endpoints"),
             ("no_endpoints", "No endpoint is configured."),

@@ -370,7 +370,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("title", "Webhooks"),
             (
                 "intro",
-                "Los destinos reciben un POST firmado por cada evento al que están suscritos (customer.at_risk, complaint.breached, survey.detractor); los envíos fallidos se reintentan con pausas crecientes. Los destinos se crean con POST /api/v1/webhooks.",
+                "Los destinos reciben un POST firmado por cada evento al que están suscritos (customer.at_risk, complaint.breached, survey.detractor, survey.invited); los envíos fallidos se reintentan con pausas crecientes. Los destinos se crean con POST /api/v1/webhooks.",
             ),
             ("endpoints", "Destinos"),
             ("no_endpoints", "No hay ningún destino configurado."),

@@ -367,7 +367,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("title", "Webhookit"),
             (
                 "intro",
-                "Kohteet saavat allekirjoitetun POST-pyynnön jokaisesta tilaamastaan tapahtumasta (customer.at_risk, complaint.breached, survey.detractor); epäonnistuneet toimitukset yritetään uudelleen kasvavin tauoin. Kohteet luodaan pyynnöllä POST /api/v1/webhooks.",
+                "Kohteet saavat allekirjoitetun POST-pyynnön jokaisesta tilaamastaan tapahtumasta (customer.at_risk, complaint.breached, survey.detractor, survey.invited); epäonnistuneet toimitukset yritetään uudelleen kasvavin tauoin. Kohteet luodaan pyynnöllä POST /api/v1/webhooks.",
             ),
             ("endpoints", "Kohteet"),
             ("no_endpoints", "Yhtään kohdetta ei ole määritetty."),

@@ -388,7 +388,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("title", "Webhooks"),
             (
                 "intro",
-                "Les destinataires reçoivent un POST signé pour chaque événement auquel ils sont abonnés (customer.at_risk, complaint.breached, survey.detractor) ; les envois en échec sont réessayés avec des pauses croissantes. Les destinataires se créent avec POST /api/v1/webhooks.",
+                "Les destinataires reçoivent un POST signé pour chaque événement auquel ils sont abonnés (customer.at_risk, complaint.breached, survey.detractor, survey.invited) ; les envois en échec sont réessayés avec des pauses croissantes. Les destinataires se créent avec POST /api/v1/webhooks.",
             ),
             ("endpoints", "Destinataires"),
             ("no_endpoints", "Aucun destinataire n’est configuré."),

@@ -18,6 +18,7 @@ mod fi;
 mod fr;
 mod people;
 mod pt;
+mod survey_triggers;
 mod surveys;
 
 use std::collections::BTreeMap;
@@ -25,7 +26,7 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 22] = [
+pub const PAGES: [&str; 23] = [
     "overview",
     "model",
     "customers",
@@ -48,6 +49,7 @@ pub const PAGES: [&str; 22] = [
     "report_cards",
     "flag",
     "users",
+    "survey_triggers",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -73,11 +75,24 @@ fn survey_pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str,
     }
 }
 
+/// The triggers page's messages of `lang` (in `survey_triggers.rs`).
+fn trigger_pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
+    match lang {
+        Lang::En => survey_triggers::EN,
+        Lang::Es => survey_triggers::ES,
+        Lang::Pt => survey_triggers::PT,
+        Lang::Fi => survey_triggers::FI,
+        Lang::De => survey_triggers::DE,
+        Lang::Fr => survey_triggers::FR,
+    }
+}
+
 /// The messages of `page` in `lang` (empty for an unknown page).
 pub fn page_messages(lang: Lang, page: &str) -> &'static [(&'static str, &'static str)] {
     pages(lang)
         .iter()
         .chain(survey_pages(lang))
+        .chain(trigger_pages(lang))
         .chain(complaints::pages(lang))
         .chain(complaints::staff_pages(lang))
         .chain(people::pages(lang))

@@ -355,7 +355,7 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
             ("title", "Webhooks"),
             (
                 "intro",
-                "Os destinos recebem um POST assinado para cada evento que subscrevem (customer.at_risk, complaint.breached, survey.detractor); os envios falhados são repetidos com pausas crescentes. Os destinos são criados com POST /api/v1/webhooks.",
+                "Os destinos recebem um POST assinado para cada evento que subscrevem (customer.at_risk, complaint.breached, survey.detractor, survey.invited); os envios falhados são repetidos com pausas crescentes. Os destinos são criados com POST /api/v1/webhooks.",
             ),
             ("endpoints", "Destinos"),
             ("no_endpoints", "Nenhum destino configurado."),

@@ -247,6 +247,15 @@ pub static EN: &[(&str, &[(&str, &str)])] = &[
             ("f_since", "Purchases since (for the sampled buyers)"),
             ("f_sample", "Sample, % (default 10 for buyers, else 100)"),
             ("f_send", "Create the links"),
+            ("f_questions", "Custom questions (optional)"),
+            (
+                "questions_help",
+                "One a line: id | language | text, e.g. recommend | fi | Suosittelisitko meitä?  Built-in ids (recommend, why, satisfaction, effort, comment, reliability, …) change their texts; for a questionnaire or dimensions survey, the ids listed are the questions asked. Languages left out keep the built-in text.",
+            ),
+            (
+                "triggers_link",
+                "Automatic triggers: after a purchase, entering at risk, becoming lost",
+            ),
             ("skip_unknown_customer", "unknown customer"),
             ("skip_opted_out", "opted out of surveys"),
             (
@@ -705,6 +714,15 @@ pub static ES: &[(&str, &[(&str, &str)])] = &[
                 "Muestra, % (10 por defecto para compradores, si no 100)",
             ),
             ("f_send", "Crear los enlaces"),
+            ("f_questions", "Preguntas propias (opcional)"),
+            (
+                "questions_help",
+                "Una por línea: id | idioma | texto, p. ej. recommend | es | ¿Nos recomendaría?  Los id integrados (recommend, why, satisfaction, effort, comment, reliability, …) cambian su texto; en un cuestionario o una encuesta de dimensiones, los id listados son las preguntas. Los idiomas omitidos conservan el texto integrado.",
+            ),
+            (
+                "triggers_link",
+                "Disparadores automáticos: tras una compra, al entrar en riesgo, al perderse",
+            ),
             ("skip_unknown_customer", "cliente desconocido"),
             ("skip_opted_out", "se dio de baja de las encuestas"),
             (
@@ -1193,6 +1211,15 @@ pub static PT: &[(&str, &[(&str, &str)])] = &[
                 "Amostra, % (10 por omissão para compradores, senão 100)",
             ),
             ("f_send", "Criar as ligações"),
+            ("f_questions", "Perguntas próprias (opcional)"),
+            (
+                "questions_help",
+                "Uma por linha: id | idioma | texto, p. ex. recommend | pt | Recomendaria-nos?  Os id integrados (recommend, why, satisfaction, effort, comment, reliability, …) mudam o seu texto; num questionário ou inquérito de dimensões, os id listados são as perguntas. Os idiomas omitidos mantêm o texto integrado.",
+            ),
+            (
+                "triggers_link",
+                "Disparadores automáticos: após uma compra, ao entrar em risco, ao perder-se",
+            ),
             ("skip_unknown_customer", "cliente desconhecido"),
             ("skip_opted_out", "cancelou os inquéritos"),
             ("skip_throttled", "já inquirido nos últimos dias (limite)"),
@@ -1648,6 +1675,15 @@ pub static FI: &[(&str, &[(&str, &str)])] = &[
             ("f_since", "Ostot alkaen (otokselle ostajista)"),
             ("f_sample", "Otos, % (ostajille oletus 10, muuten 100)"),
             ("f_send", "Luo linkit"),
+            ("f_questions", "Omat kysymykset (valinnainen)"),
+            (
+                "questions_help",
+                "Yksi riville: tunnus | kieli | teksti, esim. recommend | fi | Suosittelisitko meitä?  Valmiiden kysymysten tunnukset (recommend, why, satisfaction, effort, comment, reliability, …) vaihtavat tekstinsä; kyselylomakkeessa ja ulottuvuuskyselyssä luetellut tunnukset ovat kysyttävät kysymykset. Pois jätetyt kielet käyttävät valmista tekstiä.",
+            ),
+            (
+                "triggers_link",
+                "Automaattiset käynnistimet: oston jälkeen, riskiryhmään siirtyessä, menetettäessä",
+            ),
             ("skip_unknown_customer", "tuntematon asiakas"),
             ("skip_opted_out", "kieltäytynyt kyselyistä"),
             ("skip_throttled", "kysytty jo viime päivinä (rajoitus)"),
@@ -2124,6 +2160,15 @@ pub static DE: &[(&str, &[(&str, &str)])] = &[
                 "Stichprobe, % (Standard 10 für Käufer, sonst 100)",
             ),
             ("f_send", "Links erstellen"),
+            ("f_questions", "Eigene Fragen (optional)"),
+            (
+                "questions_help",
+                "Eine pro Zeile: ID | Sprache | Text, z. B. recommend | de | Würden Sie uns empfehlen?  Eingebaute IDs (recommend, why, satisfaction, effort, comment, reliability, …) ändern ihren Text; bei einem Fragebogen oder einer Dimensionen-Umfrage sind die aufgeführten IDs die gestellten Fragen. Ausgelassene Sprachen behalten den eingebauten Text.",
+            ),
+            (
+                "triggers_link",
+                "Automatische Auslöser: nach einem Kauf, bei Gefährdung, bei Verlust",
+            ),
             ("skip_unknown_customer", "unbekannter Kunde"),
             ("skip_opted_out", "hat Umfragen abbestellt"),
             (
@@ -2609,6 +2654,15 @@ pub static FR: &[(&str, &[(&str, &str)])] = &[
                 "Échantillon, % (10 par défaut pour les acheteurs, sinon 100)",
             ),
             ("f_send", "Créer les liens"),
+            ("f_questions", "Questions personnalisées (facultatif)"),
+            (
+                "questions_help",
+                "Une par ligne : id | langue | texte, p. ex. recommend | fr | Nous recommanderiez-vous ?  Les id intégrés (recommend, why, satisfaction, effort, comment, reliability, …) changent leur texte ; pour un questionnaire ou une enquête par dimensions, les id listés sont les questions posées. Les langues omises gardent le texte intégré.",
+            ),
+            (
+                "triggers_link",
+                "Déclencheurs automatiques : après un achat, en devenant à risque, en étant perdu",
+            ),
             ("skip_unknown_customer", "client inconnu"),
             ("skip_opted_out", "désabonné des enquêtes"),
             (
