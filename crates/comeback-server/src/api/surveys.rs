@@ -389,6 +389,35 @@ pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
+/// A location or employee code of an invitation request: 1–200 bytes without control
+/// characters or surrounding spaces (a 422 naming the field otherwise, before the store).
+fn check_codes(location: Option<&str>, employee: Option<&str>) -> Result<(), ApiError> {
+    for (field, v) in [("location", location), ("employee", employee)] {
+        if let Some(v) = v
+            && (v.is_empty() || v.len() > 200 || v.chars().any(char::is_control) || v.trim() != v)
+        {
+            return Err(ApiError::invalid_field(
+                field,
+                "must be 1-200 bytes without control characters or surrounding spaces",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An unknown location or employee of an invitation request is a 422 on that field (the
+/// survey itself exists).
+fn unknown_code(e: comeback_store::StoreError) -> ApiError {
+    match e {
+        comeback_store::StoreError::NotFound { what, key }
+            if what == "location" || what == "employee" =>
+        {
+            ApiError::invalid_field(what, format!("unknown {what} {key:?}"))
+        }
+        other => other.into(),
+    }
+}
+
 /// Fires `survey.invited` for each invitation made (links under `base`).
 pub(crate) fn announce(state: &AppState, base: &str, made: &[Invitation]) {
     for i in made {
@@ -462,9 +491,9 @@ pub async fn list(
     responses((status = 201, description = "invitations made and customers skipped", body = InvitationsOut),
               (status = 401, description = "not logged in", body = ErrorBody),
               (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
-              (status = 404, description = "no such survey, location or employee", body = ErrorBody),
+              (status = 404, description = "no such survey", body = ErrorBody),
               (status = 409, description = "not the active version of the survey", body = ErrorBody),
-              (status = 422, description = "no customers or too many", body = ErrorBody)))]
+              (status = 422, description = "no customers or too many; a bad or unknown location or employee", body = ErrorBody)))]
 pub async fn invite(
     RequireManager(_user): RequireManager,
     State(state): State<AppState>,
@@ -478,13 +507,7 @@ pub async fn invite(
             format!("must hold 1 to 10000 ids, not {}", body.customers.len()),
         ));
     }
-    for (field, v) in [("location", &body.location), ("employee", &body.employee)] {
-        if let Some(v) = v
-            && (v.is_empty() || v.len() > 200)
-        {
-            return Err(ApiError::invalid_field(field, "must be 1-200 bytes"));
-        }
-    }
+    check_codes(body.location.as_deref(), body.employee.as_deref())?;
     let s = &state.settings.surveys;
     let (made, skipped) = state
         .store
@@ -498,7 +521,8 @@ pub async fn invite(
             valid_for: chrono::Duration::days(i64::from(s.survey_link_days)),
             min_days_between: s.survey_min_days,
         })
-        .await?;
+        .await
+        .map_err(unknown_code)?;
     let base = base_url(&state, &headers);
     announce(&state, &base, &made);
     Ok((
@@ -570,9 +594,9 @@ pub struct TriggeredOut {
     responses((status = 201, description = "invitations made and customers skipped", body = TriggeredOut),
               (status = 401, description = "not logged in", body = ErrorBody),
               (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
-              (status = 404, description = "no such survey, location or employee", body = ErrorBody),
+              (status = 404, description = "no such survey", body = ErrorBody),
               (status = 409, description = "not the active version of the survey", body = ErrorBody),
-              (status = 422, description = "a bad sample, a lost trigger for a survey that is not an exit interview, more than 10,000 customers", body = ErrorBody),
+              (status = 422, description = "a bad sample, a lost trigger for a survey that is not an exit interview, more than 10,000 customers, a bad or unknown location or employee", body = ErrorBody),
               (status = 503, description = "no analysis yet", body = ErrorBody)))]
 pub async fn trigger(
     RequireManager(_user): RequireManager,
@@ -582,6 +606,7 @@ pub async fn trigger(
     Json(body): Json<TriggeredIn>,
 ) -> Result<(StatusCode, Json<TriggeredOut>), ApiError> {
     let survey = state.store.survey(id).await?;
+    check_codes(body.location.as_deref(), body.employee.as_deref())?;
     if body.trigger == TriggerKind::Lost && survey.kind != SurveyKind::Exit {
         return Err(ApiError::invalid_field(
             "trigger",
@@ -624,7 +649,8 @@ pub async fn trigger(
                 valid_for: chrono::Duration::days(i64::from(s.survey_link_days)),
                 min_days_between: s.survey_min_days,
             })
-            .await?
+            .await
+            .map_err(unknown_code)?
     };
     let base = base_url(&state, &headers);
     announce(&state, &base, &made);

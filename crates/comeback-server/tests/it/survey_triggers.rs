@@ -880,6 +880,33 @@ async fn custom_texts(app: &TestApp) {
         v1["questions"][0]["text"]["fi"],
         builtin(Lang::Fi, "q_recommend")
     );
+    // A bad or unknown employee or location is a 422 on the field (the survey exists).
+    for (body, field) in [
+        (json!({"customers": ["c-1"], "employee": "\t"}), "employee"),
+        (
+            json!({"customers": ["c-1"], "employee": "nobody"}),
+            "employee",
+        ),
+        (json!({"customers": ["c-1"], "location": " x"}), "location"),
+    ] {
+        let (s, v) = app
+            .post_json(
+                &format!("/api/v1/surveys/{}/invitations", v1["id"]),
+                &body,
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(s, 422, "{v}");
+        assert_eq!(fields(&v), [field], "{v}");
+    }
+    let (s, v) = app
+        .post_json(
+            &format!("/api/v1/surveys/{}/invitations/trigger", v1["id"]),
+            &json!({"trigger": "purchase", "employee": ""}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
     let link1 = invite_one(app, &admin, v1["id"].as_i64().unwrap(), "c-1").await;
     submit(app, &link1, &[("recommend", "9"), ("action", "submit")]).await;
 
