@@ -10,6 +10,8 @@
 //!   ─compensate→ Compensated ─follow up→ FollowedUp ─close→ Closed
 //! FollowedUp, Closed ─reopen→ Reopened ─take action→ ActionTaken → … (the steps again)
 //! escalate: in every state but Closed, without changing it (a new owner)
+//! import: from any state while the history holds nothing but imports (the system records
+//!   what another system's file says: received, acknowledged, closed or reopened)
 //! ```
 //!
 //! Every transition records who ([`Actor`]) and when; the history is append-only (no method
@@ -298,6 +300,61 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+    /// The state of a complaint as another system's file records it (a row of `comeback
+    /// complaints`' file), recorded by the system at import. Allowed only while the
+    /// history holds nothing but imports: once a step is taken here, a file no longer
+    /// decides. Leads to [`Imported::status`].
+    Import {
+        /// What the file says.
+        imported: Box<Imported>,
+    },
+}
+
+/// What an imported file says about a complaint, as written (the columns of `comeback
+/// complaints`' file besides the customer and the receipt, which the record holds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// The file's complaint id (unique per business; re-importing it updates this
+    /// complaint).
+    pub external_id: String,
+    /// The first response.
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// The resolution.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The reopening after the resolution.
+    pub reopened_at: Option<DateTime<Utc>>,
+    /// The category as written (trimmed).
+    pub category: String,
+    /// The compensation's value (`None`: not decided yet).
+    pub compensation: Option<Amount>,
+    /// The compensation's kind as written.
+    pub compensation_type: Option<String>,
+    /// The location as written.
+    pub location: Option<String>,
+    /// The employee as written.
+    pub employee: Option<String>,
+    /// The severity as written.
+    pub severity: Option<String>,
+    /// The channel as written.
+    pub channel: Option<String>,
+    /// Whether the customer was satisfied with the handling.
+    pub satisfied: Option<bool>,
+}
+
+impl Imported {
+    /// The status the file implies: reopened after a resolution, closed when resolved,
+    /// acknowledged after a first response, else received.
+    pub fn status(&self) -> Status {
+        if self.resolved_at.is_some() && self.reopened_at.is_some() {
+            Status::Reopened
+        } else if self.resolved_at.is_some() {
+            Status::Closed
+        } else if self.first_response_at.is_some() {
+            Status::Acknowledged
+        } else {
+            Status::Received
+        }
+    }
 }
 
 impl Action {
@@ -312,6 +369,7 @@ impl Action {
             Action::Close { .. } => "close",
             Action::Escalate { .. } => "escalate",
             Action::Reopen { .. } => "reopen",
+            Action::Import { .. } => "import",
         }
     }
 }
@@ -329,6 +387,7 @@ pub fn next_status(from: Status, action: &Action) -> Option<Status> {
         (S::FollowedUp, Action::Close { .. }) => Some(S::Closed),
         (S::FollowedUp | S::Closed, Action::Reopen { .. }) => Some(S::Reopened),
         (s, Action::Escalate { .. }) if s != S::Closed => Some(s),
+        (_, Action::Import { imported }) => Some(imported.status()),
         _ => None,
     }
 }
@@ -551,6 +610,18 @@ impl ComplaintRecord {
         action: Action,
     ) -> Result<&Event, RecordError> {
         let name = action.name();
+        if matches!(action, Action::Import { .. })
+            && self
+                .history
+                .iter()
+                .any(|e| !matches!(e.action, Action::Import { .. }))
+        {
+            return Err(RecordError::InvalidTransition {
+                action: name,
+                from: self.status,
+                allowed: allowed_actions(self.status).join(", "),
+            });
+        }
         let to = next_status(self.status, &action).ok_or_else(|| {
             let allowed = allowed_actions(self.status);
             RecordError::InvalidTransition {

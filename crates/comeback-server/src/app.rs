@@ -33,6 +33,8 @@ pub struct AppState {
     pub surveys: surveys::SurveyState,
     /// The public complaint page's link key and rate limits.
     pub public_complaints: public_complaints::PublicComplaints,
+    /// The mailer (`None` without `--smtp-host`): complaint e-mails and the digest.
+    pub mail: Option<crate::mail::Mail>,
 }
 
 /// Why the server could not start.
@@ -103,7 +105,14 @@ impl Application {
         let scores = scores::Scores::default();
         scores.set_webhooks(webhooks.clone());
         let surveys = surveys::SurveyState::new(&settings.surveys, &store.survey_secret().await?)?;
+        let public_url = match &settings.public_url {
+            Some(u) => u.clone(),
+            None => format!("http://{addr}"),
+        };
+        let mail =
+            crate::mail::Mail::new(&settings.mail, &public_url).map_err(StartError::Settings)?;
         let state = AppState {
+            mail,
             surveys,
             store,
             auth: auth::AuthState::new(&settings.auth),
@@ -220,6 +229,11 @@ impl Application {
             self.state.clone(),
             std::time::Duration::from_millis(self.state.settings.complaints.breach_check_ms),
         );
+        let mail = self
+            .state
+            .mail
+            .clone()
+            .map(|m| crate::mail::spawn(m, self.state.clone()));
         // The peer address reaches handlers as `ConnectInfo` (login throttling per address).
         let triggers = crate::survey_triggers::spawn(
             crate::survey_triggers::Triggers::of(&self.state),
@@ -235,6 +249,9 @@ impl Application {
         webhooks.shutdown();
         breaches.abort();
         triggers.abort();
+        if let Some(m) = mail {
+            m.abort();
+        }
         served
     }
 }

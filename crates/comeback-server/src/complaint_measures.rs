@@ -141,52 +141,67 @@ pub fn measures_json(
 }
 
 /// A stored complaint as a row of the CLI's complaints file (see the module documentation).
+///
+/// The history is read in order: an `import` event sets every field to what the imported
+/// file says (its complaint id, times, category, compensation, location, employee,
+/// severity, channel and answer, as written); after it, the first acknowledgement sets the
+/// first response and the first closure the resolution when still unset, the first
+/// reopening after a resolution the reopening, and the last compensation and follow-up
+/// their fields.
 pub fn row(c: &Complaint) -> ComplaintRow {
-    let first_response_at = c
-        .history
-        .iter()
-        .find(|e| matches!(e.action, Action::Acknowledge { .. }))
-        .map(|e| e.at);
-    let closed = c
-        .history
-        .iter()
-        .position(|e| e.to == Status::Closed && matches!(e.action, Action::Close { .. }));
-    let resolved_at = closed.map(|i| c.history[i].at);
-    let reopened_at = closed.and_then(|i| {
-        c.history[i..]
-            .iter()
-            .find(|e| matches!(e.action, Action::Reopen { .. }))
-            .map(|e| e.at)
-    });
-    let last_compensation = c.history.iter().rev().find_map(|e| match &e.action {
-        Action::Compensate { compensation } => Some(compensation.clone()),
-        _ => None,
-    });
-    let satisfied = c.history.iter().rev().find_map(|e| match &e.action {
-        Action::FollowUp { satisfied, .. } => Some(*satisfied),
-        _ => None,
-    });
-    ComplaintRow {
+    let mut r = ComplaintRow {
         complaint_id: c.reference.clone(),
         customer_id: c
             .customer
             .clone()
             .unwrap_or_else(|| format!("unidentified:{}", c.reference)),
         received_at: c.received_at,
-        first_response_at,
-        resolved_at,
+        first_response_at: None,
+        resolved_at: None,
         category: c.category.as_str().to_owned(),
-        compensation: last_compensation
-            .as_ref()
-            .map(|k| k.value().unwrap_or(Amount::from_micros(0))),
+        compensation: None,
         location: c.location.clone(),
         employee: c.employee.clone(),
         severity: Some(c.severity.as_str().to_owned()),
         channel: Some(c.channel.as_str().to_owned()),
-        reopened_at,
-        satisfied,
-        compensation_type: last_compensation.map(|k| k.kind().as_str().to_owned()),
+        reopened_at: None,
+        satisfied: None,
+        compensation_type: None,
+    };
+    for e in &c.history {
+        match &e.action {
+            Action::Import { imported: i } => {
+                r.complaint_id.clone_from(&i.external_id);
+                r.first_response_at = i.first_response_at;
+                r.resolved_at = i.resolved_at;
+                r.reopened_at = i.reopened_at;
+                r.category.clone_from(&i.category);
+                r.compensation = i.compensation;
+                r.compensation_type.clone_from(&i.compensation_type);
+                r.location.clone_from(&i.location);
+                r.employee.clone_from(&i.employee);
+                r.severity.clone_from(&i.severity);
+                r.channel.clone_from(&i.channel);
+                r.satisfied = i.satisfied;
+            }
+            Action::Acknowledge { .. } if r.first_response_at.is_none() => {
+                r.first_response_at = Some(e.at);
+            }
+            Action::Close { .. } if e.to == Status::Closed && r.resolved_at.is_none() => {
+                r.resolved_at = Some(e.at);
+            }
+            Action::Reopen { .. } if r.resolved_at.is_some() && r.reopened_at.is_none() => {
+                r.reopened_at = Some(e.at);
+            }
+            Action::Compensate { compensation: k } => {
+                r.compensation = Some(k.value().unwrap_or(Amount::from_micros(0)));
+                r.compensation_type = Some(k.kind().as_str().to_owned());
+            }
+            Action::FollowUp { satisfied, .. } => r.satisfied = Some(*satisfied),
+            _ => {}
+        }
     }
+    r
 }
 
 /// Every stored complaint as a row.

@@ -47,6 +47,9 @@ pub struct Settings {
     /// The public complaint page (link key, rate limits).
     #[command(flatten)]
     pub complaints: crate::public_complaints::ComplaintSettings,
+    /// E-mail: the SMTP server, the complaint e-mails' interval, the daily digest.
+    #[command(flatten)]
+    pub mail: crate::mail::MailSettings,
 }
 
 impl Settings {
@@ -65,6 +68,7 @@ impl Settings {
             webhooks: crate::webhooks::WebhookSettings::default(),
             surveys: crate::surveys::SurveySettings::default(),
             complaints: crate::public_complaints::ComplaintSettings::default(),
+            mail: crate::mail::MailSettings::default(),
         }
     }
 

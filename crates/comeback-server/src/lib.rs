@@ -34,6 +34,7 @@ pub mod config;
 pub mod dashboard;
 pub mod demo;
 pub mod error;
+pub mod mail;
 pub mod public_complaints;
 pub mod scores;
 pub mod survey_triggers;

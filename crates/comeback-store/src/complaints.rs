@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use comeback_complaints::recovery::{
     Action, Actor, Category, Channel, Compensation, CompensationKind, ComplaintRecord, Deadlines,
-    Intake, RecordError, Reference, Severity, Status,
+    Imported, Intake, RecordError, Reference, Severity, Status,
 };
 use comeback_core::Amount;
 use serde_json::{Value, json};
@@ -57,6 +57,8 @@ pub struct ComplaintContact {
     pub name: Option<String>,
     /// Their e-mail address as given.
     pub email: Option<String>,
+    /// The language they used (`fi`, ...), for the e-mails about their complaint.
+    pub language: Option<String>,
 }
 
 /// Who did a step (a user, the customer or the system).
@@ -160,7 +162,7 @@ pub struct ComplaintSummary {
     pub status: Status,
 }
 
-fn action_payload(a: &Action) -> Value {
+pub(crate) fn action_payload(a: &Action) -> Value {
     match a {
         Action::Acknowledge { apology } => json!({ "apology": apology }),
         Action::TakeAction { description } => json!({ "description": description }),
@@ -176,7 +178,59 @@ fn action_payload(a: &Action) -> Value {
         Action::Close { note } => json!({ "note": note }),
         Action::Escalate { to, reason } => json!({ "to": to, "reason": reason }),
         Action::Reopen { reason } => json!({ "reason": reason }),
+        Action::Import { imported: i } => json!({
+            "external_id": i.external_id,
+            "first_response_at": i.first_response_at.map(to_micros),
+            "resolved_at": i.resolved_at.map(to_micros),
+            "reopened_at": i.reopened_at.map(to_micros),
+            "category": i.category,
+            "compensation_micros": i.compensation.map(Amount::micros),
+            "compensation_type": i.compensation_type,
+            "location": i.location,
+            "employee": i.employee,
+            "severity": i.severity,
+            "channel": i.channel,
+            "satisfied": i.satisfied,
+        }),
     }
+}
+
+/// The [`Imported`] of an `import` event's payload.
+fn imported_from(v: &Value, payload: &str) -> Result<Imported, StoreError> {
+    let bad = || corrupt("payload", payload);
+    let text = |k: &str| -> Result<Option<String>, StoreError> {
+        match v.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(bad()),
+        }
+    };
+    let int = |k: &str| -> Result<Option<i64>, StoreError> {
+        match v.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(x) => x.as_i64().map(Some).ok_or_else(bad),
+        }
+    };
+    let time = |k: &'static str| -> Result<Option<DateTime<Utc>>, StoreError> {
+        int(k)?.map(|us| from_micros(k, us)).transpose()
+    };
+    Ok(Imported {
+        external_id: text("external_id")?.ok_or_else(bad)?,
+        first_response_at: time("first_response_at")?,
+        resolved_at: time("resolved_at")?,
+        reopened_at: time("reopened_at")?,
+        category: text("category")?.ok_or_else(bad)?,
+        compensation: int("compensation_micros")?.map(Amount::from_micros),
+        compensation_type: text("compensation_type")?,
+        location: text("location")?,
+        employee: text("employee")?,
+        severity: text("severity")?,
+        channel: text("channel")?,
+        satisfied: match v.get("satisfied") {
+            None | Some(Value::Null) => None,
+            Some(x) => Some(x.as_bool().ok_or_else(bad)?),
+        },
+    })
 }
 
 fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
@@ -186,7 +240,7 @@ fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
     }
 }
 
-fn action_from(name: &str, payload: &str) -> Result<Action, StoreError> {
+pub(crate) fn action_from(name: &str, payload: &str) -> Result<Action, StoreError> {
     let v: Value = serde_json::from_str(payload).map_err(|_| corrupt("payload", payload))?;
     let s = |k: &str| -> Result<String, StoreError> {
         v.get(k)
@@ -231,6 +285,9 @@ fn action_from(name: &str, payload: &str) -> Result<Action, StoreError> {
         },
         "reopen" => Action::Reopen {
             reason: s("reason")?,
+        },
+        "import" => Action::Import {
+            imported: Box::new(imported_from(&v, payload)?),
         },
         other => return Err(corrupt("action", other)),
     })
@@ -377,11 +434,12 @@ impl Store {
                     .await?
                     .ok_or_else(|| StoreError::NotFound { what: "customer", key: input.customer.clone() })?,
                 Some(c) => sqlx::query_scalar(
-                    "INSERT INTO customers (external_id, name, email, attributes) \
-                     VALUES (NULL, $1, $2, '{\"source\":\"complaint\"}') RETURNING id",
+                    "INSERT INTO customers (external_id, name, email, language, attributes) \
+                     VALUES (NULL, $1, $2, $3, '{\"source\":\"complaint\"}') RETURNING id",
                 )
                 .bind(&c.name)
                 .bind(&c.email)
+                .bind(&c.language)
                 .fetch_one(&mut *tx)
                 .await?,
             };

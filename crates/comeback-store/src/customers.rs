@@ -659,6 +659,11 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+            // Their e-mails (the address is personal data): none is sent from now on.
+            sqlx::query("DELETE FROM email_outbox WHERE customer_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO erasure_suppression (external_id_hash, erased_at) VALUES ($1, $2) \
                  ON CONFLICT (external_id_hash) DO NOTHING",

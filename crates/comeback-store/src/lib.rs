@@ -60,11 +60,13 @@
 
 mod accounts;
 mod calendars;
+mod complaint_import;
 mod complaints;
 mod customers;
 mod error;
 mod flags;
 mod ingest;
+mod mail;
 mod migrate;
 mod objectives;
 mod outbox;
@@ -84,6 +86,7 @@ pub use accounts::{
     SubjectKind, TOKEN_USE_RESOLUTION_SECS, TokenOwner, User, UserId,
 };
 pub use calendars::{Breach, BreachKind, LocationCalendar};
+pub use complaint_import::{ComplaintImport, ImportOutcome};
 pub use complaints::{
     Complaint, ComplaintActor, ComplaintContact, ComplaintEvent, ComplaintFilter, ComplaintInput,
     ComplaintSummary,
@@ -96,6 +99,7 @@ pub use customers::{
 pub use error::{RowError, StoreError};
 pub use flags::{FlagFilter, StaffFlag};
 pub use ingest::{CustomerInput, IngestOutcome, TransactionInput, TransactionTime, UpsertOutcome};
+pub use mail::{ComplaintMailCandidate, EmailRecord, NewEmail, PendingEmail};
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, MigrationFile};
 pub use objectives::{
     Comparator, NewObjective, Objective, ObjectiveMetric, ObjectiveSpec, valid_period,

@@ -40,6 +40,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(9, "sqlite", "0009_webhook_outbox.sql"),
     migration!(10, "sqlite", "0010_timeline_indexes.sql"),
     migration!(11, "sqlite", "0011_staff_flags.sql"),
+    migration!(12, "sqlite", "0012_complaint_import_mail.sql"),
     migration!(14, "sqlite", "0014_survey_triggers.sql"),
 ];
 
@@ -57,6 +58,7 @@ pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(9, "postgres", "0009_webhook_outbox.sql"),
     migration!(10, "postgres", "0010_timeline_indexes.sql"),
     migration!(11, "postgres", "0011_staff_flags.sql"),
+    migration!(12, "postgres", "0012_complaint_import_mail.sql"),
     migration!(14, "postgres", "0014_survey_triggers.sql"),
 ];
 

@@ -12,6 +12,7 @@ use crate::AppState;
 
 pub mod analytics;
 pub mod cohorts;
+pub mod complaint_import;
 pub mod complaints;
 pub mod customers;
 pub mod flags;
@@ -93,6 +94,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(flags::create))
         .routes(routes!(flags::list))
         .routes(routes!(report_cards::list))
+        .routes(routes!(complaint_import::upload_complaints))
         .merge(crate::auth::api_routes())
 }
 

@@ -412,6 +412,7 @@ pub(super) async fn submit(p: Public, State(state): State<AppState>, request: Re
     let contact = ComplaintContact {
         name: trimmed(&form.name),
         email: trimmed(&form.email),
+        language: Some(p.lang.code().to_owned()),
     };
     // A fresh random reference; another try on the rare collision.
     let mut stored = None;

@@ -238,6 +238,11 @@ fn details(ctx: &Ctx, a: &Action, names: &BTreeMap<i64, String>) -> String {
             names.get(to).cloned().unwrap_or_else(|| format!("#{to}"))
         ),
         Action::Reopen { reason } => reason.clone(),
+        Action::Import { imported } => ctx.msg(
+            "complaint",
+            "imported_details",
+            &[("id", &imported.external_id)],
+        ),
     }
 }
 

@@ -418,6 +418,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lists/{list}/csv", get(pages::list_csv))
         .route("/upload", get(upload::form).post(upload::submit))
         .route("/upload/subscriptions", post(upload::submit_subscriptions))
+        .route("/upload/complaints", post(upload::submit_complaints))
         .route("/webhooks", get(webhooks::page))
         .route("/objectives", get(objectives::page))
         .route("/retention", get(retention::retention))

@@ -10,6 +10,7 @@ use minijinja::{Value, context};
 
 use super::Ctx;
 use crate::api::cohorts::{SubscriptionUploadParams, at_lines, parse_subscriptions};
+use crate::api::complaint_import::{ComplaintUploadParams, import_file};
 use crate::api::ingest::{UploadParams, check_size, parse_upload};
 use crate::auth::csrf;
 use crate::{ApiError, AppState};
@@ -21,6 +22,8 @@ struct Fields {
     params: UploadParams,
     /// The same form fields read as a subscription upload's parameters.
     subscriptions: SubscriptionUploadParams,
+    /// The same form fields read as a complaints upload's parameters.
+    complaints: ComplaintUploadParams,
     file: Option<(String, axum::body::Bytes)>,
 }
 
@@ -44,6 +47,11 @@ async fn read_form(mut m: Multipart) -> Result<Fields, ApiError> {
         }
         let v = field.text().await.map_err(bad)?;
         crate::text::check_text(&name, &v)?;
+        match name.as_str() {
+            "timezone" => f.complaints.timezone = opt(v.clone()),
+            "delimiter" => f.complaints.delimiter = opt(v.clone()),
+            _ => {}
+        }
         let sp = &mut f.subscriptions;
         match name.as_str() {
             "customer_col" => sp.customer_col = opt(v.clone()),
@@ -98,7 +106,7 @@ pub(super) async fn form(ctx: Ctx, State(state): State<AppState>) -> Response {
     render(
         &ctx,
         &state,
-        context! { done => false, subs_done => false, problems => Vec::<Value>::new() },
+        context! { done => false, subs_done => false, complaints_done => false, problems => Vec::<Value>::new() },
     )
 }
 
@@ -178,7 +186,7 @@ fn refused(ctx: &Ctx, state: &AppState, e: ApiError) -> Response {
     let mut r = render(
         ctx,
         state,
-        context! { done => false, subs_done => false, problems => problems },
+        context! { done => false, subs_done => false, complaints_done => false, problems => problems },
     );
     *r.status_mut() = e.status();
     r
@@ -234,6 +242,7 @@ pub(super) async fn submit(State(state): State<AppState>, request: Request) -> R
                 context! {
                     done => true,
                     subs_done => false,
+                    complaints_done => false,
                     summary => summary,
                     refit => outcome.inserted > 0,
                     mapping => parsed.mapping,
@@ -294,6 +303,53 @@ pub(super) async fn submit_subscriptions(
                 context! {
                     done => false,
                     subs_done => true,
+                    complaints_done => false,
+                    summary => summary,
+                    problems => Vec::<Value>::new(),
+                },
+            )
+        }
+        Err(e) => refused(&ctx, &state, e),
+    }
+}
+
+/// `POST /upload/complaints` (`multipart/form-data`: `file`, `csrf_token`, optional
+/// `timezone` and `delimiter`): a complaints file through the parser and the
+/// all-or-nothing import of `POST /api/v1/uploads/complaints`; refused rows are listed
+/// with line, column and reason (422), a stored file answers with the counts and a link to
+/// `/complaint-measures`.
+pub(super) async fn submit_complaints(State(state): State<AppState>, request: Request) -> Response {
+    let (ctx, received) = match receive(&state, request).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let result = async {
+        let (f, file_name, bytes) = received?;
+        let o = import_file(&state, bytes, &f.complaints).await?;
+        Ok::<_, ApiError>((file_name, o))
+    }
+    .await;
+    match result {
+        Ok((file_name, o)) => {
+            let n = |x: u64| comeback_report::format::count(x, ctx.lang);
+            let summary = ctx.msg(
+                "upload",
+                "cx_stored",
+                &[
+                    ("file", &file_name),
+                    ("rows", &n(o.rows)),
+                    ("inserted", &n(o.inserted)),
+                    ("updated", &n(o.updated)),
+                    ("unchanged", &n(o.unchanged)),
+                ],
+            );
+            render(
+                &ctx,
+                &state,
+                context! {
+                    done => false,
+                    subs_done => false,
+                    complaints_done => true,
                     summary => summary,
                     problems => Vec::<Value>::new(),
                 },

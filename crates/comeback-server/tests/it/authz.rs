@@ -57,6 +57,7 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/retention", [L, FP, P, P]),
     ("GET", "/cohorts", [L, FP, P, P]),
     ("POST", "/upload/subscriptions", [L, FP, P, P]),
+    ("POST", "/upload/complaints", [L, FP, P, P]),
     ("GET", "/lists/{list}", [L, FP, P, P]),
     ("GET", "/lists/{list}/csv", [L, FP, P, P]),
     ("GET", "/upload", [L, FP, P, P]),
@@ -100,6 +101,7 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("POST", "/api/v1/uploads/transactions", [U, F, P, P]),
     ("POST", "/api/v1/subscriptions:batch", [U, F, P, P]),
     ("POST", "/api/v1/uploads/subscriptions", [U, F, P, P]),
+    ("POST", "/api/v1/uploads/complaints", [U, F, P, P]),
     ("POST", "/api/v1/loyalty/enrolments:batch", [U, F, P, P]),
     ("GET", "/api/v1/cohorts", [U, F, P, P]),
     (

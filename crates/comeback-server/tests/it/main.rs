@@ -4,8 +4,10 @@
 mod api;
 mod auth;
 mod authz;
+mod complaint_mail;
 mod complaints;
 mod complaints_dashboard;
+mod complaints_import;
 mod complaints_public;
 mod complaints_sla;
 // Helpers for the dashboard pages land before the pages do.
@@ -19,6 +21,7 @@ mod objectives;
 mod openapi;
 mod people;
 mod retention;
+mod smtp_sink;
 mod survey_triggers;
 mod surveys;
 mod voice_dashboard;

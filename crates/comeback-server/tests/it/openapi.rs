@@ -24,6 +24,7 @@ const UNDOCUMENTED: &[&str] = &[
     "/assets/upload.js",
     "/upload",
     "/upload/subscriptions",
+    "/upload/complaints",
     "/cohorts",
     "/webhooks",
     "/objectives",

@@ -780,6 +780,7 @@ fn server_measures_equal_the_cli_on_the_servers_export() {
                 &ComplaintContact {
                     name: Some("Eve".into()),
                     email: None,
+                    language: None,
                 },
                 None,
             )
@@ -876,5 +877,152 @@ fn same_json(path: &str, a: &Value, b: &Value, problems: &mut Vec<String>) {
         }
         _ if a == b => {}
         _ => problems.push(format!("{path}: {a} ≠ {b}")),
+    }
+}
+
+/// A complaints file imported into the server (`POST /api/v1/uploads/complaints`' code)
+/// gives the same `GET /api/v1/complaint-measures` JSON as `comeback complaints --json` on
+/// the same file, key for key, with the default targets and with others; on SQLite and,
+/// with `COMEBACK_TEST_POSTGRES_URL`, on PostgreSQL. Importing it again changes nothing.
+#[test]
+fn server_import_equals_the_cli_on_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("import.csv");
+    let csv = std::fs::read(&file).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut backends = vec![(
+        format!("sqlite://{}", dir.path().join("i.db").display()),
+        None,
+    )];
+    match std::env::var("COMEBACK_TEST_POSTGRES_URL") {
+        Ok(url) => backends.push((
+            url,
+            Some(format!(
+                "t_import_{}_{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_micros()
+            )),
+        )),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("COMEBACK_TEST_POSTGRES_URL not set but CI is")
+        }
+        Err(_) => eprintln!("SKIPPED server_import_equals_the_cli_on_the_same_file::postgres"),
+    }
+    let targets: [(Option<f64>, Option<f64>, Vec<&str>); 2] = [
+        (None, None, vec![]),
+        (
+            Some(2.0),
+            Some(48.0),
+            vec![
+                "--first-response-target",
+                "2h",
+                "--resolution-target",
+                "48h",
+            ],
+        ),
+    ];
+    for (url, schema) in backends {
+        let results = rt.block_on(async {
+            let mut config = comeback_store::StoreConfig::new(url.clone());
+            if let Some(s) = &schema {
+                config = config.pg_schema(s.clone());
+            }
+            let store = config.connect().await.unwrap();
+            let app = comeback_server::Application::build_with_store(
+                comeback_server::Settings::for_database(url.clone()),
+                store.clone(),
+            )
+            .await
+            .unwrap();
+            let state = app.state().clone();
+            store
+                .set_business_time_zone("Europe/Helsinki")
+                .await
+                .unwrap();
+            store
+                .upsert_customers(&["A", "B", "C"].map(|id| comeback_store::CustomerInput {
+                    external_id: id.into(),
+                    ..Default::default()
+                }))
+                .await
+                .unwrap();
+            let params = comeback_server::api::complaint_import::ComplaintUploadParams::default();
+            let first = comeback_server::api::complaint_import::import_file(
+                &state,
+                csv.clone().into(),
+                &params,
+            )
+            .await
+            .unwrap();
+            let again = comeback_server::api::complaint_import::import_file(
+                &state,
+                csv.clone().into(),
+                &params,
+            )
+            .await
+            .unwrap();
+            let mut out = Vec::new();
+            for (frt, rt_, _) in &targets {
+                let q = comeback_server::api::complaints::MeasuresParams {
+                    first_response_target_hours: *frt,
+                    resolution_target_hours: *rt_,
+                    ..Default::default()
+                };
+                let (o, m, clock, _) =
+                    comeback_server::api::complaints::compute_measures(&state, &q)
+                        .await
+                        .unwrap();
+                out.push(
+                    comeback_server::complaint_measures::measures_json(&m, &o, &clock).unwrap(),
+                );
+            }
+            store.close().await;
+            if let Some(s) = &schema {
+                use sqlx::Connection;
+                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                let sql = format!("DROP SCHEMA IF EXISTS {s} CASCADE");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                let _ = c.close().await;
+            }
+            ((first.inserted, again.inserted, again.unchanged), out)
+        });
+        assert_eq!(results.0, (4, 0, 4), "{url}");
+        for (server, (_, _, flags)) in results.1.into_iter().zip(&targets) {
+            let mut args = vec![
+                "complaints",
+                file.as_str(),
+                "--json",
+                "--timezone",
+                "Europe/Helsinki",
+            ];
+            args.extend(flags.iter().copied());
+            let o = comeback(dir.path(), &args);
+            assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+            let cli: Value = serde_json::from_slice(&o.stdout).unwrap();
+            let mut problems = Vec::new();
+            same_json("", &server, &cli, &mut problems);
+            assert!(problems.is_empty(), "{url} {flags:?}: {problems:#?}");
+            // Not a vacuous equality: the file's values.
+            assert_eq!(cli["n"], 4);
+            assert_eq!(cli["open"], 2);
+            assert_eq!(cli["reopened"], 1);
+            assert_eq!(cli["compensation_total"], json!(12.5));
+            assert_eq!(
+                cli["by_category"],
+                json!({"Quality": 1, "price": 1, "quality": 1, "service": 1})
+            );
+            assert_eq!(cli["by_employee"], json!({"E1": 1}));
+            assert_eq!(cli["clock"]["timezone"], "Europe/Helsinki");
+        }
     }
 }

@@ -322,6 +322,21 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
                 "Währung, wenn die Datei keine Währungsspalte hat (z. B. EUR)",
             ),
             ("subs_submit", "Abonnements hochladen"),
+            ("cx_heading", "Beschwerdedatei"),
+            (
+                "cx_intro",
+                "Eine Beschwerdedatei aus einem anderen System mit den Spalten des Befehls comeback complaints: complaint_id, customer_id, received_at, first_response_at, resolved_at, category, compensation (leer = noch nicht) und optional location, employee, severity, channel, reopened_at, satisfied, compensation_type. Die Kunden müssen zuerst gespeichert sein. Dieselbe Datei erneut zu importieren fügt nichts hinzu; eine geänderte Zeile aktualisiert ihre Beschwerde.",
+            ),
+            (
+                "cx_timezone",
+                "Zeitzone von Zeitstempeln ohne Versatz (Standard: die Zeitzone des Unternehmens)",
+            ),
+            ("cx_submit", "Beschwerden importieren"),
+            (
+                "cx_stored",
+                "{file}: {rows} Beschwerden gelesen, {inserted} neu, {updated} aktualisiert, {unchanged} unverändert.",
+            ),
+            ("cx_view", "Die Beschwerdekennzahlen ansehen"),
             (
                 "subs_stored",
                 "{file}: {rows} Abonnements gelesen, {inserted} neu, {updated} geändert, {unchanged} unverändert, {customers} Kunden.",

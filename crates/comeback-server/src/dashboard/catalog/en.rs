@@ -295,6 +295,21 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
                 "Currency when the file has no currency column (e.g. EUR)",
             ),
             ("subs_submit", "Upload subscriptions"),
+            ("cx_heading", "Complaints file"),
+            (
+                "cx_intro",
+                "A complaints file from another system, with the columns of the comeback complaints command: complaint_id, customer_id, received_at, first_response_at, resolved_at, category, compensation (blank = not yet), and optionally location, employee, severity, channel, reopened_at, satisfied, compensation_type. The customers must be stored first. Importing the same file again adds nothing; a changed row updates its complaint.",
+            ),
+            (
+                "cx_timezone",
+                "Time zone of timestamps without an offset (default: the business time zone)",
+            ),
+            ("cx_submit", "Import complaints"),
+            (
+                "cx_stored",
+                "{file}: {rows} complaints read, {inserted} new, {updated} updated, {unchanged} unchanged.",
+            ),
+            ("cx_view", "See the complaint measures"),
             (
                 "subs_stored",
                 "{file}: {rows} subscriptions read, {inserted} new, {updated} updated, {unchanged} unchanged, {customers} customers.",

@@ -316,6 +316,21 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
                 "Moneda si el archivo no tiene columna de moneda (p. ej. EUR)",
             ),
             ("subs_submit", "Subir suscripciones"),
+            ("cx_heading", "Archivo de quejas"),
+            (
+                "cx_intro",
+                "Un archivo de quejas de otro sistema, con las columnas del comando comeback complaints: complaint_id, customer_id, received_at, first_response_at, resolved_at, category, compensation (en blanco = aún no) y, opcionalmente, location, employee, severity, channel, reopened_at, satisfied, compensation_type. Los clientes deben estar guardados antes. Importar de nuevo el mismo archivo no añade nada; una fila modificada actualiza su queja.",
+            ),
+            (
+                "cx_timezone",
+                "Zona horaria de las marcas de tiempo sin desfase (por defecto: la zona horaria del negocio)",
+            ),
+            ("cx_submit", "Importar quejas"),
+            (
+                "cx_stored",
+                "{file}: {rows} quejas leídas, {inserted} nuevas, {updated} actualizadas, {unchanged} sin cambios.",
+            ),
+            ("cx_view", "Ver las medidas de las quejas"),
             (
                 "subs_stored",
                 "{file}: {rows} suscripciones leídas, {inserted} nuevas, {updated} actualizadas, {unchanged} sin cambios, {customers} clientes.",

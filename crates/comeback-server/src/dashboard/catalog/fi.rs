@@ -313,6 +313,21 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
                 "Valuutta, jos tiedostossa ei ole valuuttasaraketta (esim. EUR)",
             ),
             ("subs_submit", "Lähetä tilaukset"),
+            ("cx_heading", "Valitustiedosto"),
+            (
+                "cx_intro",
+                "Toisen järjestelmän valitustiedosto, jossa on comeback complaints -komennon sarakkeet: complaint_id, customer_id, received_at, first_response_at, resolved_at, category, compensation (tyhjä = ei vielä) sekä valinnaisesti location, employee, severity, channel, reopened_at, satisfied, compensation_type. Asiakkaiden on oltava tallennettuina ensin. Saman tiedoston tuominen uudelleen ei lisää mitään; muuttunut rivi päivittää valituksensa.",
+            ),
+            (
+                "cx_timezone",
+                "Aikavyöhyke aikaleimoille, joissa ei ole poikkeamaa (oletus: yrityksen aikavyöhyke)",
+            ),
+            ("cx_submit", "Tuo valitukset"),
+            (
+                "cx_stored",
+                "{file}: {rows} valitusta luettu, {inserted} uutta, {updated} päivitetty, {unchanged} ennallaan.",
+            ),
+            ("cx_view", "Katso valitusten mittarit"),
             (
                 "subs_stored",
                 "{file}: {rows} tilausta luettu, {inserted} uutta, {updated} päivitetty, {unchanged} ennallaan, {customers} asiakasta.",

@@ -331,6 +331,21 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
                 "Devise si le fichier n’a pas de colonne de devise (p. ex. EUR)",
             ),
             ("subs_submit", "Importer les abonnements"),
+            ("cx_heading", "Fichier de réclamations"),
+            (
+                "cx_intro",
+                "Un fichier de réclamations d’un autre système, avec les colonnes de la commande comeback complaints : complaint_id, customer_id, received_at, first_response_at, resolved_at, category, compensation (vide = pas encore) et, en option, location, employee, severity, channel, reopened_at, satisfied, compensation_type. Les clients doivent être enregistrés d’abord. Importer de nouveau le même fichier n’ajoute rien ; une ligne modifiée met à jour sa réclamation.",
+            ),
+            (
+                "cx_timezone",
+                "Fuseau horaire des horodatages sans décalage (par défaut : le fuseau horaire de l’entreprise)",
+            ),
+            ("cx_submit", "Importer les réclamations"),
+            (
+                "cx_stored",
+                "{file} : {rows} réclamations lues, {inserted} nouvelles, {updated} mises à jour, {unchanged} inchangées.",
+            ),
+            ("cx_view", "Voir les mesures des réclamations"),
             (
                 "subs_stored",
                 "{file} : {rows} abonnements lus, {inserted} nouveaux, {updated} modifiés, {unchanged} inchangés, {customers} clients.",

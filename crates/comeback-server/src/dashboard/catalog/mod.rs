@@ -16,6 +16,7 @@ mod en;
 mod es;
 mod fi;
 mod fr;
+mod mail;
 mod people;
 mod pt;
 mod survey_triggers;
@@ -26,7 +27,7 @@ use std::collections::BTreeMap;
 use comeback_report::Lang;
 
 /// The pages that have messages (besides `layout`, which every page gets).
-pub const PAGES: [&str; 23] = [
+pub const PAGES: [&str; 25] = [
     "overview",
     "model",
     "customers",
@@ -50,6 +51,8 @@ pub const PAGES: [&str; 23] = [
     "flag",
     "users",
     "survey_triggers",
+    "mail",
+    "digest",
 ];
 
 fn pages(lang: Lang) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -96,6 +99,7 @@ pub fn page_messages(lang: Lang, page: &str) -> &'static [(&'static str, &'stati
         .chain(complaints::pages(lang))
         .chain(complaints::staff_pages(lang))
         .chain(people::pages(lang))
+        .chain(mail::pages(lang))
         .find(|(p, _)| *p == page)
         .map_or(&[], |(_, m)| m)
 }
@@ -207,6 +211,7 @@ mod tests {
                 .chain(complaints::pages(lang))
                 .chain(complaints::staff_pages(lang))
                 .chain(people::pages(lang))
+                .chain(mail::pages(lang))
             {
                 if *page != "layout" && !PAGES.contains(page) {
                     problems.push(format!("{lang}: unknown page {page}"));

@@ -307,6 +307,21 @@ pub static PAGES: &[(&str, &[(&str, &str)])] = &[
                 "Moeda se o arquivo não tiver coluna de moeda (ex.: EUR)",
             ),
             ("subs_submit", "Enviar assinaturas"),
+            ("cx_heading", "Ficheiro de reclamações"),
+            (
+                "cx_intro",
+                "Um ficheiro de reclamações de outro sistema, com as colunas do comando comeback complaints: complaint_id, customer_id, received_at, first_response_at, resolved_at, category, compensation (em branco = ainda não) e, opcionalmente, location, employee, severity, channel, reopened_at, satisfied, compensation_type. Os clientes têm de estar guardados antes. Importar de novo o mesmo ficheiro não acrescenta nada; uma linha alterada atualiza a sua reclamação.",
+            ),
+            (
+                "cx_timezone",
+                "Fuso horário das marcas temporais sem desvio (por omissão: o fuso horário do negócio)",
+            ),
+            ("cx_submit", "Importar reclamações"),
+            (
+                "cx_stored",
+                "{file}: {rows} reclamações lidas, {inserted} novas, {updated} atualizadas, {unchanged} sem alterações.",
+            ),
+            ("cx_view", "Ver as medidas das reclamações"),
             (
                 "subs_stored",
                 "{file}: {rows} assinaturas lidas, {inserted} novas, {updated} atualizadas, {unchanged} inalteradas, {customers} clientes.",
