@@ -309,6 +309,7 @@ fn server_survey_metrics_equal_the_cli_on_the_servers_export() {
                     name: kind.as_str().into(),
                     kind,
                     anonymous: false,
+                    definition: None,
                 })
                 .await
                 .unwrap();
