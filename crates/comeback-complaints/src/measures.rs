@@ -4,7 +4,10 @@
 //!
 //! # Definitions
 //! - **Times** are business hours from `received_at` on the complaint's
-//!   [`BusinessCalendar`] (24/7 without business hours), as real numbers.
+//!   [`BusinessCalendar`] (24/7 without business hours), as real numbers, with the clock
+//!   stopped while the complaint waited for the customer ([`ComplaintRow::paused`], through
+//!   [`BusinessCalendar::business_duration_paused`]; a pause still open counts up to
+//!   `as_of`).
 //! - **Percentiles** are Hyndman & Fan (1996) type 7, the default of R and NumPy: for the
 //!   sorted times x₁ ≤ … ≤ xₙ and probability p, h = (n − 1)p, and the percentile is
 //!   x₍⌊h⌋+1₎ + (h − ⌊h⌋)(x₍⌊h⌋+2₎ − x₍⌊h⌋+1₎) (1-based). `None` without times.
@@ -23,7 +26,7 @@
 //!   attributed to TARP (Technical Assistance Research Programs) is shown as the
 //!   alternative.
 
-use crate::sla::BusinessCalendar;
+use crate::sla::{BusinessCalendar, Pauses};
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use chrono_tz::Tz;
 use comeback_core::Amount;
@@ -67,6 +70,9 @@ pub struct ComplaintRow {
     pub satisfied: Option<bool>,
     /// Kind of compensation (refund, discount, gift, free service, none).
     pub compensation_type: Option<String>,
+    /// Intervals spent waiting for the customer (the SLA clock stopped), in order and not
+    /// overlapping; the last one may be open (`None`: still waiting at `as_of`).
+    pub paused: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
 }
 
 impl ComplaintRow {
@@ -75,7 +81,23 @@ impl ComplaintRow {
         [self.first_response_at, self.resolved_at, self.reopened_at]
             .into_iter()
             .flatten()
+            .chain(
+                self.paused
+                    .iter()
+                    .flat_map(|&(a, b)| [Some(a), b])
+                    .flatten(),
+            )
             .fold(self.received_at, DateTime::max)
+    }
+
+    /// The pauses as the SLA clock takes them, an open one ending at `as_of`.
+    pub fn pauses(&self, as_of: DateTime<Utc>) -> Pauses {
+        let mut p = Pauses::none();
+        for &(a, b) in &self.paused {
+            // Checked by `measure`: a pause never ends before it starts.
+            let _ = p.add(a, b.unwrap_or(as_of).max(a));
+        }
+        p
     }
 }
 
@@ -168,6 +190,21 @@ pub enum MeasureError {
         as_of: String,
         /// The complaint's latest timestamp (RFC 3339).
         latest: String,
+    },
+    /// A pause before receipt, ending before it starts, overlapping the previous one, or
+    /// open while not the last.
+    #[error("complaint {complaint_id:?}: pause {start}/{end}: {reason}")]
+    Pause {
+        /// Position in the input.
+        index: usize,
+        /// The complaint's reference.
+        complaint_id: String,
+        /// The pause's start (RFC 3339).
+        start: String,
+        /// The pause's end (RFC 3339; empty when open).
+        end: String,
+        /// What is wrong.
+        reason: &'static str,
     },
     /// An iceberg ratio that is not a finite non-negative number.
     #[error("iceberg ratio must be a finite number ≥ 0, got {0}")]
@@ -350,6 +387,30 @@ pub fn measure(
                 });
             }
         }
+        let mut previous_end = Some(r.received_at);
+        for (k, &(a, b)) in r.paused.iter().enumerate() {
+            let reason = if a < r.received_at {
+                Some("starts before received_at")
+            } else if b.is_some_and(|b| b < a) {
+                Some("ends before it starts")
+            } else if previous_end.is_some_and(|p| a < p) && k > 0 {
+                Some("starts before the previous pause ends")
+            } else if b.is_none() && k + 1 < r.paused.len() {
+                Some("is open (no end) but is not the last pause")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(MeasureError::Pause {
+                    index,
+                    complaint_id: r.complaint_id.clone(),
+                    start: a.to_rfc3339(),
+                    end: b.map(|b| b.to_rfc3339()).unwrap_or_default(),
+                    reason,
+                });
+            }
+            previous_end = b;
+        }
         if r.reopened_at.is_some() && r.resolved_at.is_none() {
             return Err(MeasureError::ReopenedUnresolved {
                 index,
@@ -382,6 +443,8 @@ pub fn measure(
     let mut resolved = 0u64;
     for r in rows {
         let cal = calendars.for_location(r.location.as_deref());
+        let pauses = r.pauses(as_of);
+        let dur = |t: DateTime<Utc>| cal.business_duration_paused(r.received_at, t, &pauses);
         count(&mut m.by_category, Some(&r.category));
         count(&mut m.by_location, r.location.as_deref());
         count(&mut m.by_employee, r.employee.as_deref());
@@ -395,7 +458,7 @@ pub fn measure(
         // First response.
         match r.first_response_at {
             Some(t) => {
-                let d = cal.business_duration(r.received_at, t);
+                let d = dur(t);
                 fr.push(hours(d));
                 tally(
                     &mut m.first_response_sla,
@@ -405,14 +468,14 @@ pub fn measure(
             None if r.resolved_at.is_some() => m.first_response_missing += 1,
             None => wait(
                 &mut m.first_response_sla,
-                cal.business_duration(r.received_at, as_of) > options.first_response_target,
+                dur(as_of) > options.first_response_target,
             ),
         }
         // Resolution.
         match r.resolved_at {
             Some(t) => {
                 resolved += 1;
-                let d = cal.business_duration(r.received_at, t);
+                let d = dur(t);
                 res.push(hours(d));
                 tally(&mut m.resolution_sla, d <= options.resolution_target);
             }
@@ -420,7 +483,7 @@ pub fn measure(
                 m.open += 1;
                 wait(
                     &mut m.resolution_sla,
-                    cal.business_duration(r.received_at, as_of) > options.resolution_target,
+                    dur(as_of) > options.resolution_target,
                 );
             }
         }

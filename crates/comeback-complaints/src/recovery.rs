@@ -12,7 +12,16 @@
 //! escalate: in every state but Closed, without changing it (a new owner)
 //! import: from any state while the history holds nothing but imports (the system records
 //!   what another system's file says: received, acknowledged, closed or reopened)
+//! wait for customer: in every state but Closed, without changing it (the SLA clock stops)
+//! resume: only while waiting for the customer (the clock runs again)
 //! ```
+//!
+//! **Waiting for the customer** (help desks' "pending"): [`Action::WaitForCustomer`]
+//! stops the SLA clock until [`Action::Resume`]. While a complaint waits, only `resume`
+//! and `escalate` are allowed (a step needs the customer's answer: resume first), so a
+//! pause always ends before the next step. [`ComplaintRecord::pauses`] gives the pause
+//! intervals for [`crate::sla::BusinessCalendar::business_duration_paused`] and the
+//! measures.
 //!
 //! Every transition records who ([`Actor`]) and when; the history is append-only (no method
 //! edits or removes an event; [`ComplaintRecord::replay`] rebuilds a record from stored
@@ -300,6 +309,16 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+    /// Stop the SLA clock while waiting for the customer's answer (state unchanged).
+    WaitForCustomer {
+        /// What the customer was asked (may be empty).
+        note: String,
+    },
+    /// Start the SLA clock again after waiting for the customer (state unchanged).
+    Resume {
+        /// What the customer answered (may be empty).
+        note: String,
+    },
     /// The state of a complaint as another system's file records it (a row of `comeback
     /// complaints`' file), recorded by the system at import. Allowed only while the
     /// history holds nothing but imports: once a step is taken here, a file no longer
@@ -370,6 +389,8 @@ impl Action {
             Action::Escalate { .. } => "escalate",
             Action::Reopen { .. } => "reopen",
             Action::Import { .. } => "import",
+            Action::WaitForCustomer { .. } => "wait_for_customer",
+            Action::Resume { .. } => "resume",
         }
     }
 }
@@ -433,6 +454,52 @@ pub fn allowed_actions(from: Status) -> Vec<&'static str> {
         .collect()
 }
 
+/// The actions allowed in `status`, by name, when the complaint is (`waiting`) or is not
+/// waiting for the customer (see [`ComplaintRecord::allowed_now`]).
+pub fn allowed_now(status: Status, waiting: bool) -> Vec<&'static str> {
+    if waiting {
+        return vec!["resume", "escalate"];
+    }
+    let mut v = allowed_actions(status);
+    if status != Status::Closed {
+        v.push("wait_for_customer");
+    }
+    v
+}
+
+/// The pause intervals of a history given as (time, action) in order: each
+/// `wait_for_customer` opens one, the next `resume` closes it; the last stays open
+/// (`None`) without a `resume`.
+pub fn pause_intervals<'a>(
+    events: impl IntoIterator<Item = (DateTime<Utc>, &'a Action)>,
+) -> Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+    let mut out: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = Vec::new();
+    for (at, a) in events {
+        match a {
+            Action::WaitForCustomer { .. } if out.last().is_none_or(|p| p.1.is_some()) => {
+                out.push((at, None));
+            }
+            Action::Resume { .. } => {
+                if let Some(last) = out.last_mut().filter(|p| p.1.is_none()) {
+                    last.1 = Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// When a history given as (time, action) in order is waiting for the customer now.
+pub fn waiting_since<'a>(
+    events: impl IntoIterator<Item = (DateTime<Utc>, &'a Action)>,
+) -> Option<DateTime<Utc>> {
+    pause_intervals(events)
+        .last()
+        .filter(|p| p.1.is_none())
+        .map(|p| p.0)
+}
+
 /// One entry of the history: who did what, when, and the status before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -461,6 +528,19 @@ pub enum RecordError {
         /// The actions allowed now, comma-separated (or `none`).
         allowed: String,
     },
+    /// A step attempted while the complaint waits for the customer.
+    #[error(
+        "cannot {action} a complaint that is waiting for the customer since {since} (allowed: resume, escalate)"
+    )]
+    Waiting {
+        /// The action attempted.
+        action: &'static str,
+        /// When the wait began (RFC 3339).
+        since: String,
+    },
+    /// `resume` on a complaint that is not waiting for the customer.
+    #[error("cannot resume a complaint that is not waiting for the customer")]
+    NotWaiting,
     /// An event dated before the previous one.
     #[error("{action} at {at} is before the previous event at {previous}")]
     OutOfOrder {
@@ -622,7 +702,22 @@ impl ComplaintRecord {
                 allowed: allowed_actions(self.status).join(", "),
             });
         }
-        let to = next_status(self.status, &action).ok_or_else(|| {
+        let waiting = self.waiting_since();
+        let to = match (&action, waiting) {
+            (Action::Resume { .. }, None) => return Err(RecordError::NotWaiting),
+            (Action::Resume { .. } | Action::Escalate { .. }, Some(_)) => Some(self.status),
+            (_, Some(since)) => {
+                return Err(RecordError::Waiting {
+                    action: name,
+                    since: since.to_rfc3339(),
+                });
+            }
+            (Action::WaitForCustomer { .. }, None) => {
+                (self.status != Status::Closed).then_some(self.status)
+            }
+            (_, None) => next_status(self.status, &action),
+        };
+        let to = to.ok_or_else(|| {
             let allowed = allowed_actions(self.status);
             RecordError::InvalidTransition {
                 action: name,
@@ -713,6 +808,25 @@ impl ComplaintRecord {
             Action::FollowUp { satisfied, .. } => Some(*satisfied),
             _ => None,
         })
+    }
+
+    /// When the complaint began waiting for the customer, if it is waiting now (the last
+    /// `wait_for_customer` not followed by a `resume`).
+    pub fn waiting_since(&self) -> Option<DateTime<Utc>> {
+        waiting_since(self.history.iter().map(|e| (e.at, &e.action)))
+    }
+
+    /// The pauses of the SLA clock: `[wait_for_customer, resume)` intervals in order, the
+    /// last one open (`None`) while the complaint still waits.
+    pub fn pauses(&self) -> Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+        pause_intervals(self.history.iter().map(|e| (e.at, &e.action)))
+    }
+
+    /// The actions allowed now, by name: `resume` and `escalate` while waiting for the
+    /// customer, else [`allowed_actions`] of the status plus `wait_for_customer` (unless
+    /// closed).
+    pub fn allowed_now(&self) -> Vec<&'static str> {
+        allowed_now(self.status, self.waiting_since().is_some())
     }
 
     /// How many times the complaint was escalated.

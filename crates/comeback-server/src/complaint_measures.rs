@@ -6,7 +6,9 @@
 //! `first_response_at` is its first acknowledgement, `resolved_at` its first closure,
 //! `reopened_at` its first reopening after that closure, `compensation` the value of the
 //! last compensation step (zero for a non-monetary one; empty while none was decided),
-//! `compensation_type` its kind, `satisfied` the last follow-up's answer; `customer_id` is
+//! `compensation_type` its kind, `satisfied` the last follow-up's answer, `paused` its
+//! waits for the customer (`wait_for_customer` to `resume`, the last one open while it
+//! still waits: `comeback_complaints::recovery::pause_intervals`); `customer_id` is
 //! `unidentified:REFERENCE` for an unidentified or erased customer (the CLI needs one).
 
 use chrono::{DateTime, Utc};
@@ -20,14 +22,31 @@ use serde_json::{Map, Value, json};
 
 use crate::dashboard::csv_text;
 
-/// The clock the measures were taken on, for the `clock` key.
+/// The clock the measures were taken on, for the `clock` key: the default calendar (the
+/// CLI's only one; on the server the 24/7 clock of complaints without a location calendar)
+/// and the per-location calendars.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clock {
-    /// The opening hours (`None`: 24/7).
+    /// The default opening hours in `--business-hours` syntax (`None`: 24/7).
     pub hours: Option<String>,
-    /// The IANA time zone of the hours and the months.
+    /// The IANA time zone of the default hours and of the months.
     pub timezone: String,
-    /// The number of holidays.
+    /// The number of holidays of the default calendar.
+    pub holidays: usize,
+    /// The calendars of locations that have one, by location code (the CLI has none).
+    pub locations: Vec<LocationClock>,
+}
+
+/// A location's calendar in the `clock.locations` key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationClock {
+    /// The location's code.
+    pub code: String,
+    /// Opening hours in `--business-hours` syntax.
+    pub hours: String,
+    /// The location's IANA time zone.
+    pub timezone: String,
+    /// Its number of holidays.
     pub holidays: usize,
 }
 
@@ -70,7 +89,11 @@ fn counts(m: &std::collections::BTreeMap<String, u64>) -> Value {
 /// by_month, reopened, reopen_rate, satisfaction {answered, satisfied, share, ci_low,
 /// ci_high, confidence} (Wilson 95 % interval, Wilson 1927), iceberg {ratio,
 /// silent_dissatisfied, tarp_ratio, tarp_silent_dissatisfied}, clock {business_hours,
-/// timezone, holidays}`. Hours are real numbers; `null` where there is nothing to measure.
+/// timezone, holidays, locations}`. `clock.business_hours` is always one specification in
+/// the syntax of `--business-hours` (`Mon-Fri 09:00-17:00; Sat 10:00-14:00`), or `null` for
+/// a 24/7 clock: the CLI's calendar, or on the server the default clock of complaints whose
+/// location has no calendar (24/7). Per-location calendars are
+/// `clock.locations {CODE: {business_hours, timezone, holidays}}` (`{}` in the CLI). Hours are real numbers; `null` where there is nothing to measure.
 ///
 /// # Errors
 /// The Wilson interval's error (not reachable for counts the measures produce).
@@ -136,6 +159,11 @@ pub fn measures_json(
             "business_hours": clock.hours,
             "timezone": clock.timezone,
             "holidays": clock.holidays,
+            "locations": clock.locations.iter().map(|l| (l.code.clone(), json!({
+                "business_hours": l.hours,
+                "timezone": l.timezone,
+                "holidays": l.holidays,
+            }))).collect::<Map<_, _>>(),
         },
     }))
 }
@@ -167,6 +195,9 @@ pub fn row(c: &Complaint) -> ComplaintRow {
         reopened_at: None,
         satisfied: None,
         compensation_type: None,
+        paused: comeback_complaints::recovery::pause_intervals(
+            c.history.iter().map(|e| (e.at, &e.action)),
+        ),
     };
     for e in &c.history {
         match &e.action {
@@ -214,7 +245,15 @@ fn ts(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
-/// The rows as the CLI's complaints file (all fourteen columns, UTC timestamps in RFC
+/// The `paused` cell: ISO 8601 intervals `START/END` separated by `;`, an open one `START/`.
+fn pauses_cell(p: &[(DateTime<Utc>, Option<DateTime<Utc>>)]) -> String {
+    p.iter()
+        .map(|&(a, b)| format!("{}/{}", ts(Some(a)), ts(b)))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// The rows as the CLI's complaints file (all fifteen columns, UTC timestamps in RFC
 /// 3339, `yes`/`no`, exact amounts), readable by `comeback complaints`. Free-text cells
 /// that a spreadsheet would evaluate get a leading `'` ([`crate::dashboard::csv_text`]).
 pub fn export_csv(rows: &[ComplaintRow]) -> String {
@@ -234,6 +273,7 @@ pub fn export_csv(rows: &[ComplaintRow]) -> String {
         "reopened_at",
         "satisfied",
         "compensation_type",
+        "paused",
     ]);
     for r in rows {
         let _ = w.write_record([
@@ -253,6 +293,7 @@ pub fn export_csv(rows: &[ComplaintRow]) -> String {
                 .map(|s| if s { "yes" } else { "no" }.to_owned())
                 .unwrap_or_default(),
             r.compensation_type.clone().unwrap_or_default(),
+            pauses_cell(&r.paused),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

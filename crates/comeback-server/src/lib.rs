@@ -28,6 +28,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod complaint_access;
 pub mod complaint_breaches;
 pub mod complaint_measures;
 pub mod config;

@@ -219,7 +219,8 @@ impl Store {
 
     /// Finds the deadlines passed by `now` that were not recorded yet — a complaint still
     /// `received` after its first-response deadline, or not `closed` after its resolution
-    /// deadline — records each in `complaint_breaches` (one row per complaint and kind, so
+    /// deadline; a complaint waiting for the customer is skipped (its clock is stopped, and
+    /// its deadlines move by the paused time when it resumes) — records each in `complaint_breaches` (one row per complaint and kind, so
     /// a breach is returned once, even by concurrent callers) and returns them, oldest
     /// deadline first.
     ///
@@ -237,8 +238,8 @@ impl Store {
                  EXISTS (SELECT 1 FROM complaint_breaches b WHERE b.complaint_id = c.id AND b.kind = 'resolution') \
                  FROM complaints c JOIN customers cu ON cu.id = c.customer_id \
                  LEFT JOIN locations l ON l.id = c.location_id \
-                 WHERE (c.status = 'received' AND c.first_response_due < $1) \
-                    OR (c.status <> 'closed' AND c.resolution_due < $1)",
+                 WHERE c.waiting_since IS NULL AND ((c.status = 'received' AND c.first_response_due < $1) \
+                    OR (c.status <> 'closed' AND c.resolution_due < $1))",
             )
             .bind(now_us)
             .fetch_all(&mut *tx)

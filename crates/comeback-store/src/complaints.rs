@@ -120,8 +120,28 @@ pub struct Complaint {
     pub deadlines: Deadlines,
     /// Current status.
     pub status: Status,
+    /// When it began waiting for the customer (the SLA clock stopped); `None` while the
+    /// clock runs.
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// Who recorded it (`None`: the public page, an import).
+    pub created_by: Option<UserId>,
+    /// The survey follow-up it was opened from.
+    pub survey_followup: Option<i64>,
     /// The history, oldest first.
     pub history: Vec<ComplaintEvent>,
+}
+
+/// Which complaints a user may see (the roles of the complaint pages and API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ComplaintScope {
+    /// Every complaint (admins).
+    #[default]
+    All,
+    /// A manager's: complaints at their locations (`user_locations`), without a location,
+    /// or owned by them.
+    Manager(UserId),
+    /// A staff member's: complaints they own or recorded.
+    Staff(UserId),
 }
 
 /// Filters of [`Store::list_complaints`].
@@ -135,6 +155,10 @@ pub struct ComplaintFilter {
     pub severity: Option<Severity>,
     /// Only complaints that are not closed.
     pub open_only: bool,
+    /// Only complaints waiting for the customer.
+    pub waiting_only: bool,
+    /// Only what this user may see.
+    pub scope: ComplaintScope,
     /// At most this many (1–1000).
     pub limit: u32,
 }
@@ -160,6 +184,8 @@ pub struct ComplaintSummary {
     pub deadlines: Deadlines,
     /// Status.
     pub status: Status,
+    /// Waiting for the customer since (`None`: the clock runs).
+    pub waiting_since: Option<DateTime<Utc>>,
 }
 
 pub(crate) fn action_payload(a: &Action) -> Value {
@@ -192,6 +218,7 @@ pub(crate) fn action_payload(a: &Action) -> Value {
             "channel": i.channel,
             "satisfied": i.satisfied,
         }),
+        Action::WaitForCustomer { note } | Action::Resume { note } => json!({ "note": note }),
     }
 }
 
@@ -289,6 +316,8 @@ pub(crate) fn action_from(name: &str, payload: &str) -> Result<Action, StoreErro
         "import" => Action::Import {
             imported: Box::new(imported_from(&v, payload)?),
         },
+        "wait_for_customer" => Action::WaitForCustomer { note: s("note")? },
+        "resume" => Action::Resume { note: s("note")? },
         other => return Err(corrupt("action", other)),
     })
 }
@@ -335,7 +364,8 @@ impl From<RecordError> for StoreError {
 
 const SELECT: &str = "SELECT c.id, c.reference, c.received_at, c.channel, cu.external_id, \
     l.code, e.code, c.product, c.description, c.category, c.severity, c.remedy_requested, \
-    c.owner_user_id, c.first_response_due, c.resolution_due, c.status \
+    c.owner_user_id, c.first_response_due, c.resolution_due, c.status, \
+    c.created_by_user_id, c.waiting_since, c.survey_followup_id \
     FROM complaints c JOIN customers cu ON cu.id = c.customer_id \
     LEFT JOIN locations l ON l.id = c.location_id \
     LEFT JOIN employees e ON e.id = c.employee_id";
@@ -373,6 +403,9 @@ where
                 resolution: micros_opt("resolution_due", r.try_get(14)?)?,
             },
             status: status_from(&r.try_get::<String, _>(15)?)?,
+            created_by: r.try_get::<Option<i64>, _>(16)?.map(UserId),
+            waiting_since: micros_opt("waiting_since", r.try_get(17)?)?,
+            survey_followup: r.try_get(18)?,
             history: Vec::new(),
         },
     ))
@@ -390,7 +423,7 @@ impl Store {
         input: &ComplaintInput,
         created_by: Option<UserId>,
     ) -> Result<Complaint, StoreError> {
-        self.insert_complaint(input, None, created_by, None).await
+        self.insert_complaint(input, None, created_by, None, None).await
     }
 
     /// Stores a new complaint in status `received` from someone who is not identified as a
@@ -408,18 +441,86 @@ impl Store {
         contact: &ComplaintContact,
         created_by: Option<UserId>,
     ) -> Result<Complaint, StoreError> {
-        self.insert_complaint(input, Some(contact), created_by, None)
+        self.insert_complaint(input, Some(contact), created_by, None, None)
             .await
     }
 
+    /// The complaint opened from survey follow-up `followup`, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::Corrupt`].
+    pub async fn complaint_of_followup(
+        &self,
+        followup: i64,
+    ) -> Result<Option<Complaint>, StoreError> {
+        let reference: Option<String> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT reference FROM complaints WHERE survey_followup_id = $1")
+                .bind(followup)
+                .fetch_optional(p)
+                .await?
+        });
+        match reference {
+            Some(r) => Ok(Some(self.complaint(&r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Opens a recovery case (a complaint in status `received`) from survey follow-up
+    /// `followup`, idempotently: when a complaint was already opened from it (before, or
+    /// concurrently — the unique index on `survey_followup_id` decides), that complaint is
+    /// returned and `input` is ignored. The flag says whether this call created it. With
+    /// `input.customer` empty (an anonymous answer) the complaint is unidentified, as from
+    /// the public page.
+    ///
+    /// # Errors
+    /// As [`create_complaint`](Self::create_complaint); [`StoreError::NotFound`] for an
+    /// unknown follow-up.
+    pub async fn create_complaint_from_followup(
+        &self,
+        followup: i64,
+        input: &ComplaintInput,
+        created_by: Option<UserId>,
+    ) -> Result<(Complaint, bool), StoreError> {
+        let exists: Option<i64> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT id FROM survey_followups WHERE id = $1")
+                .bind(followup)
+                .fetch_optional(p)
+                .await?
+        });
+        if exists.is_none() {
+            return Err(StoreError::NotFound {
+                what: "follow-up",
+                key: followup.to_string(),
+            });
+        }
+        if let Some(c) = self.complaint_of_followup(followup).await? {
+            return Ok((c, false));
+        }
+        let contact = ComplaintContact::default();
+        let unidentified = input.customer.is_empty().then_some(&contact);
+        match self
+            .insert_complaint(input, unidentified, created_by, None, Some(followup))
+            .await
+        {
+            Ok(c) => Ok((c, true)),
+            Err(e) => match self.complaint_of_followup(followup).await? {
+                // Another request opened it meanwhile.
+                Some(c) => Ok((c, false)),
+                None => Err(e),
+            },
+        }
+    }
+
     /// Inserts the complaint (and, with `flag`, the staff flag crediting that employee
-    /// code, recorded by `created_by`) in one write transaction.
+    /// code, recorded by `created_by`) in one write transaction; `followup` links the survey
+    /// follow-up it was opened from.
     pub(crate) async fn insert_complaint(
         &self,
         input: &ComplaintInput,
         unidentified: Option<&ComplaintContact>,
         created_by: Option<UserId>,
         flag: Option<&str>,
+        followup: Option<i64>,
     ) -> Result<Complaint, StoreError> {
         Reference::parse(&input.reference)?;
         if input.description.trim().is_empty() {
@@ -477,8 +578,9 @@ impl Store {
             let complaint_id: i64 = sqlx::query_scalar(
                 "INSERT INTO complaints (reference, received_at, channel, customer_id, location_id, \
                  employee_id, product, description, category, severity, remedy_requested, \
-                 owner_user_id, first_response_due, resolution_due, status, created_by_user_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                 owner_user_id, first_response_due, resolution_due, status, created_by_user_id, \
+                 survey_followup_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
                  RETURNING id",
             )
             .bind(&input.reference)
@@ -497,6 +599,7 @@ impl Store {
             .bind(input.deadlines.resolution.map(to_micros))
             .bind(Status::Received.as_str())
             .bind(created_by.map(|u| u.0))
+            .bind(followup)
             .fetch_one(&mut *tx)
             .await?;
             if let Some(employee_id) = flagger {
@@ -671,8 +774,29 @@ impl Store {
                 .map(|e| (e.at, to_record_actor(e.actor), e.action.clone())),
         )
         .map_err(|e| corrupt("complaint_events", e.to_string()))?;
+        let was_waiting = record.waiting_since();
         let event = record.apply(at, to_record_actor(actor), action)?.clone();
         let seq = current.history.len() as i64 + 1;
+        // Waiting for the customer: the clock stops at `wait_for_customer`; at `resume` each
+        // deadline still ahead when the pause began moves by the business time paused.
+        let waiting_since = record.waiting_since();
+        let mut deadlines = current.deadlines;
+        if let (Action::Resume { .. }, Some(paused_at)) = (&event.action, was_waiting) {
+            let calendar = match &current.location {
+                Some(code) => match self.location_calendar(code).await? {
+                    Some(c) => c.calendar()?,
+                    None => comeback_complaints::sla::BusinessCalendar::always(),
+                },
+                None => comeback_complaints::sla::BusinessCalendar::always(),
+            };
+            let shift = |due: Option<DateTime<Utc>>| {
+                due.map(|due| moved_deadline(&calendar, due, paused_at, at))
+            };
+            if event.from == Status::Received {
+                deadlines.first_response = shift(deadlines.first_response);
+            }
+            deadlines.resolution = shift(deadlines.resolution);
+        }
         let (kind, user) = actor_parts(actor);
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
@@ -704,12 +828,18 @@ impl Store {
                 Action::Escalate { to, .. } => Some(*to),
                 _ => current.owner.map(|u| u.0),
             };
-            sqlx::query("UPDATE complaints SET status = $1, owner_user_id = $2 WHERE id = $3")
-                .bind(event.to.as_str())
-                .bind(owner)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE complaints SET status = $1, owner_user_id = $2, waiting_since = $3, \
+                 first_response_due = $4, resolution_due = $5 WHERE id = $6",
+            )
+            .bind(event.to.as_str())
+            .bind(owner)
+            .bind(waiting_since.map(to_micros))
+            .bind(deadlines.first_response.map(to_micros))
+            .bind(deadlines.resolution.map(to_micros))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
         });
         self.complaint(reference).await
@@ -735,9 +865,19 @@ impl Store {
         let sql = format!(
             "{SELECT} WHERE ($1 IS NULL OR c.owner_user_id = $1) AND ($2 IS NULL OR l.code = $2) \
              AND ($3 IS NULL OR c.severity = $3) AND ($4 = 0 OR c.status <> 'closed') \
+             AND ($6 = 0 OR c.waiting_since IS NOT NULL) \
+             AND ($7 = 0 OR c.owner_user_id = $8 OR c.created_by_user_id = $8 \
+                  OR ($7 = 1 AND (c.location_id IS NULL OR c.location_id IN \
+                      (SELECT ul.location_id FROM user_locations ul WHERE ul.user_id = $8)))) \
              ORDER BY CASE WHEN c.resolution_due IS NULL THEN 1 ELSE 0 END, c.resolution_due, \
              c.received_at, c.reference LIMIT $5"
         );
+        // $7: 0 every complaint, 1 a manager's, 2 a staff member's; $8 the user.
+        let (scope_kind, scope_user): (i64, i64) = match filter.scope {
+            ComplaintScope::All => (0, 0),
+            ComplaintScope::Manager(u) => (1, u.0),
+            ComplaintScope::Staff(u) => (2, u.0),
+        };
         on_pool!(self, p => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(filter.owner.map(|u| u.0))
@@ -745,6 +885,9 @@ impl Store {
                 .bind(filter.severity.map(Severity::as_str))
                 .bind(i64::from(filter.open_only))
                 .bind(i64::from(filter.limit))
+                .bind(i64::from(filter.waiting_only))
+                .bind(scope_kind)
+                .bind(scope_user)
                 .fetch_all(p)
                 .await?;
             rows.iter()
@@ -760,9 +903,29 @@ impl Store {
                         owner: c.owner,
                         deadlines: c.deadlines,
                         status: c.status,
+                        waiting_since: c.waiting_since,
                     })
                 })
                 .collect()
         })
     }
+}
+
+/// Where a deadline `due` moves when the clock was paused from `paused_at` to `resumed_at`:
+/// the business time that was left at `paused_at` now counts from `resumed_at` (so the
+/// deadline moves by the business time paused). A deadline already passed when the pause
+/// began stays where it was (it was breached before the customer was asked).
+pub fn moved_deadline(
+    calendar: &comeback_complaints::sla::BusinessCalendar,
+    due: DateTime<Utc>,
+    paused_at: DateTime<Utc>,
+    resumed_at: DateTime<Utc>,
+) -> DateTime<Utc> {
+    if due <= paused_at {
+        return due;
+    }
+    let left = calendar.business_duration(paused_at, due);
+    calendar
+        .deadline(resumed_at, left, &comeback_complaints::sla::Pauses::none())
+        .unwrap_or(due)
 }

@@ -117,7 +117,7 @@ impl Store {
             });
         }
         let c = self
-            .insert_complaint(complaint, None, Some(recorded_by), Some(employee))
+            .insert_complaint(complaint, None, Some(recorded_by), Some(employee), None)
             .await?;
         self.staff_flag(&c.reference)
             .await?

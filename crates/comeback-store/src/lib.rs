@@ -89,7 +89,7 @@ pub use calendars::{Breach, BreachKind, LocationCalendar};
 pub use complaint_import::{ComplaintImport, ImportOutcome};
 pub use complaints::{
     Complaint, ComplaintActor, ComplaintContact, ComplaintEvent, ComplaintFilter, ComplaintInput,
-    ComplaintSummary,
+    ComplaintScope, ComplaintSummary, moved_deadline,
 };
 pub use customers::{
     ComplaintFiled, Customer, CustomerDetail, CustomerExport, CustomerQuery, CustomerTimeline,

@@ -41,6 +41,7 @@ pub const MIGRATIONS_SQLITE: &[MigrationFile] = &[
     migration!(10, "sqlite", "0010_timeline_indexes.sql"),
     migration!(11, "sqlite", "0011_staff_flags.sql"),
     migration!(12, "sqlite", "0012_complaint_import_mail.sql"),
+    migration!(13, "sqlite", "0013_complaint_pauses_followups.sql"),
     migration!(14, "sqlite", "0014_survey_triggers.sql"),
 ];
 
@@ -59,6 +60,7 @@ pub const MIGRATIONS_POSTGRES: &[MigrationFile] = &[
     migration!(10, "postgres", "0010_timeline_indexes.sql"),
     migration!(11, "postgres", "0011_staff_flags.sql"),
     migration!(12, "postgres", "0012_complaint_import_mail.sql"),
+    migration!(13, "postgres", "0013_complaint_pauses_followups.sql"),
     migration!(14, "postgres", "0014_survey_triggers.sql"),
 ];
 

@@ -358,6 +358,14 @@ pub struct FollowUp {
     pub comment: Option<String>,
     /// Created (UTC).
     pub created_at: DateTime<Utc>,
+    /// The employee the answer is about (code), if any.
+    pub employee: Option<String>,
+    /// The survey's kind (`nps`, `report_card`, ...).
+    pub kind: String,
+    /// When the answer was submitted (UTC).
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// The reference of the complaint (recovery case) opened from this follow-up, if any.
+    pub complaint: Option<String>,
 }
 
 /// Largest open answer, in characters.
@@ -964,12 +972,19 @@ impl Store {
             Option<i64>,
             Option<String>,
             i64,
+            Option<String>,
+            String,
+            Option<i64>,
+            Option<String>,
         );
         let sql = "SELECT f.id, f.reason, f.state, s.name, c.external_id, l.code, r.score, \
-                   r.comment, f.created_at FROM survey_followups f \
+                   r.comment, f.created_at, e.code, s.kind, r.submitted_at, k.reference \
+                   FROM survey_followups f \
                    JOIN survey_responses r ON r.id = f.response_id \
                    JOIN surveys s ON s.id = r.survey_id \
                    LEFT JOIN customers c ON c.id = r.customer_id \
+                   LEFT JOIN employees e ON e.id = r.employee_id \
+                   LEFT JOIN complaints k ON k.survey_followup_id = f.id \
                    LEFT JOIN locations l ON l.id = f.location_id ORDER BY f.id DESC";
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?);
         let mut out = Vec::new();
@@ -989,6 +1004,13 @@ impl Store {
                 score: r.6,
                 comment: r.7,
                 created_at: from_micros("survey_followups.created_at", r.8)?,
+                employee: r.9,
+                kind: r.10,
+                submitted_at: r
+                    .11
+                    .map(|t| from_micros("survey_responses.submitted_at", t))
+                    .transpose()?,
+                complaint: r.12,
             });
         }
         Ok(out)

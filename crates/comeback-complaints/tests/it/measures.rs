@@ -350,3 +350,95 @@ proptest! {
         prop_assert_eq!(m.open, r.waiting_breached + r.waiting_within);
     }
 }
+
+/// The clock stops while a complaint waits for the customer: a wait over a weekend on
+/// Mon–Fri 09:00–17:00 in Helsinki (EET = UTC+2 in March 2026), an open wait counted up to
+/// as-of, and the order rules of the pauses.
+#[test]
+fn pauses_stop_the_clock() {
+    let hel = BusinessCalendar::new(
+        chrono_tz::Europe::Helsinki,
+        WeeklyHours::parse("Mon-Fri 09:00-17:00").unwrap(),
+        [],
+    );
+    let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    // A: received Fri 6 March 14:00 EET, answered at 15:00 (1 h), waiting Fri 16:00 → Tue
+    // 10 March 11:00 EET (1 + 8 + 2 = 11 business hours), resolved Wed 11 March 12:00 EET.
+    // Resolution: Fri 3 + Mon 8 + Tue 8 + Wed 3 = 22 open hours − 11 = 11 h.
+    let mut a = row("A", at("2026-03-06T12:00:00Z"));
+    a.first_response_at = Some(at("2026-03-06T13:00:00Z"));
+    a.resolved_at = Some(at("2026-03-11T10:00:00Z"));
+    a.paused = vec![(at("2026-03-06T14:00:00Z"), Some(at("2026-03-10T09:00:00Z")))];
+    // B: received Mon 9 March 09:00 EET, waiting since 10:00 EET, still waiting at as-of
+    // Wed 11 March 12:00 EET: 1 business hour, not 8 + 8 + 3 = 19.
+    let mut b = row("B", at("2026-03-09T07:00:00Z"));
+    b.paused = vec![(at("2026-03-09T08:00:00Z"), None)];
+    let rows = [a.clone(), b.clone()];
+    let m = measure(
+        &rows,
+        &Calendars::single(hel.clone()),
+        &MeasureOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(m.as_of, at("2026-03-11T10:00:00Z"));
+    close(m.first_response_hours.median, 1.0);
+    close(m.resolution_hours.median, 11.0);
+    assert_eq!(m.resolution_sla.met, 1);
+    // B waited 1 h of its 4 h first-response target: within.
+    assert_eq!(m.first_response_sla.waiting_within, 1);
+    assert_eq!(m.first_response_sla.waiting_breached, 0);
+    // Without the pauses: A resolved in 22 h, B breached (19 h > 4 h).
+    let (mut a0, mut b0) = (a.clone(), b.clone());
+    a0.paused.clear();
+    b0.paused.clear();
+    let m0 = measure(
+        &[a0, b0],
+        &Calendars::single(hel.clone()),
+        &MeasureOptions::default(),
+    )
+    .unwrap();
+    close(m0.resolution_hours.median, 22.0);
+    assert_eq!(m0.first_response_sla.waiting_breached, 1);
+    // The order rules, with the row's index.
+    for (paused, reason) in [
+        (
+            vec![(at("2026-03-09T06:00:00Z"), None)],
+            "starts before received_at",
+        ),
+        (
+            vec![(at("2026-03-09T09:00:00Z"), Some(at("2026-03-09T08:00:00Z")))],
+            "ends before it starts",
+        ),
+        (
+            vec![
+                (at("2026-03-09T08:00:00Z"), Some(at("2026-03-09T10:00:00Z"))),
+                (at("2026-03-09T09:00:00Z"), None),
+            ],
+            "starts before the previous pause ends",
+        ),
+        (
+            vec![
+                (at("2026-03-09T08:00:00Z"), None),
+                (at("2026-03-09T09:00:00Z"), None),
+            ],
+            "is open (no end) but is not the last pause",
+        ),
+    ] {
+        let mut bad = b.clone();
+        bad.paused = paused;
+        let e = measure(
+            &[a.clone(), bad],
+            &Calendars::single(hel.clone()),
+            &MeasureOptions::default(),
+        )
+        .unwrap_err();
+        match e {
+            MeasureError::Pause {
+                index, reason: r, ..
+            } => {
+                assert_eq!((index, r), (1, reason));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

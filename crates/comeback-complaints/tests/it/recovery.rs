@@ -506,3 +506,98 @@ fn vocabulary_names_round_trip() {
         Category::Other("Parking".into())
     );
 }
+
+/// Waiting for the customer: allowed in every open status, state unchanged; while waiting
+/// only `resume` and `escalate`; `resume` only while waiting; the waits as intervals.
+#[test]
+fn waiting_for_the_customer() {
+    let wait = || Action::WaitForCustomer {
+        note: "asked for the receipt".into(),
+    };
+    let resume = || Action::Resume {
+        note: String::new(),
+    };
+    for from in Status::ALL {
+        let mut c = walk(&path_to(from)).unwrap();
+        let at = t0() + TimeDelta::days(1);
+        let r = c.apply(at, Actor::Staff(5), wait());
+        if from == Status::Closed {
+            assert_eq!(
+                r.unwrap_err().to_string(),
+                "cannot wait_for_customer a complaint that is closed (allowed: reopen)"
+            );
+            assert_eq!(c.allowed_now(), ["reopen"]);
+            continue;
+        }
+        let e = r.unwrap().clone();
+        assert_eq!((e.from, e.to, e.actor), (from, from, Actor::Staff(5)));
+        assert_eq!(c.waiting_since(), Some(at));
+        assert_eq!(c.allowed_now(), ["resume", "escalate"]);
+        // Every other action is refused with the reason, and nothing changes.
+        let before = c.clone();
+        for name in ACTIONS.iter().filter(|a| **a != "escalate") {
+            let err = c
+                .apply(at + TimeDelta::hours(1), Actor::Staff(5), action(name))
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "cannot {name} a complaint that is waiting for the customer since {} (allowed: resume, escalate)",
+                    at.to_rfc3339()
+                )
+            );
+            assert_eq!(c, before);
+        }
+        assert!(matches!(
+            c.apply(at, Actor::Staff(5), wait()),
+            Err(RecordError::Waiting { .. })
+        ));
+        // Escalating while waiting keeps the wait.
+        c.apply(
+            at + TimeDelta::hours(1),
+            Actor::Staff(5),
+            action("escalate"),
+        )
+        .unwrap();
+        assert_eq!(c.waiting_since(), Some(at));
+        let back = at + TimeDelta::hours(30);
+        c.apply(back, Actor::Staff(6), resume()).unwrap();
+        assert_eq!(c.status(), from);
+        assert_eq!(c.waiting_since(), None);
+        assert_eq!(c.pauses(), [(at, Some(back))]);
+        assert_eq!(
+            c.apply(back, Actor::Staff(6), resume()).unwrap_err(),
+            RecordError::NotWaiting
+        );
+        let mut want = comeback_complaints::recovery::allowed_actions(from);
+        want.push("wait_for_customer");
+        assert_eq!(c.allowed_now(), want);
+        // A second wait, still open.
+        c.apply(back, Actor::Staff(6), wait()).unwrap();
+        assert_eq!(c.pauses(), [(at, Some(back)), (back, None)]);
+    }
+    // A stored history with waits replays to the same record.
+    let mut c = walk(&["acknowledge"]).unwrap();
+    c.apply(t0() + TimeDelta::hours(5), Actor::Staff(7), wait())
+        .unwrap();
+    c.apply(t0() + TimeDelta::hours(9), Actor::Staff(7), resume())
+        .unwrap();
+    c.apply(
+        t0() + TimeDelta::hours(10),
+        Actor::Staff(7),
+        action("take_action"),
+    )
+    .unwrap();
+    let replayed = ComplaintRecord::replay(
+        intake(),
+        c.history()
+            .iter()
+            .map(|e| (e.at, e.actor.clone(), e.action.clone())),
+    )
+    .unwrap();
+    assert_eq!(replayed, c);
+    assert_eq!(
+        replayed.pauses(),
+        [(t0() + TimeDelta::hours(5), Some(t0() + TimeDelta::hours(9)))]
+    );
+}

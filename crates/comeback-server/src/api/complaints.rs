@@ -1,7 +1,17 @@
 //! Complaints (issue 9): `POST/GET /api/v1/complaints`, `GET
 //! /api/v1/complaints/{reference}` and `POST /api/v1/complaints/{reference}/transitions`.
-//! Every logged-in user records and handles complaints; a transition the five-step recovery
-//! does not allow is a 409 whose message lists the allowed actions.
+//! Every logged-in user records complaints; who may see and handle which one is
+//! [`crate::complaint_access`]'s policy (403 with the rule's message). A transition the
+//! five-step recovery does not allow is a 409 whose message lists the allowed actions.
+//!
+//! **Waiting for the customer**: the `wait_for_customer` step stops the SLA clock and
+//! `resume` starts it again (both in the history with who and when); at `resume` each
+//! deadline still ahead when the wait began moves by the business time waited
+//! (`comeback_store::moved_deadline`). The queue flags waiting complaints (`waiting_since`)
+//! and never as breached for time spent waiting; the breach check skips them.
+//!
+//! **Follow-ups become recovery cases**: `POST /api/v1/survey-followups/{id}/complaint`
+//! opens a complaint from a survey follow-up (idempotent: the same case again).
 //!
 //! Deadlines are set at intake from the severity's targets (first response / resolution:
 //! critical 1 h / 24 h, high 4 h / 48 h, medium 8 h / 72 h, low 24 h / 120 h) counted in
@@ -172,6 +182,36 @@ pub enum TransitionIn {
         #[schema(min_length = 1, max_length = 5000)]
         reason: String,
     },
+    /// Stop the SLA clock while waiting for the customer's answer.
+    WaitForCustomer {
+        /// What the customer was asked.
+        #[schema(max_length = 5000)]
+        note: Option<String>,
+    },
+    /// Start the SLA clock again; the deadlines move by the business time waited.
+    Resume {
+        /// What the customer answered.
+        #[schema(max_length = 5000)]
+        note: Option<String>,
+    },
+}
+
+impl TransitionIn {
+    /// The action's name (`take_action`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            TransitionIn::Acknowledge { .. } => "acknowledge",
+            TransitionIn::TakeAction { .. } => "take_action",
+            TransitionIn::ShowEmpathy { .. } => "show_empathy",
+            TransitionIn::Compensate { .. } => "compensate",
+            TransitionIn::FollowUp { .. } => "follow_up",
+            TransitionIn::Close { .. } => "close",
+            TransitionIn::Escalate { .. } => "escalate",
+            TransitionIn::Reopen { .. } => "reopen",
+            TransitionIn::WaitForCustomer { .. } => "wait_for_customer",
+            TransitionIn::Resume { .. } => "resume",
+        }
+    }
 }
 
 /// Compensation kinds.
@@ -242,7 +282,12 @@ pub struct ComplaintOut {
     pub resolution_due: Option<DateTime<Utc>>,
     /// Current status.
     pub status: String,
-    /// Actions allowed now.
+    /// Waiting for the customer since (UTC; the SLA clock is stopped); `null` while it
+    /// runs.
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// The survey follow-up the complaint was opened from.
+    pub survey_followup: Option<i64>,
+    /// Actions the caller may apply now (the recovery's rules and the caller's role).
     pub allowed_actions: Vec<String>,
     /// The history, oldest first.
     pub history: Vec<EventOut>,
@@ -271,8 +316,11 @@ pub struct ComplaintRowOut {
     pub resolution_due: Option<DateTime<Utc>>,
     /// Status.
     pub status: String,
+    /// Waiting for the customer since (UTC); `null` while the clock runs.
+    pub waiting_since: Option<DateTime<Utc>>,
     /// True when a deadline passed: no first response by its due time, or not closed by
-    /// the resolution due time.
+    /// the resolution due time (for a complaint waiting for the customer: passed before
+    /// the wait began — time spent waiting never breaches).
     pub breached: bool,
 }
 
@@ -297,6 +345,8 @@ pub struct ListParams {
     pub severity: Option<SeverityIn>,
     /// Only open complaints (not closed); default false.
     pub open: Option<bool>,
+    /// Only complaints waiting for the customer; default false.
+    pub waiting: Option<bool>,
     /// At most this many, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
@@ -351,12 +401,15 @@ fn event_out(e: &ComplaintEvent) -> EventOut {
     }
 }
 
-fn out(c: Complaint) -> ComplaintOut {
+/// A complaint as the API shows it to `user` (the actions they may apply now).
+pub fn out(c: Complaint, user: &AuthUser) -> ComplaintOut {
     ComplaintOut {
-        allowed_actions: comeback_complaints::recovery::allowed_actions(c.status)
+        allowed_actions: crate::complaint_access::allowed_for(user, &c)
             .into_iter()
             .map(str::to_owned)
             .collect(),
+        waiting_since: c.waiting_since,
+        survey_followup: c.survey_followup,
         history: c.history.iter().map(event_out).collect(),
         reference: c.reference,
         received_at: c.received_at,
@@ -376,11 +429,27 @@ fn out(c: Complaint) -> ComplaintOut {
     }
 }
 
-fn row_out(c: ComplaintSummary, now: DateTime<Utc>) -> ComplaintRowOut {
+/// Which deadlines of a complaint passed by `now` (first response, resolution): time
+/// spent waiting for the customer never counts, so a waiting complaint is late only for a
+/// deadline that passed before the wait began.
+pub fn late(
+    status: comeback_complaints::recovery::Status,
+    deadlines: &Deadlines,
+    waiting_since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (bool, bool) {
     use comeback_complaints::recovery::Status;
-    let due = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t < now);
-    let breached = (c.status == Status::Received && due(c.deadlines.first_response))
-        || (c.status != Status::Closed && due(c.deadlines.resolution));
+    let clock = waiting_since.map_or(now, |w| w.min(now));
+    let due = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t < clock);
+    (
+        status == Status::Received && due(deadlines.first_response),
+        status != Status::Closed && due(deadlines.resolution),
+    )
+}
+
+fn row_out(c: ComplaintSummary, now: DateTime<Utc>) -> ComplaintRowOut {
+    let (first, resolution) = late(c.status, &c.deadlines, c.waiting_since, now);
+    let breached = first || resolution;
     ComplaintRowOut {
         reference: c.reference,
         received_at: c.received_at,
@@ -392,6 +461,7 @@ fn row_out(c: ComplaintSummary, now: DateTime<Utc>) -> ComplaintRowOut {
         first_response_due: c.deadlines.first_response,
         resolution_due: c.deadlines.resolution,
         status: c.status.as_str().to_owned(),
+        waiting_since: c.waiting_since,
         breached,
     }
 }
@@ -460,15 +530,16 @@ pub async fn create(
         .store
         .create_complaint(&input, Some(user.user_id))
         .await?;
-    Ok((StatusCode::CREATED, Json(out(c))))
+    Ok((StatusCode::CREATED, Json(out(c, &user))))
 }
 
-/// The queue, soonest resolution deadline first, with breach flags.
+/// The queue, soonest resolution deadline first, with breach flags: the complaints the
+/// caller may see (admins all, managers their locations', staff those they own or recorded).
 #[utoipa::path(get, path = "/api/v1/complaints", tag = "complaints", params(ListParams),
     responses((status = 200, description = "the queue", body = ComplaintList),
               (status = 401, description = "not logged in", body = ErrorBody)))]
 pub async fn list(
-    _user: AuthUser,
+    user: AuthUser,
     State(state): State<AppState>,
     Query(q): Query<ListParams>,
 ) -> Result<Json<ComplaintList>, ApiError> {
@@ -490,6 +561,8 @@ pub async fn list(
         location: q.location,
         severity: q.severity.map(Severity::from),
         open_only: q.open.unwrap_or(false),
+        waiting_only: q.waiting.unwrap_or(false),
+        scope: crate::complaint_access::scope(&user),
         limit,
     };
     let now = Utc::now();
@@ -504,14 +577,17 @@ pub async fn list(
     params(("reference" = String, Path, description = "the complaint's reference", max_length = 40)),
     responses((status = 200, description = "the complaint", body = ComplaintOut),
               (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not one the caller may see", body = ErrorBody),
               (status = 404, description = "no such complaint", body = ErrorBody)))]
 pub async fn get(
-    _user: AuthUser,
+    user: AuthUser,
     State(state): State<AppState>,
     Path(reference): Path<String>,
 ) -> Result<Json<ComplaintOut>, ApiError> {
     known_shape(&reference)?;
-    Ok(Json(out(state.store.complaint(&reference).await?)))
+    let c = state.store.complaint(&reference).await?;
+    crate::complaint_access::check_see(&user, &c)?;
+    Ok(Json(out(c, &user)))
 }
 
 /// Applies a step of the recovery (by the caller, now).
@@ -520,7 +596,7 @@ pub async fn get(
     params(("reference" = String, Path, description = "the complaint's reference", max_length = 40)),
     responses((status = 200, description = "applied", body = ComplaintOut),
               (status = 401, description = "not logged in", body = ErrorBody),
-              (status = 403, description = "missing csrf token", body = ErrorBody),
+              (status = 403, description = "not allowed to the caller's role (compensate, close and reopen need a manager or admin; staff act on complaints they own), or missing csrf token", body = ErrorBody),
               (status = 404, description = "no such complaint or user", body = ErrorBody),
               (status = 409, description = "a transition the recovery does not allow now (the message lists the allowed ones)", body = ErrorBody),
               (status = 422, description = "invalid or oversize field", body = ErrorBody)))]
@@ -531,6 +607,8 @@ pub async fn transition(
     Json(body): Json<TransitionIn>,
 ) -> Result<Json<ComplaintOut>, ApiError> {
     known_shape(&reference)?;
+    let current = state.store.complaint(&reference).await?;
+    crate::complaint_access::check_act(&user, &current, body.name())?;
     let action = action_of(body)?;
     let c = state
         .store
@@ -541,7 +619,7 @@ pub async fn transition(
             action,
         )
         .await?;
-    Ok(Json(out(c)))
+    Ok(Json(out(c, &user)))
 }
 
 /// The recovery action of a request, every field checked (422 naming the field).
@@ -607,6 +685,16 @@ pub fn action_of(body: TransitionIn) -> Result<Action, ApiError> {
         TransitionIn::Reopen { reason } => {
             text("reason", &reason, MAX_TEXT, true)?;
             Action::Reopen { reason }
+        }
+        TransitionIn::WaitForCustomer { note } => {
+            let note = s(note);
+            text("note", &note, MAX_TEXT, false)?;
+            Action::WaitForCustomer { note }
+        }
+        TransitionIn::Resume { note } => {
+            let note = s(note);
+            text("note", &note, MAX_TEXT, false)?;
+            Action::Resume { note }
         }
     };
     Ok(action)
@@ -917,25 +1005,33 @@ pub async fn compute_measures(
     };
     let stored = state.store.location_calendars().await?;
     let mut calendars = Calendars::single(BusinessCalendar::always());
-    let mut hours = Vec::new();
+    let mut locations = Vec::new();
     for (code, c) in &stored {
         calendars.by_location.insert(code.clone(), c.calendar()?);
-        hours.push(format!("{code}: {}", c.hours));
+        locations.push(crate::complaint_measures::LocationClock {
+            code: code.clone(),
+            hours: c.hours.clone(),
+            timezone: c.time_zone.clone(),
+            holidays: c.holidays.len(),
+        });
     }
     let rows = crate::complaint_measures::rows(&state.store.all_complaints().await?);
     let m = measure(&rows, &calendars, &options)
         .map_err(|e| ApiError::invalid_field("as_of", e.to_string()))?;
     let clock = crate::complaint_measures::Clock {
-        hours: (!hours.is_empty()).then(|| hours.join("; ")),
+        hours: None,
         timezone: tz.name().to_owned(),
-        holidays: stored.values().map(|c| c.holidays.len()).sum(),
+        holidays: 0,
+        locations,
     };
     Ok((options, m, clock, rows))
 }
 
 /// Complaint measures of every stored complaint (managers and admins): the JSON of
 /// `comeback complaints --json` on the same data (see `comeback_server::complaint_measures`);
-/// with per-location calendars, `clock.business_hours` lists them as `CODE: HOURS; ...`.
+/// `clock.business_hours` is the default clock (`null`: 24/7, for complaints whose location
+/// has no calendar) and `clock.locations` each location's calendar
+/// (`{CODE: {business_hours, timezone, holidays}}`, hours in `--business-hours` syntax).
 #[utoipa::path(get, path = "/api/v1/complaint-measures", tag = "complaints", params(MeasuresParams),
     responses((status = 200, description = "the measures", body = Object),
               (status = 401, description = "not logged in", body = ErrorBody),
@@ -952,7 +1048,7 @@ pub async fn measures(
     Ok(Json(v))
 }
 
-/// Every stored complaint as a row of `comeback complaints`' input file (CSV, the fourteen
+/// Every stored complaint as a row of `comeback complaints`' input file (CSV, the fifteen
 /// columns), for the CLI or a spreadsheet (managers and admins).
 #[utoipa::path(get, path = "/api/v1/complaint-measures/rows", tag = "complaints",
     responses((status = 200, description = "the complaints file", content_type = "text/csv", body = String),
@@ -969,4 +1065,111 @@ pub async fn measure_rows(
         crate::complaint_measures::export_csv(&rows),
     )
         .into_response())
+}
+
+/// Opens a recovery case from a survey follow-up (a detractor answer or a low report-card
+/// score; managers of its location and admins): a complaint in status `received`, channel
+/// `survey`, category `general_dissatisfaction`, severity medium, owned by the caller,
+/// with the follow-up's customer (unidentified for an anonymous answer), location and
+/// employee, the survey answer as its description and a link back (`survey_followup`).
+/// It is received now (the SLA clock starts when the case is opened; the answer's own time
+/// is in the description). Idempotent: when the follow-up already has a case, that case is
+/// returned with 200.
+#[utoipa::path(post, path = "/api/v1/survey-followups/{id}/complaint", tag = "complaints",
+    params(("id" = i64, Path, description = "follow-up id")),
+    responses((status = 201, description = "the case opened", body = ComplaintOut),
+              (status = 200, description = "the case opened earlier from this follow-up", body = ComplaintOut),
+              (status = 401, description = "not logged in", body = ErrorBody),
+              (status = 403, description = "not a manager, or missing csrf token", body = ErrorBody),
+              (status = 404, description = "no such follow-up (or not one of the manager's locations)", body = ErrorBody)))]
+pub async fn from_followup(
+    crate::auth::RequireManager(user): crate::auth::RequireManager,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<ComplaintOut>), ApiError> {
+    let (c, created) = open_followup_case(&state, &user, id).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(out(c, &user))))
+}
+
+/// The survey answer of a follow-up as a complaint's description.
+fn followup_description(f: &comeback_store::FollowUp) -> String {
+    let reason = match f.reason.as_str() {
+        "detractor" => "detractor answer",
+        "low_report_card" => "low report-card score",
+        other => other,
+    };
+    let mut s = format!("Survey \u{201c}{}\u{201d} ({}), {reason}", f.survey, f.kind);
+    if let Some(score) = f.score {
+        s.push_str(&format!(", score {score}"));
+    }
+    if let Some(t) = f.submitted_at {
+        s.push_str(&format!(", answered {}", t.format("%Y-%m-%d %H:%M UTC")));
+    }
+    match f
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) => {
+            s.push_str(": ");
+            s.push_str(c);
+        }
+        None => s.push('.'),
+    }
+    s
+}
+
+/// Opens (or finds) the recovery case of follow-up `id` for `user` (a manager or admin);
+/// the flag says whether it was created now. Shared by the API and the survey page.
+///
+/// # Errors
+/// 404 for a follow-up the user cannot see; the store's errors.
+pub async fn open_followup_case(
+    state: &AppState,
+    user: &AuthUser,
+    id: i64,
+) -> Result<(Complaint, bool), ApiError> {
+    use comeback_store::Role;
+    let scope = (user.role != Role::Admin).then_some(user.locations.as_slice());
+    let f = state
+        .store
+        .list_followups(scope)
+        .await?
+        .into_iter()
+        .find(|f| f.id == id)
+        .ok_or_else(|| ApiError::NotFound {
+            what: "follow-up",
+            key: id.to_string(),
+        })?;
+    if let Some(c) = state.store.complaint_of_followup(id).await? {
+        return Ok((c, false));
+    }
+    let received_at = Utc::now();
+    let severity = Severity::Medium;
+    let deadlines = deadlines_for(state, f.location.as_deref(), received_at, severity).await?;
+    let input = ComplaintInput {
+        reference: crate::public_complaints::new_reference(),
+        received_at,
+        channel: Channel::Survey,
+        customer: f.customer.clone().unwrap_or_default(),
+        location: f.location.clone(),
+        employee: f.employee.clone(),
+        product: None,
+        description: followup_description(&f),
+        category: Category::GeneralDissatisfaction,
+        severity,
+        remedy_requested: None,
+        owner: Some(user.user_id),
+        deadlines,
+    };
+    Ok(state
+        .store
+        .create_complaint_from_followup(id, &input, Some(user.user_id))
+        .await?)
 }

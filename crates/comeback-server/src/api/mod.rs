@@ -87,6 +87,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(survey_metrics::metrics))
         .routes(routes!(survey_metrics::predictors))
         .routes(routes!(survey_metrics::export))
+        .routes(routes!(complaints::from_followup))
         .routes(routes!(complaints::create_link))
         .routes(routes!(complaints::get_calendar, complaints::put_calendar))
         .routes(routes!(complaints::measures))

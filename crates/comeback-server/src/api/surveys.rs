@@ -363,6 +363,9 @@ pub struct FollowUpOut {
     pub comment: Option<String>,
     /// Created (UTC).
     pub created_at: DateTime<Utc>,
+    /// The reference of the recovery case opened from it
+    /// (`POST /api/v1/survey-followups/{id}/complaint`), if any.
+    pub complaint: Option<String>,
 }
 
 /// Follow-up items, newest first.
@@ -777,6 +780,7 @@ fn followup_out(f: comeback_store::FollowUp) -> FollowUpOut {
         score: f.score,
         comment: f.comment,
         created_at: f.created_at,
+        complaint: f.complaint,
     }
 }
 

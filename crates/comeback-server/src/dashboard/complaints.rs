@@ -1,10 +1,17 @@
-//! The complaint pages of the dashboard (issue 9), for every logged-in user like the API:
+//! The complaint pages of the dashboard (issue 9), for every logged-in user like the API,
+//! each seeing and handling what [`crate::complaint_access`] allows (a refused page or step
+//! is the HTML 403 page with the rule's message; forms for steps the role may not take are
+//! not shown):
 //!
 //! - `GET /complaints?owner=&location=&severity=&state=`: the queue, soonest resolution
 //!   deadline first (the store's order), with the breach warnings of
 //!   `GET /api/v1/complaints` (no first response by its due time; not closed by the
-//!   resolution due time) and filters by owner (`me` or a user id), location, severity and
-//!   open/all (default open).
+//!   resolution due time; time waiting for the customer never counts), complaints waiting
+//!   for the customer marked as such, and filters by owner (`me` or a user id), location,
+//!   severity and open/waiting/all (default open).
+//! - `POST /surveys/followups/{id}/complaint` (managers and admins): opens the recovery
+//!   case of a survey follow-up (`crate::api::complaints::open_followup_case`, idempotent)
+//!   and answers 303 to its page.
 //! - `GET /complaints/{reference}`: the record, the history with every step's text, and
 //!   one form per action the recovery allows now. `POST /complaints/{reference}`
 //!   (`action` and its fields, with the session's `csrf_token`) applies the step through
@@ -19,13 +26,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use comeback_complaints::recovery::{Action, Severity, Status};
+use comeback_complaints::recovery::{Action, Severity};
 use comeback_store::{Complaint, ComplaintActor, ComplaintFilter, StoreError, UserId};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
 use super::{Ctx, error_page};
-use crate::api::complaints::{CompensationKindIn, TransitionIn, action_of};
+use crate::api::complaints::{CompensationKindIn, TransitionIn, action_of, late};
+use crate::complaint_access::{allowed_for, check_act, check_see};
 use crate::{ApiError, AppState};
 
 /// Rows shown in the queue.
@@ -95,16 +103,19 @@ async fn queue_inner(ctx: &Ctx, state: &AppState, raw: Option<&str>) -> Result<R
             })?),
         };
     let state_text = blank(f.state).unwrap_or_else(|| "open".to_owned());
-    let open_only = match state_text.as_str() {
-        "open" => true,
-        "all" => false,
-        _ => return Err(ApiError::invalid_field("state", "open or all")),
+    let (open_only, waiting_only) = match state_text.as_str() {
+        "open" => (true, false),
+        "waiting" => (true, true),
+        "all" => (false, false),
+        _ => return Err(ApiError::invalid_field("state", "open, waiting or all")),
     };
     let filter = ComplaintFilter {
         owner,
         location: location.clone(),
         severity,
         open_only,
+        waiting_only,
+        scope: crate::complaint_access::scope(&ctx.user),
         limit: QUEUE_ROWS,
     };
     let rows = state.store.list_complaints(&filter).await?;
@@ -116,10 +127,8 @@ async fn queue_inner(ctx: &Ctx, state: &AppState, raw: Option<&str>) -> Result<R
     let items: Vec<Value> = rows
         .into_iter()
         .map(|c| {
-            let first_late = c.status == Status::Received
-                && c.deadlines.first_response.is_some_and(|t| t < now);
-            let resolution_late =
-                c.status != Status::Closed && c.deadlines.resolution.is_some_and(|t| t < now);
+            let (first_late, resolution_late) =
+                late(c.status, &c.deadlines, c.waiting_since, now);
             let mut warnings = Vec::new();
             if first_late {
                 warnings.push(m("breach_first_response"));
@@ -140,6 +149,7 @@ async fn queue_inner(ctx: &Ctx, state: &AppState, raw: Option<&str>) -> Result<R
                 resolution_due => c.deadlines.resolution.map(time).unwrap_or_default(),
                 status => c.status.as_str(),
                 status_text => ctx.msg("complaint", &format!("st_{}", c.status.as_str()), &[]),
+                waiting => c.waiting_since.map(|w| ctx.msg("complaints", "waiting_badge", &[("since", &time(w))])),
                 breached => first_late || resolution_late,
                 warnings => warnings.join(" · "),
             }
@@ -181,6 +191,13 @@ fn rows_len_text(ctx: &Ctx, breached: usize) -> String {
         breached as u64,
         &[("count", &breached.to_string())],
     )
+}
+
+/// The HTML 403 page of a refusal, in the page's language.
+fn refusal_page(ctx: &Ctx, r: &crate::complaint_access::Refusal) -> Response {
+    let args = r.args();
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    super::forbidden_page(ctx.lang, ctx.msg("complaint", r.key(), &args))
 }
 
 /// `GET /complaints/{reference}`.
@@ -243,6 +260,7 @@ fn details(ctx: &Ctx, a: &Action, names: &BTreeMap<i64, String>) -> String {
             "imported_details",
             &[("id", &imported.external_id)],
         ),
+        Action::WaitForCustomer { note } | Action::Resume { note } => note.clone(),
     }
 }
 
@@ -257,9 +275,13 @@ async fn record_page(
         return Err(not_found(reference));
     }
     let c: Complaint = state.store.complaint(reference).await?;
+    if let Err(r) = check_see(&ctx.user, &c) {
+        return Ok(refusal_page(ctx, &r));
+    }
     let users = state.store.users().await?;
     let names = user_names(&users);
     let m = |k: &str| ctx.msg("complaint", k, &[]);
+    let m_args = |k: &str, since: &str| ctx.msg("complaint", k, &[("since", since)]);
     let now = Utc::now();
     let who = |a: ComplaintActor| match a {
         ComplaintActor::Staff(u) => names
@@ -282,7 +304,11 @@ async fn record_page(
             }
         })
         .collect();
-    let allowed = comeback_complaints::recovery::allowed_actions(c.status);
+    let allowed = allowed_for(&ctx.user, &c);
+    let manager_only = ctx.user.role == comeback_store::Role::Staff
+        && comeback_complaints::recovery::allowed_now(c.status, c.waiting_since.is_some())
+            .iter()
+            .any(|a| crate::complaint_access::MANAGER_ACTIONS.contains(a));
     let (message, kept) = match problem {
         Some((msg, form)) => (Some(msg), form),
         None => (None, None),
@@ -303,7 +329,7 @@ async fn record_page(
                 label => m(&format!("do_{a}")),
                 text_label => m(&format!("text_{a}")),
                 text => if kept_action == *a { kept_text.clone() } else { String::new() },
-                required => !matches!(*a, "compensate" | "follow_up" | "close"),
+                required => !matches!(*a, "compensate" | "follow_up" | "close" | "wait_for_customer" | "resume"),
             }
         })
         .collect();
@@ -316,11 +342,10 @@ async fn record_page(
         .iter()
         .map(|k| context! { value => *k, name => m(&format!("kind_{k}")) })
         .collect();
-    let first_late =
-        c.status == Status::Received && c.deadlines.first_response.is_some_and(|t| t < now);
-    let resolution_late =
-        c.status != Status::Closed && c.deadlines.resolution.is_some_and(|t| t < now);
+    let (first_late, resolution_late) = late(c.status, &c.deadlines, c.waiting_since, now);
     let d = context! {
+        waiting => c.waiting_since.map(|w| m_args("waiting_notice", &time(w))),
+        manager_only => manager_only,
         reference => c.reference.clone(),
         received => time(c.received_at),
         channel => c.channel.as_str().to_owned(),
@@ -420,6 +445,8 @@ fn transition_of(f: &FormIn) -> Result<TransitionIn, ApiError> {
             reason: text,
         },
         "reopen" => TransitionIn::Reopen { reason: text },
+        "wait_for_customer" => TransitionIn::WaitForCustomer { note: opt(&text) },
+        "resume" => TransitionIn::Resume { note: opt(&text) },
         other => {
             return Err(ApiError::invalid_field(
                 "action",
@@ -445,7 +472,18 @@ pub(super) async fn step(
             return error_page(ctx.lang, &ApiError::invalid_field("form", e.to_string()));
         }
     };
-    let action = transition_of(&form).and_then(action_of);
+    let transition = transition_of(&form);
+    if let Ok(t) = &transition {
+        match state.store.complaint(&reference).await {
+            Ok(c) => {
+                if let Err(r) = check_act(&ctx.user, &c, t.name()) {
+                    return refusal_page(&ctx, &r);
+                }
+            }
+            Err(e) => return error_page(ctx.lang, &ApiError::from(e)),
+        }
+    }
+    let action = transition.and_then(action_of);
     let result = match action {
         Ok(a) => {
             state
@@ -570,6 +608,36 @@ async fn measures_inner(
         ..Default::default()
     };
     let (o, m, clock, _) = crate::api::complaints::compute_measures(state, &q).await?;
+    let clock_text = if clock.locations.is_empty() {
+        clock
+            .hours
+            .clone()
+            .unwrap_or_else(|| ctx.msg("complaint_measures", "clock_always", &[]))
+    } else {
+        let mut parts: Vec<String> = clock
+            .locations
+            .iter()
+            .map(|l| {
+                ctx.msg(
+                    "complaint_measures",
+                    "clock_location",
+                    &[
+                        ("code", &l.code),
+                        ("hours", &l.hours),
+                        ("zone", &l.timezone),
+                        ("holidays", &l.holidays.to_string()),
+                    ],
+                )
+            })
+            .collect();
+        parts.push(
+            clock
+                .hours
+                .clone()
+                .unwrap_or_else(|| ctx.msg("complaint_measures", "clock_elsewhere", &[])),
+        );
+        parts.join(" · ")
+    };
     let lang = ctx.lang;
     let hours = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |h| fmt::number(h, 1, lang));
     let share = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |s| fmt::percent(s, 1, lang));
@@ -603,7 +671,37 @@ async fn measures_inner(
         by_location => table(&m.by_location),
         by_employee => table(&m.by_employee),
         by_month => table(&m.by_month),
-        clock => clock.hours.clone().unwrap_or_else(|| m_("clock_always")),
+        clock => clock_text,
     };
     Ok(ctx.render("complaint_measures", "complaints", &m_("title"), d))
+}
+
+/// `POST /surveys/followups/{id}/complaint` (managers and admins; the session's
+/// `csrf_token` in the form): opens the follow-up's recovery case, or finds the one opened
+/// before, and answers 303 to its page.
+pub(super) async fn followup_case(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = ctx.require_manager() {
+        return r;
+    }
+    let Some(id) = id.parse::<i64>().ok().filter(|i| *i >= 1) else {
+        return error_page(
+            ctx.lang,
+            &ApiError::NotFound {
+                what: "follow-up",
+                key: id,
+            },
+        );
+    };
+    match crate::api::complaints::open_followup_case(&state, &ctx.user, id).await {
+        Ok((c, _)) => (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("/complaints/{}", c.reference))],
+        )
+            .into_response(),
+        Err(e) => error_page(ctx.lang, &e),
+    }
 }

@@ -361,6 +361,26 @@ fn render_page(
     response
 }
 
+/// The HTML 403 page with a specific, translated reason (`text`).
+pub fn forbidden_page(lang: Lang, text: String) -> Response {
+    render_page(
+        lang,
+        "error",
+        StatusCode::FORBIDDEN,
+        context! {
+            title => catalog::message(lang, "error", "forbidden_title", &[]),
+            nav => "",
+            path => "/",
+            csrf => Option::<String>::None,
+            user_menu => false,
+            is_manager => false,
+            is_admin => false,
+            d => context! { text => text },
+        },
+        false,
+    )
+}
+
 /// The HTML page of an error, in `lang`: 403, 404, 503 and the rest with the status of
 /// `e` (internal details are not shown: [`ApiError`]'s own message is).
 pub fn error_page(lang: Lang, e: &ApiError) -> Response {
@@ -456,6 +476,10 @@ pub fn routes() -> Router<AppState> {
                 .route("/customers/{id}/flag", post(flags::submit_for_customer))
                 .route("/users", get(users::page))
                 .route("/users/{id}/employee", post(users::link))
+                .route(
+                    "/surveys/followups/{id}/complaint",
+                    post(complaints::followup_case),
+                )
                 .layer(axum::middleware::from_fn(
                     crate::auth::csrf::csrf_form_field,
                 )),

@@ -566,6 +566,30 @@ async fn render(
         });
     }
 
+    // Follow-ups of the manager's locations (all for an admin), with their recovery case.
+    let scope =
+        (ctx.user.role != comeback_store::Role::Admin).then_some(ctx.user.locations.as_slice());
+    let followups: Vec<Value> = match state.store.list_followups(scope).await {
+        Ok(f) => f,
+        Err(e) => return error_page(ctx.lang, &e.into()),
+    }
+    .into_iter()
+    .take(200)
+    .map(|f| {
+        context! {
+            id => f.id,
+            reason => m(&format!("followup_{}", f.reason)),
+            state => m(&format!("followup_{}", f.state)),
+            date => f.created_at.date_naive().to_string(),
+            location => f.location.unwrap_or_default(),
+            score => f.score.map(|s| s.to_string()).unwrap_or_default(),
+            customer => f.customer.unwrap_or_default(),
+            comment => f.comment.unwrap_or_default(),
+            complaint => f.complaint,
+        }
+    })
+    .collect();
+
     page(
         &ctx,
         &state,
@@ -593,6 +617,7 @@ async fn render(
             }).collect::<Vec<_>>(),
             created => notice,
             sent => sent,
+            followups => followups,
         },
     )
 }

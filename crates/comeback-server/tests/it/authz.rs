@@ -142,6 +142,7 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/api/v1/survey-triggers", [U, F, P, P]),
     ("PUT", "/api/v1/survey-triggers", [U, F, P, P]),
     ("GET", "/api/v1/survey-triggers/log", [U, F, P, P]),
+    ("POST", "/surveys/followups/{id}/complaint", [L, FP, P, P]),
     // The public survey pages: the signed link is the credential (refused here as
     // malformed, 400, for everyone).
     ("GET", "/s/{token}", [P, P, P, P]),
@@ -165,6 +166,11 @@ const TABLE: &[(&str, &str, [Expect; 4])] = &[
     ("GET", "/api/v1/survey-metrics", [U, F, P, P]),
     ("GET", "/api/v1/survey-predictors", [U, F, P, P]),
     ("GET", "/api/v1/survey-metrics/export", [U, F, P, P]),
+    (
+        "POST",
+        "/api/v1/survey-followups/{id}/complaint",
+        [U, F, P, P],
+    ),
     (
         "POST",
         "/api/v1/surveys/{id}/invitations/trigger",

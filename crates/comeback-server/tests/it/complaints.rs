@@ -43,7 +43,9 @@ async fn complaints(app: &TestApp) {
         )])
         .await
         .unwrap();
-    let staff = app.token(Role::Staff).await;
+    // A manager: compensation and closing need one (staff escalate to a manager); the
+    // complaint has no location, so a manager without locations handles it.
+    let staff = app.token(Role::Manager).await;
     let intake = json!({
         "reference": "CB-0001", "received_at": "2026-03-02T09:00:00Z", "channel": "phone",
         "customer": "c1", "description": "<script>alert(1)</script> cold soup",
@@ -63,7 +65,10 @@ async fn complaints(app: &TestApp) {
     assert_eq!(c["first_response_due"], "2026-03-02T13:00:00Z");
     assert_eq!(c["resolution_due"], "2026-03-04T09:00:00Z");
     assert_eq!(c["description"], "<script>alert(1)</script> cold soup");
-    assert_eq!(c["allowed_actions"], json!(["acknowledge", "escalate"]));
+    assert_eq!(
+        c["allowed_actions"],
+        json!(["acknowledge", "escalate", "wait_for_customer"])
+    );
 
     // Validation: 422 naming the field, 404, 409 for a reused reference.
     for (patch, field) in [

@@ -77,8 +77,11 @@ async fn dashboard(app: &TestApp) {
         })
         .await
         .unwrap();
-    let staff = app.token(Role::Staff).await;
+    // The complaints are handled by a manager of HEL (compensating and closing need a
+    // manager; `complaints_roles` has the table of who may do what).
+    let staff = app.token_at(Role::Manager, &["HEL"]).await;
     let other = app.token(Role::Manager).await;
+    let clerk = app.token(Role::Staff).await;
     let now = chrono::Utc::now();
     for (reference, received, severity, location, token) in [
         (
@@ -153,7 +156,7 @@ async fn dashboard(app: &TestApp) {
         .skip(1)
         .map(|s| s.split('"').next().unwrap())
         .collect();
-    assert_eq!(forms, ["acknowledge", "escalate"]);
+    assert_eq!(forms, ["acknowledge", "escalate", "wait_for_customer"]);
     // The five steps through the forms; each answers 303 back to the page.
     let walk: [&[(&str, &str)]; 6] = [
         &[("action", "acknowledge"), ("text", "Sorry <b>truly</b>")],
@@ -188,7 +191,7 @@ async fn dashboard(app: &TestApp) {
             assert_eq!(s, 409, "{body}");
             assert!(body.contains("id=\"step-problem\""));
             assert!(
-                body.contains("Allowed now: 2. Take action, Escalate"),
+                body.contains("Allowed now: 2. Take action, Escalate, Wait for the customer"),
                 "{body}"
             );
             // An empty required text: 422 naming the field.
@@ -242,7 +245,7 @@ async fn dashboard(app: &TestApp) {
     assert_eq!(rows(&html), ["CB-0001", "CB-0003"]);
     // The measures: the page shows the API's numbers (the API's JSON is the CLI's, see
     // the comeback crate's `server_measures_equal_the_cli_on_the_servers_export`).
-    let (s, _) = page(app, &staff, "/complaint-measures").await;
+    let (s, _) = page(app, &clerk, "/complaint-measures").await;
     assert_eq!(s, 403, "managers only");
     let (s, v) = app.get("/api/v1/complaint-measures", Some(&other)).await;
     assert_eq!(s, 200, "{v}");
@@ -285,9 +288,9 @@ async fn dashboard(app: &TestApp) {
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
     let csv = r.text().await.unwrap();
-    assert!(csv.starts_with("complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation,location,employee,severity,channel,reopened_at,satisfied,compensation_type\n"), "{csv}");
+    assert!(csv.starts_with("complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation,location,employee,severity,channel,reopened_at,satisfied,compensation_type,paused\n"), "{csv}");
     assert!(
-        csv.contains("CB-0001,c1,2026-01-01T09:00:00Z,,,quality,,,,high,phone,,,\n"),
+        csv.contains("CB-0001,c1,2026-01-01T09:00:00Z,,,quality,,,,high,phone,,,,\n"),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 4);

@@ -250,8 +250,10 @@ async fn public_pages(app: &TestApp) {
         !html.contains("cold"),
         "the complaint text is not shown by reference"
     );
-    // Staff act: the customer sees the steps in words, never the notes or the hand-over.
-    let staff = app.token(Role::Staff).await;
+    // A manager of HEL acts (an unassigned public complaint is the location's managers'):
+    // the customer sees the steps in words, never the notes or the hand-over.
+    let staff = app.token_at(Role::Manager, &["HEL"]).await;
+    let clerk = app.token(Role::Staff).await;
     let (_, me) = api(app, &staff, Method::GET, "/api/v1/me", None).await;
     let path = format!("/api/v1/complaints/{r1}/transitions");
     for step in [
@@ -321,7 +323,7 @@ async fn public_pages(app: &TestApp) {
     let manager = app.token(Role::Manager).await;
     let (s, e) = api(
         app,
-        &staff,
+        &clerk,
         Method::POST,
         "/api/v1/complaint-links",
         Some(json!({"customer": "c1"})),

@@ -8,7 +8,10 @@ mod complaint_mail;
 mod complaints;
 mod complaints_dashboard;
 mod complaints_import;
+mod complaints_followups;
+mod complaints_pause;
 mod complaints_public;
+mod complaints_roles;
 mod complaints_sla;
 // Helpers for the dashboard pages land before the pages do.
 #[allow(dead_code)]

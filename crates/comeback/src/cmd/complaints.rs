@@ -5,7 +5,10 @@
 //! Input: a delimited file with a header and the columns `complaint_id, customer_id,
 //! received_at, first_response_at, resolved_at, category, compensation` (blank = not yet),
 //! optionally `location, employee, severity, channel, reopened_at, satisfied,
-//! compensation_type`. Timestamps are ISO 8601; naive ones are wall times in `--timezone`.
+//! compensation_type, paused`. Timestamps are ISO 8601; naive ones are wall times in
+//! `--timezone`. `paused` lists the intervals the complaint waited for the customer (the SLA
+//! clock stopped) as ISO 8601 intervals `START/END` separated by `;`, the last one possibly
+//! open (`START/`: still waiting at `--as-of`).
 //! Every bad value is an error naming the file, line and column; nothing is printed then.
 //!
 //! JSON keys: `n, open, as_of, by_category, first_response_hours {median, p90, n},
@@ -16,7 +19,8 @@
 //! by_channel, by_month`, `reopened, reopen_rate`, `satisfaction {answered, satisfied,
 //! share, ci_low, ci_high, confidence}` (Wilson 95 % interval), `iceberg {ratio,
 //! silent_dissatisfied, tarp_ratio, tarp_silent_dissatisfied}` and `clock {business_hours,
-//! timezone, holidays}`.
+//! timezone, holidays, locations}` (`business_hours` in `--business-hours` syntax, `null`
+//! for 24/7; `locations` is `{}` here and holds the server's per-location calendars).
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -111,7 +115,7 @@ const REQUIRED: [&str; 7] = [
     "category",
     "compensation",
 ];
-const OPTIONAL: [&str; 7] = [
+const OPTIONAL: [&str; 8] = [
     "location",
     "employee",
     "severity",
@@ -119,12 +123,13 @@ const OPTIONAL: [&str; 7] = [
     "reopened_at",
     "satisfied",
     "compensation_type",
+    "paused",
 ];
 
 /// Column indices of a complaints file.
 struct Columns {
     req: [usize; 7],
-    opt: [Option<usize>; 7],
+    opt: [Option<usize>; 8],
 }
 
 /// Reads the holidays file (see [`Args::holidays`]).
@@ -173,6 +178,33 @@ fn field_err(
             expected: e.expected,
         },
     )
+}
+
+/// Parses the `paused` column: ISO 8601 intervals `START/END` separated by `;`, the last
+/// one possibly open (`START/`); empty = never paused. The order rules (after receipt, in
+/// order, not overlapping) are checked by the measures.
+fn parse_pauses(
+    s: &str,
+    tz: Tz,
+) -> Result<Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>, FieldError> {
+    let expected = |why: String| FieldError {
+        expected: format!(
+            "intervals START/END separated by ';', the last one possibly open (START/): {why}"
+        ),
+    };
+    let mut out = Vec::new();
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (a, b) = part
+            .split_once('/')
+            .ok_or_else(|| expected(format!("{part:?} has no '/'")))?;
+        let a = parse_timestamp(a.trim(), tz).map_err(|e| expected(e.expected))?;
+        let b = match b.trim() {
+            "" => None,
+            b => Some(parse_timestamp(b, tz).map_err(|e| expected(e.expected))?),
+        };
+        out.push((a, b));
+    }
+    Ok(out)
 }
 
 fn optional_text(row: &TableRow, col: Option<usize>) -> Option<String> {
@@ -251,7 +283,7 @@ fn read_rows(t: &Table, c: &Columns, tz: Tz) -> Result<Vec<ComplaintRow>> {
                 )
             }
         };
-        let [loc_c, emp_c, sev_c, chan_c, reo_c, sat_c, type_c] = c.opt;
+        let [loc_c, emp_c, sev_c, chan_c, reo_c, sat_c, type_c, pause_c] = c.opt;
         let satisfied = match sat_c {
             Some(col) if !row.get(col).is_empty() => Some(
                 parse_yes_no(row.get(col))
@@ -274,6 +306,11 @@ fn read_rows(t: &Table, c: &Columns, tz: Tz) -> Result<Vec<ComplaintRow>> {
             reopened_at: reo_c.map(ts).transpose()?.flatten(),
             satisfied,
             compensation_type: optional_text(row, type_c),
+            paused: match pause_c {
+                Some(col) => parse_pauses(row.get(col), tz)
+                    .map_err(|e| field_err(t, row, col, row.get(col), "pause intervals", e))?,
+                None => Vec::new(),
+            },
         };
         // Order checks here, where the line is known.
         for (col, at, what) in [
@@ -342,7 +379,7 @@ pub fn run(a: Args) -> Result<()> {
     for (slot, name) in req.iter_mut().zip(REQUIRED) {
         *slot = table.column(name)?;
     }
-    let mut opt = [None; 7];
+    let mut opt = [None; 8];
     for (slot, name) in opt.iter_mut().zip(OPTIONAL) {
         *slot = table.optional_column(name)?;
     }
@@ -364,7 +401,8 @@ pub fn run(a: Args) -> Result<()> {
                 line(*index)
             ),
             MeasureError::BeforeReceipt { index, .. }
-            | MeasureError::ReopenedUnresolved { index, .. } => {
+            | MeasureError::ReopenedUnresolved { index, .. }
+            | MeasureError::Pause { index, .. } => {
                 anyhow::anyhow!("{}:{}: {e}", table.name, line(*index))
             }
             _ => anyhow::anyhow!("{e}"),
@@ -438,6 +476,7 @@ fn to_json(m: &ComplaintMeasures, o: &MeasureOptions, clock: &Clock) -> Result<V
             hours: clock.hours.clone(),
             timezone: clock.tz.name().to_owned(),
             holidays: clock.holidays,
+            locations: Vec::new(),
         },
     )?)
 }

@@ -89,7 +89,10 @@ pub fn compute(
         };
         let group = match r.resolved_at {
             None => RecoveryGroup::NotResolved,
-            Some(t) if calendar.business_duration(r.received_at, t) <= quick_within => {
+            Some(t)
+                if calendar.business_duration_paused(r.received_at, t, &r.pauses(t))
+                    <= quick_within =>
+            {
                 RecoveryGroup::ResolvedQuickly
             }
             Some(_) => RecoveryGroup::ResolvedSlowly,

@@ -133,7 +133,7 @@ fn every_key_of_the_default_run() {
     );
     assert_eq!(
         v["clock"],
-        json!({"business_hours": null, "timezone": "UTC", "holidays": 0})
+        json!({"business_hours": null, "timezone": "UTC", "holidays": 0, "locations": {}})
     );
 }
 
@@ -209,6 +209,66 @@ fn business_hours_and_holidays() {
     let v = run_json(dir.path(), &args);
     close(&v["resolution_hours"]["p90"], 20.8);
     assert_eq!(v["clock"]["holidays"], 1);
+}
+
+/// The `paused` column: waits for the customer stop the clock (Mon–Fri 09:00–17:00 in
+/// Helsinki, EET = UTC+2 in March 2026). P1 is received Fri 6 March 14:00, answered at
+/// 15:00, waits Fri 16:00 → Tue 10 March 11:00 (1 + 8 + 2 = 11 business hours) and is
+/// resolved Wed 11 March 12:00: 3 + 8 + 8 + 3 = 22 open hours − 11 = 11 h. P2 is received
+/// Mon 9 March 09:00 and waits from 10:00 on (an open wait): at as-of (P1's resolution) it
+/// has 1 business hour, within its 4 h first-response target. A bad interval names the line.
+#[test]
+fn paused_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("paused.csv");
+    std::fs::write(
+        &file,
+        "complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation,paused\n\
+         P1,a,2026-03-06T14:00,2026-03-06T15:00,2026-03-11T12:00,quality,,2026-03-06T16:00/2026-03-10T11:00\n\
+         P2,b,2026-03-09T09:00,,,quality,,2026-03-09T10:00/\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let args = [
+        "complaints",
+        path,
+        "--json",
+        "--business-hours",
+        "Mon-Fri 09:00-17:00",
+        "--timezone",
+        "Europe/Helsinki",
+    ];
+    let o = comeback(dir.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    close(&v["resolution_hours"]["median"], 11.0);
+    close(&v["first_response_hours"]["median"], 1.0);
+    assert_eq!(v["first_response_sla"]["waiting_within"], 1);
+    assert_eq!(v["first_response_sla"]["waiting_breached"], 0);
+    std::fs::write(
+        &file,
+        "complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation,paused\n\
+         P1,a,2026-03-06T14:00,,,quality,,2026-03-06T16:00-2026-03-10T11:00\n\
+         P2,b,2026-03-09T09:00,,,quality,,2026-03-09T08:00/\n",
+    )
+    .unwrap();
+    let o = comeback(dir.path(), &args);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains(":2:") && e.contains("paused"), "{e}");
+    std::fs::write(
+        &file,
+        "complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation,paused\n\
+         P2,b,2026-03-09T09:00,,,quality,,2026-03-09T08:00/\n",
+    )
+    .unwrap();
+    let o = comeback(dir.path(), &args);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains(":2:") && e.contains("starts before received_at"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@
 mod cdp;
 mod complaints;
 mod people;
+mod complaints_staff;
 mod surveys;
 mod voice;
 
