@@ -180,13 +180,13 @@ fn field_err(
     )
 }
 
+/// A wait for the customer: start and end (`None`: still waiting).
+type Pause = (DateTime<Utc>, Option<DateTime<Utc>>);
+
 /// Parses the `paused` column: ISO 8601 intervals `START/END` separated by `;`, the last
 /// one possibly open (`START/`); empty = never paused. The order rules (after receipt, in
 /// order, not overlapping) are checked by the measures.
-fn parse_pauses(
-    s: &str,
-    tz: Tz,
-) -> Result<Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>, FieldError> {
+fn parse_pauses(s: &str, tz: Tz) -> Result<Vec<Pause>, FieldError> {
     let expected = |why: String| FieldError {
         expected: format!(
             "intervals START/END separated by ';', the last one possibly open (START/): {why}"
