@@ -423,7 +423,8 @@ impl Store {
         input: &ComplaintInput,
         created_by: Option<UserId>,
     ) -> Result<Complaint, StoreError> {
-        self.insert_complaint(input, None, created_by, None, None).await
+        self.insert_complaint(input, None, created_by, None, None)
+            .await
     }
 
     /// Stores a new complaint in status `received` from someone who is not identified as a

@@ -687,7 +687,7 @@ pub static ES: &[(&str, &[(&str, &str)])] = &[
             ("col_followup_answer", "Respuesta"),
             ("col_followup_case", "Caso de recuperación"),
             ("open_case", "Abrir un caso de recuperación"),
-            ("followup_detractor", "Detractor"),
+            ("followup_detractor", "Cliente detractor"),
             ("followup_low_report_card", "Nota baja de evaluación"),
             ("followup_open", "abierto"),
             ("followup_closed", "cerrado"),

@@ -12,8 +12,8 @@
 
 mod cdp;
 mod complaints;
-mod people;
 mod complaints_staff;
+mod people;
 mod surveys;
 mod voice;
 
