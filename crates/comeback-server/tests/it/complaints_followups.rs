@@ -51,6 +51,7 @@ async fn followups(app: &TestApp) {
             name: "After the visit".into(),
             kind: SurveyKind::Nps,
             anonymous: false,
+            definition: None,
         })
         .await
         .unwrap();
