@@ -208,14 +208,11 @@ fn customer_number(
     id: &[u8],
 ) -> u32 {
     let hash = table_hash(hash);
-    // Inline ids compare as fixed-size arrays (no call to memcmp).
-    let mut probe = [0u8; INLINE];
-    let short = id.len() <= INLINE;
-    if short {
-        probe[..id.len()].copy_from_slice(id);
-    }
+    // Compared only where the tag matched (almost always the right key): the id is not
+    // copied into a padded probe first (that copy was a call to memcpy for every row).
+    let n = id.len();
     let same = |(k, _): &(Key, u32)| match k {
-        Key::Inline { len, buf } => short && usize::from(*len) == id.len() && *buf == probe,
+        Key::Inline { len, buf } => usize::from(*len) == n && buf.get(..n) == Some(id),
         Key::Heap(b) => **b == *id,
     };
     if let Some(&(_, c)) = index.find(hash, same) {
