@@ -22,15 +22,20 @@ def build_release():
 
 
 def timed_process(cmd, **kw):
-    """Whole-process wall time (s) and peak RSS (MB) via GNU time."""
+    """Whole-process wall time (s), CPU time (s) and peak RSS (MB) via GNU time."""
     load_before = load()
     t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS_KB=%M"] + cmd, capture_output=True, text=True, **kw)
+    p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS_KB=%M CPU_S=%U,%S"] + cmd, capture_output=True, text=True, **kw)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         raise RuntimeError(f"{cmd} failed: {p.stderr[-2000:]}")
-    rss_kb = int([l for l in p.stderr.splitlines() if l.startswith("MAXRSS_KB=")][-1].split("=")[1])
-    return {"seconds": wall, "peak_rss_mb": rss_kb / 1024.0, "load_before": load_before, "stdout": p.stdout[-4000:]}
+    last = [l for l in p.stderr.splitlines() if l.startswith("MAXRSS_KB=")][-1].split()
+    rss_kb = int(last[0].split("=")[1])
+    user, system = (float(x) for x in last[1].split("=")[1].split(","))
+    # CPU seconds (user + system, all threads): on a shared machine the wall time is mostly
+    # waiting for a CPU, the CPU time is the work done.
+    return {"seconds": wall, "peak_rss_mb": rss_kb / 1024.0, "cpu_s": user + system, "user_s": user,
+            "system_s": system, "load_before": load_before, "stdout": p.stdout[-4000:]}
 
 
 def median(runs, key="seconds"):

@@ -1,7 +1,7 @@
 """Summary of 10^8 rows, CSV and Parquet: Comeback vs polars vs DuckDB, whole process, one run.
 
 Issue 11 "Fast (benchmark)": summarise 10^8 rows of CSV and of Parquet; rows/s and peak
-memory (whole process, GNU time's max RSS) side by side with polars and DuckDB on the same
+memory (whole process, GNU time's max RSS; also its CPU time, user + system) side by side with polars and DuckDB on the same
 files. Targets: ≤ 1.0× polars time, ≤ 1.5× DuckDB time, peak memory below both.
 
 The same summary everywhere: purchases of one customer on one day collapsed into one occasion
@@ -22,6 +22,7 @@ DOUBLE; Snappy, DuckDB's default row groups).
 
 Run: /work/bench-venv/bin/python bench/summary_1e8.py --comeback PATH/TO/release/comeback
 Raw output: bench/results/summary_1e8.json; README table: python3 bench/tables.py.
+A partial rerun (`--formats parquet --name summary_1e8_parquet`) writes its own raw file.
 """
 import argparse
 import json
@@ -143,6 +144,10 @@ def main():
     ap.add_argument("--comeback", required=True, help="release build of the comeback binary")
     ap.add_argument("--data", default="/work/bench-data")
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--formats", nargs="+", choices=["csv", "parquet"], default=["csv", "parquet"],
+                    help="inputs to time (default both); the small-file agreement check always runs")
+    ap.add_argument("--name", default="summary_1e8",
+                    help="raw output bench/results/NAME.json (a partial rerun gets its own name)")
     args = ap.parse_args()
     comeback = os.path.abspath(args.comeback)
     os.makedirs(args.data, exist_ok=True)
@@ -180,7 +185,10 @@ def main():
                        "parquet": "converted from the CSV by DuckDB: customer_id VARCHAR, date DATE, amount DOUBLE, Snappy",
                        "generation": made}
     result["runs"] = {}
+    result["formats"] = args.formats
     for fmt, src in (("csv", csv), ("parquet", pq)):
+        if fmt not in args.formats:
+            continue
         for tool, cmd in commands(comeback, src, out_dir, sql_file, f"big_{fmt}").items():
             runs = []
             for _ in range(args.runs):
@@ -191,18 +199,23 @@ def main():
             key = f"{tool}_{fmt}"
             result["runs"][key] = {"runs": runs, "median_s": median(runs),
                                    "median_peak_rss_mb": median(runs, "peak_rss_mb"),
+                                   "median_cpu_s": median(runs, "cpu_s"),
                                    "rows_per_s": rows / median(runs)}
-            print(key, round(median(runs), 2), "s", round(median(runs, "peak_rss_mb")), "MiB", flush=True)
+            print(key, round(median(runs), 2), "s", round(median(runs, "cpu_s"), 2), "s CPU",
+                  round(median(runs, "peak_rss_mb")), "MiB", flush=True)
     big = {}
-    base = os.path.join(out_dir, "big_csv_comeback.csv")
+    # The reference: Comeback's CSV summary, else (a Parquet-only run) its Parquet summary.
+    base_key = "comeback_csv" if "comeback_csv" in result["runs"] else "comeback_parquet"
+    base = os.path.join(out_dir, f"big_{base_key.split('_')[1]}_comeback.csv")
+    result["agreement_big_reference"] = base_key
     for key in result["runs"]:
-        if key != "comeback_csv":
+        if key != base_key:
             big[key] = compare(base, os.path.join(out_dir, f"big_{key.split('_')[1]}_{key.split('_')[0]}.csv"))
     result["agreement_big"] = big
     result["input"]["customers"] = len(read_summary(base))
     result["targets"] = {"time_vs_polars_max": 1.0, "time_vs_duckdb_max": 1.5, "peak_rss_below_both": True}
     result["load_average_at_end"] = list(os.getloadavg())
-    save("summary_1e8", result)
+    save(args.name, result)
 
 
 if __name__ == "__main__":

@@ -222,15 +222,21 @@ def summary_1e8_table(name, r):
     inp = r.get("input", {})
     runs = r.get("runs", {})
     n_runs = len(next(iter(runs.values()), {}).get("runs", []))
-    out = [f"### Summary of 10⁸ rows, CSV and Parquet (`bench/{name}.py`)", ""]
+    formats = r.get("formats", ["csv", "parquet"])
+    if name == "summary_1e8":
+        out = [f"### Summary of 10⁸ rows, CSV and Parquet (`bench/{name}.py`)", ""]
+    else:
+        out = [f"### Summary of 10⁸ rows, {' and '.join('CSV' if f == 'csv' else 'Parquet' for f in formats)} only "
+               f"(`bench/summary_1e8.py --formats {' '.join(formats)} --name {name}`)", ""]
     out.append(f"Input: {inp.get('rows', 0):,} rows, {inp.get('customers', 0):,} customers, unsorted "
                f"(`comeback simulate {' '.join(inp.get('simulate_flags', []))} --customers {inp.get('customers_simulated', 0)}`): "
                f"CSV {inp.get('csv_bytes', 0) / 1e9:.2f} GB; Parquet {inp.get('parquet_bytes', 0) / 1e9:.2f} GB "
                f"({inp.get('parquet', '')}). Whole process, {n_runs} run(s) each, wall time and peak RSS "
                f"(GNU time). {provenance(r)}")
     out.append("")
-    out.append("| input | tool | time | rows/s | peak RSS | Comeback time ÷ tool time |")
-    out.append("|---|---|---:|---:|---:|---:|")
+    cpu = any("median_cpu_s" in d for d in runs.values())
+    out.append("| input | tool | time | rows/s | peak RSS | Comeback time ÷ tool time |" + (" CPU time (user + system) |" if cpu else ""))
+    out.append("|---|---|---:|---:|---:|---:|" + ("---:|" if cpu else ""))
     for fmt in ("csv", "parquet"):
         cb = med(runs.get(f"comeback_{fmt}"))
         for tool in ("comeback", "polars", "duckdb"):
@@ -241,7 +247,8 @@ def summary_1e8_table(name, r):
             rss = d.get("median_peak_rss_mb")
             rel = f"{cb / t:.2f}×" if cb and t and tool != "comeback" else ""
             out.append(f"| {fmt.upper() if fmt == 'csv' else 'Parquet'} | {tool} | {secs(t)} | "
-                       f"{d.get('rows_per_s', 0) / 1e6:.1f} M | {rss * 1048576 / 1e6:,.0f} MB | {rel} |")
+                       f"{d.get('rows_per_s', 0) / 1e6:.1f} M | {rss * 1048576 / 1e6:,.0f} MB | {rel} |"
+                       + (f" {secs(d.get('median_cpu_s'))} |" if cpu else ""))
     out.append("")
     t = r.get("targets", {})
     if t:
@@ -271,7 +278,8 @@ def summary_1e8_table(name, r):
         if a:
             ok = all(v.get("equal_within_1e-9") for v in a.values())
             worst = max((v.get("max_relative_difference", 0) for v in a.values()), default=0)
-            parts.append(f"{label}: {'all outputs equal' if ok else 'outputs differ'} to Comeback's CSV summary "
+            ref = "CSV" if key == "agreement_small" or r.get("agreement_big_reference", "comeback_csv") == "comeback_csv" else "Parquet"
+            parts.append(f"{label}: {'all outputs equal' if ok else 'outputs differ'} to Comeback's {ref} summary "
                          f"(integers equal, reals within 1e-9 relative; largest relative difference {worst:.1e}; "
                          + ", ".join(f"{k} {v.get('rows_differing', '?')} rows differing" for k, v in a.items()) + ")")
     if parts:
@@ -326,7 +334,7 @@ def render():
                 lines += fits_table(name, r)
             elif name == "analyze" and "cases" in r:
                 lines += analyze_table(name, r)
-            elif name == "summary_1e8" and "runs" in r:
+            elif name.startswith("summary_1e8") and "runs" in r:
                 lines += summary_1e8_table(name, r)
             elif name == "dashboard" and "runs" in r:
                 lines += dashboard_table(name, r)
