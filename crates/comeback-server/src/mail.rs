@@ -101,6 +101,7 @@ pub struct MailSettings {
     pub check_ms: u64,
     /// Attempts per message before it is given up.
     #[arg(
+        id = "mail_max_attempts",
         long = "mail-max-attempts",
         env = "COMEBACK_MAIL_MAX_ATTEMPTS",
         default_value_t = 8

@@ -163,3 +163,15 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's consistency checks over every subcommand (unique argument ids, valid
+    /// defaults): a duplicate id only panics at run time, and only in debug builds.
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,7 +1,7 @@
 //! `POST /api/v1/uploads/complaints`: a complaints file (the columns of `comeback
 //! complaints`) into the store, all rows or none, every problem with its line and column;
 //! idempotent by the file's complaint id (`Store::import_complaints`). The dashboard's
-//! upload page posts the same file through [`parse_complaints`] and [`store_complaints`].
+//! upload page posts the same file through `parse_complaints` and `store_complaints`.
 //!
 //! Each row becomes a complaint whose history holds an `import` event with the row as
 //! written, so that `GET /api/v1/complaint-measures` gives what `comeback complaints
