@@ -40,15 +40,32 @@ use lettre::transport::smtp::authentication::Credentials;
 use crate::AppState;
 use crate::dashboard::catalog::message;
 
+/// Default of `--smtp-port`.
+const DEFAULT_SMTP_PORT: u16 = 25;
+/// Default of `--smtp-timeout-secs`.
+const DEFAULT_SMTP_TIMEOUT_SECS: u64 = 30;
+/// Default of `--complaint-mail-interval-days`.
+const DEFAULT_INTERVAL_DAYS: u32 = 7;
+/// Default of `--digest-hour`.
+const DEFAULT_DIGEST_HOUR: u32 = 8;
+/// Default of `--digest-language`.
+const DEFAULT_DIGEST_LANGUAGE: &str = "en";
+/// Default of `--mail-check-ms`.
+const DEFAULT_CHECK_MS: u64 = 30_000;
+/// Default of `--mail-max-attempts`.
+const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+/// Default of `--mail-retry-base-secs`.
+const DEFAULT_RETRY_BASE_SECS: u64 = 60;
+
 /// The e-mail settings of `comeback serve`. Without `--smtp-host` no e-mail is sent.
-#[derive(Clone, clap::Args)]
+#[derive(Clone, PartialEq, Eq, clap::Args)]
 pub struct MailSettings {
     /// SMTP server for e-mails (status e-mails to complainants, the daily digest to
     /// owners); plain SMTP without TLS (a local relay). Without it no e-mail is sent.
     #[arg(long = "smtp-host", env = "COMEBACK_SMTP_HOST")]
     pub smtp_host: Option<String>,
     /// The SMTP server's port.
-    #[arg(long = "smtp-port", env = "COMEBACK_SMTP_PORT", default_value_t = 25)]
+    #[arg(long = "smtp-port", env = "COMEBACK_SMTP_PORT", default_value_t = DEFAULT_SMTP_PORT)]
     pub smtp_port: u16,
     /// The sender address, e.g. `Shop <care@example.com>` (required with --smtp-host).
     #[arg(long = "smtp-from", env = "COMEBACK_SMTP_FROM")]
@@ -67,7 +84,7 @@ pub struct MailSettings {
     #[arg(
         long = "smtp-timeout-secs",
         env = "COMEBACK_SMTP_TIMEOUT_SECS",
-        default_value_t = 30
+        default_value_t = DEFAULT_SMTP_TIMEOUT_SECS
     )]
     pub smtp_timeout_secs: u64,
     /// While a complaint is open, its complainant gets an e-mail at least every this many
@@ -75,28 +92,28 @@ pub struct MailSettings {
     #[arg(
         long = "complaint-mail-interval-days",
         env = "COMEBACK_COMPLAINT_MAIL_INTERVAL_DAYS",
-        default_value_t = 7
+        default_value_t = DEFAULT_INTERVAL_DAYS
     )]
     pub interval_days: u32,
     /// Local hour (0–23, business time zone) of the daily digest to admins and managers.
     #[arg(
         long = "digest-hour",
         env = "COMEBACK_DIGEST_HOUR",
-        default_value_t = 8
+        default_value_t = DEFAULT_DIGEST_HOUR
     )]
     pub digest_hour: u32,
     /// Language of the digest: en, es, pt, fi, de or fr.
     #[arg(
         long = "digest-language",
         env = "COMEBACK_DIGEST_LANGUAGE",
-        default_value = "en"
+        default_value = DEFAULT_DIGEST_LANGUAGE
     )]
     pub digest_language: String,
     /// Milliseconds between two checks for e-mails to queue and send.
     #[arg(
         long = "mail-check-ms",
         env = "COMEBACK_MAIL_CHECK_MS",
-        default_value_t = 30_000
+        default_value_t = DEFAULT_CHECK_MS
     )]
     pub check_ms: u64,
     /// Attempts per message before it is given up.
@@ -104,7 +121,7 @@ pub struct MailSettings {
         id = "mail_max_attempts",
         long = "mail-max-attempts",
         env = "COMEBACK_MAIL_MAX_ATTEMPTS",
-        default_value_t = 8
+        default_value_t = DEFAULT_MAX_ATTEMPTS
     )]
     pub max_attempts: u32,
     /// Seconds before the first retry; each further retry waits twice as long (at most a
@@ -112,26 +129,27 @@ pub struct MailSettings {
     #[arg(
         long = "mail-retry-base-secs",
         env = "COMEBACK_MAIL_RETRY_BASE_SECS",
-        default_value_t = 60
+        default_value_t = DEFAULT_RETRY_BASE_SECS
     )]
     pub retry_base_secs: u64,
 }
 
 impl Default for MailSettings {
+    /// The flags' defaults (no SMTP server: no e-mail is sent).
     fn default() -> Self {
         MailSettings {
             smtp_host: None,
-            smtp_port: 25,
+            smtp_port: DEFAULT_SMTP_PORT,
             smtp_from: None,
             smtp_username: None,
             smtp_password: None,
-            smtp_timeout_secs: 30,
-            interval_days: 7,
-            digest_hour: 8,
-            digest_language: "en".to_owned(),
-            check_ms: 30_000,
-            max_attempts: 8,
-            retry_base_secs: 60,
+            smtp_timeout_secs: DEFAULT_SMTP_TIMEOUT_SECS,
+            interval_days: DEFAULT_INTERVAL_DAYS,
+            digest_hour: DEFAULT_DIGEST_HOUR,
+            digest_language: DEFAULT_DIGEST_LANGUAGE.to_owned(),
+            check_ms: DEFAULT_CHECK_MS,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            retry_base_secs: DEFAULT_RETRY_BASE_SECS,
         }
     }
 }

@@ -27,6 +27,13 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 /// Shortest accepted link secret (bytes).
 pub const MIN_SECRET_BYTES: usize = 32;
 
+/// Default of `--public-complaints-per-hour`.
+const DEFAULT_PER_HOUR: u32 = 10;
+/// Default of `--complaint-status-lookups-per-minute`.
+const DEFAULT_LOOKUPS_PER_MINUTE: u32 = 30;
+/// Default of `--complaint-breach-check-ms`.
+const DEFAULT_BREACH_CHECK_MS: u64 = 60_000;
+
 /// Settings of the public complaint pages. Every flag also reads its environment variable.
 #[derive(Clone, PartialEq, Eq, clap::Args)]
 pub struct ComplaintSettings {
@@ -40,7 +47,7 @@ pub struct ComplaintSettings {
     #[arg(
         long = "public-complaints-per-hour",
         env = "COMEBACK_PUBLIC_COMPLAINTS_PER_HOUR",
-        default_value_t = 10,
+        default_value_t = DEFAULT_PER_HOUR,
         value_parser = clap::value_parser!(u32).range(1..=100_000)
     )]
     pub per_hour: u32,
@@ -48,7 +55,7 @@ pub struct ComplaintSettings {
     #[arg(
         long = "complaint-status-lookups-per-minute",
         env = "COMEBACK_COMPLAINT_STATUS_LOOKUPS_PER_MINUTE",
-        default_value_t = 30,
+        default_value_t = DEFAULT_LOOKUPS_PER_MINUTE,
         value_parser = clap::value_parser!(u32).range(1..=100_000)
     )]
     pub lookups_per_minute: u32,
@@ -57,7 +64,7 @@ pub struct ComplaintSettings {
     #[arg(
         long = "complaint-breach-check-ms",
         env = "COMEBACK_COMPLAINT_BREACH_CHECK_MS",
-        default_value_t = 60_000,
+        default_value_t = DEFAULT_BREACH_CHECK_MS,
         value_parser = clap::value_parser!(u64).range(10..=86_400_000)
     )]
     pub breach_check_ms: u64,
@@ -78,12 +85,13 @@ impl std::fmt::Debug for ComplaintSettings {
 }
 
 impl Default for ComplaintSettings {
+    /// The flags' defaults (a random link key per start).
     fn default() -> Self {
         ComplaintSettings {
             link_secret: None,
-            per_hour: 10,
-            lookups_per_minute: 30,
-            breach_check_ms: 60_000,
+            per_hour: DEFAULT_PER_HOUR,
+            lookups_per_minute: DEFAULT_LOOKUPS_PER_MINUTE,
+            breach_check_ms: DEFAULT_BREACH_CHECK_MS,
         }
     }
 }

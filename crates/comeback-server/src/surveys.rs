@@ -25,28 +25,37 @@ use crate::auth::throttle::{Rate, Throttle};
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
+/// Default of `--survey-min-days`.
+const DEFAULT_SURVEY_MIN_DAYS: u32 = 90;
+/// Default of `--survey-link-days`.
+const DEFAULT_SURVEY_LINK_DAYS: u32 = 30;
+/// Default of `--survey-rate-per-ip`.
+const DEFAULT_SURVEY_RATE_PER_IP: u32 = 30;
+/// Default of `--survey-trigger-check-ms`.
+const DEFAULT_SURVEY_TRIGGER_CHECK_MS: u64 = 60_000;
+
 /// Flags of `comeback serve` for surveys; each also reads its environment variable.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct SurveySettings {
     /// The secret survey links are signed with (HMAC-SHA256), at least 32 bytes; default: a
     /// random secret kept in the database. Changing it invalidates every link sent.
     #[arg(long, env = "COMEBACK_SURVEY_SECRET", hide_env_values = true)]
     pub survey_secret: Option<String>,
     /// No customer is invited to a survey (of any kind) more than once in this many days.
-    #[arg(long, env = "COMEBACK_SURVEY_MIN_DAYS", default_value_t = 90,
+    #[arg(long, env = "COMEBACK_SURVEY_MIN_DAYS", default_value_t = DEFAULT_SURVEY_MIN_DAYS,
           value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub survey_min_days: u32,
     /// Days a survey link stays valid.
-    #[arg(long, env = "COMEBACK_SURVEY_LINK_DAYS", default_value_t = 30,
+    #[arg(long, env = "COMEBACK_SURVEY_LINK_DAYS", default_value_t = DEFAULT_SURVEY_LINK_DAYS,
           value_parser = clap::value_parser!(u32).range(1..=365))]
     pub survey_link_days: u32,
     /// Requests per minute to the public survey pages from one client address.
-    #[arg(long, env = "COMEBACK_SURVEY_RATE_PER_IP", default_value_t = 30,
+    #[arg(long, env = "COMEBACK_SURVEY_RATE_PER_IP", default_value_t = DEFAULT_SURVEY_RATE_PER_IP,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub survey_rate_per_ip: u32,
     /// Milliseconds between two runs of the automatic survey triggers (the after-purchase
     /// sample and the invitations whose delay has passed); they also run after every refit.
-    #[arg(long, env = "COMEBACK_SURVEY_TRIGGER_CHECK_MS", default_value_t = 60_000,
+    #[arg(long, env = "COMEBACK_SURVEY_TRIGGER_CHECK_MS", default_value_t = DEFAULT_SURVEY_TRIGGER_CHECK_MS,
           value_parser = clap::value_parser!(u64).range(100..))]
     pub survey_trigger_check_ms: u64,
 }
@@ -56,10 +65,10 @@ impl Default for SurveySettings {
     fn default() -> Self {
         SurveySettings {
             survey_secret: None,
-            survey_min_days: 90,
-            survey_link_days: 30,
-            survey_rate_per_ip: 30,
-            survey_trigger_check_ms: 60_000,
+            survey_min_days: DEFAULT_SURVEY_MIN_DAYS,
+            survey_link_days: DEFAULT_SURVEY_LINK_DAYS,
+            survey_rate_per_ip: DEFAULT_SURVEY_RATE_PER_IP,
+            survey_trigger_check_ms: DEFAULT_SURVEY_TRIGGER_CHECK_MS,
         }
     }
 }

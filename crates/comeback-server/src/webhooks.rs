@@ -97,44 +97,54 @@ impl EventKind {
     }
 }
 
+/// Default of `--webhook-max-attempts`.
+const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+/// Default of `--webhook-retry-base-ms`.
+const DEFAULT_RETRY_BASE_MS: u64 = 10_000;
+/// Default of `--webhook-timeout-secs`.
+const DEFAULT_TIMEOUT_SECS: u64 = 10;
+/// Default of `--webhook-concurrency`.
+const DEFAULT_CONCURRENCY: usize = 4;
+
 /// How webhooks are delivered. Every flag also reads its environment variable.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct WebhookSettings {
     /// Attempts per event and endpoint, 1–20 (the first included).
     #[arg(long = "webhook-max-attempts", env = "COMEBACK_WEBHOOK_MAX_ATTEMPTS",
-          default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
+          default_value_t = DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
     /// Delay before the second attempt, in milliseconds; it doubles with each further
     /// attempt (capped at one hour).
     #[arg(
         long = "webhook-retry-base-ms",
         env = "COMEBACK_WEBHOOK_RETRY_BASE_MS",
-        default_value_t = 10_000
+        default_value_t = DEFAULT_RETRY_BASE_MS
     )]
     pub retry_base_ms: u64,
     /// Seconds to wait for an endpoint's answer.
     #[arg(
         long = "webhook-timeout-secs",
         env = "COMEBACK_WEBHOOK_TIMEOUT_SECS",
-        default_value_t = 10
+        default_value_t = DEFAULT_TIMEOUT_SECS
     )]
     pub timeout_secs: u64,
     /// Requests in flight at once, over all endpoints.
     #[arg(
         long = "webhook-concurrency",
         env = "COMEBACK_WEBHOOK_CONCURRENCY",
-        default_value_t = 4
+        default_value_t = DEFAULT_CONCURRENCY
     )]
     pub concurrency: usize,
 }
 
 impl Default for WebhookSettings {
+    /// The flags' defaults.
     fn default() -> Self {
         WebhookSettings {
-            max_attempts: 8,
-            retry_base_ms: 10_000,
-            timeout_secs: 10,
-            concurrency: 4,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            retry_base_ms: DEFAULT_RETRY_BASE_MS,
+            timeout_secs: DEFAULT_TIMEOUT_SECS,
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 }

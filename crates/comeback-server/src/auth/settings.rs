@@ -8,9 +8,18 @@ use super::cookie::{CookiePolicy, SameSite};
 use super::password::{Argon2Params, DEFAULT_MIN_PASSWORD_CHARS, PasswordHasherConfig};
 use super::throttle::{Rate, Throttle};
 
+/// Default of `--session-hours`.
+const DEFAULT_SESSION_HOURS: u64 = 12;
+/// Default of `--lockout-minutes`.
+const DEFAULT_LOCKOUT_MINUTES: u64 = 15;
+/// Default of `--login-rate-per-ip`.
+const DEFAULT_LOGIN_RATE_PER_IP: u32 = 20;
+/// Default of `--login-rate-per-account`.
+const DEFAULT_LOGIN_RATE_PER_ACCOUNT: u32 = 10;
+
 /// Flags of `comeback serve` for accounts and security; each also reads its environment
 /// variable.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct AuthSettings {
     /// Send the session cookie without `Secure`, so it also works over plain HTTP (for
     /// development on 127.0.0.1 only; keep it off behind HTTPS).
@@ -20,7 +29,7 @@ pub struct AuthSettings {
     #[arg(long, env = "COMEBACK_COOKIE_SAME_SITE", value_enum, default_value_t = SameSite::Lax)]
     pub cookie_same_site: SameSite,
     /// Lifetime of a login session, in hours.
-    #[arg(long, env = "COMEBACK_SESSION_HOURS", default_value_t = 12,
+    #[arg(long, env = "COMEBACK_SESSION_HOURS", default_value_t = DEFAULT_SESSION_HOURS,
           value_parser = clap::value_parser!(u64).range(1..=24 * 90))]
     pub session_hours: u64,
     /// Fewest characters of a password.
@@ -44,14 +53,14 @@ pub struct AuthSettings {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub lockout_failures: u32,
     /// Minutes an account stays locked.
-    #[arg(long, env = "COMEBACK_LOCKOUT_MINUTES", default_value_t = 15)]
+    #[arg(long, env = "COMEBACK_LOCKOUT_MINUTES", default_value_t = DEFAULT_LOCKOUT_MINUTES)]
     pub lockout_minutes: u64,
     /// Login attempts per minute allowed from one client address.
-    #[arg(long, env = "COMEBACK_LOGIN_RATE_PER_IP", default_value_t = 20,
+    #[arg(long, env = "COMEBACK_LOGIN_RATE_PER_IP", default_value_t = DEFAULT_LOGIN_RATE_PER_IP,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub login_rate_per_ip: u32,
     /// Login attempts per minute allowed for one account e-mail.
-    #[arg(long, env = "COMEBACK_LOGIN_RATE_PER_ACCOUNT", default_value_t = 10,
+    #[arg(long, env = "COMEBACK_LOGIN_RATE_PER_ACCOUNT", default_value_t = DEFAULT_LOGIN_RATE_PER_ACCOUNT,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub login_rate_per_account: u32,
 }
@@ -62,15 +71,15 @@ impl Default for AuthSettings {
         AuthSettings {
             insecure_cookie: false,
             cookie_same_site: SameSite::Lax,
-            session_hours: 12,
+            session_hours: DEFAULT_SESSION_HOURS,
             min_password_chars: DEFAULT_MIN_PASSWORD_CHARS,
             argon2_memory_kib: Argon2Params::RFC9106_LOW_MEMORY.memory_kib,
             argon2_iterations: Argon2Params::RFC9106_LOW_MEMORY.iterations,
             argon2_parallelism: Argon2Params::RFC9106_LOW_MEMORY.parallelism,
             lockout_failures: LockoutPolicy::default().max_failures,
-            lockout_minutes: 15,
-            login_rate_per_ip: 20,
-            login_rate_per_account: 10,
+            lockout_minutes: DEFAULT_LOCKOUT_MINUTES,
+            login_rate_per_ip: DEFAULT_LOGIN_RATE_PER_IP,
+            login_rate_per_account: DEFAULT_LOGIN_RATE_PER_ACCOUNT,
         }
     }
 }
