@@ -197,7 +197,8 @@ impl Application {
 
     /// Serves until `signal` completes, then shuts down gracefully. When the database
     /// already holds customers, a refit of the scores starts in the background, so that
-    /// a restarted server answers metrics and action lists without a manual refit; the
+    /// a restarted server answers metrics and action lists without a manual refit (unless
+    /// current scores were computed before the start, as [`crate::demo::load`] does); the
     /// webhook deliveries left in the outbox are resumed ([`crate::webhooks::Webhooks::resume`])
     /// and, at shutdown, those waiting for a retry are left to it.
     ///
@@ -217,6 +218,11 @@ impl Application {
         });
         let state = self.state.clone();
         tokio::spawn(async move {
+            // Scores computed before the server started (the demo's first refit) and not
+            // made stale since are current: a second full refit would give the same ones.
+            if state.scores.current().is_some() && !state.scores.is_stale() {
+                return;
+            }
             match state.store.list_customers(None, 1, None).await {
                 Ok(page) if !page.items.is_empty() => {
                     state.scores.start_refit(state.store.clone());

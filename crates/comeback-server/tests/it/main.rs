@@ -18,6 +18,7 @@ mod complaints_sla;
 mod browser;
 mod cohorts;
 mod dashboard;
+mod demo;
 mod freshness;
 mod helpers;
 mod objectives;
