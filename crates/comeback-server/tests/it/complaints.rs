@@ -3,8 +3,7 @@
 //! validated fields (422), unknown references (404), the queue's order, filters and
 //! breach flags, and markup kept as inert text in JSON.
 
-use comeback_core::Amount;
-use comeback_store::{Role, TransactionInput};
+use comeback_store::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -31,18 +30,7 @@ async fn send(
 
 async fn complaints(app: &TestApp) {
     use reqwest::Method;
-    app.store
-        .ingest_transactions(&[TransactionInput::new(
-            "t1",
-            "c1",
-            "2026-03-01T10:00:00Z"
-                .parse::<chrono::DateTime<chrono::Utc>>()
-                .unwrap(),
-            Amount::from_micros(10_000_000),
-            "EUR",
-        )])
-        .await
-        .unwrap();
+    app.purchase_of_c1().await;
     // A manager: compensation and closing need one (staff escalate to a manager); the
     // complaint has no location, so a manager without locations handles it.
     let staff = app.token(Role::Manager).await;

@@ -4,48 +4,22 @@
 //! naming the allowed ones, the typed text kept), an invalid field (422), markup shown as
 //! text, and the pages in another language.
 
-use comeback_core::Amount;
-use comeback_store::{Location, Role, TransactionInput};
+use comeback_store::Role;
 use serde_json::json;
 
 use crate::helpers::TestApp;
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let r = client()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
+/// A step through the complaint page's form: (status, body, `Location` header).
 async fn step(
     app: &TestApp,
     token: &str,
     reference: &str,
     fields: &[(&str, &str)],
 ) -> (u16, String, Option<String>) {
-    let r = client()
-        .post(app.url(&format!("/complaints/{reference}")))
-        .bearer_auth(token)
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    let loc = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (s, r.text().await.unwrap(), loc)
+    let (s, loc, body) = app
+        .form(token, &format!("/complaints/{reference}"), fields)
+        .await;
+    (s, body, loc)
 }
 
 /// The references of the queue's rows, in order.
@@ -57,26 +31,8 @@ fn rows(html: &str) -> Vec<String> {
 }
 
 async fn dashboard(app: &TestApp) {
-    app.store
-        .ingest_transactions(&[TransactionInput::new(
-            "t1",
-            "c1",
-            "2026-03-01T10:00:00Z"
-                .parse::<chrono::DateTime<chrono::Utc>>()
-                .unwrap(),
-            Amount::from_micros(10_000_000),
-            "EUR",
-        )])
-        .await
-        .unwrap();
-    app.store
-        .upsert_location(&Location {
-            code: "HEL".into(),
-            name: None,
-            time_zone: "Europe/Helsinki".into(),
-        })
-        .await
-        .unwrap();
+    app.purchase_of_c1().await;
+    app.locations(&["HEL"]).await;
     // The complaints are handled by a manager of HEL (compensating and closing need a
     // manager; `complaints_roles` has the table of who may do what).
     let staff = app.token_at(Role::Manager, &["HEL"]).await;
@@ -108,7 +64,7 @@ async fn dashboard(app: &TestApp) {
     }
     // The queue: resolution deadline order (CB-0001 due 2026-01-03; CB-0003 in 24 h;
     // CB-0002 in 120 h), the old one overdue on both deadlines.
-    let (s, html) = page(app, &staff, "/complaints").await;
+    let (s, html) = app.page(&staff, "/complaints").await;
     assert_eq!(s, 200, "{html}");
     assert_eq!(rows(&html), ["CB-0001", "CB-0003", "CB-0002"]);
     assert!(
@@ -131,20 +87,20 @@ async fn dashboard(app: &TestApp) {
             vec!["CB-0001", "CB-0003", "CB-0002"],
         ),
     ] {
-        let (s, html) = page(app, &staff, &format!("/complaints{query}")).await;
+        let (s, html) = app.page(&staff, &format!("/complaints{query}")).await;
         assert_eq!(s, 200, "{query}");
         assert_eq!(rows(&html), expect, "{query}");
     }
     for bad in ["?owner=x", "?severity=urgent", "?state=closed", "?owner=0"] {
-        let (s, _) = page(app, &staff, &format!("/complaints{bad}")).await;
+        let (s, _) = app.page(&staff, &format!("/complaints{bad}")).await;
         assert_eq!(s, 422, "{bad}");
     }
-    let (_, fi) = page(app, &staff, "/complaints?lang=fi").await;
+    let (_, fi) = app.page(&staff, "/complaints?lang=fi").await;
     assert!(fi.contains("<html lang=\"fi\">"));
     assert!(fi.contains("Ensivastaus myöhässä · Ratkaisu myöhässä"));
 
     // One complaint: markup shown as text; the forms of the allowed steps only.
-    let (s, html) = page(app, &staff, "/complaints/CB-0002").await;
+    let (s, html) = app.page(&staff, "/complaints/CB-0002").await;
     assert_eq!(s, 200);
     assert!(
         html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;\ncold soup"),
@@ -227,7 +183,7 @@ async fn dashboard(app: &TestApp) {
             "close"
         ]
     );
-    let (_, html) = page(app, &staff, "/complaints/CB-0002").await;
+    let (_, html) = app.page(&staff, "/complaints/CB-0002").await;
     assert!(
         html.contains("Sorry &lt;b&gt;truly&lt;&#x2f;b&gt;"),
         "{html}"
@@ -241,11 +197,11 @@ async fn dashboard(app: &TestApp) {
         .collect();
     assert_eq!(forms, ["reopen"]);
     // The closed one leaves the open queue.
-    let (_, html) = page(app, &staff, "/complaints").await;
+    let (_, html) = app.page(&staff, "/complaints").await;
     assert_eq!(rows(&html), ["CB-0001", "CB-0003"]);
     // The measures: the page shows the API's numbers (the API's JSON is the CLI's, see
     // the comeback crate's `server_measures_equal_the_cli_on_the_servers_export`).
-    let (s, _) = page(app, &clerk, "/complaint-measures").await;
+    let (s, _) = app.page(&clerk, "/complaint-measures").await;
     assert_eq!(s, 403, "managers only");
     let (s, v) = app.get("/api/v1/complaint-measures", Some(&other)).await;
     assert_eq!(s, 200, "{v}");
@@ -258,7 +214,7 @@ async fn dashboard(app: &TestApp) {
         json!({"critical": 1, "high": 1, "low": 1})
     );
     assert_eq!(v["clock"]["business_hours"], json!(null));
-    let (s, html) = page(app, &other, "/complaint-measures").await;
+    let (s, html) = app.page(&other, "/complaint-measures").await;
     assert_eq!(s, 200, "{html}");
     assert!(html.contains("data-m=\"n\">3</dd>"), "{html}");
     assert!(html.contains("data-m=\"open\">2</dd>"));
@@ -296,7 +252,7 @@ async fn dashboard(app: &TestApp) {
     assert_eq!(csv.lines().count(), 4);
     // Unknown and impossible references: the 404 page.
     for r in ["CB-9999", "%3Cb%3E"] {
-        let (s, _) = page(app, &staff, &format!("/complaints/{r}")).await;
+        let (s, _) = app.page(&staff, &format!("/complaints/{r}")).await;
         assert_eq!(s, 404, "{r}");
     }
 }

@@ -5,38 +5,16 @@
 //! Both backends.
 
 use chrono::{DateTime, Utc};
-use comeback_core::Amount;
 use comeback_store::{
-    Employee, FollowUpReason, ImportedResponse, Location, NewSurvey, ResponseInput, Role,
-    SurveyKind, TransactionInput,
+    Employee, FollowUpReason, ImportedResponse, NewSurvey, ResponseInput, Role, SurveyKind,
 };
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, no_redirect_client};
 
 async fn followups(app: &TestApp) {
-    app.store
-        .ingest_transactions(&[TransactionInput::new(
-            "t1",
-            "c1",
-            "2026-03-01T10:00:00Z"
-                .parse::<chrono::DateTime<chrono::Utc>>()
-                .unwrap(),
-            Amount::from_micros(10_000_000),
-            "EUR",
-        )])
-        .await
-        .unwrap();
-    for code in ["HEL", "TKU"] {
-        app.store
-            .upsert_location(&Location {
-                code: code.into(),
-                name: None,
-                time_zone: "Europe/Helsinki".into(),
-            })
-            .await
-            .unwrap();
-    }
+    app.purchase_of_c1().await;
+    app.locations(&["HEL", "TKU"]).await;
     app.store
         .upsert_employee(&Employee {
             code: "E7".into(),
@@ -146,16 +124,7 @@ async fn followups(app: &TestApp) {
     // The follow-up list's button: the anonymous answer becomes an unidentified case; a
     // second press lands on the same case.
     let admin = app.admin().await;
-    let page = app
-        .client
-        .get(app.url("/surveys"))
-        .bearer_auth(&manager)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.text(&manager, "/surveys").await;
     assert!(
         page.contains(&format!(
             "action=\"/surveys/followups/{anonymous}/complaint\""
@@ -167,10 +136,7 @@ async fn followups(app: &TestApp) {
         page.contains("&lt;b&gt;cold&lt;&#x2f;b&gt; coffee"),
         "markup inert"
     );
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = no_redirect_client();
     let mut locations = Vec::new();
     for _ in 0..2 {
         let r = client

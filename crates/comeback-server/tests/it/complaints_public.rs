@@ -5,30 +5,25 @@
 //! limits (429 with `Retry-After`). The same run in a phone-sized headless Chromium with
 //! JavaScript off is `browser::public_complaint_phone_no_js`.
 
-use comeback_core::Amount;
-use comeback_store::{Location, Role, TransactionInput};
+use comeback_store::{Location, Role};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
-
-/// A client that does not follow redirects.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use crate::helpers::{TestApp, no_redirect_client};
 
 /// GET `path`: (status, headers, body).
 async fn get(app: &TestApp, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
-    let r = client().get(app.url(path)).send().await.unwrap();
+    let r = no_redirect_client()
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap();
     let (s, h) = (r.status().as_u16(), r.headers().clone());
     (s, h, r.text().await.unwrap())
 }
 
 /// POST the form `fields`: (status, headers, body).
 async fn post(app: &TestApp, fields: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, String) {
-    let r = client()
+    let r = no_redirect_client()
         .post(app.url("/complain"))
         .form(fields)
         .send()
@@ -40,18 +35,7 @@ async fn post(app: &TestApp, fields: &[(&str, &str)]) -> (u16, reqwest::header::
 
 /// The stored customer `c1` and the location `HEL`.
 async fn seed(app: &TestApp) {
-    app.store
-        .ingest_transactions(&[TransactionInput::new(
-            "t1",
-            "c1",
-            "2026-03-01T10:00:00Z"
-                .parse::<chrono::DateTime<chrono::Utc>>()
-                .unwrap(),
-            Amount::from_micros(10_000_000),
-            "EUR",
-        )])
-        .await
-        .unwrap();
+    app.purchase_of_c1().await;
     app.store
         .upsert_location(&Location {
             code: "HEL".into(),
@@ -166,7 +150,7 @@ async fn public_pages(app: &TestApp) {
     assert!(html.contains("id=\"c-category-error\""));
     // A body over 32 KiB: 413, nothing stored.
     let big = format!("category=quality&description={}", "a".repeat(33 * 1024));
-    let r = client()
+    let r = no_redirect_client()
         .post(app.url("/complain"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(big)
@@ -293,7 +277,7 @@ async fn public_pages(app: &TestApp) {
     assert!(de.contains("Wir haben gehandelt."));
 
     // Look-ups: a valid shape redirects; another is a 422 form; unknown ones are 404.
-    let r = client()
+    let r = no_redirect_client()
         .get(app.url(&format!("/complaint-status?reference=%20{r1}%20")))
         .send()
         .await

@@ -10,10 +10,10 @@ use comeback_complaints::recovery::{
     Action, Category, Channel, Compensation, CompensationKind, Deadlines, Severity,
 };
 use comeback_core::Amount;
-use comeback_store::{ComplaintActor, ComplaintInput, Location, Role, TransactionInput, UserId};
+use comeback_store::{ComplaintActor, ComplaintInput, Role, UserId};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, no_redirect_client};
 
 /// The callers, in the order of the table's columns.
 const ROLES: [&str; 5] = [
@@ -199,28 +199,8 @@ async fn fresh(app: &TestApp, reference: &str, owner: UserId, steps: &[&str]) {
 }
 
 async fn roles(app: &TestApp) {
-    app.store
-        .ingest_transactions(&[TransactionInput::new(
-            "t1",
-            "c1",
-            "2026-03-01T10:00:00Z"
-                .parse::<chrono::DateTime<chrono::Utc>>()
-                .unwrap(),
-            Amount::from_micros(10_000_000),
-            "EUR",
-        )])
-        .await
-        .unwrap();
-    for code in ["HEL", "TKU"] {
-        app.store
-            .upsert_location(&Location {
-                code: code.into(),
-                name: None,
-                time_zone: "Europe/Helsinki".into(),
-            })
-            .await
-            .unwrap();
-    }
+    app.purchase_of_c1().await;
+    app.locations(&["HEL", "TKU"]).await;
     let tokens = [
         app.admin().await,
         app.token_at(Role::Manager, &["HEL"]).await,
@@ -231,10 +211,7 @@ async fn roles(app: &TestApp) {
     let admin_id = me(app, &tokens[0]).await;
     let owner = me(app, &tokens[3]).await;
 
-    let no_redirect = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirect = no_redirect_client();
     let mut n = 0;
     for (name, steps, expect) in TABLE {
         for (r, role) in ROLES.iter().enumerate() {
@@ -320,16 +297,7 @@ async fn roles(app: &TestApp) {
         v["allowed_actions"],
         json!(["compensate", "escalate", "wait_for_customer"])
     );
-    let html = app
-        .client
-        .get(app.url("/complaints/CB-S1"))
-        .bearer_auth(&tokens[3])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.text(&tokens[3], "/complaints/CB-S1").await;
     assert!(!html.contains("id=\"do-compensate\""), "{html}");
     assert!(html.contains("id=\"do-escalate\""));
     assert!(html.contains("need a manager or an admin"), "{html}");

@@ -6,38 +6,16 @@
 //! Expected deadlines are hand-computed in the comments and checked by the independent
 //! minute-by-minute walk in `complaint_deadlines.py` (Python's zoneinfo).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use comeback_core::Amount;
-use comeback_store::{Location, Role, TransactionInput};
+use comeback_store::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, webhook_receiver};
 
 async fn seed(app: &TestApp) {
-    app.store
-        .ingest_transactions(&[TransactionInput::new(
-            "t1",
-            "c1",
-            "2026-03-01T10:00:00Z"
-                .parse::<chrono::DateTime<chrono::Utc>>()
-                .unwrap(),
-            Amount::from_micros(10_000_000),
-            "EUR",
-        )])
-        .await
-        .unwrap();
-    for code in ["HEL", "NIGHT", "OPEN"] {
-        app.store
-            .upsert_location(&Location {
-                code: code.into(),
-                name: None,
-                time_zone: "Europe/Helsinki".into(),
-            })
-            .await
-            .unwrap();
-    }
+    app.purchase_of_c1().await;
+    app.locations(&["HEL", "NIGHT", "OPEN"]).await;
 }
 
 async fn put(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -179,28 +157,6 @@ async fn calendars(app: &TestApp) {
 }
 crate::helpers::server_test!(complaint_business_calendars, calendars);
 
-/// A local receiver recording the bodies it gets (answers 204).
-async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let seen = got.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let seen = seen.clone();
-            async move {
-                seen.lock()
-                    .unwrap()
-                    .push(serde_json::from_slice(&body).unwrap());
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, got)
-}
-
 /// Every passed deadline fires `complaint.breached` once: the server's own check (every
 /// 100 ms here) finds the first-response and resolution breaches of an old complaint, the
 /// receiver gets one event for each, and later checks find nothing new.
@@ -214,7 +170,7 @@ async fn breach_fires_the_webhook_once() {
     .await;
     seed(&app).await;
     let admin = app.admin().await;
-    let (url, got) = receiver().await;
+    let (url, got) = webhook_receiver().await;
     let (s, v) = app
         .post_json(
             "/api/v1/webhooks",

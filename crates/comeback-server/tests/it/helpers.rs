@@ -4,8 +4,11 @@
 //! uses a fresh schema on `COMEBACK_TEST_POSTGRES_URL`, prints `SKIPPED` without it, and
 //! fails when `CI` is set (as in comeback-store's tests).
 
+use std::sync::{Arc, Mutex};
+
+use comeback_core::Amount;
 use comeback_server::{Application, Settings};
-use comeback_store::{NewUser, Role, Store, StoreConfig};
+use comeback_store::{Location, NewUser, Role, Store, StoreConfig, TransactionInput, UserId};
 use serde_json::Value;
 
 /// The environment variable that enables the PostgreSQL runs.
@@ -122,46 +125,135 @@ impl TestApp {
 
     /// A user of `role` with an API token; returns the bearer secret.
     pub async fn token(&self, role: Role) -> String {
-        let email = format!("{}-{}@example.com", role.as_str(), fresh_schema());
-        let user = self
-            .store
-            .create_user(&NewUser {
-                email,
-                role,
-                password_hash: None,
-            })
-            .await
-            .unwrap();
-        self.store
-            .create_api_token(user.id, "test", chrono::Utc::now())
-            .await
-            .unwrap()
-            .secret
+        self.token_at(role, &[]).await
     }
 
     /// A user of `role` working at `locations` with an API token; returns the bearer
     /// secret.
     pub async fn token_at(&self, role: Role, locations: &[&str]) -> String {
         let email = format!("{}-{}@example.com", role.as_str(), fresh_schema());
+        self.account(&email, role, locations, None).await.1
+    }
+
+    /// An account `email` of `role` working at `locations` (none set when empty) and
+    /// linked to `employee` (none when `None`), with an API token: (user id, bearer
+    /// secret).
+    pub async fn account(
+        &self,
+        email: &str,
+        role: Role,
+        locations: &[&str],
+        employee: Option<&str>,
+    ) -> (UserId, String) {
         let user = self
             .store
             .create_user(&NewUser {
-                email,
+                email: email.to_owned(),
                 role,
                 password_hash: None,
             })
             .await
             .unwrap();
-        let codes: Vec<String> = locations.iter().map(|s| (*s).to_owned()).collect();
-        self.store
-            .set_user_locations(user.id, &codes)
-            .await
-            .unwrap();
-        self.store
+        if !locations.is_empty() {
+            let codes: Vec<String> = locations.iter().map(|s| (*s).to_owned()).collect();
+            self.store
+                .set_user_locations(user.id, &codes)
+                .await
+                .unwrap();
+        }
+        if employee.is_some() {
+            self.store
+                .set_user_employee(user.id, employee)
+                .await
+                .unwrap();
+        }
+        let secret = self
+            .store
             .create_api_token(user.id, "test", chrono::Utc::now())
             .await
             .unwrap()
-            .secret
+            .secret;
+        (user.id, secret)
+    }
+
+    /// Stores the customer `c1` with one purchase: transaction `t1`, 10.00 EUR on
+    /// 2026-03-01 at 10:00 UTC.
+    pub async fn purchase_of_c1(&self) {
+        self.store
+            .ingest_transactions(&[TransactionInput::new(
+                "t1",
+                "c1",
+                "2026-03-01T10:00:00Z"
+                    .parse::<chrono::DateTime<chrono::Utc>>()
+                    .unwrap(),
+                Amount::from_micros(10_000_000),
+                "EUR",
+            )])
+            .await
+            .unwrap();
+    }
+
+    /// Stores the locations `codes`, without names, in the time zone Europe/Helsinki.
+    pub async fn locations(&self, codes: &[&str]) {
+        for code in codes {
+            self.store
+                .upsert_location(&Location {
+                    code: (*code).to_owned(),
+                    name: None,
+                    time_zone: "Europe/Helsinki".to_owned(),
+                })
+                .await
+                .unwrap();
+        }
+    }
+
+    /// GET of a dashboard page with a bearer token, redirects not followed: (status, body
+    /// as sent).
+    pub async fn page(&self, token: &str, path: &str) -> (u16, String) {
+        let r = no_redirect_client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// GET with a bearer token, redirects followed: the body as text, whatever the
+    /// status (for pages and CSV files whose content the test checks).
+    pub async fn text(&self, token: &str, path: &str) -> String {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// POST of a dashboard form with a bearer token, redirects not followed: (status,
+    /// `Location` header, body as sent).
+    pub async fn form(
+        &self,
+        token: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, Option<String>, String) {
+        let r = no_redirect_client()
+            .post(self.url(path))
+            .bearer_auth(token)
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, location, r.text().await.unwrap())
     }
 
     /// An admin's bearer token.
@@ -236,6 +328,39 @@ impl TestApp {
     }
 }
 
+/// An HTTP client that does not follow redirects (to see a form's 303 and its `Location`).
+pub fn no_redirect_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A receiver of webhook deliveries on port 0: its URL (`http://127.0.0.1:PORT/hook`) and
+/// the JSON bodies it got, answering each with 204.
+pub async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let seen = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                seen.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (url, got)
+}
+
 async fn read(resp: reqwest::Response) -> (u16, Value) {
     let status = resp.status().as_u16();
     let bytes = resp.bytes().await.unwrap();
@@ -258,7 +383,8 @@ async fn drop_schema(url: &str, schema: &str) {
     }
 }
 
-/// Runs `$check(&TestApp)` as `$name::sqlite` and `$name::postgres`.
+/// Runs `$check(&TestApp)` as `$name::sqlite` and `$name::postgres`;
+/// `server_test!(name, check, owned)` runs `check(TestApp) -> TestApp` the same way.
 macro_rules! server_test {
     ($name:ident, $check:ident) => {
         mod $name {
@@ -277,6 +403,25 @@ macro_rules! server_test {
                 };
                 super::$check(&app).await;
                 app.cleanup().await;
+            }
+        }
+    };
+    // A check that takes the app and hands it back (it may have restarted it).
+    ($name:ident, $check:ident, owned) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::TestApp::sqlite().await;
+                super::$check(app).await.cleanup().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let name = concat!(module_path!(), "::postgres");
+                let Some(app) = $crate::helpers::TestApp::postgres(name).await else {
+                    return;
+                };
+                super::$check(app).await.cleanup().await;
             }
         }
     };

@@ -11,32 +11,17 @@ use std::collections::BTreeSet;
 use chrono::{TimeDelta, Utc};
 use comeback_core::Amount;
 use comeback_store::{
-    ComplaintInput, CustomerInput, Employee, Location, NewUser, Role, StoreError, TimelineEvent,
-    TransactionInput, UserId,
+    ComplaintInput, CustomerInput, Employee, Role, StoreError, TimelineEvent, TransactionInput,
+    UserId,
 };
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, server_test};
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// GET of a dashboard page: (status, body).
+/// GET of a dashboard page: (status, body with `/` unescaped).
 async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let r = client()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (
-        r.status().as_u16(),
-        r.text().await.unwrap().replace("&#x2f;", "/"),
-    )
+    let (s, body) = app.page(token, path).await;
+    (s, body.replace("&#x2f;", "/"))
 }
 
 /// POST of a form: (status, Location header, body with `/` unescaped).
@@ -46,19 +31,8 @@ async fn form(
     path: &str,
     fields: &[(&str, &str)],
 ) -> (u16, Option<String>, String) {
-    let r = client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    let loc = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (s, loc, r.text().await.unwrap().replace("&#x2f;", "/"))
+    let (s, loc, body) = app.form(token, path, fields).await;
+    (s, loc, body.replace("&#x2f;", "/"))
 }
 
 async fn patch(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -74,48 +48,10 @@ async fn patch(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Va
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
-/// An account of `role` at `locations`, linked to `employee`: (user id, bearer token).
-async fn account(
-    app: &TestApp,
-    email: &str,
-    role: Role,
-    locations: &[&str],
-    employee: Option<&str>,
-) -> (UserId, String) {
-    let u = app
-        .store
-        .create_user(&NewUser {
-            email: email.to_owned(),
-            role,
-            password_hash: None,
-        })
-        .await
-        .unwrap();
-    let codes: Vec<String> = locations.iter().map(|s| (*s).to_owned()).collect();
-    app.store.set_user_locations(u.id, &codes).await.unwrap();
-    app.store.set_user_employee(u.id, employee).await.unwrap();
-    let t = app
-        .store
-        .create_api_token(u.id, "test", Utc::now())
-        .await
-        .unwrap()
-        .secret;
-    (u.id, t)
-}
-
 /// Locations HEL and TKU, employees E1 and E3 at HEL and E2 at TKU, customers c1 (HEL,
 /// e-mail Ann@Example.com) and c2 (TKU).
 async fn seed(app: &TestApp) {
-    for code in ["HEL", "TKU"] {
-        app.store
-            .upsert_location(&Location {
-                code: code.into(),
-                name: None,
-                time_zone: "Europe/Helsinki".into(),
-            })
-            .await
-            .unwrap();
-    }
+    app.locations(&["HEL", "TKU"]).await;
     for (code, loc) in [("E1", "HEL"), ("E2", "TKU"), ("E3", "HEL")] {
         app.store
             .upsert_employee(&Employee {
@@ -347,7 +283,9 @@ async fn employee_links(app: &TestApp) {
         "{html}"
     );
     // The account sees its own link (E3 is free again).
-    let (_, e3) = account(app, "e3@shop.example", Role::Staff, &[], Some("E3")).await;
+    let (_, e3) = app
+        .account("e3@shop.example", Role::Staff, &[], Some("E3"))
+        .await;
     let (s, me) = app.get("/api/v1/me", Some(&e3)).await;
     assert_eq!((s, me["employee"].clone()), (200, json!("E3")));
     // Not for managers.
@@ -397,12 +335,22 @@ async fn report_card_visibility(app: &TestApp) {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    let (_, manager_hel) = account(app, "m-hel@x.example", Role::Manager, &["HEL"], None).await;
-    let (_, manager_tku) = account(app, "m-tku@x.example", Role::Manager, &["TKU"], None).await;
-    let (_, staff_e1) = account(app, "s-e1@x.example", Role::Staff, &["HEL"], Some("E1")).await;
+    let (_, manager_hel) = app
+        .account("m-hel@x.example", Role::Manager, &["HEL"], None)
+        .await;
+    let (_, manager_tku) = app
+        .account("m-tku@x.example", Role::Manager, &["TKU"], None)
+        .await;
+    let (_, staff_e1) = app
+        .account("s-e1@x.example", Role::Staff, &["HEL"], Some("E1"))
+        .await;
     // A staff member sees their own card wherever they are listed.
-    let (_, staff_e2) = account(app, "s-e2@x.example", Role::Staff, &[], Some("E2")).await;
-    let (_, staff_none) = account(app, "s-0@x.example", Role::Staff, &["HEL"], None).await;
+    let (_, staff_e2) = app
+        .account("s-e2@x.example", Role::Staff, &[], Some("E2"))
+        .await;
+    let (_, staff_none) = app
+        .account("s-0@x.example", Role::Staff, &["HEL"], None)
+        .await;
     let table: [(&str, &str, Option<&[&str]>); 6] = [
         ("admin", &admin, Some(&["E1", "E2", "E3"])),
         ("manager of HEL", &manager_hel, Some(&["E1", "E3"])),
@@ -487,9 +435,15 @@ fn flag_refs(v: &Value) -> Vec<String> {
 async fn staff_flags(app: &TestApp) {
     seed(app).await;
     let admin = app.admin().await;
-    let (_, s1) = account(app, "s1@x.example", Role::Staff, &["HEL"], Some("E1")).await;
-    let (_, unlinked) = account(app, "u@x.example", Role::Staff, &["HEL"], None).await;
-    let (_, m_tku) = account(app, "m@x.example", Role::Manager, &["TKU"], None).await;
+    let (_, s1) = app
+        .account("s1@x.example", Role::Staff, &["HEL"], Some("E1"))
+        .await;
+    let (_, unlinked) = app
+        .account("u@x.example", Role::Staff, &["HEL"], None)
+        .await;
+    let (_, m_tku) = app
+        .account("m@x.example", Role::Manager, &["TKU"], None)
+        .await;
     let note = "<script>alert(1)</script> waited 20 min, left angry";
     // A linked staff member flags c1: a complaint credited to E1 at E1's location.
     let (s, f1) = app

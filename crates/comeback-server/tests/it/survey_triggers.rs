@@ -7,7 +7,7 @@
 //! languages, with fallbacks, and answers that keep their version.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate, Utc};
@@ -17,31 +17,7 @@ use comeback_server::survey_triggers::Triggers;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use crate::helpers::{TestApp, server_test};
-
-/// A receiver of webhook deliveries on port 0: the bodies it got.
-async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let seen = got.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let seen = seen.clone();
-            async move {
-                seen.lock()
-                    .unwrap()
-                    .push(serde_json::from_slice(&body).unwrap());
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (url, got)
-}
+use crate::helpers::{TestApp, no_redirect_client, server_test, webhook_receiver};
 
 async fn survey(app: &TestApp, admin: &str, body: Value) -> Value {
     let (s, v) = app.post_json("/api/v1/surveys", &body, Some(admin)).await;
@@ -304,7 +280,7 @@ async fn refits_invite_entering_customers_once(app: TestApp) -> TestApp {
         .await;
     assert_eq!(s, 201, "{v}");
     let by_hand: BTreeSet<String> = by_hand.into_iter().collect();
-    let (hook, got) = receiver().await;
+    let (hook, got) = webhook_receiver().await;
     let (s, v) = app
         .post_json(
             "/api/v1/webhooks",
@@ -367,15 +343,8 @@ async fn refits_invite_entering_customers_once(app: TestApp) -> TestApp {
 
     // The links CSV has them, with their trigger.
     let csv = app
-        .client
-        .get(app.url(&format!("/api/v1/surveys/{exit}/links.csv")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text(&admin, &format!("/api/v1/surveys/{exit}/links.csv"))
+        .await;
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), lost_invited.len(), "{csv}");
     assert!(rows.iter().all(|r| r.ends_with(",lost")), "{csv}");
@@ -443,26 +412,11 @@ async fn refits_invite_entering_customers_once(app: TestApp) -> TestApp {
     app
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refits_invite_entering_customers_once_sqlite() {
-    let app = TestApp::sqlite().await;
-    refits_invite_entering_customers_once(app)
-        .await
-        .cleanup()
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refits_invite_entering_customers_once_postgres() {
-    let name = "survey_triggers::refits_invite_entering_customers_once_postgres";
-    let Some(app) = TestApp::postgres(name).await else {
-        return;
-    };
-    refits_invite_entering_customers_once(app)
-        .await
-        .cleanup()
-        .await;
-}
+server_test!(
+    refits_invite_entering_customers,
+    refits_invite_entering_customers_once,
+    owned
+);
 
 /// The documented draw, computed here from its definition.
 fn drawn(seed: &str, customer: &str, day: NaiveDate, percent: u64) -> bool {
@@ -719,21 +673,7 @@ async fn delays_and_consent(app: &TestApp) {
     assert_eq!(erased[0]["customer"], Value::Null);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delays_and_consent_sqlite() {
-    let app = TestApp::sqlite().await;
-    delays_and_consent(&app).await;
-    app.cleanup().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delays_and_consent_postgres() {
-    let Some(app) = TestApp::postgres("survey_triggers::delays_and_consent_postgres").await else {
-        return;
-    };
-    delays_and_consent(&app).await;
-    app.cleanup().await;
-}
+server_test!(delayed_and_consented_invitations, delays_and_consent);
 
 /// The set-up page shows the settings and saves the form through the API's validation.
 async fn triggers_page(app: &TestApp) {
@@ -845,10 +785,7 @@ async fn submit(app: &TestApp, link: &str, fields: &[(&str, &str)]) {
         .split_once("/s/")
         .map(|(_, t)| format!("/s/{t}"))
         .unwrap();
-    let r = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let r = no_redirect_client()
         .post(app.url(&path))
         .form(fields)
         .send()

@@ -4,22 +4,13 @@
 //! pages, inert markup, the links CSV, imports with per-row errors, and the NPS on the
 //! dashboard and in objectives.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use comeback_store::{InvitationTrigger, NewInvitations};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, server_test};
-
-/// A client that does not follow redirects.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use crate::helpers::{TestApp, no_redirect_client, server_test, webhook_receiver};
 
 /// GET of a public page: (status, headers, body with `/` unescaped).
 async fn get_page(
@@ -27,7 +18,7 @@ async fn get_page(
     path: &str,
     accept_language: Option<&str>,
 ) -> (u16, reqwest::header::HeaderMap, String) {
-    let mut r = client().get(app.url(path));
+    let mut r = no_redirect_client().get(app.url(path));
     if let Some(l) = accept_language {
         r = r.header("accept-language", l);
     }
@@ -39,7 +30,7 @@ async fn get_page(
 
 /// GET of a dashboard page with a bearer token: (status, headers, body).
 async fn dash(app: &TestApp, path: &str, token: &str) -> (u16, reqwest::header::HeaderMap, String) {
-    let resp = client()
+    let resp = no_redirect_client()
         .get(app.url(path))
         .bearer_auth(token)
         .send()
@@ -61,7 +52,7 @@ async fn post_form(
 }
 
 async fn post_raw(app: &TestApp, path: &str, body: Vec<u8>) -> (u16, Option<String>, String) {
-    let resp = client()
+    let resp = no_redirect_client()
         .post(app.url(path))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
@@ -251,33 +242,9 @@ async fn links_and_attacks(app: &TestApp) {
 }
 server_test!(links_refuse_every_attack, links_and_attacks);
 
-/// A receiver of webhook deliveries on port 0: the bodies it got.
-async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let seen = got.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let seen = seen.clone();
-            async move {
-                seen.lock()
-                    .unwrap()
-                    .push(serde_json::from_slice(&body).unwrap());
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (url, got)
-}
-
 async fn answers_and_follow_ups(app: &TestApp) {
     let admin = setup(app).await;
-    let (url, got) = receiver().await;
+    let (url, got) = webhook_receiver().await;
     let (s, v) = app
         .post_json(
             "/api/v1/webhooks",
@@ -286,16 +253,7 @@ async fn answers_and_follow_ups(app: &TestApp) {
         )
         .await;
     assert_eq!(s, 201, "{v}");
-    for code in ["helsinki", "oulu"] {
-        app.store
-            .upsert_location(&comeback_store::Location {
-                code: code.to_owned(),
-                name: None,
-                time_zone: "Europe/Helsinki".to_owned(),
-            })
-            .await
-            .unwrap();
-    }
+    app.locations(&["helsinki", "oulu"]).await;
     let nps = survey(app, &admin, "Store NPS", "nps").await;
     let (s, v) = app
         .post_json(
@@ -946,7 +904,7 @@ async fn post_dash_form(
     bearer: Option<&str>,
     fields: &[(&str, &str)],
 ) -> (u16, String) {
-    let mut r = client()
+    let mut r = no_redirect_client()
         .post(app.url(path))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(serde_urlencoded::to_string(fields).unwrap());
