@@ -113,6 +113,7 @@ pub struct StoreConfig {
     pg_schema: Option<String>,
     max_connections: u32,
     migrate_up_to: Option<i64>,
+    create_if_missing: bool,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -122,6 +123,7 @@ impl std::fmt::Debug for StoreConfig {
             .field("scheme", &self.url.split(':').next().unwrap_or(""))
             .field("pg_schema", &self.pg_schema)
             .field("max_connections", &self.max_connections)
+            .field("create_if_missing", &self.create_if_missing)
             .finish()
     }
 }
@@ -140,7 +142,18 @@ impl StoreConfig {
             pg_schema: None,
             max_connections: 8,
             migrate_up_to: None,
+            create_if_missing: true,
         }
+    }
+
+    /// SQLite only: whether a missing database file is created (the default, `true`). With
+    /// `false`, [`StoreConfig::connect`] refuses a missing file with
+    /// [`StoreError::NotFound`] (`what` = `"database file"`, `key` = its path) and creates
+    /// nothing, for commands that only read an existing database (`comeback backup`).
+    /// In-memory databases and PostgreSQL are not affected.
+    pub fn create_if_missing(mut self, create: bool) -> Self {
+        self.create_if_missing = create;
+        self
     }
 
     /// PostgreSQL only: keep every table in `schema` (created if missing; it becomes the
@@ -206,8 +219,18 @@ impl StoreConfig {
     }
 
     async fn connect_sqlite(&self, url: &str) -> Result<SqlitePool, StoreError> {
-        let opts = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
+        // An in-memory database lives as long as a connection to it: keep exactly one, open
+        // for ever (sqlx's default idle timeout would drop it).
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let opts = SqliteConnectOptions::from_str(url)?;
+        if !self.create_if_missing && !memory && !opts.get_filename().exists() {
+            return Err(StoreError::NotFound {
+                what: "database file",
+                key: opts.get_filename().display().to_string(),
+            });
+        }
+        let opts = opts
+            .create_if_missing(self.create_if_missing)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
@@ -217,9 +240,6 @@ impl StoreConfig {
             // ingest to keep its speed as the table grows.
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
-        // An in-memory database lives as long as a connection to it: keep exactly one, open
-        // for ever (sqlx's default idle timeout would drop it).
-        let memory = url.contains(":memory:") || url.contains("mode=memory");
         let pool = if memory {
             SqlitePoolOptions::new()
                 .max_connections(1)

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use comeback_store::Store;
+use comeback_store::{StoreConfig, StoreError};
 
 /// Flags of `comeback backup`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The database to copy: `sqlite://PATH` (PostgreSQL: use pg_dump).
+    /// The database to copy: `sqlite://PATH`, which must exist (PostgreSQL: use pg_dump).
     #[arg(
         long,
         env = "COMEBACK_DATABASE_URL",
@@ -27,9 +27,24 @@ pub fn run(args: Args) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let store = Store::connect(&args.database_url)
+        // A read of an existing database: a missing file is an error, not a new empty
+        // database to back up.
+        let store = StoreConfig::new(&args.database_url)
+            .create_if_missing(false)
+            .connect()
             .await
-            .with_context(|| format!("cannot open {}", super::serve::redact(&args.database_url)))?;
+            .map_err(|e| {
+                let hint = match &e {
+                    StoreError::NotFound { .. } => {
+                        " (run in the directory that holds it, or give --database-url sqlite://PATH)"
+                    }
+                    _ => "",
+                };
+                anyhow::Error::new(e).context(format!(
+                    "cannot open {}{hint}",
+                    super::serve::redact(&args.database_url)
+                ))
+            })?;
         let result = store.backup_sqlite(&args.dest).await;
         store.close().await;
         result.with_context(|| format!("cannot back up to {}", args.dest.display()))?;

@@ -2,6 +2,7 @@
 
 mod analyze;
 mod analyze_summary;
+mod backup;
 mod cohorts;
 mod complaints;
 mod economics;
