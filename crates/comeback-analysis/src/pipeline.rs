@@ -14,7 +14,9 @@ use comeback_models::diagnostics::{FrequencyHistogram, frequency_histogram, trac
 use comeback_models::fit::{FitOptions, FitReport, Fitted, Rfm, RfmData};
 use comeback_models::gamma_gamma::{GammaGamma, SpendData};
 use comeback_models::purchase_model::{PurchaseModel, RetentionWhatIf, retention_what_if};
-use comeback_models::transaction::{ClvOptions, TransactionModel, discounted_expected_purchases};
+use comeback_models::transaction::{
+    ClvOptions, TransactionModel, clv_periods_for_horizon, discounted_expected_purchases,
+};
 
 /// Row predictions the bootstrap may spend (draws × distinct rows), about 10 s on 2 cores.
 pub const BOOTSTRAP_BUDGET: usize = 20_000_000;
@@ -736,7 +738,7 @@ pub(crate) fn model_stage(
     let discount_period = args.discount_period.unwrap_or(365.25 / 12.0 / unit.days());
     let clv_periods = args
         .clv_periods
-        .unwrap_or_else(|| ((args.horizon / discount_period).round() as usize).max(1));
+        .unwrap_or_else(|| clv_periods_for_horizon(args.horizon, discount_period));
     let clv_opts = ClvOptions::new(
         args.margin,
         args.discount_rate,

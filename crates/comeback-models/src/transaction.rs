@@ -115,6 +115,16 @@ impl ClvOptions {
     }
 }
 
+/// The number of discount periods K that covers `horizon`: `horizon / discount_period`
+/// rounded to the nearest whole period, at least 1 (52 weeks with a monthly period of
+/// 365.25/12/7 weeks gives 12), so that a CLV sums the same time as the expected revenue
+/// over `horizon`. Both arguments are in the same time unit. This is the default CLV length
+/// of `comeback analyze` and `comeback predict`.
+pub fn clv_periods_for_horizon(horizon: f64, discount_period: f64) -> usize {
+    // `as` saturates (NaN gives 0, raised to 1): no panic on any input.
+    ((horizon / discount_period).round() as usize).max(1)
+}
+
 /// Discounted expected number of purchases Σ_k (E[Y(kΔ)] − E[Y((k−1)Δ)]) / (1+d)^k.
 pub fn discounted_expected_purchases<M: TransactionModel + ?Sized>(
     model: &M,

@@ -179,6 +179,18 @@ fn clv_matches_lifetimes_convention() {
 }
 
 #[test]
+fn clv_periods_for_horizon_rounds_to_whole_periods() {
+    use comeback_models::transaction::clv_periods_for_horizon;
+    let month_in_weeks = 365.25 / 12.0 / 7.0; // 4.348 weeks
+    assert_eq!(clv_periods_for_horizon(52.0, month_in_weeks), 12);
+    assert_eq!(clv_periods_for_horizon(39.0, month_in_weeks), 9); // 8.97 months
+    assert_eq!(clv_periods_for_horizon(365.25, 365.25 / 12.0), 12);
+    // Never 0 periods, and no panic on a degenerate period.
+    assert_eq!(clv_periods_for_horizon(1.0, month_in_weeks), 1);
+    assert_eq!(clv_periods_for_horizon(f64::NAN, 1.0), 1);
+}
+
+#[test]
 fn diagnostics_on_cdnow() {
     use comeback_models::diagnostics::{calibration_holdout, frequency_histogram, tracking_curve};
     let bg = model_at_reference("BG~1NBD", |p| BgNbd::from_params(p).unwrap());
