@@ -11,7 +11,7 @@
 //! All output files are written into a fresh temporary directory beside `-o DIR` and moved
 //! into `DIR` only when every file is complete, so a failed run leaves nothing half-written.
 
-use super::common::progress_bar;
+use super::common::{parse_discount_rate, parse_horizon, progress_bar};
 use super::ingest_args::{IngestArgs, Loaded};
 use anyhow::{Context, Result, anyhow, bail};
 use comeback_analysis::models::{Comparison, Reason};
@@ -86,15 +86,15 @@ pub struct ModelArgs {
     /// Unit of recency, T, horizon and holdout: days, weeks or months.
     #[arg(long, default_value = "weeks")]
     pub unit: TimeUnit,
-    /// Forecast horizon for expected purchases and revenue, in `--unit`s.
-    #[arg(long, default_value_t = 52.0)]
+    /// Forecast horizon for expected purchases and revenue, in `--unit`s (> 0).
+    #[arg(long, default_value_t = 52.0, value_parser = parse_horizon)]
     pub horizon: f64,
     /// Holdout period for the model comparison, in `--unit`s (the last part of the data is
     /// held out); default: a third of the observed span; 0 compares on all data by BIC.
     #[arg(long)]
     pub holdout: Option<f64>,
-    /// CLV: discount rate per discount period (0.01 = 1 % per month by default).
-    #[arg(long, default_value_t = 0.01)]
+    /// CLV: discount rate per discount period, ≥ 0 (0.01 = 1 % per month by default).
+    #[arg(long, default_value_t = 0.01, value_parser = parse_discount_rate)]
     pub discount_rate: f64,
     /// CLV: length of a discount period in `--unit`s; default one month (365.25/12 days).
     #[arg(long)]
@@ -200,8 +200,8 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 fn check_args(a: &ModelArgs) -> Result<()> {
+    // --horizon and --discount-rate are checked by clap (parse_horizon, parse_discount_rate).
     for (flag, v) in [
-        ("--horizon", a.horizon),
         ("--margin", a.margin),
         ("--what-if-retention", a.what_if_retention),
     ] {

@@ -5,6 +5,27 @@ use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::path::Path;
 
+/// Clap value parser of a forecast horizon (`--horizon`): a finite number > 0 (a horizon of
+/// 0 forecasts nothing, and a CLV over it would not be 0).
+pub fn parse_horizon(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(_) => Err("the horizon must be a number > 0".to_string()),
+        Err(_) => Err("not a number (the horizon must be a number > 0)".to_string()),
+    }
+}
+
+/// Clap value parser of a CLV discount rate (`--discount-rate`): a finite number ≥ 0, the
+/// rate per discount period (0.01 = 1 % per period).
+pub fn parse_discount_rate(s: &str) -> std::result::Result<f64, String> {
+    const RULE: &str = "the discount rate must be a number ≥ 0, per discount period (0.01 = 1 % per period; the period is --discount-period, one month by default)";
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(_) => Err(RULE.to_string()),
+        Err(_) => Err(format!("not a number ({RULE})")),
+    }
+}
+
 /// Parses `r=0.243,alpha=4.414,...` into values in the order of `names`. Every name must
 /// be given exactly once; unknown names are errors.
 pub fn parse_params(flag: &str, text: &str, names: &[&str]) -> Result<Vec<f64>> {

@@ -86,6 +86,10 @@ pub struct Args {
     /// Also write the JSON report to this file (for `predict --model-file`).
     #[arg(long)]
     pub save: Option<PathBuf>,
+    /// No warning on stderr when the fit did not converge (the report still says so);
+    /// errors still print.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// sBG: survivors at the start of each period, the cohort size first (e.g. 1000,631,468).
     #[arg(long, value_delimiter = ',')]
     pub survivors: Option<Vec<f64>>,
@@ -237,7 +241,7 @@ pub fn run(args: Args) -> Result<()> {
             }
         }
     }
-    if !report.converged {
+    if !report.converged && !args.quiet {
         note!("warning: {}: {}", report.model, report.message);
     }
     Ok(())

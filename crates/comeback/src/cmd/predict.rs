@@ -3,11 +3,12 @@
 //! Output CSV: `customer_id,frequency,recency,T,p_alive,expected_purchases` where
 //! `expected_purchases` is E[Y(horizon) | x, tₓ, T]; with monetary values also
 //! `expected_avg_spend,expected_revenue,clv` (Gamma-Gamma spend; CLV as in lifetimes:
-//! margin × spend × Σₖ₌₁..K (E[Y(kΔ)] − E[Y((k−1)Δ)]) / (1+d)ᵏ); for a calibration/holdout
+//! margin × spend × Σₖ₌₁..K (E[Y(kΔ)] − E[Y((k−1)Δ)]) / (1+d)ᵏ, K by default the horizon in
+//! discount periods as in `analyze`); for a calibration/holdout
 //! summary the holdout actuals `frequency_holdout[,monetary_value_holdout],duration_holdout`.
 //! Parameters come from `--params`, a saved `--model-file`, or a fit on the file itself.
 
-use super::common::{parse_params, write_real_table};
+use super::common::{parse_discount_rate, parse_horizon, parse_params, write_real_table};
 use super::fit::{ModelArg, bgbb_data, fit_table, rfm_data, spend_data};
 use super::summary_input::{ColumnFlags, DatabaseSource, SummaryTable, load_summary};
 use anyhow::{Context, Result, bail};
@@ -16,7 +17,7 @@ use comeback_models::bgnbd::{BgNbd, MbgNbd};
 use comeback_models::fit::{FitOptions, Rfm, rfm_from_columns};
 use comeback_models::gamma_gamma::GammaGamma;
 use comeback_models::pareto_nbd::ParetoNbd;
-use comeback_models::transaction::{ClvOptions, TransactionModel, clv};
+use comeback_models::transaction::{ClvOptions, TransactionModel, clv, clv_periods_for_horizon};
 use std::path::{Path, PathBuf};
 
 /// Flags of `comeback predict`.
@@ -28,8 +29,8 @@ pub struct Args {
     /// Transaction model (bgnbd, mbgnbd, pareto-nbd, bgbb) or gamma-gamma for spend only.
     #[arg(long, value_enum)]
     pub model: ModelArg,
-    /// Prediction horizon t in the summary's time unit (BG/BB: whole opportunities).
-    #[arg(long)]
+    /// Prediction horizon t in the summary's time unit, > 0 (BG/BB: whole opportunities).
+    #[arg(long, value_parser = parse_horizon)]
     pub horizon: Option<f64>,
     /// Model parameters, e.g. r=0.243,alpha=4.414,a=0.793,b=2.426 (instead of fitting).
     #[arg(long)]
@@ -40,15 +41,17 @@ pub struct Args {
     /// Gamma-Gamma parameters p=..,q=..,gamma=.. (otherwise fitted on the file's spend).
     #[arg(long)]
     pub spend_params: Option<String>,
-    /// Discount rate per discount period for the CLV.
-    #[arg(long, default_value_t = 0.01)]
+    /// Discount rate per discount period for the CLV, ≥ 0 (0.01 = 1 % per period).
+    #[arg(long, default_value_t = 0.01, value_parser = parse_discount_rate)]
     pub discount_rate: f64,
     /// Discount period Δ in the summary's unit; default one month (365.25/12 days).
     #[arg(long)]
     pub discount_period: Option<f64>,
-    /// Number of discount periods K in the CLV.
-    #[arg(long, default_value_t = 12)]
-    pub clv_periods: usize,
+    /// Number of discount periods K in the CLV; default: the horizon in discount periods
+    /// (rounded, at least 1; 39 weeks = 9 months), so CLV and expected revenue cover the
+    /// same time, as in `analyze`.
+    #[arg(long)]
+    pub clv_periods: Option<usize>,
     /// Margin multiplier (1 = revenue CLV).
     #[arg(long, default_value_t = 1.0)]
     pub margin: f64,
@@ -56,6 +59,9 @@ pub struct Args {
     /// (`customer_id` STRING, every other column DOUBLE); default standard output (CSV).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// No warnings on stderr (a model fit that did not converge); errors still print.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Explicit column names.
     #[command(flatten)]
     pub cols: ColumnFlags,
@@ -141,7 +147,7 @@ fn spend_model(args: &Args, t: &SummaryTable) -> Result<GammaGamma> {
         )?,
         None => {
             let rep = GammaGamma::fit(&spend_data(t)?, &FitOptions::default())?.report;
-            if !rep.converged {
+            if !rep.converged && !args.quiet {
                 note!("warning: gamma-gamma: {}", rep.message);
             }
             rep.params
@@ -165,9 +171,6 @@ pub fn run(args: Args) -> Result<()> {
     let horizon = args
         .horizon
         .context("--horizon is required (the prediction window, in the summary's unit)")?;
-    if !(horizon.is_finite() && horizon >= 0.0) {
-        bail!("--horizon must be a non-negative number, got {horizon}");
-    }
     // Validate every row (errors name the row), in the model's own terms.
     let customers: Vec<Rfm> = if args.model == ModelArg::Bgbb {
         bgbb_data(&table)?;
@@ -182,7 +185,7 @@ pub fn run(args: Args) -> Result<()> {
         Some(p) => p,
         None => {
             let rep = fit_table(args.model, &table, &FitOptions::default())?;
-            if !rep.converged {
+            if !rep.converged && !args.quiet {
                 note!("warning: {}: {}", rep.model, rep.message);
             }
             rep.params
@@ -196,7 +199,10 @@ pub fn run(args: Args) -> Result<()> {
                 Some(p) => p,
                 None => default_discount_period(&table)?,
             };
-            let opts = ClvOptions::new(args.margin, args.discount_rate, period, args.clv_periods)?;
+            let periods = args
+                .clv_periods
+                .unwrap_or_else(|| clv_periods_for_horizon(horizon, period));
+            let opts = ClvOptions::new(args.margin, args.discount_rate, period, periods)?;
             let spend = gg
                 .conditional_expected_average_spend_many(&table.frequency, m)
                 .map_err(|e| table.explain(e))?;

@@ -248,3 +248,168 @@ fn sbg_and_bgbb_from_the_cli() {
     assert!((j["log_likelihood"].as_f64().unwrap() - -33225.6).abs() < 0.05);
     assert_eq!(j["n_customers"], 11104.0);
 }
+
+/// The CLV column of `predict` output (`customer_id` → clv).
+fn clv_of(csv: &[u8], id: &str) -> f64 {
+    let text = std::str::from_utf8(csv).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let i = header.iter().position(|h| *h == "clv").unwrap();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{id},")))
+        .unwrap();
+    row.split(',').nth(i).unwrap().parse().unwrap()
+}
+
+#[test]
+fn clv_periods_follow_the_horizon_unless_given() {
+    let dir = tempfile::tempdir().unwrap();
+    summarize_cdnow(dir.path(), &[], "s.csv");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "predict",
+            "s.csv",
+            "--model",
+            "bgnbd",
+            "--params",
+            "r=0.2425929282798216,alpha=4.4135322652718125,a=0.7928859664406493,b=2.42575238262571",
+            "--spend-params",
+            "p=6.248802496079201,q=3.74458846092242,gamma=15.447748064915702",
+        ];
+        args.extend_from_slice(extra);
+        let o = comeback(dir.path(), &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        o.stdout
+    };
+    // 39 weeks = 8.97 months of 365.25/12 days: 9 discount periods, as in `analyze`.
+    let default = run(&["--horizon", "39"]);
+    assert_eq!(default, run(&["--horizon", "39", "--clv-periods", "9"]));
+    let clv = clv_of(&default, "1516");
+    assert!((clv - 572.5890057920013).abs() < 1e-6, "{clv}");
+    // Less than the undiscounted expected revenue over the same 39 weeks (598.41), no longer
+    // the 12-month CLV whatever the horizon.
+    let twelve = clv_of(&run(&["--horizon", "39", "--clv-periods", "12"]), "1516");
+    assert!((twelve - 719.8671098890012).abs() < 1e-6, "{twelve}");
+    // lifetimes' 12 periods of 4.345 weeks (972.1255634234165, as in
+    // `clv_matches_lifetimes_through_the_cli`) from a horizon of 12 × 4.345 weeks alone.
+    let f = data_path("cdnow_customers_summary_with_transactions.csv");
+    let o = comeback(
+        dir.path(),
+        &[
+            "predict",
+            f.to_str().unwrap(),
+            "--model",
+            "bgnbd",
+            "--params",
+            "r=0.2425929282798216,alpha=4.4135322652718125,a=0.7928859664406493,b=2.42575238262571",
+            "--spend-params",
+            "p=6.248802496079201,q=3.74458846092242,gamma=15.447748064915702",
+            "--horizon",
+            "52.14",
+            "--discount-period",
+            "4.345",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let clv = clv_of(&o.stdout, "1516");
+    assert!((clv / 972.1255634234165 - 1.0).abs() < 1e-6, "{clv}");
+}
+
+#[test]
+fn horizon_and_discount_rate_out_of_range_are_refused_by_clap() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.csv"), "ID,x,t_x,T\n1,1,2,5\n").unwrap();
+    let horizon = "error: invalid value '0' for '--horizon <HORIZON>': the horizon must be a \
+                   number > 0\n";
+    let rate = "error: invalid value '-0.5' for '--discount-rate <DISCOUNT_RATE>': the \
+                discount rate must be a number ≥ 0, per discount period (0.01 = 1 % per \
+                period; the period is --discount-period, one month by default)\n";
+    for (args, want) in [
+        (
+            vec!["predict", "s.csv", "--model", "bgnbd", "--horizon=0"],
+            horizon,
+        ),
+        (
+            vec![
+                "predict",
+                "s.csv",
+                "--model",
+                "bgnbd",
+                "--horizon",
+                "3",
+                "--discount-rate=-0.5",
+            ],
+            rate,
+        ),
+        (vec!["analyze", "t.csv", "--horizon=0"], horizon),
+        (vec!["analyze", "t.csv", "--discount-rate=-0.5"], rate),
+        (vec!["economics", "t.csv", "--horizon=0"], horizon),
+        (vec!["economics", "t.csv", "--discount-rate=-0.5"], rate),
+        (vec!["loyalty", "t.csv", "--discount-rate=-0.5"], rate),
+    ] {
+        let o = comeback(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.starts_with(want), "{args:?}: {err}");
+    }
+    let o = comeback(
+        dir.path(),
+        &["predict", "s.csv", "--model", "bgnbd", "--horizon", "soon"],
+    );
+    assert!(
+        stderr(&o).starts_with(
+            "error: invalid value 'soon' for '--horizon <HORIZON>': not a number (the horizon \
+             must be a number > 0)\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // A discount rate of 0 (no discounting) stays allowed.
+    let o = comeback(
+        dir.path(),
+        &[
+            "predict",
+            "s.csv",
+            "--model",
+            "bgnbd",
+            "--horizon",
+            "3",
+            "--params",
+            "r=1,alpha=1,a=1,b=1",
+            "--discount-rate",
+            "0",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn fit_and_predict_take_q_for_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = data_path("cdnow_customers_summary.csv");
+    let f = f.to_str().unwrap();
+    for args in [
+        vec!["fit", f, "--model", "bgnbd", "--json"],
+        vec![
+            "predict",
+            f,
+            "--model",
+            "bgnbd",
+            "--horizon",
+            "39",
+            "--params",
+            "r=1,alpha=1,a=1,b=1",
+        ],
+    ] {
+        let plain = comeback(dir.path(), &args);
+        assert!(plain.status.success(), "{}", stderr(&plain));
+        for q in ["-q", "--quiet"] {
+            let mut with_q = args.clone();
+            with_q.push(q);
+            let o = comeback(dir.path(), &with_q);
+            assert!(o.status.success(), "{with_q:?}: {}", stderr(&o));
+            assert_eq!(o.stdout, plain.stdout, "{with_q:?}");
+            assert_eq!(stderr(&o), "", "{with_q:?}");
+        }
+    }
+}
