@@ -14,7 +14,8 @@
 //!   addition. Per dimension: the mean perception with a t interval and, where expectations
 //!   were asked of the same respondents, the SERVQUAL gap score Q = P − E (perception minus
 //!   expectation, per respondent; negative means the service falls short) as a paired mean
-//!   with its t interval.
+//!   with its t interval. A survey may rate dimensions of its own (`cleanliness`, `speed`):
+//!   [`dimension_score`] gives the same numbers for a dimension of any name.
 
 use crate::VoiceError;
 use crate::stats::{MeanEstimate, ProportionEstimate, mean_interval, paired_difference, wilson};
@@ -203,17 +204,11 @@ pub fn dimension_scores(
     }
     let mut out = Vec::with_capacity(perceptions.len());
     for (dimension, values) in perceptions {
-        check_scores(values, DIMENSION_SCALE)?;
-        let perception = clip(mean_interval(values, confidence)?, DIMENSION_SCALE);
-        let gap = match expectations.iter().find(|(d, _)| d == dimension) {
-            None => None,
-            Some((_, pairs)) => {
-                let (p, e): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
-                check_scores(&p, DIMENSION_SCALE)?;
-                check_scores(&e, DIMENSION_SCALE)?;
-                Some(clip(paired_difference(&p, &e, confidence)?, (-4.0, 4.0)))
-            }
-        };
+        let pairs = expectations
+            .iter()
+            .find(|(d, _)| d == dimension)
+            .map(|(_, p)| p.as_slice());
+        let (perception, gap) = dimension_score(values, pairs, confidence)?;
         out.push(DimensionScore {
             dimension: *dimension,
             perception,
@@ -222,4 +217,33 @@ pub fn dimension_scores(
     }
     out.sort_by_key(|s| s.dimension);
     Ok(out)
+}
+
+/// One service dimension's mean perception with its t interval clipped to \[1, 5\] and,
+/// given the (perception, expectation) pairs, the SERVQUAL gap P − E as a paired mean with
+/// its t interval clipped to \[−4, 4\]: the numbers of [`dimension_scores`] for a
+/// dimension of any name, a built-in [`Dimension`] or one a survey defines itself (a
+/// `cleanliness` or `speed` rated 1–5).
+///
+/// # Errors
+/// [`VoiceError::ScoreOutOfRange`] for an answer outside 1–5; [`VoiceError::NoResponses`] /
+/// [`VoiceError::InsufficientData`] for 0 / 1 perceptions or pairs;
+/// [`VoiceError::InvalidConfidence`].
+pub fn dimension_score(
+    perceptions: &[f64],
+    expectations: Option<&[(f64, f64)]>,
+    confidence: f64,
+) -> Result<(MeanEstimate, Option<MeanEstimate>), VoiceError> {
+    check_scores(perceptions, DIMENSION_SCALE)?;
+    let perception = clip(mean_interval(perceptions, confidence)?, DIMENSION_SCALE);
+    let gap = match expectations {
+        None => None,
+        Some(pairs) => {
+            let (p, e): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+            check_scores(&p, DIMENSION_SCALE)?;
+            check_scores(&e, DIMENSION_SCALE)?;
+            Some(clip(paired_difference(&p, &e, confidence)?, (-4.0, 4.0)))
+        }
+    };
+    Ok((perception, gap))
 }

@@ -2,7 +2,7 @@
 
 use crate::stats::{A, B, E, TOL, assert_close, reference};
 use comeback_voice::VoiceError;
-use comeback_voice::scales::{CES_SCALE, Dimension, ces, csat, dimension_scores};
+use comeback_voice::scales::{CES_SCALE, Dimension, ces, csat, dimension_score, dimension_scores};
 use proptest::prelude::*;
 
 #[test]
@@ -123,6 +123,42 @@ fn dimension_scores_with_servqual_gaps() {
     // Empathy: 8 answers with mean 2.75, interval inside 1–5.
     assert_close(scores[1].perception.mean, 2.75, 1e-12);
     assert!(scores[1].perception.ci_low >= 1.0);
+}
+
+#[test]
+fn dimension_score_of_any_name_equals_the_built_in_ones() {
+    // A survey's own dimension (say `cleanliness`) gets the numbers of a built-in one.
+    let pairs: Vec<(f64, f64)> = A.iter().copied().zip(E).collect();
+    let built_in = dimension_scores(
+        &[(Dimension::Reliability, A.to_vec())],
+        &[(Dimension::Reliability, pairs.clone())],
+        0.95,
+    )
+    .unwrap()
+    .pop()
+    .unwrap();
+    let (perception, gap) = dimension_score(&A, Some(&pairs), 0.95).unwrap();
+    assert_eq!(perception, built_in.perception);
+    assert_eq!(gap, built_in.gap);
+    assert_close(gap.unwrap().mean, -0.4, 1e-12);
+    assert_close(perception.mean, reference("mean/A/0.95/mean"), TOL);
+    // Without expectations: no gap; 1, 2, 2, 5 → mean 2.5, interval clipped to 1–5.
+    let (p, g) = dimension_score(&[1.0, 2.0, 2.0, 5.0], None, 0.95).unwrap();
+    assert_eq!(g, None);
+    assert_close(p.mean, 2.5, 1e-12);
+    assert!(p.ci_low >= 1.0 && p.ci_high <= 5.0, "{p:?}");
+    assert_eq!(
+        dimension_score(&[1.0, 6.0], None, 0.95),
+        Err(VoiceError::ScoreOutOfRange {
+            score: 6.0,
+            min: 1.0,
+            max: 5.0
+        })
+    );
+    assert_eq!(
+        dimension_score(&[], None, 0.95),
+        Err(VoiceError::NoResponses)
+    );
 }
 
 #[test]
