@@ -11,7 +11,8 @@
 //!   but no interval (`ci_low`/`ci_high` null). Trend months carry `change_t` (Welch)
 //!   instead of `change_z`, and comparisons `t` and `df` instead of `z`.
 //! * `dimensions`: per service dimension (reliability, assurance, responsiveness, empathy,
-//!   delight; 1–5) the mean perception with its t interval and, where a column
+//!   delight, or a column of a survey's own dimension such as `cleanliness`; 1–5) the mean
+//!   perception with its t interval and, where a column
 //!   `<dimension><suffix>` holds the expectation, the SERVQUAL gap P − E (Parasuraman,
 //!   Zeithaml & Berry 1988) as a paired mean with its t interval, over the respondents who
 //!   answered both. JSON: an array with one object per group and dimension.
@@ -19,7 +20,7 @@
 use super::survey::{
     self, Estimate, Invited, Metric, Scale, SurveyArgs, fixed, layout, parse_scale, pct,
 };
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use comeback_ingest::{DateFormat, Delimiter};
 use comeback_voice::VoiceError;
 use comeback_voice::scales::{self, DIMENSION_SCALE, Dimension};
@@ -302,7 +303,8 @@ pub struct DimensionsArgs {
     /// Responses file (CSV, TSV, `;`-separated) with a header row; `-` reads standard input.
     pub input: PathBuf,
     /// The dimensions to score (each a column of 1–5 answers): any of reliability,
-    /// assurance, responsiveness, empathy, delight.
+    /// assurance, responsiveness, empathy, delight, or the column of a survey's own
+    /// dimension (e.g. `cleanliness,speed`).
     #[arg(
         long,
         value_delimiter = ',',
@@ -333,7 +335,8 @@ pub struct DimensionsArgs {
 /// One dimension of one group.
 struct DimRow {
     group: Option<String>,
-    dimension: Dimension,
+    /// A built-in dimension's English name, or the column name of a survey's own.
+    dimension: String,
     expectation_col: Option<String>,
     non_responses: u64,
     perceptions: Vec<f64>,
@@ -343,14 +346,18 @@ struct DimRow {
 /// Runs `comeback dimensions`.
 pub fn run_dimensions(args: DimensionsArgs) -> Result<()> {
     survey::check_confidence(args.confidence)?;
-    let mut dims = Vec::new();
+    // A built-in dimension by its English name (any case); any other name is the column
+    // of a survey's own dimension, looked up below like the built-in ones.
+    let mut dims: Vec<String> = Vec::new();
     for d in &args.dimensions {
-        let dim = Dimension::parse(d).with_context(|| {
-            format!(
-                "--dimensions: unknown dimension {d:?} (expected {})",
+        let dim = match Dimension::parse(d) {
+            Some(b) => b.as_str().to_owned(),
+            None if d.trim().is_empty() => bail!(
+                "--dimensions: an empty name (expected column names such as {})",
                 Dimension::ALL.map(Dimension::as_str).join(", ")
-            )
-        })?;
+            ),
+            None => d.trim().to_owned(),
+        };
         if dims.contains(&dim) {
             bail!("--dimensions: {d:?} is given twice");
         }
@@ -371,29 +378,38 @@ pub fn run_dimensions(args: DimensionsArgs) -> Result<()> {
     let table = survey::load(&sargs)?;
     let by = args.by.as_deref().map(|b| table.column(b)).transpose()?;
     let (lo, hi) = DIMENSION_SCALE;
-    let mut rows: BTreeMap<(Option<String>, Dimension), DimRow> = BTreeMap::new();
+    let mut rows: BTreeMap<(Option<String>, String), DimRow> = BTreeMap::new();
     // Every column is looked up before any row is read, so a missing column is reported
     // as such rather than as a bad value in another one.
-    let mut cols = Vec::with_capacity(dims.len());
-    for &dim in &dims {
-        let ename = format!("{}{}", dim.as_str(), args.expectation_suffix);
-        cols.push((
-            dim,
-            table.column(dim.as_str())?,
-            table.optional_column(&ename)?,
-        ));
+    let mut cols: Vec<(String, usize, Option<usize>)> = Vec::with_capacity(dims.len());
+    for dim in &dims {
+        let pc = table.column(dim)?;
+        if let Some((other, ..)) = cols.iter().find(|(_, c, _)| *c == pc) {
+            bail!("--dimensions: {dim:?} and {other:?} name the same column");
+        }
+        // A survey's own dimension is named as its column is.
+        let name = match Dimension::parse(dim) {
+            Some(_) => dim.clone(),
+            None => table.headers[pc].clone(),
+        };
+        let ename = format!("{name}{}", args.expectation_suffix);
+        let ec = table.optional_column(&ename)?;
+        cols.push((name, pc, ec));
     }
+    let names: Vec<String> = cols.iter().map(|(n, ..)| n.clone()).collect();
     for (dim, pc, ec) in cols {
         for row in &table.rows {
             let group = by.map(|b| row.get(b).to_string());
-            let r = rows.entry((group.clone(), dim)).or_insert_with(|| DimRow {
-                group,
-                dimension: dim,
-                expectation_col: ec.map(|c| table.headers[c].clone()),
-                non_responses: 0,
-                perceptions: Vec::new(),
-                pairs: Vec::new(),
-            });
+            let r = rows
+                .entry((group.clone(), dim.clone()))
+                .or_insert_with(|| DimRow {
+                    group,
+                    dimension: dim.clone(),
+                    expectation_col: ec.map(|c| table.headers[c].clone()),
+                    non_responses: 0,
+                    perceptions: Vec::new(),
+                    pairs: Vec::new(),
+                });
             let p = table.parse_score(row, pc, lo, hi, true)?;
             let e = match ec {
                 Some(c) => table.parse_score(row, c, lo, hi, true)?,
@@ -420,33 +436,32 @@ pub fn run_dimensions(args: DimensionsArgs) -> Result<()> {
     let mut text_rows = Vec::new();
     let mut notes = Vec::new();
     // Group order first, then the order of --dimensions.
-    let mut keys: Vec<&(Option<String>, Dimension)> = rows.keys().collect();
-    keys.sort_by_key(|(g, d)| (g.clone(), dims.iter().position(|x| x == d)));
+    let mut keys: Vec<&(Option<String>, String)> = rows.keys().collect();
+    keys.sort_by_key(|(g, d)| (g.clone(), names.iter().position(|x| x == d)));
     for key in keys {
         let r = &rows[key];
         // The statistics of comeback_voice (t intervals clipped to the scale, the paired
         // gap clipped to ±4) where they exist; one answer is shown without an interval.
         let scored = if r.perceptions.len() >= 2 {
             let exp = match &r.expectation_col {
-                Some(_) if r.pairs.len() >= 2 => vec![(r.dimension, r.pairs.clone())],
-                _ => Vec::new(),
+                Some(_) if r.pairs.len() >= 2 => Some(r.pairs.as_slice()),
+                _ => None,
             };
-            let mut v = scales::dimension_scores(
-                &[(r.dimension, r.perceptions.clone())],
-                &exp,
+            Some(scales::dimension_score(
+                &r.perceptions,
+                exp,
                 args.confidence,
-            )?;
-            v.pop()
+            )?)
         } else {
             None
         };
         let single = |v: &[f64]| (v.len() == 1).then(|| (v[0], None));
         let perception: Option<(f64, Option<MeanEstimate>)> = match &scored {
-            Some(d) => Some((d.perception.mean, Some(d.perception))),
+            Some((p, _)) => Some((p.mean, Some(*p))),
             None => single(&r.perceptions),
         };
         let gap_values: Vec<f64> = r.pairs.iter().map(|(p, e)| p - e).collect();
-        let gap: Option<(f64, Option<MeanEstimate>)> = match scored.as_ref().and_then(|d| d.gap) {
+        let gap: Option<(f64, Option<MeanEstimate>)> = match scored.and_then(|(_, g)| g) {
             Some(g) => Some((g.mean, Some(g))),
             None if r.expectation_col.is_some() => single(&gap_values),
             None => None,
@@ -455,12 +470,12 @@ pub fn run_dimensions(args: DimensionsArgs) -> Result<()> {
         if perception.is_none() {
             notes.push(format!(
                 "{name}: {}: no responses (the mean is undefined, not 0)",
-                r.dimension.as_str()
+                r.dimension
             ));
         }
         let mut m = Map::new();
         m.insert("group".into(), json!(r.group));
-        m.insert("dimension".into(), json!(r.dimension.as_str()));
+        m.insert("dimension".into(), json!(r.dimension));
         m.insert("n".into(), json!(r.perceptions.len()));
         m.insert("non_responses".into(), json!(r.non_responses));
         let pe = perception.and_then(|p| p.1);
@@ -487,7 +502,7 @@ pub fn run_dimensions(args: DimensionsArgs) -> Result<()> {
         };
         text_rows.push(vec![
             name,
-            r.dimension.as_str().to_string(),
+            r.dimension.clone(),
             r.perceptions.len().to_string(),
             perception.map_or("—".into(), |p| fixed(p.0, 2)),
             interval(pe),

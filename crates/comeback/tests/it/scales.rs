@@ -6,7 +6,7 @@
 //! gap); tolerance 1e-6.
 
 use crate::{assert_fails, comeback, data_path, stderr};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::Path;
 
 const TOL: f64 = 1e-6;
@@ -198,10 +198,16 @@ fn dimensions_means_and_servqual_gaps() {
     let o = comeback(dir.path(), &["dimensions", &example()]);
     let t = String::from_utf8(o.stdout).unwrap();
     assert!(t.contains("SERVQUAL"), "{t}");
+    // A name that is not built in is the column of a survey's own dimension.
     assert_fails(
         dir.path(),
         &["dimensions", &example(), "--dimensions", "tangibles"],
-        r#"--dimensions: unknown dimension "tangibles" (expected reliability, assurance, responsiveness, empathy, delight)"#,
+        r#"no column "tangibles" in header"#,
+    );
+    assert_fails(
+        dir.path(),
+        &["dimensions", &example(), "--dimensions", "reliability,"],
+        "--dimensions: an empty name",
     );
     std::fs::write(dir.path().join("d.csv"), "reliability\n3\n6\n").unwrap();
     assert_fails(
@@ -213,5 +219,77 @@ fn dimensions_means_and_servqual_gaps() {
         dir.path(),
         &["dimensions", "d.csv"],
         r#"no column "assurance" in header "reliability""#,
+    );
+}
+
+#[test]
+fn dimensions_of_a_surveys_own() {
+    // cleanliness 5, 4, 4, 3 → mean 4, sd √(2/3), t interval 4 ± 3.182446 · 0.408248;
+    // speed 2 and 4 (one blank) with expectations 3 and 5: gap −1 for both.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("own.csv"),
+        "location,cleanliness,speed,speed_expected\nA,5,2,3\nA,4,,\nB,4,4,5\nB,3,,\n",
+    )
+    .unwrap();
+    let rows = json(
+        dir.path(),
+        &[
+            "dimensions",
+            "own.csv",
+            "--dimensions",
+            "speed,Cleanliness",
+            "--json",
+        ],
+    );
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["dimension"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["speed", "cleanliness"], "named as the columns are");
+    let clean = &rows[1];
+    assert_eq!(clean["n"], 4);
+    close(clean, "mean", 4.0);
+    close(clean, "sd", (2.0f64 / 3.0).sqrt());
+    close(
+        clean,
+        "ci_low",
+        4.0 - 3.182446305 * (2.0f64 / 3.0).sqrt() / 2.0,
+    );
+    assert_eq!(clean["expectation_col"], Value::Null);
+    let speed = &rows[0];
+    assert_eq!(
+        (&speed["n"], &speed["non_responses"]),
+        (&json!(2), &json!(2))
+    );
+    close(speed, "mean", 3.0);
+    assert_eq!(speed["expectation_col"], "speed_expected");
+    assert_eq!(speed["gap_n"], 2);
+    close(speed, "gap", -1.0);
+    let by = json(
+        dir.path(),
+        &[
+            "dimensions",
+            "own.csv",
+            "--dimensions",
+            "cleanliness",
+            "--by",
+            "location",
+            "--json",
+        ],
+    );
+    assert_eq!(by.len(), 2);
+    assert_eq!((&by[0]["group"], &by[0]["n"]), (&json!("A"), &json!(2)));
+    close(&by[0], "mean", 4.5);
+    close(&by[1], "mean", 3.5);
+    assert_fails(
+        dir.path(),
+        &["dimensions", "own.csv", "--dimensions", "speed,speed"],
+        r#"--dimensions: "speed" is given twice"#,
+    );
+    assert_fails(
+        dir.path(),
+        &["dimensions", "own.csv", "--dimensions", "speed,Speed"],
+        r#"--dimensions: "Speed" and "speed" name the same column"#,
     );
 }
