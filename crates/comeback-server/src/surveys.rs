@@ -356,8 +356,10 @@ pub fn questions(kind: SurveyKind) -> Vec<Question> {
 /// falls back to the built-in text, or for a new question to English, then to any text
 /// given). For an open questionnaire the list is the questions asked (the first is the
 /// verbatim); for service dimensions it is the dimensions rated 1–5 (plus the open
-/// `comment`, listed or not); for the other kinds it only changes texts of built-in
-/// questions.
+/// `comment`, listed or not; built-in ones or a survey's own such as `cleanliness`, which
+/// `/surveys` and the survey metrics report like the built-in ones, but not the ids of
+/// [`crate::voice_metrics::NOT_DIMENSIONS`]); for the other kinds it only changes texts of
+/// built-in questions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SurveyDefinition {
     /// The questions, in order.
@@ -437,6 +439,17 @@ impl SurveyDefinition {
                 problems.push((f("id"), format!("{} is a reserved column name", q.id)));
             } else if !seen.insert(q.id.as_str()) {
                 problems.push((f("id"), format!("{} is listed twice", q.id)));
+            } else if kind == SurveyKind::Dimensions
+                && crate::voice_metrics::NOT_DIMENSIONS.contains(&q.id.as_str())
+            {
+                problems.push((
+                    f("id"),
+                    format!(
+                        "{} names another column of the survey-metrics files ({}); a dimension needs another id",
+                        q.id,
+                        crate::voice_metrics::NOT_DIMENSIONS.join(", ")
+                    ),
+                ));
             } else if !defines_set && !is_builtin(&q.id) {
                 let ids: Vec<&str> = builtin.iter().map(Question::id).collect();
                 problems.push((

@@ -7,14 +7,16 @@
 //! - **CES** of the `ces` surveys' 1–7 answers: the mean with its t interval clipped to the
 //!   scale (`scales::ces`, as `comeback ces`; one answer gives a mean without interval);
 //! - the **service dimensions** of the `dimensions` surveys (1–5 each): the mean perception
-//!   with its t interval (`scales::dimension_scores`, as `comeback dimensions`; the survey asks
-//!   no expectations, so there is no SERVQUAL gap);
+//!   with its t interval (`scales::dimension_score`, as `comeback dimensions`; the survey asks
+//!   no expectations, so there is no SERVQUAL gap), for every dimension id the survey versions
+//!   ask ([`survey_dimensions`]: the five built-in ones and those a definition adds, such as
+//!   `cleanliness`);
 //!
 //! each over all answers, per location and per employee (answers without one are left out of
 //! that breakdown), at 95 %; and **which metric predicts defection**
 //! (`comeback_voice::predict::predictors`, as `comeback predictors --no-p-alive`): the answers
-//! of known customers (NPS, CSAT, CES, the five dimensions; one column per metric that has
-//! an answer) joined to the store's transaction log with a 365-day window.
+//! of known customers (NPS, CSAT, CES, the dimensions; one column per metric that has an
+//! answer) joined to the store's transaction log with a 365-day window.
 //!
 //! An answer's day is the UTC day it was submitted (as on the customer timeline). The
 //! `*_csv` functions write the same answers in the CLI's file layout, so that the numbers can
@@ -23,7 +25,7 @@
 use std::collections::BTreeMap;
 
 use comeback_core::{Day, TransactionLog};
-use comeback_store::{ResponseRecord, SurveyKind};
+use comeback_store::{ResponseRecord, Survey, SurveyKind};
 use comeback_voice::VoiceError;
 use comeback_voice::predict::{
     PredictError, PredictOptions, PredictorReport, Response, Responses, SpendRatio, Verdict,
@@ -48,8 +50,9 @@ pub const PREDICTOR_WINDOW_DAYS: u32 = 365;
 pub struct RatingRow {
     /// The location or employee code; `null` for all answers.
     pub group: Option<String>,
-    /// The service dimension (`reliability`, `assurance`, `responsiveness`, `empathy`,
-    /// `delight`); `null` for CSAT and CES.
+    /// The service dimension: a built-in one (`reliability`, `assurance`, `responsiveness`,
+    /// `empathy`, `delight`) or the id of one a survey definition adds (`cleanliness`);
+    /// `null` for CSAT and CES.
     pub dimension: Option<String>,
     /// Answers.
     pub n: u64,
@@ -90,8 +93,9 @@ pub struct RatingMetrics {
     pub csat: RatingBreakdown,
     /// CES (mean of 1–7, 7 = very easy).
     pub ces: RatingBreakdown,
-    /// Service dimensions (mean of 1–5 per dimension, in the order reliability, assurance,
-    /// responsiveness, empathy, delight within each group).
+    /// Service dimensions (mean of 1–5 per dimension, in the order of
+    /// [`survey_dimensions`] within each group: reliability, assurance, responsiveness,
+    /// empathy, delight, then the surveys' own).
     pub dimensions: RatingBreakdown,
 }
 
@@ -104,17 +108,77 @@ impl RatingMetrics {
     }
 }
 
-/// The value of question `id` in an answer's JSON object, as a number.
-fn answer(r: &ResponseRecord, id: &str) -> Option<f64> {
-    serde_json::from_str::<serde_json::Value>(&r.answers)
-        .ok()?
-        .get(id)?
-        .as_f64()
+/// Dimension ids left out of the metrics: columns of the exported files (`date`) and
+/// the other metrics of the predictors' file (`nps`, `csat`, `ces`, and `score`, which
+/// `comeback predictors` would read as the NPS answer). Survey definitions may not use
+/// them ([`crate::surveys::SurveyDefinition::validate`]).
+pub const NOT_DIMENSIONS: [&str; 5] = ["date", "nps", "csat", "ces", "score"];
+
+/// The dimension ids the `dimensions` survey versions ask ([`crate::surveys::questions_for`]):
+/// the built-in ones any version asks, in [`Dimension::ALL`] order, then the others in the
+/// order they first appear (versions by id, questions in definition order); ids of
+/// [`NOT_DIMENSIONS`] are left out. Answers are stored under these ids.
+pub fn survey_dimensions(surveys: &[Survey]) -> Vec<String> {
+    let mut versions: Vec<&Survey> = surveys
+        .iter()
+        .filter(|s| s.kind == SurveyKind::Dimensions)
+        .collect();
+    versions.sort_by_key(|s| s.id);
+    let mut own: Vec<String> = Vec::new();
+    let mut builtin = [false; 5];
+    for s in versions {
+        for q in crate::surveys::questions_for(s) {
+            let crate::surveys::Question::Scale { id, .. } = q else {
+                continue;
+            };
+            if let Some(i) = Dimension::ALL.iter().position(|d| d.as_str() == id) {
+                builtin[i] = true;
+            } else if !NOT_DIMENSIONS.contains(&id.as_str()) && !own.contains(&id) {
+                own.push(id);
+            }
+        }
+    }
+    Dimension::ALL
+        .iter()
+        .zip(builtin)
+        .filter(|(_, asked)| *asked)
+        .map(|(d, _)| d.as_str().to_owned())
+        .chain(own)
+        .collect()
 }
 
-/// The dimension answers of a `dimensions` response, in [`Dimension::ALL`] order.
-fn dimension_answers(r: &ResponseRecord) -> [Option<f64>; 5] {
-    Dimension::ALL.map(|d| answer(r, d.as_str()))
+/// The label of dimension `id` in `lang`: for a built-in one the catalogue's
+/// (`builtin_text`, given the key `metric_{id}`); for a survey's own the text of the newest
+/// `dimensions` version that asks it, in `lang`, else English, else any language given
+/// (the fallback of question texts); else the id itself.
+pub fn dimension_label(
+    surveys: &[Survey],
+    id: &str,
+    lang: comeback_report::Lang,
+    builtin_text: impl Fn(&str) -> String,
+) -> String {
+    if Dimension::ALL.iter().any(|d| d.as_str() == id) {
+        return builtin_text(&format!("metric_{id}"));
+    }
+    surveys
+        .iter()
+        .filter(|s| s.kind == SurveyKind::Dimensions)
+        .filter_map(|s| Some((s.id, crate::surveys::SurveyDefinition::of(s)?)))
+        .filter(|(_, d)| d.questions.iter().any(|q| q.id == id))
+        .max_by_key(|(sid, _)| *sid)
+        .and_then(|(_, d)| d.text(id, lang.code(), false).map(str::to_owned))
+        .unwrap_or_else(|| id.to_owned())
+}
+
+/// The answers of a `dimensions` response to `dims`, in that order.
+fn dimension_answers(r: &ResponseRecord, dims: &[String]) -> Vec<Option<f64>> {
+    let Ok(serde_json::Value::Object(a)) = serde_json::from_str::<serde_json::Value>(&r.answers)
+    else {
+        return vec![None; dims.len()];
+    };
+    dims.iter()
+        .map(|d| a.get(d).and_then(serde_json::Value::as_f64))
+        .collect()
 }
 
 fn csat_row(group: Option<String>, scores: &[u8]) -> Result<Option<RatingRow>, VoiceError> {
@@ -139,7 +203,7 @@ fn csat_row(group: Option<String>, scores: &[u8]) -> Result<Option<RatingRow>, V
 /// A mean row: `estimate` for two answers or more, the answer itself for one (as the CLI).
 fn mean_row(
     group: Option<String>,
-    dimension: Option<Dimension>,
+    dimension: Option<&str>,
     scores: &[f64],
     estimate: impl Fn(&[f64]) -> Result<MeanEstimate, VoiceError>,
 ) -> Result<Option<RatingRow>, VoiceError> {
@@ -153,7 +217,7 @@ fn mean_row(
     };
     Ok(Some(RatingRow {
         group,
-        dimension: dimension.map(|d| d.as_str().to_owned()),
+        dimension: dimension.map(str::to_owned),
         n: scores.len() as u64,
         successes: None,
         share: None,
@@ -171,18 +235,17 @@ fn ces_row(group: Option<String>, scores: &[f64]) -> Result<Option<RatingRow>, V
     })
 }
 
+/// One row per dimension of `dims` answered in `answers` (each parallel to `dims`).
 fn dimension_rows(
     group: Option<String>,
-    answers: &[[Option<f64>; 5]],
+    dims: &[String],
+    answers: &[Vec<Option<f64>>],
 ) -> Result<Vec<RatingRow>, VoiceError> {
     let mut out = Vec::new();
-    for (i, d) in Dimension::ALL.into_iter().enumerate() {
+    for (i, d) in dims.iter().enumerate() {
         let values: Vec<f64> = answers.iter().filter_map(|a| a[i]).collect();
         let row = mean_row(group.clone(), Some(d), &values, |v| {
-            scales::dimension_scores(&[(d, v.to_vec())], &[], CONFIDENCE)?
-                .pop()
-                .map(|s| s.perception)
-                .ok_or(VoiceError::NoResponses)
+            Ok(scales::dimension_score(v, None, CONFIDENCE)?.0)
         })?;
         out.extend(row);
     }
@@ -230,11 +293,15 @@ fn of_kind(
     responses.iter().filter(move |r| r.kind == kind)
 }
 
-/// CSAT, CES and the service dimensions of `responses` (submitted answers, any kinds).
+/// CSAT, CES and the service dimensions `dims` ([`survey_dimensions`]) of `responses`
+/// (submitted answers, any kinds).
 ///
 /// # Errors
 /// `comeback_voice`'s, for an answer off its scale (the store only keeps answers on it).
-pub fn rating_metrics(responses: &[ResponseRecord]) -> Result<RatingMetrics, VoiceError> {
+pub fn rating_metrics(
+    responses: &[ResponseRecord],
+    dims: &[String],
+) -> Result<RatingMetrics, VoiceError> {
     let key = |r: &ResponseRecord| (r.location.clone(), r.employee.clone());
     let csat: Vec<Located<u8>> = of_kind(responses, SurveyKind::Csat)
         .filter_map(|r| {
@@ -248,10 +315,10 @@ pub fn rating_metrics(responses: &[ResponseRecord]) -> Result<RatingMetrics, Voi
             Some((l, e, r.score? as f64))
         })
         .collect();
-    let dims: Vec<Located<[Option<f64>; 5]>> = of_kind(responses, SurveyKind::Dimensions)
+    let dim_answers: Vec<Located<Vec<Option<f64>>>> = of_kind(responses, SurveyKind::Dimensions)
         .map(|r| {
             let (l, e) = key(r);
-            (l, e, dimension_answers(r))
+            (l, e, dimension_answers(r, dims))
         })
         .filter(|(_, _, a)| a.iter().any(Option::is_some))
         .collect();
@@ -259,7 +326,7 @@ pub fn rating_metrics(responses: &[ResponseRecord]) -> Result<RatingMetrics, Voi
         confidence: CONFIDENCE,
         csat: breakdown(&csat, |g, s| Ok(csat_row(g, s)?.into_iter().collect()))?,
         ces: breakdown(&ces, |g, s| Ok(ces_row(g, s)?.into_iter().collect()))?,
-        dimensions: breakdown(&dims, dimension_rows)?,
+        dimensions: breakdown(&dim_answers, |g, a| dimension_rows(g, dims, a))?,
     })
 }
 
@@ -277,16 +344,17 @@ fn number_text(x: Option<f64>) -> String {
 }
 
 /// The answers of `kind` (`Csat`, `Ces` or `Dimensions`) as the file the CLI reads:
-/// `customer,date,location,employee` and `csat`, `ces` or the five dimension columns
-/// (`comeback csat FILE --by location`, `comeback ces ...`, `comeback dimensions ...`).
-/// Other kinds give the header only.
-pub fn ratings_csv(responses: &[ResponseRecord], kind: SurveyKind) -> String {
+/// `customer,date,location,employee` and `csat`, `ces` or one column per dimension of
+/// `dims` ([`survey_dimensions`]) (`comeback csat FILE --by location`, `comeback ces ...`,
+/// `comeback dimensions FILE --dimensions` and the dimension columns). Other kinds give the
+/// header only.
+pub fn ratings_csv(responses: &[ResponseRecord], kind: SurveyKind, dims: &[String]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["customer", "date", "location", "employee"];
     match kind {
         SurveyKind::Csat => header.push("csat"),
         SurveyKind::Ces => header.push("ces"),
-        SurveyKind::Dimensions => header.extend(Dimension::ALL.map(Dimension::as_str)),
+        SurveyKind::Dimensions => header.extend(dims.iter().map(String::as_str)),
         _ => {}
     }
     let _ = w.write_record(&header);
@@ -299,7 +367,9 @@ pub fn ratings_csv(responses: &[ResponseRecord], kind: SurveyKind) -> String {
         ];
         match kind {
             SurveyKind::Csat | SurveyKind::Ces => row.push(number_text(r.score.map(|s| s as f64))),
-            SurveyKind::Dimensions => row.extend(dimension_answers(r).map(number_text)),
+            SurveyKind::Dimensions => {
+                row.extend(dimension_answers(r, dims).into_iter().map(number_text));
+            }
             _ => continue,
         }
         let _ = w.write_record(&row);
@@ -307,35 +377,32 @@ pub fn ratings_csv(responses: &[ResponseRecord], kind: SurveyKind) -> String {
     csv_text(w)
 }
 
-/// The metrics the predictors rank, in column order: the NPS answer, CSAT, CES and the
-/// five dimensions.
-pub const PREDICTOR_METRICS: [&str; 8] = [
-    "nps",
-    "csat",
-    "ces",
-    "reliability",
-    "assurance",
-    "responsiveness",
-    "empathy",
-    "delight",
-];
+/// The metrics the predictors rank before the dimensions, in column order: the NPS
+/// answer, CSAT and CES.
+pub const PREDICTOR_METRICS: [&str; 3] = ["nps", "csat", "ces"];
 
 /// The answers of known customers (not anonymous, not erased) of the NPS, CSAT, CES and
 /// dimension surveys as the predictors' responses: one row per answer, oldest first, one
-/// value per metric of [`PREDICTOR_METRICS`] that has at least one answer (the others
-/// are left out, as the CLI leaves out a blank column).
-pub fn predictor_responses(responses: &[ResponseRecord]) -> Responses {
+/// value per metric of [`PREDICTOR_METRICS`] and dimension of `dims`
+/// ([`survey_dimensions`]) that has at least one answer (the others are left out, as the
+/// CLI leaves out a blank column).
+pub fn predictor_responses(responses: &[ResponseRecord], dims: &[String]) -> Responses {
+    let names: Vec<&str> = PREDICTOR_METRICS
+        .iter()
+        .copied()
+        .chain(dims.iter().map(String::as_str))
+        .collect();
     let mut rows = Vec::new();
     for r in responses {
         let Some(customer) = r.customer.clone() else {
             continue;
         };
-        let mut values = [None; 8];
+        let mut values = vec![None; names.len()];
         match r.kind {
             SurveyKind::Nps => values[0] = r.score.map(|s| s as f64),
             SurveyKind::Csat => values[1] = r.score.map(|s| s as f64),
             SurveyKind::Ces => values[2] = r.score.map(|s| s as f64),
-            SurveyKind::Dimensions => values[3..].copy_from_slice(&dimension_answers(r)),
+            SurveyKind::Dimensions => values[3..].copy_from_slice(&dimension_answers(r, dims)),
             _ => continue,
         }
         if values.iter().all(Option::is_none) {
@@ -344,20 +411,17 @@ pub fn predictor_responses(responses: &[ResponseRecord]) -> Responses {
         rows.push(Response {
             customer,
             day: Day::from_date(r.submitted_at.date_naive()),
-            values: values.to_vec(),
+            values,
         });
     }
-    let used: Vec<usize> = (0..PREDICTOR_METRICS.len())
+    let used: Vec<usize> = (0..names.len())
         .filter(|&i| rows.iter().any(|r: &Response| r.values[i].is_some()))
         .collect();
     for r in &mut rows {
         r.values = used.iter().map(|&i| r.values[i]).collect();
     }
     Responses {
-        metrics: used
-            .iter()
-            .map(|&i| PREDICTOR_METRICS[i].to_owned())
-            .collect(),
+        metrics: used.iter().map(|&i| names[i].to_owned()).collect(),
         rows,
     }
 }
@@ -431,7 +495,7 @@ pub struct PredictorCounts {
 pub struct PredictorMetric {
     /// 1 for the best.
     pub rank: u64,
-    /// `nps`, `csat`, `ces` or a dimension.
+    /// `nps`, `csat`, `ces` or a dimension id (built-in or a survey's own).
     pub metric: String,
     /// Customers with an outcome and an answer.
     pub n: u64,
@@ -675,6 +739,133 @@ mod tests {
         }
     }
 
+    fn builtin() -> Vec<String> {
+        Dimension::ALL.map(|d| d.as_str().to_owned()).to_vec()
+    }
+
+    fn survey(id: i64, kind: SurveyKind, definition: Option<&str>) -> Survey {
+        Survey {
+            id,
+            name: format!("s{id}"),
+            version: 1,
+            kind,
+            anonymous: false,
+            active: true,
+            created_at: "2026-03-01T10:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+            definition: definition.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn a_surveys_own_dimensions() {
+        let surveys = [
+            survey(
+                3,
+                SurveyKind::Dimensions,
+                Some(
+                    r#"{"questions": [{"id": "speed", "text": {"en": "Speed", "fi": "Nopeus"}},
+                        {"id": "empathy", "text": {"fi": "Empatia"}},
+                        {"id": "comment"}]}"#,
+                ),
+            ),
+            survey(
+                2,
+                SurveyKind::Dimensions,
+                Some(
+                    r#"{"questions": [{"id": "cleanliness", "text": {"de": "Sauberkeit"}},
+                        {"id": "speed", "text": {"en": "Speed of service"}},
+                        {"id": "nps", "text": {"en": "Old clash"}}]}"#,
+                ),
+            ),
+            survey(1, SurveyKind::Csat, None),
+        ];
+        // Built-in ones first (empathy only), then the own ones by version id.
+        let dims = survey_dimensions(&surveys);
+        assert_eq!(dims, ["empathy", "cleanliness", "speed"]);
+        let mut all = surveys.to_vec();
+        all.push(survey(4, SurveyKind::Dimensions, None));
+        assert_eq!(
+            survey_dimensions(&all),
+            [
+                "reliability",
+                "assurance",
+                "responsiveness",
+                "empathy",
+                "delight",
+                "cleanliness",
+                "speed"
+            ]
+        );
+        // Labels: the newest version's text, in the language, else English, else any.
+        let fi = comeback_report::Lang::Fi;
+        let label = |id: &str, lang| dimension_label(&surveys, id, lang, |k| format!("<{k}>"));
+        assert_eq!(label("speed", fi), "Nopeus");
+        assert_eq!(label("speed", comeback_report::Lang::De), "Speed");
+        assert_eq!(label("cleanliness", fi), "Sauberkeit");
+        assert_eq!(
+            label("empathy", fi),
+            "<metric_empathy>",
+            "built in: the catalogue"
+        );
+        assert_eq!(label("gone", fi), "gone");
+
+        let rs = vec![
+            record(
+                SurveyKind::Dimensions,
+                None,
+                r#"{"cleanliness": 4, "speed": 2}"#,
+                Some("A"),
+            ),
+            record(
+                SurveyKind::Dimensions,
+                None,
+                r#"{"cleanliness": 2, "comment": "ok"}"#,
+                None,
+            ),
+            record(
+                SurveyKind::Dimensions,
+                None,
+                r#"{"speed": 5, "nps": 1}"#,
+                Some("A"),
+            ),
+        ];
+        let m = rating_metrics(&rs, &dims).unwrap();
+        let rows: Vec<(Option<&str>, u64, Option<f64>)> = m
+            .dimensions
+            .overall
+            .iter()
+            .map(|r| (r.dimension.as_deref(), r.n, r.mean))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (Some("cleanliness"), 2, Some(3.0)),
+                (Some("speed"), 2, Some(3.5))
+            ]
+        );
+        let a: Vec<(Option<&str>, Option<&str>, u64)> = m
+            .dimensions
+            .by_location
+            .iter()
+            .map(|r| (r.group.as_deref(), r.dimension.as_deref(), r.n))
+            .collect();
+        assert_eq!(
+            a,
+            [
+                (Some("A"), Some("cleanliness"), 1),
+                (Some("A"), Some("speed"), 2)
+            ]
+        );
+        assert_eq!(
+            ratings_csv(&rs, SurveyKind::Dimensions, &dims),
+            "customer,date,location,employee,empathy,cleanliness,speed\n\
+             c,2026-03-01,A,,,4,2\nc,2026-03-01,,,,2,\nc,2026-03-01,A,,,,5\n"
+        );
+        let p = predictor_responses(&rs, &dims);
+        assert_eq!(p.metrics, ["cleanliness", "speed"]);
+        assert_eq!(p.rows[0].values, [Some(4.0), Some(2.0)]);
+    }
+
     #[test]
     fn csat_ces_and_dimensions_per_group() {
         let rs = vec![
@@ -691,7 +882,7 @@ mod tests {
             ),
             record(SurveyKind::Dimensions, None, r#"{"reliability": 2}"#, None),
         ];
-        let m = rating_metrics(&rs).unwrap();
+        let m = rating_metrics(&rs, &builtin()).unwrap();
         let all = &m.csat.overall[0];
         // 2 of 4 in the top two boxes; Wilson 95 % for 2/4: [0.150039, 0.849961].
         assert_eq!((all.n, all.successes, all.share), (4, Some(2), Some(0.5)));
@@ -734,7 +925,7 @@ mod tests {
         anon.customer = None;
         let ces = record(SurveyKind::Ces, Some(6), "{}", None);
         let exit = record(SurveyKind::Exit, None, "{}", None);
-        let r = predictor_responses(&[nps, anon, ces, exit]);
+        let r = predictor_responses(&[nps, anon, ces, exit], &builtin());
         assert_eq!(r.metrics, ["nps", "ces"]);
         assert_eq!(r.rows.len(), 2);
         assert_eq!(r.rows[0].values, [Some(9.0), None]);

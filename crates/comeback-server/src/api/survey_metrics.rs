@@ -1,6 +1,7 @@
 //! Read-only survey metrics of the stored answers (issue 8; computed by
 //! [`crate::voice_metrics`] with the CLI's library functions): CSAT, CES and the service
-//! dimensions overall, per location and per employee (`GET /api/v1/survey-metrics`, the
+//! dimensions (the built-in ones and the surveys' own, [`crate::voice_metrics::survey_dimensions`])
+//! overall, per location and per employee (`GET /api/v1/survey-metrics`, the
 //! numbers of `comeback csat|ces|dimensions --json`), and which survey metric predicts
 //! defection on the stored transactions (`GET /api/v1/survey-predictors`, the numbers of
 //! `comeback predictors --no-p-alive --json`), and the same answers as the files those
@@ -18,15 +19,16 @@ use crate::auth::RequireManager;
 use crate::error::{ApiError, ErrorBody, Json, Query};
 use crate::voice_metrics::{
     PredictorsOut, RatingMetrics, compute_predictors, predictor_responses, predictors_csv,
-    predictors_out, rating_metrics, ratings_csv,
+    predictors_out, rating_metrics, ratings_csv, survey_dimensions,
 };
 use comeback_store::SurveyKind;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 /// CSAT (top-2-box share of the 1–5 answers, Wilson interval), CES (mean of 1–7, t
-/// interval) and the service dimensions (mean of 1–5 each, t interval) of every stored
-/// answer, overall, per location and per employee, at 95 %.
+/// interval) and the service dimensions (mean of 1–5 each, t interval; the five built-in
+/// ones and every dimension a survey definition adds, by its id) of every stored answer,
+/// overall, per location and per employee, at 95 %.
 #[utoipa::path(get, path = "/api/v1/survey-metrics", tag = "surveys",
     responses((status = 200, description = "the rating metrics", body = RatingMetrics),
               (status = 401, description = "not logged in", body = ErrorBody),
@@ -36,12 +38,14 @@ pub async fn metrics(
     State(state): State<AppState>,
 ) -> Result<Json<RatingMetrics>, ApiError> {
     let responses = state.store.survey_responses(None).await?;
-    let m = rating_metrics(&responses).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let dims = survey_dimensions(&state.store.list_surveys().await?);
+    let m = rating_metrics(&responses, &dims).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(m))
 }
 
-/// The predictors' report of the stored answers and transactions, and the log it read
-/// (`None` when no answer of a known customer is stored: the log is not read).
+/// The predictors' report of the stored answers (with the dimensions `dims`,
+/// [`survey_dimensions`]) and transactions, and the log it read (`None` when no answer of a
+/// known customer is stored: the log is not read).
 ///
 /// # Errors
 /// The store's (a 409 for transactions in several currencies); an internal error when the
@@ -49,8 +53,9 @@ pub async fn metrics(
 pub(crate) async fn report(
     state: &AppState,
     responses: &[comeback_store::ResponseRecord],
+    dims: &[String],
 ) -> Result<(Option<PredictorReport>, Option<TransactionLog>), ApiError> {
-    let joined = predictor_responses(responses);
+    let joined = predictor_responses(responses, dims);
     if joined.rows.is_empty() {
         return Ok((None, None));
     }
@@ -66,7 +71,7 @@ pub(crate) async fn report(
 }
 
 /// Which survey metric predicts defection: each known customer's latest answer per metric
-/// (NPS, CSAT, CES, the five dimensions) joined to their stored purchases; retained = a
+/// (NPS, CSAT, CES, the dimensions) joined to their stored purchases; retained = a
 /// purchase within 365 days after the answer (answers whose window is not over yet are
 /// counted as censored). Per metric the AUC with its DeLong 95 % interval and verdict,
 /// best first; the retention and spend of promoters, passives and detractors.
@@ -81,7 +86,8 @@ pub async fn predictors(
     State(state): State<AppState>,
 ) -> Result<Json<PredictorsOut>, ApiError> {
     let responses = state.store.survey_responses(None).await?;
-    let (r, _) = report(&state, &responses).await?;
+    let dims = survey_dimensions(&state.store.list_surveys().await?);
+    let (r, _) = report(&state, &responses, &dims).await?;
     Ok(Json(predictors_out(r.as_ref())))
 }
 
@@ -93,8 +99,9 @@ pub enum ExportFile {
     Csat,
     /// CES answers: `customer,date,location,employee,ces` (`comeback ces FILE`).
     Ces,
-    /// Service-dimension answers: `customer,date,location,employee` and the five
-    /// dimensions (`comeback dimensions FILE`).
+    /// Service-dimension answers: `customer,date,location,employee` and one column per
+    /// dimension the surveys ask, built-in ones first, then the surveys' own by id
+    /// (`comeback dimensions FILE --dimensions` those columns).
     Dimensions,
     /// Every known customer's NPS, CSAT, CES and dimension answers: `customer,date` and one
     /// column per answered metric (`comeback predictors FILE --transactions TX.csv`).
@@ -142,15 +149,16 @@ pub async fn export(
         .into_iter()
         .map(escaped)
         .collect();
+    let dims = survey_dimensions(&state.store.list_surveys().await?);
     let (body, name) = match q.file {
-        ExportFile::Csat => (ratings_csv(&responses, SurveyKind::Csat), "csat"),
-        ExportFile::Ces => (ratings_csv(&responses, SurveyKind::Ces), "ces"),
+        ExportFile::Csat => (ratings_csv(&responses, SurveyKind::Csat, &dims), "csat"),
+        ExportFile::Ces => (ratings_csv(&responses, SurveyKind::Ces, &dims), "ces"),
         ExportFile::Dimensions => (
-            ratings_csv(&responses, SurveyKind::Dimensions),
+            ratings_csv(&responses, SurveyKind::Dimensions, &dims),
             "dimensions",
         ),
         ExportFile::Predictors => (
-            predictors_csv(&predictor_responses(&responses)),
+            predictors_csv(&predictor_responses(&responses, &dims)),
             "responses",
         ),
     };

@@ -30,7 +30,10 @@ use super::{Ctx, error_page};
 use crate::api::surveys::{TriggerKind, choose, skipped_out};
 use crate::auth::csrf;
 use crate::surveys::{EXIT_REASONS, nps_counts};
-use crate::voice_metrics::{RatingBreakdown, RatingRow, predictors_out, rating_metrics};
+use crate::voice_metrics::{
+    PREDICTOR_METRICS, RatingBreakdown, RatingRow, dimension_label, predictors_out, rating_metrics,
+    survey_dimensions,
+};
 use crate::{ApiError, AppState};
 
 /// Verbatims shown.
@@ -173,19 +176,27 @@ fn interval_text(
     }
 }
 
+/// The label of a metric of the ratings and predictors tables in the viewer's language:
+/// NPS, CSAT, CES and the built-in dimensions from the catalogue, a survey's own dimension
+/// from its definition ([`dimension_label`]).
+fn metric_label(ctx: &Ctx, surveys: &[comeback_store::Survey], id: &str) -> String {
+    let builtin = |key: &str| ctx.msg("surveys", key, &[]);
+    if PREDICTOR_METRICS.contains(&id) {
+        return builtin(&format!("metric_{id}"));
+    }
+    dimension_label(surveys, id, ctx.lang, builtin)
+}
+
 /// The rows of one rating table: the overall rows, then per location and per employee
 /// (each group under its heading).
-fn rating_rows(ctx: &Ctx, b: &RatingBreakdown) -> Vec<Value> {
+fn rating_rows(ctx: &Ctx, surveys: &[comeback_store::Survey], b: &RatingBreakdown) -> Vec<Value> {
     let name = |r: &RatingRow| -> String {
         let group = match &r.group {
             None => ctx.msg("surveys", "all_answers", &[]),
             Some(g) => g.clone(),
         };
         match &r.dimension {
-            Some(d) => format!(
-                "{group} · {}",
-                ctx.msg("surveys", &format!("metric_{d}"), &[])
-            ),
+            Some(d) => format!("{group} · {}", metric_label(ctx, surveys, d)),
             None => group,
         }
     };
@@ -221,22 +232,30 @@ fn rating_rows(ctx: &Ctx, b: &RatingBreakdown) -> Vec<Value> {
 }
 
 /// The CSAT, CES and dimension tables (`None` entries are left out by the template).
-fn ratings_view(ctx: &Ctx, responses: &[ResponseRecord]) -> Value {
-    match rating_metrics(responses) {
+fn ratings_view(
+    ctx: &Ctx,
+    responses: &[ResponseRecord],
+    surveys: &[comeback_store::Survey],
+) -> Value {
+    match rating_metrics(responses, &survey_dimensions(surveys)) {
         Err(e) => {
             context! { error => ctx.msg("surveys", "ratings_error", &[("reason", &e.to_string())]) }
         }
         Ok(m) if m.is_empty() => context! { empty => true },
         Ok(m) => context! {
-            csat => rating_rows(ctx, &m.csat),
-            ces => rating_rows(ctx, &m.ces),
-            dimensions => rating_rows(ctx, &m.dimensions),
+            csat => rating_rows(ctx, surveys, &m.csat),
+            ces => rating_rows(ctx, surveys, &m.ces),
+            dimensions => rating_rows(ctx, surveys, &m.dimensions),
         },
     }
 }
 
 /// The "which metric predicts defection" table, or the reason it is empty.
-fn predictors_view(ctx: &Ctx, report: Option<&PredictorReport>) -> Value {
+fn predictors_view(
+    ctx: &Ctx,
+    report: Option<&PredictorReport>,
+    surveys: &[comeback_store::Survey],
+) -> Value {
     let out = predictors_out(report);
     let lang = ctx.lang;
     let m = |k: &str| ctx.msg("surveys", k, &[]);
@@ -268,7 +287,7 @@ fn predictors_view(ctx: &Ctx, report: Option<&PredictorReport>) -> Value {
                 None => m(&format!("verdict_{}", p.verdict)),
             };
             context! {
-                metric => m(&format!("metric_{}", p.metric)),
+                metric => metric_label(ctx, surveys, &p.metric),
                 n => fmt::count(p.n, lang),
                 defected => fmt::count(p.defected, lang),
                 auc => p.auc.map(|a| fmt::number(a, 3, lang)),
@@ -287,7 +306,7 @@ fn predictors_view(ctx: &Ctx, report: Option<&PredictorReport>) -> Value {
                 "surveys",
                 "best_metric",
                 &[
-                    ("metric", &m(&format!("metric_{}", p.metric))),
+                    ("metric", &metric_label(ctx, surveys, &p.metric)),
                     (
                         "auc",
                         &p.auc.map_or("–".to_owned(), |a| fmt::number(a, 2, lang)),
@@ -466,9 +485,12 @@ async fn render(
 
     // CSAT, CES and the service dimensions; which metric predicts defection (the stored
     // log is read once, for the predictors and the exit page's yearly lost revenue).
-    let ratings = ratings_view(&ctx, &responses);
-    let (predictors, log) = match crate::api::survey_metrics::report(&state, &responses).await {
-        Ok((report, log)) => (predictors_view(&ctx, report.as_ref()), log),
+    let ratings = ratings_view(&ctx, &responses, &surveys);
+    let dims = survey_dimensions(&surveys);
+    let (predictors, log) = match crate::api::survey_metrics::report(&state, &responses, &dims)
+        .await
+    {
+        Ok((report, log)) => (predictors_view(&ctx, report.as_ref(), &surveys), log),
         Err(e) => (
             context! { error => ctx.msg("surveys", "predictors_error", &[("reason", &e.body().error.message)]) },
             None,

@@ -348,3 +348,160 @@ async fn one_exit_interview_in_the_singular(app: &TestApp) {
     }
 }
 server_test!(counts_in_the_singular, one_exit_interview_in_the_singular);
+
+/// A `dimensions` survey of its own (cleanliness and speed) with 20 answers: its dimensions
+/// get rows on `/surveys` labelled with the definition's texts in the viewer's language
+/// (English, then any, when the language has none), in `GET /api/v1/survey-metrics`, in
+/// the export's columns and in the predictors; ids that name other columns are refused.
+///
+/// The answers (2024-01-15): s1 5/4 at L1, s2 4/5 at L1, s3 5/3, l1 2/2 at L1, l2 1/3,
+/// l3 3/1 (cleanliness/speed), and 14 anonymous cleanliness 4. Cleanliness: 76 / 20 = 3.8,
+/// sd √0.8, se 0.2, t₁₉ 2.093024 → 3.381395 – 4.218605; at L1 (5, 4, 2) 11 / 3. Speed:
+/// 18 / 6 = 3.
+async fn own_dimensions(app: &TestApp) {
+    let (admin, _) = fill_customers(app).await;
+    for (id, field) in [("date", "questions[0].id"), ("nps", "questions[0].id")] {
+        let (s, v) = app
+            .post_json(
+                "/api/v1/surveys",
+                &json!({"name": "Visit", "kind": "dimensions",
+                    "questions": [{"id": id, "text": {"en": "x"}}]}),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(s, 422, "{v}");
+        let f = &v["error"]["fields"][0];
+        assert_eq!(f["field"], field, "{v}");
+        assert!(f["message"].as_str().unwrap().contains(id), "{v}");
+    }
+    let visit = post_ok(
+        app,
+        "/api/v1/surveys",
+        json!({"name": "Visit", "kind": "dimensions", "questions": [
+            {"id": "cleanliness", "text": {"en": "Cleanliness", "fi": "Siisteys & järjestys"}},
+            {"id": "speed", "text": {"en": "Speed of service"}}]}),
+        &admin,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut csv = String::from("customer,submitted_at,location,cleanliness,speed\n");
+    for (c, clean, speed, loc) in [
+        ("s1", 5, 4, "L1"),
+        ("s2", 4, 5, "L1"),
+        ("s3", 5, 3, ""),
+        ("l1", 2, 2, "L1"),
+        ("l2", 1, 3, ""),
+        ("l3", 3, 1, ""),
+    ] {
+        csv.push_str(&format!("{c},2024-01-15,{loc},{clean},{speed}\n"));
+    }
+    for _ in 0..14 {
+        csv.push_str(",2024-01-15,,4,\n");
+    }
+    import(app, &admin, visit, &csv).await;
+
+    let (s, m) = app.get("/api/v1/survey-metrics", Some(&admin)).await;
+    assert_eq!(s, 200, "{m}");
+    let overall = m["dimensions"]["overall"].as_array().unwrap();
+    let dims: Vec<&str> = overall
+        .iter()
+        .map(|r| r["dimension"].as_str().unwrap())
+        .collect();
+    assert_eq!(dims, ["cleanliness", "speed"], "{m}");
+    let close = |v: &Value, want: f64| {
+        assert!((v.as_f64().unwrap() - want).abs() < 1e-6, "{v} vs {want}");
+    };
+    assert_eq!(overall[0]["n"], 20);
+    close(&overall[0]["mean"], 3.8);
+    close(&overall[0]["sd"], 0.8f64.sqrt());
+    close(&overall[0]["ci_low"], 3.381_395_189);
+    close(&overall[0]["ci_high"], 4.218_604_811);
+    assert_eq!(overall[1]["n"], 6);
+    close(&overall[1]["mean"], 3.0);
+    let l1 = &m["dimensions"]["by_location"];
+    assert_eq!(l1[0]["group"], "L1");
+    assert_eq!(l1[0]["dimension"], "cleanliness");
+    assert_eq!(l1[0]["n"], 3);
+    close(&l1[0]["mean"], 11.0 / 3.0);
+
+    // The page, in English and in Finnish (speed has English only).
+    let (s, html) = page(app, "/surveys?lang=en", &admin).await;
+    assert_eq!(s, 200, "{html}");
+    let t = table(&html, "rating-dimensions");
+    assert!(
+        t.contains(&row(
+            "All answers · Cleanliness",
+            &["20", "3.80", "3.38 – 4.22"]
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains(&row("All answers · Speed of service", &["6", "3.00"])),
+        "{t}"
+    );
+    assert!(t.contains(&row("L1 · Cleanliness", &["3", "3.67"])), "{t}");
+    let (_, fi) = page(app, "/surveys?lang=fi", &admin).await;
+    let t = table(&fi, "rating-dimensions");
+    assert!(
+        t.contains("<th scope=\"row\">Kaikki vastaukset · Siisteys &amp; järjestys</th>"),
+        "{t}"
+    );
+    assert!(
+        t.contains("<th scope=\"row\">Kaikki vastaukset · Speed of service</th>"),
+        "{t}"
+    );
+
+    // Predictors: retained s1–s3 rated cleanliness 5, 4, 5, defected l1–l3 2, 1, 3 (AUC 1);
+    // speed 4, 5, 3 against 2, 3, 1: 8.5 of 9 pairs.
+    let (s, p) = app.get("/api/v1/survey-predictors", Some(&admin)).await;
+    assert_eq!(s, 200, "{p}");
+    let metrics: Vec<&str> = p["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["metric"].as_str().unwrap())
+        .collect();
+    assert_eq!(metrics, ["cleanliness", "speed"], "{p}");
+    close(&p["metrics"][0]["auc"], 1.0);
+    close(&p["metrics"][1]["auc"], 8.5 / 9.0);
+    let t = table(&html, "predictors");
+    assert!(t.contains(&row("Cleanliness", &["6", "3", "1.000"])), "{t}");
+    assert!(
+        t.contains(&row("Speed of service", &["6", "3", "0.944"])),
+        "{t}"
+    );
+
+    // The export's columns are the ids the surveys ask.
+    let resp = app
+        .client
+        .get(app.url("/api/v1/survey-metrics/export?file=dimensions"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.starts_with(
+            "customer,date,location,employee,cleanliness,speed\n\
+             s1,2024-01-15,L1,,5,4\ns2,2024-01-15,L1,,4,5\n"
+        ),
+        "{text}"
+    );
+    assert!(text.ends_with("\n,2024-01-15,,,4,\n"), "{text}");
+    assert_eq!(text.lines().count(), 21, "{text}");
+    let resp = app
+        .client
+        .get(app.url("/api/v1/survey-metrics/export?file=predictors"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.starts_with("customer,date,cleanliness,speed\ns1,2024-01-15,5,4\n"),
+        "{text}"
+    );
+}
+server_test!(a_surveys_own_dimensions, own_dimensions);

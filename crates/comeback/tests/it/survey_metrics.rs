@@ -161,6 +161,32 @@ fn answers() -> Vec<(SurveyKind, ImportedResponse)> {
     out
 }
 
+/// Answers of the survey of its own dimensions: customers c00–c19 on 2024-03-01, each
+/// rating cleanliness 1 + i % 5 (mean 3), speed for every i not divisible by 4 (15 answers
+/// of 1 + (i·2) % 5, mean 3) and empathy for every third; locations L1, L2 or none,
+/// employees e1–e3 or none.
+fn own_dimension_answers() -> Vec<ImportedResponse> {
+    (0..20usize)
+        .map(|i| {
+            let mut a = json!({"cleanliness": 1 + i % 5});
+            if i % 4 != 0 {
+                a["speed"] = json!(1 + (i * 2) % 5);
+            }
+            if i % 3 == 0 {
+                a["empathy"] = json!(1 + (i + 2) % 5);
+            }
+            answer(
+                Some(format!("c{i:02}")),
+                [Some("L1"), Some("L2"), None][i % 3],
+                [Some("e1"), Some("e2"), Some("e3"), None][(i + 1) % 4],
+                None,
+                a,
+                day(2024, 3, 1),
+            )
+        })
+        .collect()
+}
+
 /// Records where the server's `a` and the CLI's `b` differ: every key of `a` must be in
 /// `b` with the same value (structure, strings, booleans and integers exactly; other
 /// numbers within 1e-12 relative); keys only the CLI prints are not compared.
@@ -250,7 +276,7 @@ fn compare_rows(what: &str, server: &Value, cli: &Value, problems: &mut Vec<Stri
 fn server_survey_metrics_equal_the_cli_on_the_servers_export() {
     use comeback_server::voice_metrics::{
         compute_predictors, predictor_responses, predictors_csv, predictors_out, rating_metrics,
-        ratings_csv,
+        ratings_csv, survey_dimensions,
     };
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("s.db").display());
@@ -258,7 +284,7 @@ fn server_survey_metrics_equal_the_cli_on_the_servers_export() {
         .enable_all()
         .build()
         .unwrap();
-    let (responses, log) = rt.block_on(async {
+    let (responses, log, surveys) = rt.block_on(async {
         let app = comeback_server::Application::build(comeback_server::Settings::for_database(url))
             .await
             .unwrap();
@@ -320,17 +346,70 @@ fn server_survey_metrics_equal_the_cli_on_the_servers_export() {
                 .collect();
             store.import_responses(s.id, &rows, "import").await.unwrap();
         }
+        // A dimensions survey of its own (cleanliness and speed, plus the built-in
+        // empathy): its answers are stored under those ids.
+        let own = store
+            .create_survey(&NewSurvey {
+                name: "Store visit".into(),
+                kind: SurveyKind::Dimensions,
+                anonymous: false,
+                definition: Some(
+                    json!({"questions": [
+                        {"id": "cleanliness", "text": {"en": "Cleanliness"}},
+                        {"id": "speed", "text": {"en": "Speed"}},
+                        {"id": "empathy"}]})
+                    .to_string(),
+                ),
+            })
+            .await
+            .unwrap();
+        store
+            .import_responses(own.id, &own_dimension_answers(), "import")
+            .await
+            .unwrap();
         let responses = store.survey_responses(None).await.unwrap();
         let log = store.transaction_log(&Default::default()).await.unwrap();
+        let surveys = store.list_surveys().await.unwrap();
         store.close().await;
-        (responses, log)
+        (responses, log, surveys)
     });
-    let metrics = rating_metrics(&responses).unwrap();
+    let dims = survey_dimensions(&surveys);
+    assert_eq!(
+        dims,
+        [
+            "reliability",
+            "assurance",
+            "responsiveness",
+            "empathy",
+            "delight",
+            "cleanliness",
+            "speed"
+        ]
+    );
+    let metrics = rating_metrics(&responses, &dims).unwrap();
     let m = serde_json::to_value(&metrics).unwrap();
     // Not vacuous: 30 CSAT answers of customers and 2 anonymous ones; 20 CES answers.
     assert_eq!(m["csat"]["overall"][0]["n"], 32);
     assert_eq!(m["ces"]["overall"][0]["n"], 20);
-    assert_eq!(m["dimensions"]["overall"].as_array().unwrap().len(), 5);
+    assert_eq!(m["dimensions"]["overall"].as_array().unwrap().len(), 7);
+    // The survey's own: cleanliness of 20 customers, speed of 15 (see
+    // own_dimension_answers).
+    let own = |d: &str| {
+        m["dimensions"]["overall"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["dimension"] == d)
+            .unwrap()
+            .clone()
+    };
+    let mean = |d: &str| own(d)["mean"].as_f64().unwrap();
+    assert_eq!(
+        (own("cleanliness")["n"].clone(), own("speed")["n"].clone()),
+        (json!(20), json!(15))
+    );
+    assert!((mean("cleanliness") - 3.0).abs() < 1e-12, "{m}");
+    assert!((mean("speed") - 3.0).abs() < 1e-12, "{m}");
     assert_eq!(m["csat"]["by_location"].as_array().unwrap().len(), 2);
     assert_eq!(m["csat"]["by_employee"].as_array().unwrap().len(), 3);
 
@@ -341,24 +420,36 @@ fn server_survey_metrics_equal_the_cli_on_the_servers_export() {
         (SurveyKind::Dimensions, "dimensions", "dimensions"),
     ] {
         let file = dir.path().join(format!("{cmd}.csv"));
-        std::fs::write(&file, ratings_csv(&responses, kind)).unwrap();
+        std::fs::write(&file, ratings_csv(&responses, kind, &dims)).unwrap();
+        // The dimensions file's columns are the ids the surveys ask.
+        let list = dims.join(",");
+        let flags: &[&str] = match kind {
+            SurveyKind::Dimensions => &["--dimensions", &list],
+            _ => &[],
+        };
+        let args = |by: &[&'static str]| {
+            let mut a = vec![cmd];
+            a.extend(by);
+            a.extend(flags);
+            a
+        };
         compare_rows(
             &format!("{cmd} overall"),
             &m[key]["overall"],
-            &cli_rows(dir.path(), &file, &[cmd]),
+            &cli_rows(dir.path(), &file, &args(&[])),
             &mut problems,
         );
         for by in ["location", "employee"] {
             compare_rows(
                 &format!("{cmd} by {by}"),
                 &m[key][format!("by_{by}")],
-                &cli_rows(dir.path(), &file, &[cmd, "--by", by]),
+                &cli_rows(dir.path(), &file, &args(&["--by", by])),
                 &mut problems,
             );
         }
     }
 
-    let joined = predictor_responses(&responses);
+    let joined = predictor_responses(&responses, &dims);
     assert_eq!(
         joined.metrics,
         [
@@ -369,7 +460,9 @@ fn server_survey_metrics_equal_the_cli_on_the_servers_export() {
             "assurance",
             "responsiveness",
             "empathy",
-            "delight"
+            "delight",
+            "cleanliness",
+            "speed"
         ]
     );
     let report = compute_predictors(&joined, &log).unwrap();
@@ -403,10 +496,20 @@ fn server_survey_metrics_equal_the_cli_on_the_servers_export() {
     // Not vacuous: the outcomes are known, some answers are censored, the metrics ranked.
     assert_eq!(server["enough_data"], true);
     assert_eq!(server["observation_end"], "2025-12-31");
-    // c55–c59 answered in June 2025: 5 NPS, 2 CSAT, 2 CES and 3 dimension answers.
+    // c55–c59 answered in June 2025: 5 NPS, 2 CSAT, 2 CES and 3 dimension answers; the
+    // own dimensions' answers are all of 2024.
     assert_eq!(cli["counts"]["censored"], 12);
     assert_eq!(cli["counts"]["customers_with_outcome"], 55);
-    assert_eq!(server["metrics"].as_array().unwrap().len(), 8);
+    assert_eq!(server["metrics"].as_array().unwrap().len(), 10);
+    let clean = server["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metric"] == "cleanliness")
+        .unwrap();
+    // c00–c19 with an outcome: c00, c03, …, c18 (7) defected, 13 retained.
+    assert_eq!((&clean["n"], &clean["defected"]), (&json!(20), &json!(7)));
+    assert!(clean["auc"].is_f64(), "{clean}");
     assert!(server["metrics"][0]["auc"].is_f64(), "{server}");
     assert_eq!(server["nps"]["classes"].as_array().unwrap().len(), 3);
 }
