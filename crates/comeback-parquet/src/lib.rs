@@ -28,14 +28,21 @@
 //! for a file that is not Parquet, is truncated, or has a column of a type its field
 //! cannot take.
 //!
+//! **Tables back.** [`TextTable`] reads any flat Parquet table (a summary written by
+//! [`TableWriter`], or one from pandas, polars, Spark or DuckDB) row by row as text cells,
+//! as a CSV reader would give them, so that `fit`, `predict` and `analyze --summary` read a
+//! Parquet summary with the same column names, checks and messages as a CSV one.
+//!
 //! **Writing.** [`TableWriter`] streams rows of text, integer and real columns into a
 //! Snappy-compressed Parquet file, one row group per 2²⁰ rows.
 #![deny(missing_docs)]
 
 mod read;
+mod table;
 mod write;
 
 pub use read::{BATCH_ROWS, is_parquet, read_transactions};
+pub use table::TextTable;
 pub use write::{ColumnKind, TableWriter, Value};
 
 /// What can go wrong with a Parquet file beyond the text reader's errors.

@@ -348,7 +348,7 @@ impl<'a> Col<'a> {
 }
 
 /// `12345` with scale 2 → `123.45`.
-fn decimal_text(v: i128, scale: i8) -> String {
+pub(crate) fn decimal_text(v: i128, scale: i8) -> String {
     if scale <= 0 {
         let mut s = v.to_string();
         if v != 0 {

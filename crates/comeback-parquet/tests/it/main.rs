@@ -3,6 +3,7 @@
 
 mod malformed;
 mod roundtrip;
+mod table;
 
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{Field, Schema};

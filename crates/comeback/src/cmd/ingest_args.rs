@@ -514,7 +514,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Whether the input is a Parquet file (`.parquet`, or the `PAR1` magic bytes).
-fn is_parquet(path: &Path) -> bool {
+pub(crate) fn is_parquet(path: &Path) -> bool {
     #[cfg(feature = "parquet")]
     {
         comeback_parquet::is_parquet(path)

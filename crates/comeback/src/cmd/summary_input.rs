@@ -1,6 +1,6 @@
-//! Reading per-customer summary CSVs for `fit` and `predict`: the output of `comeback
-//! summarize` (plain or calibration/holdout, with its `<file>.meta.json` sidecar for the time
-//! unit) and the common BTYD column names.
+//! Reading per-customer summaries for `fit`, `predict` and `analyze --summary`: the output
+//! of `comeback summarize` as CSV or Parquet (plain or calibration/holdout, with its
+//! `<file>.meta.json` sidecar for the time unit), and the common BTYD column names.
 //!
 //! Column resolution, first match wins (or an explicit `--*-col` flag):
 //!
@@ -109,11 +109,38 @@ fn find(header: &[String], explicit: &Option<String>, names: &[&str]) -> Result<
         .find_map(|n| header.iter().position(|h| h == n)))
 }
 
-/// Reads a summary CSV (`require_t`: BG/BB may name its T column `periods`).
+/// Reads a summary file: Parquet (by name or magic bytes, as for transactions), else CSV.
 pub fn read_summary(path: &Path, cols: &ColumnFlags) -> Result<SummaryTable> {
+    if super::ingest_args::is_parquet(path) {
+        return read_summary_parquet(path, cols);
+    }
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     read_summary_from(file, path, read_unit(path)?, cols)
+}
+
+/// Reads a Parquet summary: its columns as text cells (integers, reals in their shortest
+/// round-trip form, strings), then the same column names and checks as a CSV summary.
+#[cfg(feature = "parquet")]
+fn read_summary_parquet(path: &Path, cols: &ColumnFlags) -> Result<SummaryTable> {
+    let name = path.display().to_string();
+    let table = comeback_parquet::TextTable::open(path, &name)?;
+    let header = table.header().to_vec();
+    let records = table.map(|row| {
+        let mut rec = csv::StringRecord::from(row?);
+        rec.trim();
+        Ok(rec)
+    });
+    read_summary_records(header, records, path, read_unit(path)?, cols)
+}
+
+/// Without the `parquet` feature: refuses.
+#[cfg(not(feature = "parquet"))]
+fn read_summary_parquet(path: &Path, _cols: &ColumnFlags) -> Result<SummaryTable> {
+    bail!(
+        "{}: this build of comeback has no Parquet support (cargo feature `parquet`)",
+        path.display()
+    )
 }
 
 /// Reads a summary in CSV form from `input`; `path` names it in errors, `unit` is its time
@@ -133,6 +160,21 @@ pub fn read_summary_from(
         .iter()
         .map(str::to_string)
         .collect();
+    let records = rdr
+        .into_records()
+        .enumerate()
+        .map(|(k, rec)| rec.with_context(|| format!("{}: data row {}", path.display(), k + 1)));
+    read_summary_records(header, records, path, unit, cols)
+}
+
+/// The summary from a header and its data rows (CSV records, or Parquet rows as text).
+fn read_summary_records(
+    header: Vec<String>,
+    records: impl Iterator<Item = Result<csv::StringRecord>>,
+    path: &Path,
+    unit: Option<String>,
+    cols: &ColumnFlags,
+) -> Result<SummaryTable> {
     let need = |i: Option<usize>, what: &str, names: &[&str]| -> Result<usize> {
         i.with_context(|| {
             format!(
@@ -182,9 +224,9 @@ pub fn read_summary_from(
         monetary_holdout: mh_i.map(|_| Vec::new()),
         duration_holdout: dh_i.map(|_| Vec::new()),
     };
-    for (k, rec) in rdr.records().enumerate() {
+    for (k, rec) in records.enumerate() {
         let row = k + 1;
-        let rec = rec.with_context(|| format!("{}: data row {row}", path.display()))?;
+        let rec = rec?;
         let get = |i: usize| -> Result<f64> {
             let s = rec.get(i).unwrap_or("");
             s.parse::<f64>().with_context(|| {
@@ -316,6 +358,14 @@ pub fn read_summary_postgres(
 ) -> Result<SummaryTable> {
     use futures_util::StreamExt;
     use sqlx::Connection;
+    let scheme = url.split_once("://").map_or("", |(s, _)| s);
+    if !matches!(scheme, "postgres" | "postgresql") {
+        bail!(
+            "--database-url: only PostgreSQL is read with --query (postgres://user@host:port/db), \
+             not {url:?}; for another engine print its query with `comeback sql --dialect ...`, \
+             run it there and give the result as a CSV or Parquet file"
+        );
+    }
     // COPY takes one SELECT in parentheses: without a trailing `;`.
     let q = query.trim().trim_end_matches(';').trim_end();
     if q.is_empty() {

@@ -265,3 +265,207 @@ fn broken_parquet_inputs_are_clear_errors_without_output() {
         "Parquet output needs an output file",
     );
 }
+
+/// Writes `columns` (name, array) to a Parquet file.
+fn write_arrays(path: &Path, columns: Vec<(&str, arrow_array::ArrayRef)>) {
+    let batch = arrow_array::RecordBatch::try_from_iter(columns).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn parquet_summaries_are_read_back_as_their_csv_twins() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sample = data_path("CDNOW_master.txt");
+    // A plain and a calibration/holdout summary, each as CSV and as Parquet (with sidecars).
+    for (out, extra) in [
+        ("s", &["--unit", "weeks"][..]),
+        (
+            "c",
+            &["--unit", "weeks", "--calibration-end", "1997-09-30"][..],
+        ),
+    ] {
+        for ext in ["csv", "parquet"] {
+            let file = format!("{out}.{ext}");
+            let mut args = vec![
+                "summarize",
+                sample.to_str().unwrap(),
+                "--quiet",
+                "-o",
+                &file,
+            ];
+            args.extend_from_slice(extra);
+            let o = comeback(d, &args);
+            assert!(o.status.success(), "{}", stderr(&o));
+        }
+    }
+    // fit: the same estimates to the last digit, the unit from the sidecar.
+    let fit = |file: &str, model: &str| {
+        let o = comeback(d, &["fit", file, "--model", model, "--json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        // The input's name is the one expected difference.
+        if let Some(m) = j.as_object_mut() {
+            m.remove("input");
+            m.remove("summary");
+        }
+        j
+    };
+    for model in ["bgnbd", "gamma-gamma"] {
+        let (a, b) = (fit("s.csv", model), fit("s.parquet", model));
+        assert_eq!(a, b, "{model}");
+        assert_eq!(b["unit"], "weeks");
+    }
+    // A value a CSV summary's fit gives (the CSV path is checked against the published
+    // tables elsewhere): the Parquet twin's is the same number.
+    assert_eq!(fit("s.parquet", "bgnbd")["n_customers"], 23_570.0);
+    // predict, with the holdout actuals of a calibration summary: byte-identical output.
+    for src in ["c.csv", "c.parquet"] {
+        let out = format!("p_{src}.csv");
+        let o = comeback(
+            d,
+            &[
+                "predict",
+                src,
+                "--model",
+                "bgnbd",
+                "--params",
+                "r=0.24,alpha=4.41,a=0.79,b=2.43",
+                "--horizon",
+                "39",
+                "-o",
+                &out,
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let (pc, pp) = (
+        std::fs::read_to_string(d.join("p_c.csv.csv")).unwrap(),
+        std::fs::read_to_string(d.join("p_c.parquet.csv")).unwrap(),
+    );
+    assert!(
+        pc.lines().next().unwrap().contains("frequency_holdout"),
+        "{pc:.200}"
+    );
+    assert_eq!(pc, pp);
+    assert_eq!(pc.lines().count(), 23_571);
+    // analyze --summary: the same summary.json but for the input's name.
+    for (src, out) in [("s.csv", "a_csv"), ("s.parquet", "a_pq")] {
+        let o = comeback(d, &["analyze", "--summary", src, "-q", "-o", out]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let strip = |p: &str| {
+        std::fs::read_to_string(d.join(p))
+            .unwrap()
+            .replace("s.parquet", "s.csv")
+    };
+    assert_eq!(strip("a_csv/summary.json"), strip("a_pq/summary.json"));
+    assert_eq!(strip("a_csv/customers.csv"), strip("a_pq/customers.csv"));
+}
+
+#[test]
+fn bad_parquet_summaries_name_the_file_row_and_column() {
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, StringArray, TimestampSecondArray};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ids: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c"]));
+    // A null frequency in the third row.
+    write_arrays(
+        &d.join("null.parquet"),
+        vec![
+            ("customer_id", ids.clone()),
+            (
+                "frequency",
+                Arc::new(Int64Array::from(vec![Some(1), Some(0), None])),
+            ),
+            ("recency", Arc::new(Float64Array::from(vec![3.0, 0.0, 2.0]))),
+            ("T", Arc::new(Float64Array::from(vec![10.0, 9.0, 8.0]))),
+        ],
+    );
+    assert_fails(
+        d,
+        &["fit", "null.parquet", "--model", "bgnbd"],
+        r#"null.parquet: data row 3, column frequency: "" is not a number"#,
+    );
+    // Values the models refuse are reported with row and customer, as for CSV.
+    write_arrays(
+        &d.join("late.parquet"),
+        vec![
+            ("customer_id", ids.clone()),
+            ("frequency", Arc::new(Int64Array::from(vec![1, 0, 2]))),
+            (
+                "recency",
+                Arc::new(Float64Array::from(vec![3.0, 0.0, 12.0])),
+            ),
+            ("T", Arc::new(Float64Array::from(vec![10.0, 9.0, 8.0]))),
+        ],
+    );
+    assert_fails(
+        d,
+        &["fit", "late.parquet", "--model", "bgnbd"],
+        "late.parquet: data row 3 (customer c)",
+    );
+    // No T column: the synonyms are listed.
+    write_arrays(
+        &d.join("no_t.parquet"),
+        vec![
+            ("customer_id", ids.clone()),
+            ("frequency", Arc::new(Int64Array::from(vec![1, 0, 2]))),
+            ("recency", Arc::new(Float64Array::from(vec![3.0, 0.0, 2.0]))),
+        ],
+    );
+    assert_fails(
+        d,
+        &[
+            "predict",
+            "no_t.parquet",
+            "--model",
+            "bgnbd",
+            "--params",
+            "r=1,alpha=1,a=1,b=1",
+        ],
+        "no_t.parquet: no T column (looked for T_cal, T, periods, n",
+    );
+    // A column type without a text form.
+    write_arrays(
+        &d.join("ts.parquet"),
+        vec![
+            ("customer_id", ids),
+            ("frequency", Arc::new(Int64Array::from(vec![1, 0, 2]))),
+            ("recency", Arc::new(Float64Array::from(vec![3.0, 0.0, 2.0]))),
+            ("T", Arc::new(TimestampSecondArray::from(vec![10, 9, 8]))),
+        ],
+    );
+    assert_fails(
+        d,
+        &["fit", "ts.parquet", "--model", "bgnbd"],
+        r#"ts.parquet: column "T" (field table) has type Timestamp(s)"#,
+    );
+    // Truncated.
+    let bytes = std::fs::read(d.join("null.parquet")).unwrap();
+    std::fs::write(d.join("cut.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    assert_fails(
+        d,
+        &["analyze", "--summary", "cut.parquet", "-o", "out"],
+        "cut.parquet: not a readable Parquet file",
+    );
+    assert!(!d.join("out").exists());
+    // A database URL that is not PostgreSQL's is refused by name, not by a failed lookup.
+    assert_fails(
+        d,
+        &[
+            "fit",
+            "--database-url",
+            "sqlite://comeback.db",
+            "--query",
+            "SELECT 1",
+            "--model",
+            "bgnbd",
+        ],
+        "--database-url: only PostgreSQL is read with --query",
+    );
+}
