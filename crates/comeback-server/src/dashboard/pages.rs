@@ -643,6 +643,20 @@ async fn customer_inner(
 ) -> Result<Response, ApiError> {
     check_visible(state, &ctx.user, id).await?;
     let tl = state.store.customer_timeline(id).await?;
+    // A flag's note is its complaint's description: shown only to whoever may see that
+    // complaint (complaint_access), like the complaint's own page.
+    let mut flag_notes = std::collections::HashSet::new();
+    for e in &tl.entries {
+        if let TimelineEvent::StaffFlag(f) = &e.event {
+            match state.store.complaint(&f.reference).await {
+                Ok(c) if crate::complaint_access::can_see(&ctx.user, &c) => {
+                    flag_notes.insert(f.reference.clone());
+                }
+                Ok(_) | Err(comeback_store::StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
     let lang = ctx.lang;
     let m = |k: &str| ctx.msg("customer", k, &[]);
     let snap = state.scores.current();
@@ -735,7 +749,7 @@ async fn customer_inner(
                     ("status", &ctx.msg("complaint", &format!("st_{}", f.status), &[])),
                 ]),
                 href => format!("/complaints/{}", f.reference),
-                detail => f.note.clone(),
+                detail => if flag_notes.contains(&f.reference) { f.note.clone() } else { String::new() },
                 amount => "",
                 location => f.location.clone().unwrap_or_default(),
                 channel => "",

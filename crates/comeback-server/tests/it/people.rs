@@ -717,6 +717,14 @@ async fn staff_flags(app: &TestApp) {
     assert!(!html.contains("<script>alert(1)</script>"));
     let (_, html) = page(app, &admin, "/customers/c1?lang=de").await;
     assert!(html.contains("Von E1 als unzufrieden gemeldet"), "{html}");
+    // The note is the complaint's description: shown only to whoever may see that
+    // complaint (staff see those they own or recorded), like the complaint entries.
+    let (_, html) = page(app, &s1, "/customers/c1?lang=en").await;
+    assert!(html.contains("waited 20 min, left angry"), "{html}");
+    let (s, html) = page(app, &unlinked, "/customers/c1?lang=en").await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("data-kind=\"staff_flag\""), "{html}");
+    assert!(!html.contains("waited 20 min"), "{html}");
 
     // The customer page's form and the quick form (no JavaScript).
     let (_, html) = page(app, &s1, "/customers/c1?lang=en").await;
