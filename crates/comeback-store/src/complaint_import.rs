@@ -11,7 +11,7 @@ use comeback_complaints::recovery::{
 };
 use sqlx::Row;
 
-use crate::complaints::{action_from, action_payload};
+use crate::complaints::{ComplaintScope, action_from, action_payload};
 use crate::store::{BeginWrite, on_pool};
 use crate::util::to_micros;
 use crate::{RowError, Store, StoreError};
@@ -61,37 +61,90 @@ impl Store {
     /// it is otherwise. The customer is told nothing about what a file says: the
     /// complaint's e-mail state is set to its import (see migration 12).
     ///
+    /// `scope` is who imports ([`ComplaintScope::All`] for an admin): a manager imports
+    /// only rows about customers with a purchase at one of their locations (any other is
+    /// refused as unknown, so that a refusal tells nothing about customers out of their
+    /// scope), at one of their locations or without one, and changes only complaints they
+    /// may see (those of their locations, without one, or that they own or recorded).
+    ///
     /// # Errors
     /// [`StoreError::Rejected`] with every problem in row order (an unknown or erased
-    /// customer; a complaint handled in Comeback since its import, which a file no longer
-    /// changes; an event the recovery refuses), nothing stored; [`StoreError::Database`].
+    /// customer, or one out of `scope`; a location or stored complaint out of `scope`; a
+    /// complaint handled in Comeback since its import, which a file no longer changes; an
+    /// event the recovery refuses), nothing stored; [`StoreError::Database`].
     pub async fn import_complaints(
         &self,
         rows: &[ComplaintImport],
         now: DateTime<Utc>,
+        scope: ComplaintScope,
     ) -> Result<ImportOutcome, StoreError> {
         let mut outcome = ImportOutcome::default();
         let mut errors = Vec::new();
+        // $2: 0 every customer, else only those with a purchase at one of user $3's
+        // locations (the customer pages' rule).
+        let (limited, user) = match scope {
+            ComplaintScope::All => (0_i64, 0_i64),
+            ComplaintScope::Manager(u) | ComplaintScope::Staff(u) => (1, u.0),
+        };
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             for (i, row) in rows.iter().enumerate() {
                 let customer: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM customers WHERE external_id = $1 AND erased_at IS NULL",
+                    "SELECT c.id FROM customers c WHERE c.external_id = $1 AND c.erased_at IS NULL \
+                     AND ($2 = 0 OR EXISTS (SELECT 1 FROM transactions t JOIN user_locations ul \
+                       ON ul.location_id = t.location_id WHERE t.customer_id = c.id AND ul.user_id = $3))",
                 )
                 .bind(&row.customer)
+                .bind(limited)
+                .bind(user)
                 .fetch_optional(&mut *tx)
                 .await?;
+                // One message whether the customer is unknown or not the importer's: a
+                // refusal tells nothing about customers out of their scope.
                 let Some(customer) = customer else {
                     errors.push(RowError::new(
                         i,
                         "customer_id",
-                        format!(
-                            "unknown customer {:?} (store the customer or their transactions first)",
-                            row.customer
-                        ),
+                        if limited == 0 {
+                            format!(
+                                "unknown customer {:?} (store the customer or their transactions first)",
+                                row.customer
+                            )
+                        } else {
+                            format!(
+                                "unknown customer {:?} (store the customer or their transactions \
+                                 first; managers import complaints of customers with a purchase at \
+                                 one of their locations)",
+                                row.customer
+                            )
+                        },
                     ));
                     continue;
                 };
+                // The file's location: one of the importer's (or none).
+                if limited == 1
+                    && let Some(code) = &row.imported.location
+                {
+                    let mine: Option<i64> = sqlx::query_scalar(
+                        "SELECT l.id FROM locations l JOIN user_locations ul ON ul.location_id = l.id \
+                         WHERE l.code = $1 AND ul.user_id = $2",
+                    )
+                    .bind(code)
+                    .bind(user)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if mine.is_none() {
+                        errors.push(RowError::new(
+                            i,
+                            "location",
+                            format!(
+                                "location {code:?} is not one of yours: managers import the \
+                                 complaints of their locations (or without a location)"
+                            ),
+                        ));
+                        continue;
+                    }
+                }
                 let mut location = None;
                 if let Some(code) = &row.imported.location {
                     location = sqlx::query_scalar::<_, i64>("SELECT id FROM locations WHERE code = $1")
@@ -106,15 +159,41 @@ impl Store {
                         .fetch_optional(&mut *tx)
                         .await?;
                 }
+                // $2/$3: whether user $3 may see it (complaint_access::can_see: a manager
+                // those of their locations, without one, or that they own or recorded).
                 let existing = sqlx::query(
-                    "SELECT c.id, c.reference, c.received_at, cu.external_id FROM complaints c \
+                    "SELECT c.id, c.reference, c.received_at, cu.external_id, \
+                     CASE WHEN $2 = 0 OR c.owner_user_id = $3 OR c.created_by_user_id = $3 \
+                       OR ($2 = 1 AND (c.location_id IS NULL OR c.location_id IN \
+                         (SELECT ul.location_id FROM user_locations ul WHERE ul.user_id = $3))) \
+                     THEN 1 ELSE 0 END \
+                     FROM complaints c \
                      JOIN customers cu ON cu.id = c.customer_id WHERE c.external_id = $1",
                 )
                 .bind(&row.imported.external_id)
+                .bind(match scope {
+                    ComplaintScope::All => 0_i64,
+                    ComplaintScope::Manager(_) => 1,
+                    ComplaintScope::Staff(_) => 2,
+                })
+                .bind(user)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let (id, reference, history) = match existing {
                     None => (None, None, Vec::new()),
+                    Some(r) if r.try_get::<i32, _>(4)? == 0 => {
+                        errors.push(RowError::new(
+                            i,
+                            "complaint_id",
+                            format!(
+                                "complaint id {:?} belongs to a complaint you may not see (managers \
+                                 import the complaints of their locations, without a location, or that \
+                                 they own or recorded)",
+                                row.imported.external_id
+                            ),
+                        ));
+                        continue;
+                    }
                     Some(r) => {
                         let id: i64 = r.try_get(0)?;
                         let events = sqlx::query(

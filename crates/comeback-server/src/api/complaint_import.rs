@@ -22,14 +22,14 @@ use comeback_complaints::parse::{parse_compensation, parse_timestamp, parse_yes_
 use comeback_complaints::recovery::{Category, Channel, Deadlines, Imported, Reference, Severity};
 use comeback_complaints::sla::{BusinessCalendar, Pauses};
 use comeback_ingest::{Delimiter, Table, TableOptions, TableRow, Tz};
-use comeback_store::{ComplaintImport, ImportOutcome};
+use comeback_store::{ComplaintImport, ComplaintScope, ImportOutcome};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::api::cohorts::at_lines;
 use crate::api::ingest::check_size;
-use crate::auth::RequireManager;
+use crate::auth::{AuthUser, RequireManager};
 use crate::error::{ApiError, ErrorBody, Json, Query, RowProblem};
 
 /// Most row problems one answer lists.
@@ -568,12 +568,13 @@ pub(crate) async fn import_rows(
 pub(crate) async fn store_complaints(
     state: &AppState,
     parsed: &ParsedComplaints,
+    scope: ComplaintScope,
 ) -> Result<ImportOutcome, ApiError> {
     check_size(state, parsed.rows.len())?;
     let rows = import_rows(state, parsed).await?;
     state
         .store
-        .import_complaints(&rows, Utc::now())
+        .import_complaints(&rows, Utc::now(), scope)
         .await
         .map_err(|e| at_lines(e, &parsed.lines))
 }
@@ -585,6 +586,10 @@ pub(crate) async fn store_complaints(
 /// lists every problem (up to 100) with its line and column. Customers must be stored
 /// first. Importing the same file again changes nothing; a changed row updates its
 /// complaint unless it was handled in Comeback since (then it is a problem of its row).
+/// A manager imports only what they may see: customers with a purchase at one of their
+/// locations (any other is reported as unknown), rows at one of their locations or without
+/// one, and changes to complaints of their locations, without one, or that they own or
+/// recorded; any other row is a problem of its row.
 #[utoipa::path(post, path = "/api/v1/uploads/complaints", tag = "complaints",
     params(ComplaintUploadParams),
     request_body(content = String, content_type = "text/csv", description = "the file"),
@@ -594,22 +599,47 @@ pub(crate) async fn store_complaints(
         (status = 403, description = "role is not manager or admin", body = ErrorBody),
         (status = 422, description = "file rejected, nothing stored", body = ErrorBody)))]
 pub async fn upload_complaints(
-    _user: RequireManager,
+    RequireManager(user): RequireManager,
     State(state): State<AppState>,
     Query(params): Query<ComplaintUploadParams>,
     body: Bytes,
 ) -> Result<Json<ComplaintUploadResult>, ApiError> {
-    Ok(Json(import_file(&state, body, &params).await?))
+    Ok(Json(import_file_as(&state, &user, body, &params).await?))
 }
 
-/// Reads and stores a complaints file as `POST /api/v1/uploads/complaints` does (the
-/// parameters checked, the file parsed on a blocking thread, all rows or none).
+/// Reads and stores a complaints file as an admin's `POST /api/v1/uploads/complaints`
+/// does (every customer, location and complaint in scope; the CLI's comparison tests):
+/// [`import_file_as`] with [`ComplaintScope::All`].
+///
+/// # Errors
+/// As [`import_file_as`].
+pub async fn import_file(
+    state: &AppState,
+    body: Bytes,
+    params: &ComplaintUploadParams,
+) -> Result<ComplaintUploadResult, ApiError> {
+    import_file_in(state, ComplaintScope::All, body, params).await
+}
+
+/// Reads and stores a complaints file as `POST /api/v1/uploads/complaints` does for
+/// `user` (the parameters checked, the file parsed on a blocking thread, all rows or none;
+/// a manager's rows limited to what they may see, `Store::import_complaints`).
 ///
 /// # Errors
 /// [`ApiError::Invalid`] for a bad parameter, [`ApiError::Rejected`] with every problem,
 /// the store's errors.
-pub async fn import_file(
+pub async fn import_file_as(
     state: &AppState,
+    user: &AuthUser,
+    body: Bytes,
+    params: &ComplaintUploadParams,
+) -> Result<ComplaintUploadResult, ApiError> {
+    import_file_in(state, crate::complaint_access::scope(user), body, params).await
+}
+
+async fn import_file_in(
+    state: &AppState,
+    scope: ComplaintScope,
     body: Bytes,
     params: &ComplaintUploadParams,
 ) -> Result<ComplaintUploadResult, ApiError> {
@@ -625,7 +655,7 @@ pub async fn import_file(
         tokio::task::spawn_blocking(move || parse_complaints(&body, delimiter.as_deref(), tz, now))
             .await
             .map_err(|e| ApiError::Internal(format!("upload parser task: {e}")))??;
-    let o = store_complaints(state, &parsed).await?;
+    let o = store_complaints(state, &parsed, scope).await?;
     Ok(ComplaintUploadResult {
         rows: parsed.rows.len() as u64,
         inserted: o.inserted,

@@ -10,7 +10,7 @@ use minijinja::{Value, context};
 
 use super::Ctx;
 use crate::api::cohorts::{SubscriptionUploadParams, at_lines, parse_subscriptions};
-use crate::api::complaint_import::{ComplaintUploadParams, import_file};
+use crate::api::complaint_import::{ComplaintUploadParams, import_file_as};
 use crate::api::ingest::{UploadParams, check_size, parse_upload};
 use crate::auth::csrf;
 use crate::{ApiError, AppState};
@@ -325,7 +325,7 @@ pub(super) async fn submit_complaints(State(state): State<AppState>, request: Re
     };
     let result = async {
         let (f, file_name, bytes) = received?;
-        let o = import_file(&state, bytes, &f.complaints).await?;
+        let o = import_file_as(&state, &ctx.user, bytes, &f.complaints).await?;
         Ok::<_, ApiError>((file_name, o))
     }
     .await;

@@ -74,7 +74,8 @@ async fn imports_all_or_nothing_idempotently(app: &TestApp) {
     let (s, b) = upload(app, Some(&manager), "?timezone=Europe%00Helsinki", FIXTURE).await;
     assert_eq!(s, 422, "{b}");
     // The file.
-    let (s, b) = upload(app, Some(&manager), tz, FIXTURE).await;
+    // The file (rows at HEL and TKU: an admin's; a manager's scope is tested below).
+    let (s, b) = upload(app, Some(&admin), tz, FIXTURE).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(
         b,
@@ -335,3 +336,109 @@ async fn upload_page_form(app: &TestApp) {
 }
 
 server_test!(upload_page_form_both, upload_page_form);
+
+/// A manager imports only what they may see (`complaint_access`): customers with a
+/// purchase at one of their locations (any other reads as unknown, exactly like a customer
+/// that does not exist), rows at one of their locations or without one, and no change to a
+/// complaint of another location (no moving a TKU complaint to HEL and closing it). Each
+/// refusal names its line and column; nothing is stored.
+async fn manager_imports_their_scope(app: &TestApp) {
+    let admin = app.admin().await;
+    setup(app, &admin).await;
+    app.store
+        .upsert_location(&comeback_store::Location {
+            code: "TKU".into(),
+            name: None,
+            time_zone: "Europe/Helsinki".into(),
+        })
+        .await
+        .unwrap();
+    // A bought at HEL, B at TKU.
+    let (s, b) = app
+        .post_json(
+            "/api/v1/transactions:batch",
+            &json!({"transactions": [
+                {"external_id": "t1", "customer": "A", "occurred_at": "2026-02-01T10:00:00Z",
+                 "amount": "10", "currency": "EUR", "location": "HEL"},
+                {"external_id": "t2", "customer": "B", "occurred_at": "2026-02-01T10:00:00Z",
+                 "amount": "10", "currency": "EUR", "location": "TKU"},
+            ]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let hel = app.token_at(comeback_store::Role::Manager, &["HEL"]).await;
+    let head = "complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation,location\n";
+    // The admin imports a TKU complaint.
+    let (s, b) = upload(
+        app,
+        Some(&admin),
+        "",
+        &format!("{head}T-1,B,2026-03-02 09:00,,,price,,TKU\n"),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, list) = app.get("/api/v1/complaints?limit=10", Some(&admin)).await;
+    let t1 = list["items"][0]["reference"].as_str().unwrap().to_owned();
+    let file = format!(
+        "{head}\
+         H-1,A,2026-03-02 09:00,,,price,,HEL\n\
+         U-1,B,2026-03-02 09:00,,,price,,HEL\n\
+         U-2,ZZ,2026-03-02 09:00,,,price,,HEL\n\
+         M-1,A,2026-03-02 09:00,,,price,,TKU\n\
+         T-1,A,2026-03-02 09:00,2026-03-02 10:00,2026-03-03 10:00,price,,HEL\n"
+    );
+    let (s, b) = upload(app, Some(&hel), "", &file).await;
+    assert_eq!(s, 422, "{b}");
+    let rows = b["error"]["rows"].as_array().unwrap();
+    let got: Vec<(i64, &str)> = rows
+        .iter()
+        .map(|r| (r["row"].as_i64().unwrap(), r["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (3, "customer_id"),
+            (4, "customer_id"),
+            (5, "location"),
+            (6, "complaint_id")
+        ],
+        "{b}"
+    );
+    // B (another location's customer) and ZZ (no such customer): the same words.
+    let msg = |i: usize| rows[i]["message"].as_str().unwrap().to_owned();
+    assert_eq!(
+        msg(0).replace("upload:3", "").replace("\"B\"", "X"),
+        msg(1).replace("upload:4", "").replace("\"ZZ\"", "X"),
+        "{b}"
+    );
+    assert!(msg(2).contains("\"TKU\" is not one of yours"), "{b}");
+    assert!(msg(3).contains("may not see"), "{b}");
+    // Nothing stored: the TKU complaint is where it was, as it was.
+    let (s, c) = app
+        .get(&format!("/api/v1/complaints/{t1}"), Some(&admin))
+        .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (c["location"].as_str(), c["status"].as_str()),
+        (Some("TKU"), Some("received")),
+        "{c}"
+    );
+    let (_, list) = app.get("/api/v1/complaints?limit=10", Some(&admin)).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    // Their own rows: at HEL, and without a location.
+    let (s, b) = upload(
+        app,
+        Some(&hel),
+        "",
+        &format!("{head}H-1,A,2026-03-02 09:00,,,price,,HEL\nH-2,A,2026-03-02 09:00,,,price,,\n"),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["inserted"], 2, "{b}");
+}
+
+server_test!(
+    manager_imports_their_scope_both,
+    manager_imports_their_scope
+);
