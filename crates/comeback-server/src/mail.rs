@@ -10,13 +10,21 @@
 //!    check, naming every change since the last e-mail) and, while the complaint is open,
 //!    at least every `--complaint-mail-interval-days` days. Changes made before e-mails
 //!    were first enabled on the database, and what an imported file says, are not
-//!    announced. The e-mail is in the customer's stored language (English when none or
+//!    announced; a complaint whose whole history comes from imported files gets no
+//!    reminder either (a step taken here makes it an ordinary complaint). Staff flags are
+//!    internal notes, not complaints the customer made: their customer gets no e-mail
+//!    about them. Complaints opened from a survey follow-up are e-mailed like any other
+//!    (they record what the customer said in a survey answer). The e-mail is in the customer's stored language (English when none or
 //!    unknown) and says only what the public status page says: the reference, the status
 //!    sentences with their times, and the status page's link (`--public-url`).
 //! 2. [`Mail::queue_digest`]: once a day, at the first check at or after
-//!    `--digest-hour` (business time zone), each admin and manager gets the digest: open
-//!    complaints, those past a deadline, those due today and those new in the last 24
-//!    hours (nothing is sent on a day with no open and no new complaint).
+//!    `--digest-hour` (business time zone), each admin and manager gets the digest of
+//!    the complaints they may see (`complaint_access`: an admin every one, a manager
+//!    those of their locations, without a location, or that they own or recorded): open
+//!    complaints, those past a deadline (the queue's rule: time waiting for the customer
+//!    never counts), those due today (waiting ones are not), and those received in the
+//!    last 24 hours; the counts are the database's, each list shows at most 50 (nothing
+//!    is sent to someone with no open and no new complaint).
 //! 3. [`Mail::send_due`]: the outbox's due messages go to the SMTP server; a failed attempt
 //!    is retried with exponential back-off (`--mail-retry-base-secs`, doubling, at most
 //!    `--mail-max-attempts` attempts; a permanent SMTP refusal gives up at once).
@@ -29,10 +37,13 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Timelike, Utc};
+use chrono::{DateTime, TimeDelta, TimeZone, Timelike, Utc};
 use comeback_complaints::recovery::{Action, Status};
 use comeback_report::Lang;
-use comeback_store::{ComplaintMailCandidate, NewEmail, Role, StoreError};
+use comeback_store::{
+    ComplaintFilter, ComplaintMailCandidate, ComplaintScope, ComplaintSummary, NewEmail, Role,
+    StoreError,
+};
 use lettre::Transport;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
@@ -323,7 +334,9 @@ impl Mail {
                 Some(a) if a < c.last_change_seq => Kind::Status { after: Some(a) },
                 Some(_) => {
                     let last = c.last_notice_at.unwrap_or(since);
-                    if c.status == Status::Closed || now - last < interval {
+                    // What a file says is not announced: a complaint whose whole history
+                    // was imported gets no reminder either (a step taken here starts them).
+                    if c.status == Status::Closed || c.imported_only || now - last < interval {
                         continue;
                     }
                     Kind::Reminder { last }
@@ -480,51 +493,105 @@ impl Mail {
             }
             out
         };
-        if owners.is_empty() {
-            return Ok(0);
+        let mut queued = 0;
+        for u in owners {
+            // Each recipient sees what the complaint pages show them (complaint_access):
+            // admins every complaint, managers their locations', those without a
+            // location and those they own or recorded.
+            let scope = match u.role {
+                Role::Admin => ComplaintScope::All,
+                _ => ComplaintScope::Manager(u.id),
+            };
+            let Some((subject, body)) = self.digest(state, scope, now, tz).await? else {
+                continue;
+            };
+            let email = NewEmail {
+                dedupe_key: format!("digest:{date}:{}", u.id.0),
+                kind: "digest".to_owned(),
+                recipient: u.email.clone(),
+                subject,
+                body,
+            };
+            if state.store.queue_user_email(u.id, &email, now).await? {
+                queued += 1;
+            }
         }
-        let open = state
-            .store
-            .list_complaints(&comeback_store::ComplaintFilter {
-                open_only: true,
-                limit: 1000,
-                ..Default::default()
-            })
-            .await?;
+        Ok(queued)
+    }
+
+    /// The digest at `now` of the complaints in `scope`: (subject, body), `None` when
+    /// there is no open and no new complaint. The counts are the database's; each list
+    /// shows at most 50 complaints.
+    async fn digest(
+        &self,
+        state: &AppState,
+        scope: ComplaintScope,
+        now: DateTime<Utc>,
+        tz: comeback_ingest::Tz,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        const SHOWN: u32 = 50;
+        let date = now.with_timezone(&tz).date_naive();
+        // The end of today (local): the next local midnight (a day later when the zone
+        // skips it).
+        let end_of_day = date
+            .succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|t| tz.from_local_datetime(&t).earliest())
+            .map_or(now + TimeDelta::days(1), |t| t.with_timezone(&Utc));
+        let open_filter = ComplaintFilter {
+            open_only: true,
+            scope,
+            limit: SHOWN,
+            ..Default::default()
+        };
+        // Late by the queue's rule (api::complaints::late: waiting time never counts).
+        let late_filter = ComplaintFilter {
+            late_at: Some(now),
+            ..open_filter.clone()
+        };
+        // Due today: running (not waiting for the customer), not late, the next deadline
+        // before the end of the local day.
+        let today_filter = ComplaintFilter {
+            due_between: Some((now, end_of_day)),
+            ..open_filter.clone()
+        };
+        let new_filter = ComplaintFilter {
+            received_after: Some(now - TimeDelta::days(1)),
+            scope,
+            limit: SHOWN,
+            ..Default::default()
+        };
+        let store = &state.store;
+        let open = store.count_complaints(&open_filter).await?;
+        let new = store.count_complaints(&new_filter).await?;
+        if open == 0 && new == 0 {
+            return Ok(None);
+        }
+        let late = store.count_complaints(&late_filter).await?;
+        let today = store.count_complaints(&today_filter).await?;
+        let lates = store.list_complaints(&late_filter).await?;
+        let todays = store.list_complaints(&today_filter).await?;
+        let mut news: Vec<_> = store
+            .list_complaints(&new_filter)
+            .await?
+            .into_iter()
+            .collect();
+        news.sort_by(|a, b| {
+            b.received_at
+                .cmp(&a.received_at)
+                .then_with(|| a.reference.cmp(&b.reference))
+        });
         let lang = self.digest_lang;
         let m = |key: &str, args: &[(&str, &str)]| message(lang, "digest", key, args);
         let when = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
-        let late = |c: &comeback_store::ComplaintSummary| {
-            (c.status == Status::Received && c.deadlines.first_response.is_some_and(|d| d < now))
-                || c.deadlines.resolution.is_some_and(|d| d < now)
-        };
-        let next_due = |c: &comeback_store::ComplaintSummary| {
+        let next_due = |c: &ComplaintSummary| {
             if c.status == Status::Received {
                 c.deadlines.first_response.or(c.deadlines.resolution)
             } else {
                 c.deadlines.resolution
             }
         };
-        let today = |c: &comeback_store::ComplaintSummary| {
-            !late(c) && next_due(c).is_some_and(|d| d.with_timezone(&tz).date_naive() == date)
-        };
-        let yesterday = now - TimeDelta::days(1);
-        let new: Vec<_> = state
-            .store
-            .list_complaints(&comeback_store::ComplaintFilter {
-                limit: 1000,
-                ..Default::default()
-            })
-            .await?
-            .into_iter()
-            .filter(|c| c.received_at > yesterday && c.received_at <= now)
-            .collect();
-        let lates: Vec<_> = open.iter().filter(|c| late(c)).collect();
-        let todays: Vec<_> = open.iter().filter(|c| today(c)).collect();
-        if open.is_empty() && new.is_empty() {
-            return Ok(0);
-        }
-        let line = |c: &comeback_store::ComplaintSummary| {
+        let line = |c: &ComplaintSummary| {
             let mut s = format!(
                 "  {} · {} · {} · {}",
                 c.reference,
@@ -543,40 +610,40 @@ impl Mail {
             }
             s
         };
-        let count = |n: usize| comeback_report::format::count(n as u64, lang);
-        let mut body = String::new();
-        body.push_str(&m("intro", &[("time", &when(now)), ("zone", tz.name())]));
-        body.push_str("\n\n");
-        body.push_str(&m("open", &[("count", &count(open.len()))]));
-        body.push('\n');
-        let list = |body: &mut String, items: &[&comeback_store::ComplaintSummary]| {
+        let count = |n: u64| comeback_report::format::count(n, lang);
+        let list = |body: &mut String, items: &[ComplaintSummary], total: u64| {
             if items.is_empty() {
                 body.push_str("  ");
                 body.push_str(&m("none", &[]));
                 body.push('\n');
             }
-            for c in items.iter().take(50) {
+            for c in items {
                 body.push_str(&line(c));
                 body.push('\n');
             }
-            if items.len() > 50 {
+            let shown = items.len() as u64;
+            if total > shown {
                 body.push_str("  ");
-                body.push_str(&m("more", &[("count", &count(items.len() - 50))]));
+                body.push_str(&m("more", &[("count", &count(total - shown))]));
                 body.push('\n');
             }
         };
+        let mut body = String::new();
+        body.push_str(&m("intro", &[("time", &when(now)), ("zone", tz.name())]));
+        body.push_str("\n\n");
+        body.push_str(&m("open", &[("count", &count(open))]));
+        body.push_str("\n\n");
+        body.push_str(&m("late", &[("count", &count(late))]));
         body.push('\n');
-        body.push_str(&m("late", &[("count", &count(lates.len()))]));
+        list(&mut body, &lates, late);
         body.push('\n');
-        list(&mut body, &lates);
+        body.push_str(&m("due_today", &[("count", &count(today))]));
         body.push('\n');
-        body.push_str(&m("due_today", &[("count", &count(todays.len()))]));
+        list(&mut body, &todays, today);
         body.push('\n');
-        list(&mut body, &todays);
+        body.push_str(&m("new", &[("count", &count(new))]));
         body.push('\n');
-        body.push_str(&m("new", &[("count", &count(new.len()))]));
-        body.push('\n');
-        list(&mut body, &new.iter().collect::<Vec<_>>());
+        list(&mut body, &news, new);
         body.push('\n');
         body.push_str(&m(
             "queue",
@@ -587,25 +654,12 @@ impl Mail {
             "subject",
             &[
                 ("date", &date.to_string()),
-                ("open", &count(open.len())),
-                ("late", &count(lates.len())),
-                ("new", &count(new.len())),
+                ("open", &count(open)),
+                ("late", &count(late)),
+                ("new", &count(new)),
             ],
         );
-        let mut queued = 0;
-        for u in owners {
-            let email = NewEmail {
-                dedupe_key: format!("digest:{date}:{}", u.id.0),
-                kind: "digest".to_owned(),
-                recipient: u.email.clone(),
-                subject: subject.clone(),
-                body: body.clone(),
-            };
-            if state.store.queue_user_email(u.id, &email, now).await? {
-                queued += 1;
-            }
-        }
-        Ok(queued)
+        Ok(Some((subject, body)))
     }
 
     /// Sends the messages due at `now` (up to 100 per call), each taken for five minutes

@@ -159,7 +159,18 @@ pub struct ComplaintFilter {
     pub waiting_only: bool,
     /// Only what this user may see.
     pub scope: ComplaintScope,
-    /// At most this many (1–1000).
+    /// Only complaints received after this time.
+    pub received_after: Option<DateTime<Utc>>,
+    /// Only complaints past a deadline at this time, by the queue's rule: the first
+    /// response is late while the complaint is `received`, the resolution while it is not
+    /// closed, and time spent waiting for the customer never counts (a waiting complaint
+    /// is late only for a deadline that passed before the wait began).
+    pub late_at: Option<DateTime<Utc>>,
+    /// Only open complaints whose clock runs (not waiting for the customer), that are not
+    /// late at the first time, and whose next deadline (the first response while
+    /// `received`, else the resolution) falls in `[first, second)`.
+    pub due_between: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// At most this many (1–1000; ignored by [`Store::count_complaints`]).
     pub limit: u32,
 }
 
@@ -360,6 +371,31 @@ impl From<RecordError> for StoreError {
     fn from(e: RecordError) -> Self {
         StoreError::Complaint(e.to_string())
     }
+}
+
+/// Binds the parameters of [`FILTER`] (and the limit, $5) to query `$q`.
+macro_rules! bind_filter {
+    ($q:expr, $filter:expr) => {{
+        let f: &ComplaintFilter = $filter;
+        // $7: 0 every complaint, 1 a manager's, 2 a staff member's; $8 the user.
+        let (scope_kind, scope_user): (i64, i64) = match f.scope {
+            ComplaintScope::All => (0, 0),
+            ComplaintScope::Manager(u) => (1, u.0),
+            ComplaintScope::Staff(u) => (2, u.0),
+        };
+        $q.bind(f.owner.map(|u| u.0))
+            .bind(f.location.clone())
+            .bind(f.severity.map(Severity::as_str))
+            .bind(i64::from(f.open_only))
+            .bind(i64::from(f.limit))
+            .bind(i64::from(f.waiting_only))
+            .bind(scope_kind)
+            .bind(scope_user)
+            .bind(f.received_after.map(to_micros))
+            .bind(f.late_at.map(to_micros))
+            .bind(f.due_between.map(|(a, _)| to_micros(a)))
+            .bind(f.due_between.map(|(_, b)| to_micros(b)))
+    }};
 }
 
 const SELECT: &str = "SELECT c.id, c.reference, c.received_at, c.channel, cu.external_id, \
@@ -864,33 +900,13 @@ impl Store {
         }
         // Constant text: the filters are bound parameters.
         let sql = format!(
-            "{SELECT} WHERE ($1 IS NULL OR c.owner_user_id = $1) AND ($2 IS NULL OR l.code = $2) \
-             AND ($3 IS NULL OR c.severity = $3) AND ($4 = 0 OR c.status <> 'closed') \
-             AND ($6 = 0 OR c.waiting_since IS NOT NULL) \
-             AND ($7 = 0 OR c.owner_user_id = $8 OR c.created_by_user_id = $8 \
-                  OR ($7 = 1 AND (c.location_id IS NULL OR c.location_id IN \
-                      (SELECT ul.location_id FROM user_locations ul WHERE ul.user_id = $8)))) \
+            "{SELECT} WHERE {FILTER} \
              ORDER BY CASE WHEN c.resolution_due IS NULL THEN 1 ELSE 0 END, c.resolution_due, \
              c.received_at, c.reference LIMIT $5"
         );
-        // $7: 0 every complaint, 1 a manager's, 2 a staff member's; $8 the user.
-        let (scope_kind, scope_user): (i64, i64) = match filter.scope {
-            ComplaintScope::All => (0, 0),
-            ComplaintScope::Manager(u) => (1, u.0),
-            ComplaintScope::Staff(u) => (2, u.0),
-        };
         on_pool!(self, p => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(filter.owner.map(|u| u.0))
-                .bind(filter.location.as_deref())
-                .bind(filter.severity.map(Severity::as_str))
-                .bind(i64::from(filter.open_only))
-                .bind(i64::from(filter.limit))
-                .bind(i64::from(filter.waiting_only))
-                .bind(scope_kind)
-                .bind(scope_user)
-                .fetch_all(p)
-                .await?;
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            let rows = bind_filter!(q, filter).fetch_all(p).await?;
             rows.iter()
                 .map(|r| {
                     let (_, c) = complaint_from_row(r)?;
@@ -911,6 +927,58 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// How many complaints match `filter` (its `limit` aside).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn count_complaints(&self, filter: &ComplaintFilter) -> Result<u64, StoreError> {
+        // Constant text: the filters are bound parameters ($5, the limit, is bound but
+        // compared with itself so that both backends know its type).
+        let sql = format!(
+            "SELECT COUNT(*) FROM complaints c LEFT JOIN locations l ON l.id = c.location_id \
+             WHERE {FILTER} AND $5 = $5"
+        );
+        let filter = ComplaintFilter {
+            limit: 1,
+            ..filter.clone()
+        };
+        on_pool!(self, p => {
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            let row = bind_filter!(q, &filter).fetch_one(p).await?;
+            let n: i64 = row.try_get(0)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+}
+
+/// The `WHERE` condition of [`ComplaintFilter`] over `complaints c` joined with
+/// `locations l`, its parameters bound by `bind_filter!` ($1–$12).
+const FILTER: &str = "($1 IS NULL OR c.owner_user_id = $1) AND ($2 IS NULL OR l.code = $2) \
+     AND ($3 IS NULL OR c.severity = $3) AND ($4 = 0 OR c.status <> 'closed') \
+     AND ($6 = 0 OR c.waiting_since IS NOT NULL) \
+     AND ($7 = 0 OR c.owner_user_id = $8 OR c.created_by_user_id = $8 \
+          OR ($7 = 1 AND (c.location_id IS NULL OR c.location_id IN \
+              (SELECT ul.location_id FROM user_locations ul WHERE ul.user_id = $8)))) \
+     AND ($9 IS NULL OR c.received_at > $9) \
+     AND ($10 IS NULL OR (c.status <> 'closed' AND ( \
+          (c.status = 'received' AND c.first_response_due < \
+             CASE WHEN c.waiting_since IS NOT NULL AND c.waiting_since < $10 \
+                  THEN c.waiting_since ELSE $10 END) \
+          OR c.resolution_due < \
+             CASE WHEN c.waiting_since IS NOT NULL AND c.waiting_since < $10 \
+                  THEN c.waiting_since ELSE $10 END))) \
+     AND ($11 IS NULL OR (c.status <> 'closed' AND c.waiting_since IS NULL \
+          AND (c.resolution_due IS NULL OR c.resolution_due >= $11) \
+          AND (c.status <> 'received' OR c.first_response_due IS NULL \
+               OR c.first_response_due >= $11) \
+          AND CASE WHEN c.status = 'received' \
+                   THEN COALESCE(c.first_response_due, c.resolution_due) \
+                   ELSE c.resolution_due END >= $11 \
+          AND CASE WHEN c.status = 'received' \
+                   THEN COALESCE(c.first_response_due, c.resolution_due) \
+                   ELSE c.resolution_due END < $12))";
 
 /// Where a deadline `due` moves when the clock was paused from `paused_at` to `resumed_at`:
 /// the business time that was left at `paused_at` now counts from `resumed_at` (so the

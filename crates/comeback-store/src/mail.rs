@@ -76,7 +76,8 @@ pub struct EmailRecord {
 
 /// A complaint whose complainant can be e-mailed and may need an e-mail: one with an
 /// address (customer not erased) that is open, never looked at, or changed since the last
-/// e-mail.
+/// e-mail. Staff flags (channel `staff_flag`) never are: they are internal notes about a
+/// customer who made no complaint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComplaintMailCandidate {
     /// The reference.
@@ -98,6 +99,9 @@ pub struct ComplaintMailCandidate {
     pub last_change_seq: i64,
     /// When the last status change happened (the receipt when none).
     pub last_change_at: DateTime<Utc>,
+    /// Whether its whole history comes from imported files (`import` events only): what
+    /// a file says is not announced, so such a complaint gets no interval reminder either.
+    pub imported_only: bool,
 }
 
 fn attempt_of(v: i64) -> Result<u32, StoreError> {
@@ -147,10 +151,15 @@ impl Store {
                    COALESCE((SELECT MAX(e.seq) FROM complaint_events e WHERE e.complaint_id = c.id \
                      AND e.from_status <> e.to_status), 0) AS change_seq, \
                    (SELECT MAX(e.at) FROM complaint_events e WHERE e.complaint_id = c.id \
-                     AND e.from_status <> e.to_status) AS change_at \
+                     AND e.from_status <> e.to_status) AS change_at, \
+                   CASE WHEN EXISTS (SELECT 1 FROM complaint_events e WHERE e.complaint_id = c.id \
+                     AND e.action = 'import') AND NOT EXISTS (SELECT 1 FROM complaint_events e \
+                     WHERE e.complaint_id = c.id AND e.action <> 'import') THEN 1 ELSE 0 END \
+                     AS imported_only \
                    FROM complaints c JOIN customers cu ON cu.id = c.customer_id \
                    LEFT JOIN complaint_mail m ON m.complaint_id = c.id \
                    WHERE cu.email IS NOT NULL AND cu.email <> '' AND cu.erased_at IS NULL \
+                   AND c.channel <> 'staff_flag' \
                    AND (m.complaint_id IS NULL OR c.status <> 'closed' OR m.announced_seq < \
                      COALESCE((SELECT MAX(e.seq) FROM complaint_events e WHERE e.complaint_id = c.id \
                      AND e.from_status <> e.to_status), 0)) \
@@ -177,6 +186,7 @@ impl Store {
                         Some(us) => from_micros("complaint_events.at", us)?,
                         None => received_at,
                     },
+                    imported_only: r.try_get::<i32, _>(9)? != 0,
                 });
             }
             Ok(out)

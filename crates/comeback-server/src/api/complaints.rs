@@ -564,6 +564,7 @@ pub async fn list(
         waiting_only: q.waiting.unwrap_or(false),
         scope: crate::complaint_access::scope(&user),
         limit,
+        ..Default::default()
     };
     let now = Utc::now();
     let items = state.store.list_complaints(&filter).await?;

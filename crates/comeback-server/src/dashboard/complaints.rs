@@ -117,6 +117,7 @@ async fn queue_inner(ctx: &Ctx, state: &AppState, raw: Option<&str>) -> Result<R
         waiting_only,
         scope: crate::complaint_access::scope(&ctx.user),
         limit: QUEUE_ROWS,
+        ..Default::default()
     };
     let rows = state.store.list_complaints(&filter).await?;
     let users = state.store.users().await?;

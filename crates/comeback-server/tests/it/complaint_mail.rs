@@ -476,3 +476,257 @@ async fn daily_digest(app: TestApp, sink: SmtpSink) -> TestApp {
 }
 
 mail_test!(daily_digest_both, daily_digest);
+
+/// The digest per recipient, by the complaint pages' rule (`complaint_access`): a manager
+/// at HEL never reads a TKU complaint, the admin reads every one; time waiting for the
+/// customer makes no complaint late or due today (the queue's `late`); the counts are the
+/// database's, past the 1000 rows of one queue page (1000 open complaints due sooner do
+/// not hide today's new one).
+async fn digest_scope_pause_counts(app: TestApp, sink: SmtpSink) -> TestApp {
+    use comeback_complaints::recovery::{Category, Channel, Deadlines, Severity};
+    use comeback_report::{Lang, format::count};
+    use comeback_store::{ComplaintInput, Location, Role};
+    let mail = app.state.mail.clone().unwrap();
+    let admin = app.admin().await;
+    customers(&app, &admin).await;
+    for code in ["HEL", "TKU"] {
+        app.store
+            .upsert_location(&Location {
+                code: code.into(),
+                name: None,
+                time_zone: "UTC".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let _hel = app.token_at(Role::Manager, &["HEL"]).await;
+    let now = Utc::now();
+    complaint(
+        &app,
+        &admin,
+        "CB-TKU00001",
+        "C",
+        json!({"location": "TKU", "severity": "critical",
+               "received_at": (now - TimeDelta::days(3)).to_rfc3339()}),
+    )
+    .await;
+    complaint(
+        &app,
+        &admin,
+        "CB-HEL00001",
+        "C",
+        json!({"location": "HEL", "severity": "low"}),
+    )
+    .await;
+    // Waiting for the customer since now, before its resolution deadline.
+    complaint(
+        &app,
+        &admin,
+        "CB-WAIT0001",
+        "C",
+        json!({"severity": "critical",
+               "received_at": (now - TimeDelta::hours(20)).to_rfc3339()}),
+    )
+    .await;
+    step(
+        &app,
+        &admin,
+        "CB-WAIT0001",
+        json!({"action": "acknowledge", "apology": "sorry"}),
+    )
+    .await;
+    step(
+        &app,
+        &admin,
+        "CB-WAIT0001",
+        json!({"action": "wait_for_customer"}),
+    )
+    .await;
+    let (s, w) = app
+        .get("/api/v1/complaints/CB-WAIT0001", Some(&admin))
+        .await;
+    assert_eq!(s, 200, "{w}");
+    let due: DateTime<Utc> = w["resolution_due"].as_str().unwrap().parse().unwrap();
+    assert!(due > now, "{w}");
+    // 1000 older open complaints without a location, due in two days: before the new
+    // HEL complaint (due in 120 h) in the queue's order.
+    for i in 0..1000 {
+        app.store
+            .create_complaint(
+                &ComplaintInput {
+                    reference: format!("CB-OLD{i:05}"),
+                    received_at: now - TimeDelta::days(30),
+                    channel: Channel::Phone,
+                    customer: "C".into(),
+                    location: None,
+                    employee: None,
+                    product: None,
+                    description: "old".into(),
+                    category: Category::Quality,
+                    severity: Severity::Low,
+                    remedy_requested: None,
+                    owner: None,
+                    deadlines: Deadlines {
+                        first_response: None,
+                        resolution: Some(now + TimeDelta::days(2)),
+                    },
+                },
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    // The digest after the waiting complaint's deadline, at 08:00 UTC or later.
+    let mut t = due + TimeDelta::minutes(1);
+    if t.hour() < 8 {
+        t = t
+            .with_hour(8)
+            .and_then(|x| x.with_minute(0))
+            .and_then(|x| x.with_second(0))
+            .unwrap();
+    }
+    assert!(
+        t - now < TimeDelta::hours(23),
+        "the HEL complaint is new at {t}"
+    );
+    assert_eq!(mail.queue_digest(&app.state, t).await.unwrap(), 2);
+    assert_eq!(mail.send_due(&app.state, t).await.unwrap().sent, 2);
+    let m = sink.messages();
+    let by = |prefix: &str| {
+        m.iter()
+            .find(|x| x.to.iter().any(|a| a.starts_with(prefix)))
+            .unwrap_or_else(|| panic!("no digest to {prefix}"))
+            .clone()
+    };
+    let date = t.date_naive();
+    let section = |body: &str, head: &str| -> String {
+        body.split(head)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {head:?} in {body}"))
+            .split("\n\n")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let de = |n: u64| count(n, Lang::De);
+    // The admin: every complaint; the waiting one neither late nor due today.
+    let a = by("admin-");
+    assert_eq!(
+        a.subject(),
+        format!(
+            "Beschwerden am {date}: {} offen, 1 mit überschrittener Frist, 1 neu",
+            de(1003)
+        )
+    );
+    let body = a.body();
+    assert!(
+        body.contains(&format!("Offene Beschwerden: {}", de(1003))),
+        "{body}"
+    );
+    let late = section(&body, "Frist überschritten: 1");
+    assert!(late.contains("CB-TKU00001"), "{body}");
+    assert!(!late.contains("CB-WAIT0001"), "{body}");
+    assert!(
+        !section(&body, "Heute fällig").contains("CB-WAIT0001"),
+        "{body}"
+    );
+    assert!(
+        section(&body, "Neu seit gestern: 1").contains("CB-HEL00001"),
+        "{body}"
+    );
+    // The HEL manager: no TKU complaint anywhere.
+    let h = by("manager-");
+    assert_eq!(
+        h.subject(),
+        format!(
+            "Beschwerden am {date}: {} offen, 0 mit überschrittener Frist, 1 neu",
+            de(1002)
+        )
+    );
+    let body = h.body();
+    assert!(!body.contains("CB-TKU"), "{body}");
+    assert!(body.contains("Frist überschritten: 0"), "{body}");
+    assert!(
+        section(&body, "Neu seit gestern: 1").contains("CB-HEL00001"),
+        "{body}"
+    );
+    app
+}
+
+mail_test!(digest_scope_pause_counts_both, digest_scope_pause_counts);
+
+/// No e-mail to the customer of a staff flag (an internal note: they made no complaint),
+/// and no interval reminder for a complaint whose whole history was imported (what a file
+/// says is not announced); a step taken here makes the imported one an ordinary complaint.
+async fn no_mail_for_flags_and_imported_history(app: TestApp, sink: SmtpSink) -> TestApp {
+    use comeback_complaints::recovery::{Category, Channel, Deadlines, Severity};
+    use comeback_store::ComplaintInput;
+    let mail = app.state.mail.clone().unwrap();
+    let admin = app.admin().await;
+    customers(&app, &admin).await;
+    let now = Utc::now();
+    // E-mails enabled before anything happened.
+    check(&mail, &app, now - TimeDelta::minutes(1)).await;
+    app.store
+        .create_complaint(
+            &ComplaintInput {
+                reference: "CB-FLAG0001".into(),
+                received_at: now,
+                channel: Channel::StaffFlag,
+                customer: "A".into(),
+                location: None,
+                employee: None,
+                product: None,
+                description: "looked upset at the till".into(),
+                category: Category::Quality,
+                severity: Severity::Medium,
+                remedy_requested: None,
+                owner: None,
+                deadlines: Deadlines::default(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let csv = "complaint_id,customer_id,received_at,first_response_at,resolved_at,category,\
+               compensation,location,employee,severity,channel,reopened_at,satisfied,\
+               compensation_type\n\
+               CB-IMPORT9,B,2020-01-06 10:00,,,price,,,,,email,,,\n";
+    let (s, b) = app
+        .post_raw(
+            "/api/v1/uploads/complaints?timezone=UTC",
+            "text/csv",
+            csv.as_bytes().to_vec(),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let r = check(&mail, &app, now + TimeDelta::minutes(1)).await;
+    assert_eq!((r.status, r.reminders, r.sent), (0, 0, 0), "{r:?}");
+    // Past the interval: still nothing.
+    let r = check(&mail, &app, now + TimeDelta::days(8)).await;
+    assert_eq!((r.status, r.reminders, r.sent), (0, 0, 0), "{r:?}");
+    assert!(sink.messages().is_empty());
+    // A step taken here: the imported complaint is e-mailed from now on.
+    step(
+        &app,
+        &admin,
+        "CB-IMPORT9",
+        json!({"action": "acknowledge", "apology": "sorry"}),
+    )
+    .await;
+    let r = check(&mail, &app, Utc::now() + TimeDelta::days(8)).await;
+    assert_eq!((r.status, r.sent), (1, 1), "{r:?}");
+    let m = sink.messages();
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].to, ["bruna@example.com".to_owned()]);
+    assert!(m[0].body().contains("CB-IMPORT9"), "{}", m[0].body());
+    let r = check(&mail, &app, Utc::now() + TimeDelta::days(16)).await;
+    assert_eq!(r.reminders, 1, "{r:?}");
+    app
+}
+
+mail_test!(
+    no_mail_for_flags_and_imported_history_both,
+    no_mail_for_flags_and_imported_history
+);
