@@ -571,11 +571,8 @@ impl Mail {
         let today = store.count_complaints(&today_filter).await?;
         let lates = store.list_complaints(&late_filter).await?;
         let todays = store.list_complaints(&today_filter).await?;
-        let mut news: Vec<_> = store
-            .list_complaints(&new_filter)
-            .await?
-            .into_iter()
-            .collect();
+        // Newest first.
+        let mut news = store.list_complaints(&new_filter).await?;
         news.sort_by(|a, b| {
             b.received_at
                 .cmp(&a.received_at)

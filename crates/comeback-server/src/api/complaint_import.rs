@@ -314,18 +314,29 @@ fn parse_row(
         );
     }
     let received = received.flatten();
-    if let Some(r) = received {
-        if r > now + TimeDelta::days(1) {
+    // No timestamp of the file may lie ahead of the server's clock by more than a day (a
+    // resolution in 2099 would move the measures' default moment there).
+    for (col, at, what) in [
+        (Some(rec_c), received, "a receipt"),
+        (Some(fr_c), first_response.flatten(), "a first response"),
+        (Some(res_c), resolved.flatten(), "a resolution"),
+        (reo_c, reopened.flatten(), "a reopening"),
+    ] {
+        if let (Some(col), Some(at)) = (col, at)
+            && at > now + TimeDelta::days(1)
+        {
             problem(
-                rec_c,
+                col,
                 P::Unparseable {
-                    value: row.get(rec_c).to_owned(),
+                    value: row.get(col).to_owned(),
                     what: "a timestamp",
-                    expected: "a receipt no more than a day ahead of the server's clock".to_owned(),
+                    expected: format!("{what} no more than a day ahead of the server's clock"),
                 },
             );
             ok = false;
         }
+    }
+    if let Some(r) = received {
         for (col, at, what) in [
             (Some(fr_c), first_response.flatten(), "the first response"),
             (Some(res_c), resolved.flatten(), "the resolution"),

@@ -442,3 +442,50 @@ server_test!(
     manager_imports_their_scope_both,
     manager_imports_their_scope
 );
+
+/// No timestamp of a row may lie more than a day ahead of the server's clock (a resolution
+/// in 2099 would move the measures' default moment there and make every open complaint
+/// breach): each such cell is a problem of its line and column; nothing is stored.
+async fn future_timestamps_refused(app: &TestApp) {
+    let admin = app.admin().await;
+    setup(app, &admin).await;
+    let csv = "complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation,reopened_at\n\
+               F-1,A,2026-03-02 09:00,2099-01-01 09:00,,price,,\n\
+               F-2,A,2026-03-02 09:00,,2099-01-01 09:00,price,,\n\
+               F-3,A,2026-03-02 09:00,2026-03-02 10:00,2026-03-03 10:00,price,,2099-01-01 09:00\n\
+               F-4,A,2099-01-01 09:00,,,price,,\n";
+    let (s, b) = upload(app, Some(&admin), "", csv).await;
+    assert_eq!(s, 422, "{b}");
+    let rows = b["error"]["rows"].as_array().unwrap();
+    let got: Vec<(i64, &str)> = rows
+        .iter()
+        .map(|r| (r["row"].as_i64().unwrap(), r["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, "first_response_at"),
+            (3, "resolved_at"),
+            (4, "reopened_at"),
+            (5, "received_at")
+        ],
+        "{b}"
+    );
+    for (r, what) in rows.iter().zip([
+        "a first response",
+        "a resolution",
+        "a reopening",
+        "a receipt",
+    ]) {
+        assert!(
+            r["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{what} no more than a day ahead")),
+            "{b}"
+        );
+    }
+    assert_eq!(count(app, &admin).await, 0, "nothing stored");
+}
+
+server_test!(future_timestamps_refused_both, future_timestamps_refused);
