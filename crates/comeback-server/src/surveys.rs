@@ -34,8 +34,9 @@ const DEFAULT_SURVEY_RATE_PER_IP: u32 = 30;
 /// Default of `--survey-trigger-check-ms`.
 const DEFAULT_SURVEY_TRIGGER_CHECK_MS: u64 = 60_000;
 
-/// Flags of `comeback serve` for surveys; each also reads its environment variable.
-#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+/// Flags of `comeback serve` for surveys; each also reads its environment variable. Its
+/// `Debug` form hides the secret.
+#[derive(Clone, PartialEq, Eq, clap::Args)]
 pub struct SurveySettings {
     /// The secret survey links are signed with (HMAC-SHA256), at least 32 bytes; default: a
     /// random secret kept in the database. Changing it invalidates every link sent.
@@ -70,6 +71,21 @@ impl Default for SurveySettings {
             survey_rate_per_ip: DEFAULT_SURVEY_RATE_PER_IP,
             survey_trigger_check_ms: DEFAULT_SURVEY_TRIGGER_CHECK_MS,
         }
+    }
+}
+
+impl std::fmt::Debug for SurveySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SurveySettings")
+            .field(
+                "survey_secret",
+                &self.survey_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("survey_min_days", &self.survey_min_days)
+            .field("survey_link_days", &self.survey_link_days)
+            .field("survey_rate_per_ip", &self.survey_rate_per_ip)
+            .field("survey_trigger_check_ms", &self.survey_trigger_check_ms)
+            .finish()
     }
 }
 
@@ -769,6 +785,22 @@ pub fn nps_in_period(scores: &[(DateTime<Utc>, i64)], period: &str) -> Option<f6
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn debug_hides_the_secret() {
+        let s = super::SurveySettings {
+            survey_secret: Some("0123456789abcdef0123456789abcdef-secret".to_owned()),
+            ..Default::default()
+        };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("secret\""), "{shown}");
+        assert!(!shown.contains("0123456789abcdef"), "{shown}");
+        assert!(
+            shown.contains("survey_secret: Some(\"<redacted>\")"),
+            "{shown}"
+        );
+        assert!(shown.contains("survey_min_days: 90"), "{shown}");
+    }
+
     #[test]
     fn periods_and_nps() {
         use chrono::NaiveDate;
