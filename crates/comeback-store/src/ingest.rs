@@ -252,6 +252,31 @@ where
     qb.push(")");
 }
 
+/// The `settings` key of the store's currency: the ISO 4217 code of the transactions,
+/// written by the first batch that stores any and never changed. A store holds one
+/// currency because the refit (and every page built on it) sums amounts.
+pub const STORE_CURRENCY_KEY: &str = "transaction_currency";
+
+/// Why a row's currency is refused: `held` are the store's currencies, `set_by_row` the
+/// batch row that sets it in an empty store.
+fn currency_refusal(currency: &str, held: &[String], set_by_row: Option<usize>) -> String {
+    match (held, set_by_row) {
+        ([one], Some(j)) => format!(
+            "{currency:?} differs from {one:?} of row {j}: a store holds one currency, and the \
+             store is empty, so this batch would set it; send one currency"
+        ),
+        ([one], None) => format!(
+            "{currency:?} is not the store's currency {one}: a store holds one currency; \
+             send amounts in {one}, or keep {currency} data in a store of its own"
+        ),
+        _ => format!(
+            "{currency:?} is not one of the currencies already stored ({}): a store holds \
+             one currency",
+            held.join(", ")
+        ),
+    }
+}
+
 impl Store {
     /// The salted suppression hash of an external id: SHA-256(salt ‖ 0x00 ‖ id), hex.
     pub(crate) fn suppression_hash(&self, external_id: &str) -> String {
@@ -434,6 +459,70 @@ impl Store {
                     continue;
                 }
                 fresh.push(i);
+            }
+
+            // 4b. One currency per store, the one the refit computes in (see
+            // `STORE_CURRENCY_KEY`). Written here, before any row, so that a concurrent
+            // batch in another currency waits for this transaction and then reads it.
+            //
+            // The setting when present; else (a store from before the setting, or an empty
+            // one) the currency of the stored transactions of customers not erased (those
+            // the refit reads) or, when there are none, that of the first row to store.
+            // That currency is written with `ON CONFLICT DO NOTHING` and read back: on
+            // PostgreSQL a concurrent batch inserting the key waits for this one to commit
+            // and then reads its value; SQLite's write transactions are serial. A store
+            // that already holds several currencies (written before this check) gets no
+            // setting and accepts only those it holds.
+            let read = "SELECT value FROM settings WHERE key = $1";
+            let setting: Option<String> = sqlx::query_scalar(read)
+                .bind(STORE_CURRENCY_KEY)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let (held, set_by_row): (Vec<String>, Option<usize>) = match setting {
+                Some(c) => (vec![c], None),
+                None => {
+                    let stored: Vec<String> = sqlx::query_scalar(
+                        "SELECT DISTINCT t.currency FROM transactions t \
+                         JOIN customers c ON c.id = t.customer_id \
+                         WHERE c.external_id IS NOT NULL ORDER BY t.currency",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let proposal = match stored.as_slice() {
+                        [one] => Some((one.clone(), None)),
+                        [] => fresh.first().map(|&i| (batch[i].currency.clone(), Some(i))),
+                        _ => None,
+                    };
+                    match proposal {
+                        None => (stored, None),
+                        Some((proposal, row)) => {
+                            sqlx::query(
+                                "INSERT INTO settings (key, value) VALUES ($1, $2) \
+                                 ON CONFLICT (key) DO NOTHING",
+                            )
+                            .bind(STORE_CURRENCY_KEY)
+                            .bind(proposal.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                            let held: String = sqlx::query_scalar(read)
+                                .bind(STORE_CURRENCY_KEY)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                            let row = row.filter(|_| held == proposal);
+                            (vec![held], row)
+                        }
+                    }
+                }
+            };
+            if !held.is_empty() {
+                fresh.retain(|&i| {
+                    let c = &batch[i].currency;
+                    if held.contains(c) {
+                        return true;
+                    }
+                    errors.push(RowError::new(i, "currency", currency_refusal(c, &held, set_by_row)));
+                    false
+                });
             }
             if !errors.is_empty() {
                 tx.rollback().await?;

@@ -98,7 +98,10 @@ pub use customers::{
 };
 pub use error::{RowError, StoreError};
 pub use flags::{FlagFilter, StaffFlag};
-pub use ingest::{CustomerInput, IngestOutcome, TransactionInput, TransactionTime, UpsertOutcome};
+pub use ingest::{
+    CustomerInput, IngestOutcome, STORE_CURRENCY_KEY, TransactionInput, TransactionTime,
+    UpsertOutcome,
+};
 pub use mail::{ComplaintMailCandidate, EmailRecord, NewEmail, PendingEmail};
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, MigrationFile};
 pub use objectives::{

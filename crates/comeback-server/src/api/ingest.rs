@@ -503,7 +503,11 @@ pub async fn upload_transactions(
         .await
         .map_err(|e| ApiError::Internal(format!("upload parser task: {e}")))??;
     check_size(&state, parsed.rows.len())?;
-    let outcome = state.store.ingest_transactions(&parsed.rows).await?;
+    let outcome = state
+        .store
+        .ingest_transactions(&parsed.rows)
+        .await
+        .map_err(|e| parsed.refusal(e))?;
     if outcome.inserted > 0 {
         state.scores.request_refit_for(
             state.store.clone(),
@@ -523,12 +527,51 @@ pub async fn upload_transactions(
 /// A parsed upload.
 pub(crate) struct ParsedUpload {
     pub(crate) rows: Vec<TransactionInput>,
+    /// The file line of each row.
+    pub(crate) lines: Vec<u64>,
     pub(crate) customers: u64,
     pub(crate) mapping: Vec<String>,
 }
 
+impl ParsedUpload {
+    /// A store rejection of these rows with file lines instead of row positions. Every
+    /// row of a file has the currency of the `currency` parameter, so a refused currency
+    /// is one problem, at the first line, not one per row.
+    pub(crate) fn refusal(&self, e: comeback_store::StoreError) -> ApiError {
+        let comeback_store::StoreError::Rejected { rows } = e else {
+            return e.into();
+        };
+        let mut currency_seen = false;
+        let mut problems = Vec::with_capacity(rows.len().min(100));
+        for r in rows {
+            if r.field == "currency" {
+                if currency_seen {
+                    continue;
+                }
+                currency_seen = true;
+            }
+            let line = self.lines.get(r.index).copied().unwrap_or(0);
+            let message = if r.field == "currency" {
+                format!(
+                    "upload:{line}: currency (the currency parameter, blank is USD): {}",
+                    r.message
+                )
+            } else {
+                format!("upload:{line}: {}: {}", r.field, r.message)
+            };
+            problems.push(RowProblem {
+                row: usize::try_from(line).unwrap_or(usize::MAX),
+                field: r.field.to_owned(),
+                message,
+            });
+        }
+        ApiError::Rejected(problems)
+    }
+}
+
 pub(crate) fn parse_upload(body: &[u8], options: &IngestOptions) -> Result<ParsedUpload, ApiError> {
     let mut rows = Vec::new();
+    let mut lines = Vec::new();
     let mut seen: HashMap<(String, Day, Amount), u32> = HashMap::new();
     let mut customers = std::collections::HashSet::new();
     let currency = options.currency.clone();
@@ -544,6 +587,7 @@ pub(crate) fn parse_upload(body: &[u8], options: &IngestOptions) -> Result<Parse
         if !customers.contains(r.customer) {
             customers.insert(r.customer.to_owned());
         }
+        lines.push(r.line);
         rows.push(TransactionInput::new(
             external_id,
             r.customer,
@@ -578,6 +622,7 @@ pub(crate) fn parse_upload(body: &[u8], options: &IngestOptions) -> Result<Parse
     }
     Ok(ParsedUpload {
         rows,
+        lines,
         customers: customers.len() as u64,
         mapping: report.mapping_lines(),
     })

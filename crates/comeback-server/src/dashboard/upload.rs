@@ -209,7 +209,11 @@ pub(super) async fn submit(State(state): State<AppState>, request: Request) -> R
             .await
             .map_err(|e| ApiError::Internal(format!("upload parser task: {e}")))??;
         check_size(&state, parsed.rows.len())?;
-        let outcome = state.store.ingest_transactions(&parsed.rows).await?;
+        let outcome = state
+            .store
+            .ingest_transactions(&parsed.rows)
+            .await
+            .map_err(|e| parsed.refusal(e))?;
         if outcome.inserted > 0 {
             // At once (no debounce window) unless a refit runs: then one follows it.
             state.scores.request_refit_for(

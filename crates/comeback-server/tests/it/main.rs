@@ -13,6 +13,7 @@ mod complaints_pause;
 mod complaints_public;
 mod complaints_roles;
 mod complaints_sla;
+mod currency;
 // Helpers for the dashboard pages land before the pages do.
 #[allow(dead_code)]
 mod browser;
