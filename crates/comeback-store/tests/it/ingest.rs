@@ -74,9 +74,15 @@ async fn idempotent_resend(db: &TestDb) {
         let mut t1 = batch[0].clone();
         change(&mut t1);
         let fresh = tx(&format!("n{k}"), "c9", "2024-01-05T10:00:00Z", 1);
+        // Another currency is refused first: the store holds EUR.
+        let field = if t1.currency == "EUR" {
+            "external_id"
+        } else {
+            "currency"
+        };
         assert_eq!(
             rejected(s.ingest_transactions(&[fresh, t1]).await),
-            [(1, "external_id")],
+            [(1, field)],
             "variant {k}"
         );
     }
@@ -312,9 +318,17 @@ async fn transaction_log(db: &TestDb) {
         ..Default::default()
     };
     assert_eq!(s.transaction_log(&q).await.unwrap().rows_after_end(), 1);
-    let mut usd = tx("b1", "c3", "2024-01-02T09:00:00Z", 100);
-    usd.currency = "USD".into();
-    s.ingest_transactions(&[usd]).await.unwrap();
+    // A store written before the one-currency check (the setting absent, a USD row
+    // beside the EUR ones).
+    s.ingest_transactions(&[tx("b1", "c3", "2024-01-02T09:00:00Z", 100)])
+        .await
+        .unwrap();
+    db.raw_exec("UPDATE transactions SET currency = 'USD' WHERE external_id = 'b1'")
+        .await
+        .unwrap();
+    db.raw_exec("DELETE FROM settings WHERE key = 'transaction_currency'")
+        .await
+        .unwrap();
     assert!(matches!(
         s.transaction_log(&LogQuery::default()).await,
         Err(StoreError::MixedCurrencies { .. })
@@ -495,3 +509,114 @@ async fn day_only_rows(db: &TestDb) {
     );
 }
 store_test!(rows_known_by_day_only, super::day_only_rows);
+
+/// A store holds one currency: a row in another is refused with the batch, nothing
+/// stored; the first batch of an empty store sets it and may not mix currencies; a store
+/// that holds several from before the check takes only those.
+async fn one_currency(db: &TestDb) {
+    let s = &db.store;
+    let mut usd = tx("u1", "c1", "2024-01-01T10:00:00Z", 100);
+    usd.currency = "USD".into();
+    let refused = |r: Result<_, StoreError>| match r {
+        Err(StoreError::Rejected { rows }) => rows
+            .into_iter()
+            .map(|e| (e.index, e.field, e.message))
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    // Empty store, mixed batch: row 1 named, nothing stored (not even the setting).
+    let rows = refused(
+        s.ingest_transactions(&[tx("e1", "c1", "2024-01-01T10:00:00Z", 100), usd.clone()])
+            .await,
+    );
+    assert_eq!(
+        rows,
+        [(
+            1,
+            "currency",
+            "\"USD\" differs from \"EUR\" of row 0: a store holds one currency, and the store \
+             is empty, so this batch would set it; send one currency"
+                .to_owned()
+        )]
+    );
+    let count = "SELECT CAST(COUNT(*) AS TEXT) FROM transactions";
+    assert_eq!(db.raw_rows(count).await, [[Some("0".to_owned())]]);
+    let setting = "SELECT value FROM settings WHERE key = 'transaction_currency'";
+    assert!(db.raw_rows(setting).await.is_empty());
+    // EUR first: the store's currency; USD refused, EUR accepted.
+    s.ingest_transactions(&[tx("e1", "c1", "2024-01-01T10:00:00Z", 100)])
+        .await
+        .unwrap();
+    assert_eq!(db.raw_rows(setting).await, [[Some("EUR".to_owned())]]);
+    let rows = refused(
+        s.ingest_transactions(&[tx("e2", "c2", "2024-01-02T10:00:00Z", 100), usd.clone()])
+            .await,
+    );
+    assert_eq!(
+        rows,
+        [(
+            1,
+            "currency",
+            "\"USD\" is not the store's currency EUR: a store holds one currency; send amounts \
+             in EUR, or keep USD data in a store of its own"
+                .to_owned()
+        )]
+    );
+    assert_eq!(db.raw_rows(count).await, [[Some("1".to_owned())]]);
+    let out = s
+        .ingest_transactions(&[tx("e2", "c2", "2024-01-02T10:00:00Z", 100)])
+        .await
+        .unwrap();
+    assert_eq!(out.inserted, 1);
+    assert!(s.transaction_log(&LogQuery::default()).await.is_ok());
+
+    // A store from before the check holding EUR and USD: those two pass, GBP does not,
+    // and no setting is written.
+    db.raw_exec("UPDATE transactions SET currency = 'USD' WHERE external_id = 'e2'")
+        .await
+        .unwrap();
+    db.raw_exec("DELETE FROM settings").await.unwrap();
+    let mut gbp = tx("g1", "c3", "2024-01-03T10:00:00Z", 100);
+    gbp.currency = "GBP".into();
+    let rows = refused(s.ingest_transactions(&[gbp]).await);
+    assert_eq!(
+        rows,
+        [(
+            0,
+            "currency",
+            "\"GBP\" is not one of the currencies already stored (EUR, USD): a store holds one \
+             currency"
+                .to_owned()
+        )]
+    );
+    s.ingest_transactions(&[usd]).await.unwrap();
+    assert!(db.raw_rows(setting).await.is_empty());
+}
+store_test!(a_store_holds_one_currency, super::one_currency);
+
+/// Two concurrent first batches in different currencies: exactly one is stored.
+async fn concurrent_currencies(db: &TestDb) {
+    for round in 0..5 {
+        db.raw_exec("DELETE FROM transactions").await.unwrap();
+        db.raw_exec("DELETE FROM settings WHERE key = 'transaction_currency'")
+            .await
+            .unwrap();
+        let eur = tx(&format!("e{round}"), "c1", "2024-01-01T10:00:00Z", 100);
+        let mut usd = tx(&format!("u{round}"), "c2", "2024-01-01T10:00:00Z", 100);
+        usd.currency = "USD".into();
+        let (a, b) = tokio::join!(
+            db.store.ingest_transactions(std::slice::from_ref(&eur)),
+            db.store.ingest_transactions(std::slice::from_ref(&usd)),
+        );
+        assert!(a.is_ok() != b.is_ok(), "round {round}: {a:?} {b:?}");
+        let stored = db
+            .raw_rows("SELECT DISTINCT currency FROM transactions")
+            .await;
+        assert_eq!(stored.len(), 1, "round {round}: {stored:?}");
+        assert!(db.store.transaction_log(&LogQuery::default()).await.is_ok());
+    }
+}
+store_test!(
+    concurrent_currencies_cannot_both_land,
+    super::concurrent_currencies
+);
