@@ -328,14 +328,16 @@ fn transaction_input(
 
 /// Stores a batch of transactions: all rows or none. Re-sent rows with the same content are
 /// counted as duplicates; any invalid row (bad field, unknown location, erased customer,
-/// conflicting external id) rejects the batch with every row error.
+/// conflicting external id, a currency other than the store's) rejects the batch with every
+/// row error. A store holds one currency, set by its first stored transaction: the refit
+/// sums amounts, so rows in another currency are refused.
 #[utoipa::path(post, path = "/api/v1/transactions:batch", tag = "ingest",
     request_body = TransactionBatch,
     responses(
         (status = 200, description = "batch stored", body = IngestResult),
         (status = 401, description = "not logged in", body = ErrorBody),
         (status = 403, description = "role is not manager or admin", body = ErrorBody),
-        (status = 422, description = "batch rejected, nothing stored", body = ErrorBody)))]
+        (status = 422, description = "batch rejected, nothing stored: every bad row as {row, field, message}, including a row whose currency is not the store's (a store holds one currency)", body = ErrorBody)))]
 pub async fn transactions_batch(
     _user: RequireManager,
     State(state): State<AppState>,
@@ -483,7 +485,8 @@ impl UploadParams {
 
 /// Reads a transaction file (CSV, TSV, `;`- or blank-separated; the CLI's parser and
 /// column mapping) and stores all its rows as one batch, or none: the first unreadable
-/// row is answered 422 with its line and column.
+/// row is answered 422 with its line and column; a `currency` other than the store's is
+/// one 422 problem at the first data line (a store holds one currency).
 #[utoipa::path(post, path = "/api/v1/uploads/transactions", tag = "ingest",
     params(UploadParams),
     request_body(content = String, content_type = "text/csv", description = "the file"),
@@ -491,7 +494,7 @@ impl UploadParams {
         (status = 200, description = "file stored", body = UploadResult),
         (status = 401, description = "not logged in", body = ErrorBody),
         (status = 403, description = "role is not manager or admin", body = ErrorBody),
-        (status = 422, description = "file rejected, nothing stored", body = ErrorBody)))]
+        (status = 422, description = "file rejected, nothing stored: the problem's line and column, or the currency parameter when it is not the store's currency (a store holds one currency)", body = ErrorBody)))]
 pub async fn upload_transactions(
     _user: RequireManager,
     State(state): State<AppState>,
