@@ -11,7 +11,11 @@
 //!   with an append-only history) and the five-step recovery as a state machine
 //!   (acknowledged → action taken → empathy shown → compensated → followed up → closed,
 //!   escalation and reopening; invalid transitions refused).
-//! - [`parse`]: field parsers (ISO 8601 timestamps, SLA targets, compensation values).
+//! - [`parse`]: field parsers (ISO 8601 timestamps, SLA targets, compensation values,
+//!   pause intervals).
+//! - [`file`]: the complaints file, read into checked [`FileRow`](file::FileRow)s with
+//!   every problem named by file, line and column — the one reader of `comeback
+//!   complaints` and of the server's import.
 //!
 //! ```
 //! use comeback_complaints::measures::{Calendars, ComplaintRow, MeasureOptions, measure};
@@ -38,6 +42,7 @@
 //! `DateTime<Utc>`; wall times belong to a calendar's time zone; money is exact
 //! ([`comeback_core::Amount`], millionths of the business currency).
 
+pub mod file;
 pub mod measures;
 pub mod parse;
 pub mod recovery;

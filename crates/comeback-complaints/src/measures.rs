@@ -154,6 +154,35 @@ impl Default for MeasureOptions {
     }
 }
 
+/// The first pause of `paused` that breaks the order rules — starting before `received_at`,
+/// ending before it starts, starting before the previous one ends, or open (no end) while
+/// not the last — as its index and the reason; `None` when they all hold. [`measure`] and
+/// the complaints file reader ([`crate::file`]) apply the same rules.
+pub fn pause_problem(
+    received_at: DateTime<Utc>,
+    paused: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
+) -> Option<(usize, &'static str)> {
+    let mut previous_end = Some(received_at);
+    for (k, &(a, b)) in paused.iter().enumerate() {
+        let reason = if a < received_at {
+            Some("starts before received_at")
+        } else if b.is_some_and(|b| b < a) {
+            Some("ends before it starts")
+        } else if previous_end.is_some_and(|p| a < p) && k > 0 {
+            Some("starts before the previous pause ends")
+        } else if b.is_none() && k + 1 < paused.len() {
+            Some("is open (no end) but is not the last pause")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Some((k, reason));
+        }
+        previous_end = b;
+    }
+    None
+}
+
 /// Why the measures cannot be computed. Indices are 0-based positions in the input slice.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MeasureError {
@@ -387,29 +416,15 @@ pub fn measure(
                 });
             }
         }
-        let mut previous_end = Some(r.received_at);
-        for (k, &(a, b)) in r.paused.iter().enumerate() {
-            let reason = if a < r.received_at {
-                Some("starts before received_at")
-            } else if b.is_some_and(|b| b < a) {
-                Some("ends before it starts")
-            } else if previous_end.is_some_and(|p| a < p) && k > 0 {
-                Some("starts before the previous pause ends")
-            } else if b.is_none() && k + 1 < r.paused.len() {
-                Some("is open (no end) but is not the last pause")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                return Err(MeasureError::Pause {
-                    index,
-                    complaint_id: r.complaint_id.clone(),
-                    start: a.to_rfc3339(),
-                    end: b.map(|b| b.to_rfc3339()).unwrap_or_default(),
-                    reason,
-                });
-            }
-            previous_end = b;
+        if let Some((k, reason)) = pause_problem(r.received_at, &r.paused) {
+            let (a, b) = r.paused[k];
+            return Err(MeasureError::Pause {
+                index,
+                complaint_id: r.complaint_id.clone(),
+                start: a.to_rfc3339(),
+                end: b.map(|b| b.to_rfc3339()).unwrap_or_default(),
+                reason,
+            });
         }
         if r.reopened_at.is_some() && r.resolved_at.is_none() {
             return Err(MeasureError::ReopenedUnresolved {

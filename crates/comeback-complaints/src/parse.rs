@@ -207,3 +207,41 @@ pub fn parse_yes_no(s: &str) -> Result<bool, FieldError> {
         _ => Err(field_error("expected yes or no (also true/false, 1/0)")),
     }
 }
+
+/// A wait for the customer: start and end (`None`: still waiting).
+pub type Pause = (DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// Parses a `paused` cell: ISO 8601 intervals `START/END` separated by `;`, the last one
+/// possibly open (`START/`); empty = never paused. Each end point is read as
+/// [`parse_timestamp`] reads it. The order rules (after receipt, in order, not
+/// overlapping) are [`crate::measures::pause_problem`]'s.
+///
+/// ```
+/// use comeback_complaints::parse::parse_pauses;
+/// let p = parse_pauses("2026-03-06T16:00Z/2026-03-10T11:00Z; 2026-03-11T09:00Z/", chrono_tz::UTC).unwrap();
+/// assert_eq!(p.len(), 2);
+/// assert!(p[1].1.is_none()); // still waiting
+/// ```
+///
+/// # Errors
+/// [`FieldError`] for an interval without `/` or an end point that is no timestamp.
+pub fn parse_pauses(s: &str, tz: Tz) -> Result<Vec<Pause>, FieldError> {
+    let expected = |why: String| {
+        field_error(format!(
+            "intervals START/END separated by ';', the last one possibly open (START/): {why}"
+        ))
+    };
+    let mut out = Vec::new();
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (a, b) = part
+            .split_once('/')
+            .ok_or_else(|| expected(format!("{part:?} has no '/'")))?;
+        let a = parse_timestamp(a.trim(), tz).map_err(|e| expected(e.expected))?;
+        let b = match b.trim() {
+            "" => None,
+            b => Some(parse_timestamp(b, tz).map_err(|e| expected(e.expected))?),
+        };
+        out.push((a, b));
+    }
+    Ok(out)
+}

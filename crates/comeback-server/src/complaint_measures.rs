@@ -12,6 +12,7 @@
 //! `unidentified:REFERENCE` for an unidentified or erased customer (the CLI needs one).
 
 use chrono::{DateTime, Utc};
+use comeback_complaints::file::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use comeback_complaints::measures::{
     ComplaintMeasures, ComplaintRow, HoursSummary, MeasureOptions, SlaShare,
 };
@@ -258,23 +259,7 @@ fn pauses_cell(p: &[(DateTime<Utc>, Option<DateTime<Utc>>)]) -> String {
 /// that a spreadsheet would evaluate get a leading `'` ([`crate::dashboard::csv_text`]).
 pub fn export_csv(rows: &[ComplaintRow]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "complaint_id",
-        "customer_id",
-        "received_at",
-        "first_response_at",
-        "resolved_at",
-        "category",
-        "compensation",
-        "location",
-        "employee",
-        "severity",
-        "channel",
-        "reopened_at",
-        "satisfied",
-        "compensation_type",
-        "paused",
-    ]);
+    let _ = w.write_record(REQUIRED_COLUMNS.iter().chain(&OPTIONAL_COLUMNS));
     for r in rows {
         let _ = w.write_record([
             r.complaint_id.clone(),

@@ -98,6 +98,27 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 422 for an uploaded file that cannot be read as a whole (unreadable, a line with
+    /// another number of fields, a column missing): its one problem, with the line and
+    /// column when it has them.
+    pub fn file_rejected(e: &comeback_ingest::IngestError) -> ApiError {
+        let (row, field) = match e {
+            comeback_ingest::IngestError::Row(r) => (
+                usize::try_from(r.line).unwrap_or(usize::MAX),
+                r.column
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            ),
+            _ => (0, String::new()),
+        };
+        ApiError::Rejected(vec![RowProblem {
+            row,
+            field,
+            message: e.to_string(),
+        }])
+    }
+
     /// A 422 for one invalid field.
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
         let field = field.into();

@@ -1,5 +1,6 @@
 //! Integration tests of comeback-complaints.
 
+mod file;
 mod measures;
 mod recovery;
 mod sla;

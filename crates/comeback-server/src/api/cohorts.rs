@@ -264,23 +264,7 @@ pub(crate) fn parse_subscriptions(
         ..TableOptions::default()
     };
     let default_currency = p.currency.clone().unwrap_or_else(|| "USD".to_owned());
-    let file_error = |e: comeback_ingest::IngestError| {
-        let (row, field) = match &e {
-            comeback_ingest::IngestError::Row(r) => (
-                r.line as usize,
-                r.column
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            ),
-            _ => (0, String::new()),
-        };
-        ApiError::Rejected(vec![RowProblem {
-            row,
-            field,
-            message: e.to_string(),
-        }])
-    };
+    let file_error = |e: comeback_ingest::IngestError| ApiError::file_rejected(&e);
     let t = comeback_ingest::read_table(body, "upload", &options).map_err(file_error)?;
     let named = |v: &Option<String>, default: &str| v.clone().unwrap_or_else(|| default.into());
     let required = |name: String| t.column(&name).map_err(file_error);

@@ -3,6 +3,12 @@
 //! idempotent by the file's complaint id (`Store::import_complaints`). The dashboard's
 //! upload page posts the same file through `parse_complaints` and `store_complaints`.
 //!
+//! The file is read by `comeback complaints`' own reader
+//! ([`comeback_complaints::file::read_complaints`]), so both accept and refuse the same
+//! rows; the one rule of the server alone is its clock (a receipt more than a day ahead is
+//! refused). The `paused` column is checked as the CLI checks it but not stored: waits for
+//! the customer are recorded in Comeback (`wait_for_customer`, `resume`).
+//!
 //! Each row becomes a complaint whose history holds an `import` event with the row as
 //! written, so that `GET /api/v1/complaint-measures` gives what `comeback complaints
 //! --json` gives on the same file (`crate::complaint_measures::row`). The status follows
@@ -13,15 +19,15 @@
 //! blank) and the location's calendar; a location or employee code that is stored is
 //! linked, any other is kept as written.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use chrono::{DateTime, TimeDelta, Utc};
-use comeback_complaints::parse::{parse_compensation, parse_timestamp, parse_yes_no};
-use comeback_complaints::recovery::{Category, Channel, Deadlines, Imported, Reference, Severity};
+use comeback_complaints::file::{FileRow, ReadError, ReadOptions, read_complaints};
+use comeback_complaints::recovery::{Category, Channel, Deadlines, Reference, Severity};
 use comeback_complaints::sla::{BusinessCalendar, Pauses};
-use comeback_ingest::{Delimiter, Table, TableOptions, TableRow, Tz};
+use comeback_ingest::{Delimiter, Tz};
 use comeback_store::{ComplaintImport, ComplaintScope, ImportOutcome};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -31,31 +37,6 @@ use crate::api::cohorts::at_lines;
 use crate::api::ingest::check_size;
 use crate::auth::{AuthUser, RequireManager};
 use crate::error::{ApiError, ErrorBody, Json, Query, RowProblem};
-
-/// Most row problems one answer lists.
-const PROBLEMS_MAX: usize = 100;
-/// Longest id, code, category, channel or type (bytes).
-const MAX_SHORT: usize = 200;
-
-/// The columns, required then optional, in the order of `comeback complaints`.
-const REQUIRED: [&str; 7] = [
-    "complaint_id",
-    "customer_id",
-    "received_at",
-    "first_response_at",
-    "resolved_at",
-    "category",
-    "compensation",
-];
-const OPTIONAL: [&str; 7] = [
-    "location",
-    "employee",
-    "severity",
-    "channel",
-    "reopened_at",
-    "satisfied",
-    "compensation_type",
-];
 
 /// How to read an uploaded complaints file.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -83,18 +64,10 @@ pub struct ComplaintUploadResult {
     pub unchanged: u64,
 }
 
-/// One parsed row.
-#[derive(Debug, Clone)]
-pub(crate) struct ParsedRow {
-    customer: String,
-    received_at: DateTime<Utc>,
-    imported: Imported,
-}
-
-/// A parsed complaints file.
+/// A parsed complaints file: the rows in file order, each with its line.
 #[derive(Debug)]
 pub(crate) struct ParsedComplaints {
-    pub(crate) rows: Vec<ParsedRow>,
+    pub(crate) rows: Vec<FileRow>,
     /// The file line of each row.
     pub(crate) lines: Vec<u64>,
 }
@@ -120,37 +93,27 @@ pub(crate) async fn upload_zone(state: &AppState, given: Option<&str>) -> Result
     }
 }
 
-fn file_error(e: comeback_ingest::IngestError) -> ApiError {
-    let (row, field) = match &e {
-        comeback_ingest::IngestError::Row(r) => (
-            r.line as usize,
-            r.column
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
+/// The reader's error as the API's: every row problem (up to 100) with its line and
+/// column, or the file's one problem (with its line and column when it has them).
+fn read_error(e: ReadError) -> ApiError {
+    match e {
+        ReadError::Rows { problems, .. } => ApiError::Rejected(
+            problems
+                .into_iter()
+                .map(|p| RowProblem {
+                    row: usize::try_from(p.line).unwrap_or(usize::MAX),
+                    message: p.to_string(),
+                    field: p.column,
+                })
+                .collect(),
         ),
-        _ => (0, String::new()),
-    };
-    ApiError::Rejected(vec![RowProblem {
-        row,
-        field,
-        message: e.to_string(),
-    }])
-}
-
-/// A short text's problem (too long, a control character), or `None`.
-fn short_text_problem(s: &str) -> Option<String> {
-    if s.len() > MAX_SHORT {
-        Some(format!("is {} bytes, at most {MAX_SHORT} allowed", s.len()))
-    } else if s.chars().any(char::is_control) {
-        Some("contains a control character".to_owned())
-    } else {
-        None
+        ReadError::File(e) => ApiError::file_rejected(&e),
     }
 }
 
-/// Reads a complaints file: every row problem (up to 100) with its line and column, or
-/// the rows in file order. `now` bounds receipts (at most a day ahead).
+/// Reads a complaints file with `comeback complaints`' reader
+/// ([`comeback_complaints::file::read_complaints`]): every row problem (up to 100) with its
+/// line and column, or the rows in file order. `now` bounds receipts (at most a day ahead).
 ///
 /// # Errors
 /// [`ApiError::Rejected`] (the file's or the rows' problems), [`ApiError::Invalid`] for a
@@ -168,338 +131,14 @@ pub(crate) fn parse_complaints(
         })
         .transpose()?
         .unwrap_or_default();
-    let options = TableOptions {
+    let options = ReadOptions {
         delimiter,
-        ..TableOptions::default()
+        timezone: tz,
+        clock: Some(now),
     };
-    let t = comeback_ingest::read_table(body, "upload", &options).map_err(file_error)?;
-    let mut req = [0; 7];
-    for (slot, name) in req.iter_mut().zip(REQUIRED) {
-        *slot = t.column(name).map_err(file_error)?;
-    }
-    let mut opt = [None; 7];
-    for (slot, name) in opt.iter_mut().zip(OPTIONAL) {
-        *slot = t.optional_column(name).map_err(file_error)?;
-    }
-    let mut problems: Vec<RowProblem> = Vec::new();
-    let mut rows = Vec::with_capacity(t.rows.len());
-    let mut lines = Vec::with_capacity(t.rows.len());
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    for row in &t.rows {
-        let before = problems.len();
-        if let Some(r) = parse_row(&t, row, &req, &opt, tz, now, &mut seen, &mut problems)
-            && problems.len() == before
-        {
-            rows.push(r);
-            lines.push(row.line);
-        }
-    }
-    if !problems.is_empty() {
-        problems.truncate(PROBLEMS_MAX);
-        return Err(ApiError::Rejected(problems));
-    }
+    let rows = read_complaints(body, "upload", &options).map_err(read_error)?;
+    let lines = rows.iter().map(|r| r.line).collect();
     Ok(ParsedComplaints { rows, lines })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn parse_row(
-    t: &Table,
-    row: &TableRow,
-    req: &[usize; 7],
-    opt: &[Option<usize>; 7],
-    tz: Tz,
-    now: DateTime<Utc>,
-    seen: &mut HashMap<String, u64>,
-    problems: &mut Vec<RowProblem>,
-) -> Option<ParsedRow> {
-    use comeback_ingest::RowProblem as P;
-    let mut problem = |col: usize, p: P| {
-        problems.push(RowProblem {
-            row: row.line as usize,
-            field: t.headers.get(col).cloned().unwrap_or_default(),
-            message: t.row_error(row, col, p).to_string(),
-        });
-    };
-    let [id_c, cust_c, rec_c, fr_c, res_c, cat_c, comp_c] = *req;
-    let [loc_c, emp_c, sev_c, chan_c, reo_c, sat_c, type_c] = *opt;
-    let mut ok = true;
-    // Required texts.
-    let mut required = |col: usize, what: &'static str, expected: &str| -> Option<String> {
-        let s = row.get(col);
-        if s.is_empty() {
-            problem(
-                col,
-                P::Missing {
-                    what,
-                    expected: expected.to_owned(),
-                },
-            );
-            return None;
-        }
-        if let Some(why) = short_text_problem(s) {
-            problem(
-                col,
-                P::Unparseable {
-                    value: s.chars().filter(|c| !c.is_control()).take(60).collect(),
-                    what,
-                    expected: why,
-                },
-            );
-            return None;
-        }
-        Some(s.to_owned())
-    };
-    let id = required(id_c, "a complaint id", "every complaint has a unique id");
-    let customer = required(cust_c, "a customer id", "the customer who complained");
-    let category = required(
-        cat_c,
-        "a category",
-        "e.g. price, quality, inadequate response",
-    );
-    if let Some(id) = &id
-        && let Some(first) = seen.insert(id.clone(), row.line)
-    {
-        seen.insert(id.clone(), first);
-        problem(
-            id_c,
-            P::Unparseable {
-                value: id.clone(),
-                what: "a complaint id",
-                expected: format!("a unique id; line {first} has the same"),
-            },
-        );
-        ok = false;
-    }
-    let mut ts = |col: Option<usize>| -> Option<Option<DateTime<Utc>>> {
-        let Some(col) = col else {
-            return Some(None);
-        };
-        let s = row.get(col);
-        if s.is_empty() {
-            return Some(None);
-        }
-        match parse_timestamp(s, tz) {
-            Ok(v) => Some(Some(v)),
-            Err(e) => {
-                problem(
-                    col,
-                    P::Unparseable {
-                        value: s.to_owned(),
-                        what: "a timestamp",
-                        expected: e.expected,
-                    },
-                );
-                None
-            }
-        }
-    };
-    let received = ts(Some(rec_c));
-    let first_response = ts(Some(fr_c));
-    let resolved = ts(Some(res_c));
-    let reopened = ts(reo_c);
-    let mut problem = |col: usize, p: P| {
-        problems.push(RowProblem {
-            row: row.line as usize,
-            field: t.headers.get(col).cloned().unwrap_or_default(),
-            message: t.row_error(row, col, p).to_string(),
-        });
-    };
-    if received == Some(None) {
-        problem(
-            rec_c,
-            P::Missing {
-                what: "a timestamp",
-                expected: "when the complaint was received".to_owned(),
-            },
-        );
-    }
-    let received = received.flatten();
-    // No timestamp of the file may lie ahead of the server's clock by more than a day (a
-    // resolution in 2099 would move the measures' default moment there).
-    for (col, at, what) in [
-        (Some(rec_c), received, "a receipt"),
-        (Some(fr_c), first_response.flatten(), "a first response"),
-        (Some(res_c), resolved.flatten(), "a resolution"),
-        (reo_c, reopened.flatten(), "a reopening"),
-    ] {
-        if let (Some(col), Some(at)) = (col, at)
-            && at > now + TimeDelta::days(1)
-        {
-            problem(
-                col,
-                P::Unparseable {
-                    value: row.get(col).to_owned(),
-                    what: "a timestamp",
-                    expected: format!("{what} no more than a day ahead of the server's clock"),
-                },
-            );
-            ok = false;
-        }
-    }
-    if let Some(r) = received {
-        for (col, at, what) in [
-            (Some(fr_c), first_response.flatten(), "the first response"),
-            (Some(res_c), resolved.flatten(), "the resolution"),
-            (reo_c, reopened.flatten(), "the reopening"),
-        ] {
-            if let (Some(col), Some(at)) = (col, at)
-                && at < r
-            {
-                problem(
-                    col,
-                    P::Unparseable {
-                        value: row.get(col).to_owned(),
-                        what: "a timestamp",
-                        expected: format!(
-                            "{what} at or after the receipt {} (column {:?})",
-                            r.to_rfc3339(),
-                            t.headers[rec_c]
-                        ),
-                    },
-                );
-                ok = false;
-            }
-        }
-    }
-    if let (Some(col), Some(Some(_)), Some(None)) = (reo_c, reopened, resolved) {
-        problem(
-            col,
-            P::Unparseable {
-                value: row.get(col).to_owned(),
-                what: "a timestamp",
-                expected: format!(
-                    "a reopening after a resolution, but {:?} is empty",
-                    t.headers[res_c]
-                ),
-            },
-        );
-        ok = false;
-    }
-    let compensation = match row.get(comp_c) {
-        "" => Some(None),
-        s => match parse_compensation(s) {
-            Ok(a) => Some(Some(a)),
-            Err(e) => {
-                problem(
-                    comp_c,
-                    P::Unparseable {
-                        value: s.to_owned(),
-                        what: "an amount",
-                        expected: e.expected,
-                    },
-                );
-                None
-            }
-        },
-    };
-    let satisfied = match sat_c.map(|c| (c, row.get(c))) {
-        None | Some((_, "")) => Some(None),
-        Some((c, s)) => match parse_yes_no(s) {
-            Ok(v) => Some(Some(v)),
-            Err(e) => {
-                problem(
-                    c,
-                    P::Unparseable {
-                        value: s.to_owned(),
-                        what: "an answer",
-                        expected: e.expected,
-                    },
-                );
-                None
-            }
-        },
-    };
-    let mut text = |col: Option<usize>, what: &'static str| -> Option<Option<String>> {
-        let Some(col) = col else {
-            return Some(None);
-        };
-        let s = row.get(col);
-        if s.is_empty() {
-            return Some(None);
-        }
-        if let Some(why) = short_text_problem(s) {
-            problem(
-                col,
-                P::Unparseable {
-                    value: s.chars().filter(|c| !c.is_control()).take(60).collect(),
-                    what,
-                    expected: why,
-                },
-            );
-            return None;
-        }
-        Some(Some(s.to_owned()))
-    };
-    let location = text(loc_c, "a location");
-    let employee = text(emp_c, "an employee");
-    let severity = text(sev_c, "a severity");
-    let channel = text(chan_c, "a channel");
-    let compensation_type = text(type_c, "a compensation type");
-    if let (Some(Some(s)), Some(col)) = (&severity, sev_c)
-        && Severity::parse(s).is_none()
-    {
-        problem(
-            col,
-            P::Unparseable {
-                value: s.clone(),
-                what: "a severity",
-                expected: "low, medium, high or critical".to_owned(),
-            },
-        );
-        ok = false;
-    }
-    let (
-        Some(external_id),
-        Some(customer),
-        Some(category),
-        Some(received_at),
-        Some(first_response_at),
-        Some(resolved_at),
-        Some(reopened_at),
-        Some(compensation),
-        Some(satisfied),
-        Some(location),
-        Some(employee),
-        Some(severity),
-        Some(channel),
-        Some(compensation_type),
-    ) = (
-        id,
-        customer,
-        category,
-        received,
-        first_response,
-        resolved,
-        reopened,
-        compensation,
-        satisfied,
-        location,
-        employee,
-        severity,
-        channel,
-        compensation_type,
-    )
-    else {
-        return None;
-    };
-    ok.then_some(ParsedRow {
-        customer,
-        received_at,
-        imported: Imported {
-            external_id,
-            first_response_at,
-            resolved_at,
-            reopened_at,
-            category,
-            compensation,
-            compensation_type,
-            location,
-            employee,
-            severity,
-            channel,
-            satisfied,
-        },
-    })
 }
 
 /// The store's rows of a parsed file: references, deadlines on each location's stored
@@ -518,54 +157,50 @@ pub(crate) async fn import_rows(
     let always = BusinessCalendar::always();
     let none = Pauses::none();
     let mut out = Vec::with_capacity(parsed.rows.len());
-    for (r, line) in parsed.rows.iter().zip(&parsed.lines) {
-        let i = &r.imported;
-        let severity = i
-            .severity
-            .as_deref()
-            .and_then(Severity::parse)
-            .unwrap_or(Severity::Medium);
-        let calendar = i
+    for r in &parsed.rows {
+        let c = &r.complaint;
+        let severity = r.severity.unwrap_or(Severity::Medium);
+        let calendar = c
             .location
             .as_ref()
             .and_then(|l| calendars.get(l))
             .unwrap_or(&always);
         let (fr, res) = crate::api::complaints::targets(severity);
-        let deadlines = if r
+        let deadlines = if c
             .received_at
             .checked_add_signed(TimeDelta::days(21 * 366))
             .is_some()
         {
             Deadlines {
-                first_response: calendar.deadline(r.received_at, fr, &none),
-                resolution: calendar.deadline(r.received_at, res, &none),
+                first_response: calendar.deadline(c.received_at, fr, &none),
+                resolution: calendar.deadline(c.received_at, res, &none),
             }
         } else {
             Deadlines::default()
         };
-        let reference = match Reference::parse(&i.external_id) {
-            Ok(_) => i.external_id.clone(),
+        let reference = match Reference::parse(&c.complaint_id) {
+            Ok(_) => c.complaint_id.clone(),
             Err(_) => crate::public_complaints::new_reference(),
         };
         out.push(ComplaintImport {
             reference,
             fallback_reference: crate::public_complaints::new_reference(),
-            customer: r.customer.clone(),
-            received_at: r.received_at,
-            channel: i
+            customer: c.customer_id.clone(),
+            received_at: c.received_at,
+            channel: c
                 .channel
                 .as_deref()
                 .and_then(|c| Channel::parse(c).ok())
                 .unwrap_or_else(|| Channel::Other("import".to_owned())),
-            category: Category::parse(&i.category)
-                .unwrap_or_else(|_| Category::Other(i.category.clone())),
+            category: Category::parse(&c.category)
+                .unwrap_or_else(|_| Category::Other(c.category.clone())),
             severity,
             deadlines,
             description: format!(
-                "Imported from a complaints file (line {line}, complaint id {}).",
-                i.external_id
+                "Imported from a complaints file (line {}, complaint id {}).",
+                r.line, c.complaint_id
             ),
-            imported: i.clone(),
+            imported: r.imported(),
         });
     }
     Ok(out)
@@ -592,8 +227,9 @@ pub(crate) async fn store_complaints(
 
 /// Reads a complaints file (CSV, TSV, `;`- or blank-separated, with a header; the columns
 /// of `comeback complaints`: `complaint_id, customer_id, received_at, first_response_at,
-/// resolved_at, category, compensation`, optional `location, employee, severity, channel,
-/// reopened_at, satisfied, compensation_type`) and stores all its rows, or none: the answer
+/// resolved_at, category, compensation`, optional `location, employee, severity` (low,
+/// medium, high or critical, any case), `channel, reopened_at, satisfied,
+/// compensation_type, paused` (checked, not stored)) and stores all its rows, or none: the answer
 /// lists every problem (up to 100) with its line and column. Customers must be stored
 /// first. Importing the same file again changes nothing; a changed row updates its
 /// complaint unless it was handled in Comeback since (then it is a problem of its row).

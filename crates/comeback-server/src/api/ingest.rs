@@ -600,23 +600,7 @@ pub(crate) fn parse_upload(body: &[u8], options: &IngestOptions) -> Result<Parse
         ));
         Ok::<(), std::convert::Infallible>(())
     })
-    .map_err(|e| {
-        let (line, field) = match &e {
-            comeback_ingest::IngestError::Row(r) => (
-                r.line as usize,
-                r.column
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            ),
-            _ => (0, String::new()),
-        };
-        ApiError::Rejected(vec![RowProblem {
-            row: line,
-            field,
-            message: e.to_string(),
-        }])
-    })?;
+    .map_err(|e| ApiError::file_rejected(&e))?;
     let code = currency
         .or_else(|| report.currency.clone())
         .unwrap_or_else(|| "USD".to_owned());

@@ -8,8 +8,10 @@
 //! compensation_type, paused`. Timestamps are ISO 8601; naive ones are wall times in
 //! `--timezone`. `paused` lists the intervals the complaint waited for the customer (the SLA
 //! clock stopped) as ISO 8601 intervals `START/END` separated by `;`, the last one possibly
-//! open (`START/`: still waiting at `--as-of`).
-//! Every bad value is an error naming the file, line and column; nothing is printed then.
+//! open (`START/`: still waiting at `--as-of`). `severity` is one of low, medium, high,
+//! critical in any case. The file is read by `comeback_complaints::file::read_complaints`,
+//! the server's import's reader too: every problem of every row is an error naming the
+//! file, line and column (all are printed, up to 100); nothing else is printed then.
 //!
 //! JSON keys: `n, open, as_of, by_category, first_response_hours {median, p90, n},
 //! resolution_hours {median, p90, n}, first_response_sla_met, resolution_sla_met,
@@ -23,19 +25,17 @@
 //! for 24/7; `locations` is `{}` here and holds the server's per-location calendars).
 
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{NaiveDate, TimeDelta};
+use comeback_complaints::file::{ReadOptions, read_complaints};
 use comeback_complaints::measures::{
     Calendars, ComplaintMeasures, ComplaintRow, MeasureError, MeasureOptions, TARP_RATIO, measure,
 };
-use comeback_complaints::parse::{
-    FieldError, parse_compensation, parse_target, parse_timestamp, parse_yes_no,
-};
+use comeback_complaints::parse::{parse_target, parse_timestamp};
 use comeback_complaints::sla::{BusinessCalendar, WeeklyHours};
+use comeback_ingest::Delimiter;
 use comeback_ingest::Tz;
-use comeback_ingest::{Delimiter, IngestError, RowProblem, Table, TableOptions, TableRow};
 use comeback_voice::stats::wilson;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -105,33 +105,6 @@ fn target(s: &str) -> Result<TimeDelta, String> {
     parse_target(s).map_err(|e| format!("{s:?}: {e}"))
 }
 
-/// Required and optional columns, in the order.
-const REQUIRED: [&str; 7] = [
-    "complaint_id",
-    "customer_id",
-    "received_at",
-    "first_response_at",
-    "resolved_at",
-    "category",
-    "compensation",
-];
-const OPTIONAL: [&str; 8] = [
-    "location",
-    "employee",
-    "severity",
-    "channel",
-    "reopened_at",
-    "satisfied",
-    "compensation_type",
-    "paused",
-];
-
-/// Column indices of a complaints file.
-struct Columns {
-    req: [usize; 7],
-    opt: [Option<usize>; 8],
-}
-
 /// Reads the holidays file (see [`Args::holidays`]).
 fn read_holidays(path: &Path) -> Result<Vec<NaiveDate>> {
     let name = path.display().to_string();
@@ -161,191 +134,6 @@ fn read_holidays(path: &Path) -> Result<Vec<NaiveDate>> {
     Ok(out)
 }
 
-fn field_err(
-    t: &Table,
-    row: &TableRow,
-    col: usize,
-    value: &str,
-    what: &'static str,
-    e: FieldError,
-) -> IngestError {
-    t.row_error(
-        row,
-        col,
-        RowProblem::Unparseable {
-            value: value.to_string(),
-            what,
-            expected: e.expected,
-        },
-    )
-}
-
-/// A wait for the customer: start and end (`None`: still waiting).
-type Pause = (DateTime<Utc>, Option<DateTime<Utc>>);
-
-/// Parses the `paused` column: ISO 8601 intervals `START/END` separated by `;`, the last
-/// one possibly open (`START/`); empty = never paused. The order rules (after receipt, in
-/// order, not overlapping) are checked by the measures.
-fn parse_pauses(s: &str, tz: Tz) -> Result<Vec<Pause>, FieldError> {
-    let expected = |why: String| FieldError {
-        expected: format!(
-            "intervals START/END separated by ';', the last one possibly open (START/): {why}"
-        ),
-    };
-    let mut out = Vec::new();
-    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (a, b) = part
-            .split_once('/')
-            .ok_or_else(|| expected(format!("{part:?} has no '/'")))?;
-        let a = parse_timestamp(a.trim(), tz).map_err(|e| expected(e.expected))?;
-        let b = match b.trim() {
-            "" => None,
-            b => Some(parse_timestamp(b, tz).map_err(|e| expected(e.expected))?),
-        };
-        out.push((a, b));
-    }
-    Ok(out)
-}
-
-fn optional_text(row: &TableRow, col: Option<usize>) -> Option<String> {
-    col.map(|c| row.get(c))
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-}
-
-fn read_rows(t: &Table, c: &Columns, tz: Tz) -> Result<Vec<ComplaintRow>> {
-    let mut rows = Vec::with_capacity(t.rows.len());
-    let mut seen: HashMap<&str, u64> = HashMap::new();
-    for row in &t.rows {
-        let ts = |col: usize| -> Result<Option<DateTime<Utc>>, IngestError> {
-            let s = row.get(col);
-            if s.is_empty() {
-                return Ok(None);
-            }
-            parse_timestamp(s, tz)
-                .map(Some)
-                .map_err(|e| field_err(t, row, col, s, "a timestamp", e))
-        };
-        let required = |col: usize, what: &'static str, expected: &str| {
-            let s = row.get(col);
-            if s.is_empty() {
-                Err(t.row_error(
-                    row,
-                    col,
-                    RowProblem::Missing {
-                        what,
-                        expected: expected.to_string(),
-                    },
-                ))
-            } else {
-                Ok(s.to_string())
-            }
-        };
-        let [id_c, cust_c, rec_c, fr_c, res_c, cat_c, comp_c] = c.req;
-        let complaint_id = required(id_c, "a complaint id", "every complaint has a unique id")?;
-        if let Some(first) = seen.insert(row.get(id_c), row.line) {
-            return Err(t
-                .row_error(
-                    row,
-                    id_c,
-                    RowProblem::Unparseable {
-                        value: complaint_id,
-                        what: "a complaint id",
-                        expected: format!("a unique id; line {first} has the same"),
-                    },
-                )
-                .into());
-        }
-        let customer_id = required(cust_c, "a customer id", "the customer who complained")?;
-        let received_at = ts(rec_c)?.ok_or_else(|| {
-            t.row_error(
-                row,
-                rec_c,
-                RowProblem::Missing {
-                    what: "a timestamp",
-                    expected: "when the complaint was received".into(),
-                },
-            )
-        })?;
-        let category = required(
-            cat_c,
-            "a category",
-            "e.g. price, quality, inadequate response",
-        )?;
-        let compensation = {
-            let s = row.get(comp_c);
-            if s.is_empty() {
-                None
-            } else {
-                Some(
-                    parse_compensation(s)
-                        .map_err(|e| field_err(t, row, comp_c, s, "an amount", e))?,
-                )
-            }
-        };
-        let [loc_c, emp_c, sev_c, chan_c, reo_c, sat_c, type_c, pause_c] = c.opt;
-        let satisfied = match sat_c {
-            Some(col) if !row.get(col).is_empty() => Some(
-                parse_yes_no(row.get(col))
-                    .map_err(|e| field_err(t, row, col, row.get(col), "an answer", e))?,
-            ),
-            _ => None,
-        };
-        let r = ComplaintRow {
-            complaint_id,
-            customer_id,
-            received_at,
-            first_response_at: ts(fr_c)?,
-            resolved_at: ts(res_c)?,
-            category,
-            compensation,
-            location: optional_text(row, loc_c),
-            employee: optional_text(row, emp_c),
-            severity: optional_text(row, sev_c),
-            channel: optional_text(row, chan_c),
-            reopened_at: reo_c.map(ts).transpose()?.flatten(),
-            satisfied,
-            compensation_type: optional_text(row, type_c),
-            paused: match pause_c {
-                Some(col) => parse_pauses(row.get(col), tz)
-                    .map_err(|e| field_err(t, row, col, row.get(col), "pause intervals", e))?,
-                None => Vec::new(),
-            },
-        };
-        // Order checks here, where the line is known.
-        for (col, at, what) in [
-            (Some(fr_c), r.first_response_at, "first response"),
-            (Some(res_c), r.resolved_at, "resolution"),
-            (reo_c, r.reopened_at, "reopening"),
-        ] {
-            if let (Some(col), Some(at)) = (col, at)
-                && at < r.received_at
-            {
-                bail!(
-                    "{}:{}: {}: {what} {} is before receipt {} (column {:?})",
-                    t.name,
-                    row.line,
-                    t.label(col),
-                    at.to_rfc3339(),
-                    r.received_at.to_rfc3339(),
-                    t.headers[rec_c]
-                );
-            }
-        }
-        if let (Some(col), Some(_), None) = (reo_c, r.reopened_at, r.resolved_at) {
-            bail!(
-                "{}:{}: {}: reopened but {:?} is empty (a complaint is reopened after its resolution)",
-                t.name,
-                row.line,
-                t.label(col),
-                t.headers[res_c]
-            );
-        }
-        rows.push(r);
-    }
-    Ok(rows)
-}
-
 /// Runs `comeback complaints`.
 pub fn run(a: Args) -> Result<()> {
     let tz = a.timezone;
@@ -368,22 +156,19 @@ pub fn run(a: Args) -> Result<()> {
             BusinessCalendar::new(tz, hours, holidays.unwrap_or_default())
         }
     };
-    let table = comeback_ingest::read_table_path(
-        &a.input,
-        &TableOptions {
+    let name = a.input.display().to_string();
+    let input = std::fs::File::open(&a.input).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let file = read_complaints(
+        input,
+        &name,
+        &ReadOptions {
             delimiter: a.delimiter,
-            ..TableOptions::default()
+            timezone: tz,
+            clock: None,
         },
     )?;
-    let mut req = [0; 7];
-    for (slot, name) in req.iter_mut().zip(REQUIRED) {
-        *slot = table.column(name)?;
-    }
-    let mut opt = [None; 8];
-    for (slot, name) in opt.iter_mut().zip(OPTIONAL) {
-        *slot = table.optional_column(name)?;
-    }
-    let rows = read_rows(&table, &Columns { req, opt }, tz)?;
+    let lines: Vec<u64> = file.iter().map(|r| r.line).collect();
+    let rows: Vec<ComplaintRow> = file.into_iter().map(|r| r.complaint).collect();
     let options = MeasureOptions {
         first_response_target: a.first_response_target,
         resolution_target: a.resolution_target,
@@ -392,18 +177,18 @@ pub fn run(a: Args) -> Result<()> {
         month_timezone: tz,
     };
     let m = measure(&rows, &Calendars::single(calendar.clone()), &options).map_err(|e| {
-        let line = |i: usize| table.rows.get(i).map_or(0, |r| r.line);
+        let line = |i: usize| lines.get(i).copied().unwrap_or_default();
         match &e {
             MeasureError::AsOfTooEarly { index, latest, .. } => anyhow::anyhow!(
                 "--as-of {} is before {}:{}'s latest timestamp {latest}",
                 a.as_of.as_deref().unwrap_or_default(),
-                table.name,
+                name,
                 line(*index)
             ),
             MeasureError::BeforeReceipt { index, .. }
             | MeasureError::ReopenedUnresolved { index, .. }
             | MeasureError::Pause { index, .. } => {
-                anyhow::anyhow!("{}:{}: {e}", table.name, line(*index))
+                anyhow::anyhow!("{name}:{}: {e}", line(*index))
             }
             _ => anyhow::anyhow!("{e}"),
         }

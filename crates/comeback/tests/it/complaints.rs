@@ -1086,3 +1086,154 @@ fn server_import_equals_the_cli_on_the_same_file() {
         }
     }
 }
+
+/// `comeback complaints` and the server's import (`POST /api/v1/uploads/complaints`' code)
+/// read a file with one reader (`comeback_complaints::file`): each of these rows is
+/// accepted by both or refused by both with the same problems (line, column, message), and
+/// a file of them all is refused by both with every problem of every row. Rows that only
+/// the store or the server's clock can judge (an unknown customer, a receipt more than a
+/// day ahead) are the server's alone and not among them.
+#[test]
+fn cli_and_server_accept_and_refuse_the_same_rows() {
+    const FULL: &str = "complaint_id,customer_id,received_at,first_response_at,resolved_at,category,compensation,location,employee,severity,channel,reopened_at,satisfied,compensation_type,paused\n";
+    let long = "x".repeat(201);
+    let cases: Vec<(String, bool)> = [
+        ("Q-01,A,2026-03-02 09:00,2026-03-02 10:00,2026-03-03 09:00,quality,12.50,HEL,E1,High,phone,,yes,refund,", true),
+        ("Q-02,B,2026-03-02 09:00,,,price,,,,,,,,,", true),
+        ("Q-03,A,2026-03-02T09:00+02:00,,,price,0,,,CRITICAL,web,,,none,", true),
+        ("Q-04,B,2026-03-02 09:00,2026-03-02 09:30,2026-03-04 09:00,service,,,,low,email,2026-03-05 09:00,no,,2026-03-02T10:00Z/2026-03-02T11:00Z", true),
+        ("Q-05,A,2026-03-02 09:00,,,price,,,,urgent,,,,,", false),
+        ("Q-06,A,2026-03-02 09:00,,,price,,,,sev1,,,,,", false),
+        ("Q-07,A,,,,price,,,,,,,,,", false),
+        ("Q-08,A,2026-13-02 09:00,,,price,,,,,,,,,", false),
+        ("Q-09,A,2026-03-02 09:00,2026-03-02 08:00,,price,,,,,,,,,", false),
+        ("Q-10,A,2026-03-02 09:00,,,price,,,,,,2026-03-03 09:00,,,", false),
+        ("Q-11,A,2026-03-02 09:00,,,price,-3,,,,,,,,", false),
+        ("Q-12,A,2026-03-02 09:00,,,price,€5,,,,,,,,", false),
+        ("Q-13,A,2026-03-02 09:00,,,price,,,,,,,maybe,,", false),
+        ("Q-14,A,2026-03-02 09:00,,,,,,,,,,,,", false),
+        ("Q-15,,2026-03-02 09:00,,,price,,,,,,,,,", false),
+        ("Q-16,A,2026-03-02 09:00,,,price,,HEL\u{1},,,,,,,", false),
+        ("Q-17,A,2026-03-02 09:00,,,price,,,,,,,,,2026-03-02T10:00Z", false),
+        ("Q-18,A,2026-03-02 09:00,,,price,,,,,,,,,2026-03-02T08:00Z/", false),
+        ("Q-19,A,2026-03-02 09:00,,,price,,,,Medium,,,,,2026-03-02T10:00Z/;2026-03-02T12:00Z/", false),
+        ("Q-20,A,2026-03-02 09:00,2026-03-02 10:00,2026-03-02 09:59,price,2.5,,,critical,,2026-03-02 08:00,,,", false),
+    ]
+    .into_iter()
+    .map(|(r, ok)| (r.to_owned(), ok))
+    .chain([(format!("{long},A,2026-03-02 09:00,,,price,,,,,,,,,"), false)])
+    .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("same.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = rt.block_on(async {
+        let app = comeback_server::Application::build(comeback_server::Settings::for_database(url))
+            .await
+            .unwrap();
+        app.state()
+            .store
+            .upsert_customers(&["A", "B"].map(|id| comeback_store::CustomerInput {
+                external_id: id.into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap();
+        app
+    });
+    let state = app.state().clone();
+    let params = comeback_server::api::complaint_import::ComplaintUploadParams {
+        timezone: Some("UTC".into()),
+        delimiter: None,
+    };
+    // The server's problems, each message with `upload` as the file's name.
+    let server = |body: String| -> Result<u64, Vec<comeback_server::error::RowProblem>> {
+        rt.block_on(comeback_server::api::complaint_import::import_file(
+            &state,
+            body.into_bytes().into(),
+            &params,
+        ))
+        .map(|r| r.rows)
+        .map_err(|e| match e {
+            comeback_server::error::ApiError::Rejected(p) => p,
+            other => panic!("not a rejection: {other:?}"),
+        })
+    };
+    // The CLI's answer: success, or stderr naming the file as `upload`.
+    let cli = |name: &str, body: &str| -> Result<(), String> {
+        let path = write(dir.path(), name, body);
+        let o = comeback(dir.path(), &["complaints", &path, "--json"]);
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{err}");
+        if o.status.success() {
+            Ok(())
+        } else {
+            assert_eq!(o.status.code(), Some(1), "{err}");
+            Err(err.replace(&path, "upload"))
+        }
+    };
+    let mut refused = 0;
+    for (i, (row, ok)) in cases.iter().enumerate() {
+        let body = format!("{FULL}{row}\n");
+        let c = cli(&format!("case{i}.csv"), &body);
+        let s = server(body);
+        match (c, s) {
+            (Ok(()), Ok(rows)) => {
+                assert!(ok, "{row}: accepted by both, expected refused");
+                assert_eq!(rows, 1);
+            }
+            (Err(e), Err(problems)) => {
+                assert!(!ok, "{row}: refused by both, expected accepted: {e}");
+                refused += 1;
+                assert!(!problems.is_empty());
+                for p in &problems {
+                    assert_eq!(p.row, 2, "{row}");
+                    assert!(
+                        p.message
+                            .starts_with(&format!("upload:2: column {:?}: ", p.field)),
+                        "{p:?}"
+                    );
+                    assert!(e.contains(&p.message), "{row}: CLI {e:?} lacks {p:?}");
+                }
+                assert_eq!(
+                    e.matches("upload:").count(),
+                    problems.len(),
+                    "{row}: CLI {e:?} vs server {problems:?}"
+                );
+            }
+            (c, s) => panic!("{row}: CLI {c:?} but server {s:?}"),
+        }
+    }
+    assert_eq!(refused, cases.iter().filter(|(_, ok)| !ok).count());
+    // All rows in one file, with a duplicate id: both refuse it with every problem, in the
+    // same order.
+    let mut body = FULL.to_owned();
+    for (row, _) in &cases {
+        body.push_str(row);
+        body.push('\n');
+    }
+    body.push_str("Q-02,B,2026-03-02 09:00,,,price,,,,,,,,,\n");
+    let e = cli("all.csv", &body).unwrap_err();
+    let problems = server(body).unwrap_err();
+    let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+    let cli_lines: Vec<&str> = e
+        .lines()
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .filter(|l| l.starts_with("upload:"))
+        .collect();
+    assert_eq!(cli_lines, messages);
+    assert!(messages.len() >= refused, "{messages:#?}");
+    assert!(
+        messages
+            .last()
+            .unwrap()
+            .contains("(a unique id; line 3 has the same)"),
+        "{messages:#?}"
+    );
+    // The rejected file stored nothing: only the accepted single-row files are there.
+    let stored = rt.block_on(state.store.all_complaints()).unwrap();
+    let accepted = cases.iter().filter(|(_, ok)| *ok).count();
+    assert_eq!(stored.len(), accepted);
+}
