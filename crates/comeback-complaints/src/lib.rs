@@ -13,7 +13,7 @@
 //!   escalation and reopening; invalid transitions refused).
 //! - [`parse`]: field parsers (ISO 8601 timestamps, SLA targets, compensation values,
 //!   pause intervals).
-//! - [`file`]: the complaints file, read into checked [`FileRow`](file::FileRow)s with
+//! - [`file`](mod@file): the complaints file, read into checked [`FileRow`](file::FileRow)s with
 //!   every problem named by file, line and column — the one reader of `comeback
 //!   complaints` and of the server's import.
 //!
