@@ -14,9 +14,10 @@
 //!    reminder either (a step taken here makes it an ordinary complaint). Staff flags are
 //!    internal notes, not complaints the customer made: their customer gets no e-mail
 //!    about them. Complaints opened from a survey follow-up are e-mailed like any other
-//!    (they record what the customer said in a survey answer). The e-mail is in the customer's stored language (English when none or
-//!    unknown) and says only what the public status page says: the reference, the status
-//!    sentences with their times, and the status page's link (`--public-url`).
+//!    (they record what the customer said in a survey answer). The e-mail is in the
+//!    customer's stored language (English when none or unknown) and says only what the
+//!    public status page says: the reference, the status sentences with their times, and
+//!    the status page's link (`--public-url`).
 //! 2. [`Mail::queue_digest`]: once a day, at the first check at or after
 //!    `--digest-hour` (business time zone), each admin and manager gets the digest of
 //!    the complaints they may see (`complaint_access`: an admin every one, a manager
